@@ -1,0 +1,130 @@
+//! The window: one Tauri command (`api`) that carries every engine call, and
+//! engine events forwarded as the `provision` event. Thin by design: the
+//! rules live in the engine, the command list in `api.rs`.
+
+use std::sync::Arc;
+
+use tauri::{Emitter, Runtime};
+
+use crate::engine::Engine;
+
+pub mod commands {
+    use std::sync::Arc;
+
+    use tauri::State;
+
+    use crate::api::{Call, dispatch};
+    use crate::engine::{ApiError, Engine};
+
+    /// Every engine call from the window: `invoke('api', { call })`.
+    #[tauri::command]
+    pub async fn api(engine: State<'_, Arc<Engine>>, call: Call) -> Result<serde_json::Value, ApiError> {
+        tracing::debug!(cmd = call.name(), "window call");
+        dispatch(&engine, call).await
+    }
+}
+
+/// Refuses every navigation away from the bundled UI: no remote page is
+/// ever loaded in the window.
+fn is_local(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" => true,
+        "http" | "https" => matches!(url.host_str(), Some("tauri.localhost")),
+        _ => false,
+    }
+}
+
+fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_webview, url| {
+            let ok = is_local(url) || cfg!(dev) && url.host_str() == Some("localhost");
+            if !ok {
+                tracing::warn!(%url, "blocked navigation to a non-local URL");
+            }
+            ok
+        })
+        .build()
+}
+
+/// The app, generic over the runtime so tests can use the mock runtime.
+pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
+    let forward = engine.clone();
+    b.manage(engine)
+        .plugin(navigation_guard())
+        .invoke_handler(tauri::generate_handler![commands::api])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let mut rx = forward.events().subscribe();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(ev) => {
+                            let _ = handle.emit("provision", ev);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => break,
+                    }
+                }
+            });
+            Ok(())
+        })
+}
+
+/// Opens the window and runs until it closes.
+pub fn run(engine: Arc<Engine>) -> anyhow::Result<()> {
+    builder(tauri::Builder::default(), engine)
+        .run(tauri::generate_context!())
+        .map_err(|e| anyhow::anyhow!("the window could not start: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bundled_urls_are_local() {
+        assert!(is_local(&"tauri://localhost/".parse().unwrap()));
+        assert!(is_local(&"http://tauri.localhost/index.html".parse().unwrap()));
+        assert!(!is_local(&"https://example.com/".parse().unwrap()));
+        assert!(!is_local(&"http://tauri.localhost.evil.com/".parse().unwrap()));
+        assert!(!is_local(&"file:///etc/passwd".parse().unwrap()));
+    }
+
+    #[test]
+    fn api_command_answers_through_the_mock_runtime() {
+        use tauri::ipc::{CallbackFn, InvokeBody};
+        use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+        use tauri::webview::InvokeRequest;
+
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Arc::new(Engine::new(crate::engine::Paths::under(dir.path()), false));
+        let app = builder(mock_builder(), engine)
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        let req = |body: serde_json::Value| InvokeRequest {
+            cmd: "api".into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        let info = get_ipc_response(&w, req(serde_json::json!({"call": {"cmd": "app_info"}})))
+            .unwrap()
+            .deserialize::<serde_json::Value>()
+            .unwrap();
+        assert_eq!(info["mode"], "demo");
+        let errs = get_ipc_response(
+            &w,
+            req(serde_json::json!({"call": {"cmd": "wizard_validate", "args": {"step": "organisation", "answers": {}}}})),
+        )
+        .unwrap()
+        .deserialize::<serde_json::Value>()
+        .unwrap();
+        assert_eq!(errs[0]["field"], "organisation.name");
+    }
+}

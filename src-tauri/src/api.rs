@@ -1,0 +1,77 @@
+//! The command surface, declared once. From this list come the `Call` enum
+//! every adapter deserialises, the dispatch onto `Engine`, and the TypeScript
+//! map `Commands` the UI client is typed with (see `bindings.rs`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::engine::wizard::{FieldError, WizardAnswers};
+use crate::engine::{ApiError, AppInfo, Engine, StepInfo, ValidateArgs};
+
+macro_rules! commands {
+    (
+        no_args { $( $(#[doc = $d0:literal])* $n0:ident -> $r0:ty ; )* }
+        with_args { $( $(#[doc = $d1:literal])* $n1:ident ( $a1:ty ) -> $r1:ty ; )* }
+    ) => {
+        /// One request from any adapter: `{"cmd": "<name>", "args": ...}`.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(tag = "cmd", content = "args", rename_all = "snake_case")]
+        #[allow(non_camel_case_types)]
+        pub enum Call {
+            $( $(#[doc = $d0])* $n0, )*
+            $( $(#[doc = $d1])* $n1($a1), )*
+        }
+
+        impl Call {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Call::$n0 => stringify!($n0), )*
+                    $( Call::$n1(_) => stringify!($n1), )*
+                }
+            }
+        }
+
+        /// Runs a call on the engine and returns its answer as JSON.
+        pub async fn dispatch(engine: &Engine, call: Call) -> Result<Value, ApiError> {
+            match call {
+                $( Call::$n0 => { let out: $r0 = engine.$n0().await?; to_json(out) } )*
+                $( Call::$n1(args) => { let out: $r1 = engine.$n1(args).await?; to_json(out) } )*
+            }
+        }
+
+        /// `(name, TS type of args or None, TS type of the answer)` per command.
+        pub fn command_signatures() -> Vec<(&'static str, Option<String>, String)> {
+            use ts_rs::TS;
+            let cfg = ts_rs::Config::default();
+            vec![
+                $( (stringify!($n0), None, <$r0 as TS>::name(&cfg)), )*
+                $( (stringify!($n1), Some(<$a1 as TS>::name(&cfg)), <$r1 as TS>::name(&cfg)), )*
+            ]
+        }
+    };
+}
+
+fn to_json<T: Serialize>(out: T) -> Result<Value, ApiError> {
+    serde_json::to_value(out).map_err(|e| ApiError::new("internal", format!("answer not serialisable: {e}")))
+}
+
+commands! {
+    no_args {
+        /// Version, mode (demo/live) and where files are kept.
+        app_info -> AppInfo;
+        /// The seven steps with their numbers and titles.
+        wizard_steps -> Vec<StepInfo>;
+        /// A fresh set of answers.
+        wizard_defaults -> WizardAnswers;
+        /// The saved draft, if any.
+        draft_load -> Option<WizardAnswers>;
+        /// Forgets the draft ("Start over").
+        draft_clear -> ();
+    }
+    with_args {
+        /// Field errors of one step (empty: the step is valid).
+        wizard_validate(ValidateArgs) -> Vec<FieldError>;
+        /// Saves the draft (answers hold no secret).
+        draft_save(WizardAnswers) -> ();
+    }
+}

@@ -1,0 +1,81 @@
+//! TypeScript bindings for the UI, generated from the Rust types with ts-rs.
+//! `ui/src/api/bindings.ts` is this output; a test fails when it is stale
+//! (run `UPDATE_BINDINGS=1 cargo test -p catalyst-provisioner bindings` to refresh).
+
+use ts_rs::{Config, TS};
+
+use crate::adapters::bridge::{BridgeRequest, ServerMessage};
+use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
+use crate::engine::settings::Mode;
+use crate::engine::wizard::FieldError;
+use crate::engine::wizard::model::{
+    Credentials, Domain, DomainMode, Organisation, Region, SshKeyMode, Step, Topology, WizardAnswers,
+};
+use crate::engine::{ApiError, AppInfo, StepInfo, ValidateArgs};
+
+fn decl<T: TS>(cfg: &Config) -> String {
+    format!("export {}\n", T::decl(cfg))
+}
+
+/// The whole bindings file.
+pub fn render() -> String {
+    let cfg = Config::default();
+    let mut out = String::from(
+        "// Generated from the Rust types by ts-rs (src-tauri/src/bindings.rs). Do not edit.\n\
+         /* eslint-disable */\n\n\
+         export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;\n\n",
+    );
+    for d in [
+        decl::<ApiError>(&cfg),
+        decl::<AppInfo>(&cfg),
+        decl::<Mode>(&cfg),
+        decl::<StepInfo>(&cfg),
+        decl::<Step>(&cfg),
+        decl::<ValidateArgs>(&cfg),
+        decl::<FieldError>(&cfg),
+        decl::<WizardAnswers>(&cfg),
+        decl::<Organisation>(&cfg),
+        decl::<Topology>(&cfg),
+        decl::<Region>(&cfg),
+        decl::<Credentials>(&cfg),
+        decl::<SshKeyMode>(&cfg),
+        decl::<Domain>(&cfg),
+        decl::<DomainMode>(&cfg),
+        decl::<ProvisionEvent>(&cfg),
+        decl::<EventKind>(&cfg),
+        decl::<Phase>(&cfg),
+        decl::<LogLevel>(&cfg),
+        decl::<BridgeRequest>(&cfg),
+        decl::<ServerMessage>(&cfg),
+    ] {
+        out.push_str(&d);
+        out.push('\n');
+    }
+    out.push_str(
+        "/** Every command: its arguments (null: none) and its answer. */\nexport type Commands = {\n",
+    );
+    for (name, args, ret) in crate::api::command_signatures() {
+        let args = args.unwrap_or_else(|| "null".into());
+        out.push_str(&format!("  {name}: {{ args: {args}; result: {ret} }};\n"));
+    }
+    out.push_str("};\n\nexport type CommandName = keyof Commands;\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bindings_file_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/api/bindings.ts");
+        let want = super::render();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+            return;
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "ui/src/api/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p catalyst-provisioner bindings` and commit it"
+        );
+    }
+}

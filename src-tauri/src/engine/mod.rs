@@ -1,0 +1,169 @@
+//! The engine: everything the app knows, behind one async API (`Engine`).
+//! Nothing under this module may import `tauri` (a test enforces it): the
+//! window, the websocket bridge and the CLI are adapters over this API.
+
+pub mod events;
+pub mod paths;
+pub mod secrets;
+pub mod settings;
+pub mod store;
+pub mod wizard;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use events::EventBus;
+pub use paths::Paths;
+use settings::{Mode, Settings};
+use store::Store;
+use wizard::{FieldError, Step, WizardAnswers};
+
+/// An error as every adapter shows it: a stable code, an operator sentence,
+/// and the field it concerns when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub mode: Mode,
+    /// Why the app is in this mode, in one sentence for the banner.
+    pub mode_reason: String,
+    pub data_dir: String,
+    pub log_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ValidateArgs {
+    pub step: Step,
+    pub answers: WizardAnswers,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StepInfo {
+    pub step: Step,
+    pub number: u32,
+    pub title: String,
+}
+
+pub struct Engine {
+    paths: Paths,
+    settings: Settings,
+    settings_error: Option<String>,
+    forced_demo: bool,
+    store: Store,
+    bus: EventBus,
+}
+
+impl Engine {
+    /// Builds the engine over the given paths. Unreadable settings do not stop
+    /// the app: it falls back to demo mode and says why.
+    pub fn new(paths: Paths, force_demo: bool) -> Engine {
+        let (settings, settings_error) = match Settings::load(&paths.config_dir) {
+            Ok(s) => (s, None),
+            Err(e) => (Settings::default(), Some(e)),
+        };
+        let store = Store::new(paths.data_dir.clone());
+        Engine {
+            paths,
+            settings,
+            settings_error,
+            forced_demo: force_demo,
+            store,
+            bus: EventBus::new(),
+        }
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.bus
+    }
+
+    pub fn mode(&self) -> Mode {
+        if self.forced_demo {
+            Mode::Demo
+        } else {
+            self.settings.mode()
+        }
+    }
+
+    pub async fn app_info(&self) -> Result<AppInfo, ApiError> {
+        let mode = self.mode();
+        let mode_reason = match (mode, &self.settings_error) {
+            (Mode::Live, _) => "Live mode: runs create real, billable resources.".to_owned(),
+            (Mode::Demo, Some(e)) => format!("Demo mode, because the settings could not be read: {e}"),
+            (Mode::Demo, None) if self.forced_demo => "Demo mode was asked for at start.".to_owned(),
+            (Mode::Demo, None) => {
+                "Demo mode: nothing is configured yet, so runs use a simulated cloud.".to_owned()
+            }
+        };
+        Ok(AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            mode,
+            mode_reason,
+            data_dir: self.paths.data_dir.display().to_string(),
+            log_dir: self.paths.log_dir.display().to_string(),
+        })
+    }
+
+    pub async fn wizard_steps(&self) -> Result<Vec<StepInfo>, ApiError> {
+        Ok(Step::ALL
+            .iter()
+            .map(|s| StepInfo {
+                step: *s,
+                number: s.number() as u32,
+                title: s.title().to_owned(),
+            })
+            .collect())
+    }
+
+    pub async fn wizard_defaults(&self) -> Result<WizardAnswers, ApiError> {
+        Ok(WizardAnswers::defaults())
+    }
+
+    pub async fn wizard_validate(&self, args: ValidateArgs) -> Result<Vec<FieldError>, ApiError> {
+        Ok(wizard::validate_step(args.step, &args.answers))
+    }
+
+    pub async fn draft_load(&self) -> Result<Option<WizardAnswers>, ApiError> {
+        self.store.load_draft().map_err(|e| {
+            ApiError::new(
+                "draft_unreadable",
+                format!("The saved draft could not be read ({e}); it was kept as it is."),
+            )
+        })
+    }
+
+    pub async fn draft_save(&self, answers: WizardAnswers) -> Result<(), ApiError> {
+        self.store
+            .save_draft(&answers)
+            .map_err(|e| ApiError::new("draft_write_failed", format!("The draft could not be saved: {e}")))
+    }
+
+    pub async fn draft_clear(&self) -> Result<(), ApiError> {
+        self.store.clear_draft().map_err(|e| {
+            ApiError::new(
+                "draft_write_failed",
+                format!("The draft could not be removed: {e}"),
+            )
+        })
+    }
+}

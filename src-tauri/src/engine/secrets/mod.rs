@@ -1,0 +1,5 @@
+//! Secrets: the redaction registry (the keyring store arrives with the
+//! Hetzner/keys issue and registers every value it loads here).
+pub mod redact;
+
+pub use redact::{RedactingWriter, redact, register_secret};

@@ -1,0 +1,139 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { call, type FieldError, type StepInfo, type WizardAnswers } from "../api";
+import { Stepper } from "./Stepper";
+import { errorLookup, type StepProps } from "./types";
+import { OrganisationStep } from "./organisation/OrganisationStep";
+import { TopologyStep } from "./topology/TopologyStep";
+import { ProviderStep } from "./provider/ProviderStep";
+import { CredentialsStep } from "./credentials/CredentialsStep";
+import { ComponentsStep } from "./components/ComponentsStep";
+import { DomainStep } from "./domain/DomainStep";
+import { ReviewStep } from "./review/ReviewStep";
+
+const BODIES: Record<StepInfo["step"], (p: StepProps) => React.JSX.Element> = {
+  organisation: OrganisationStep,
+  topology: TopologyStep,
+  provider: ProviderStep,
+  credentials: CredentialsStep,
+  components: ComponentsStep,
+  domain: DomainStep,
+  review: ReviewStep,
+};
+
+const DRAFT_DELAY_MS = 300;
+
+export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; note: string | null }) {
+  const { steps } = props;
+  const [answers, setAnswers] = useState(props.initial);
+  const [current, setCurrent] = useState(0);
+  const [completed, setCompleted] = useState<Set<number>>(new Set());
+  // The engine's verdict, tagged with what it judged so a stale verdict is never used.
+  const [verdict, setVerdict] = useState<{ of: WizardAnswers; step: string; errors: FieldError[] } | null>(null);
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [tried, setTried] = useState(false);
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const first = useRef(true);
+
+  const step = steps[current];
+
+  // The engine is the only judge of validity: ask it on every change.
+  useEffect(() => {
+    if (!step) return;
+    let live = true;
+    const judged = { of: answers, step: step.step };
+    call("wizard_validate", { step: step.step, answers })
+      .then((errors) => live && setVerdict({ ...judged, errors }))
+      .catch((e) => live && setVerdict({ ...judged, errors: [{ field: "", message: e.message }] }));
+    return () => {
+      live = false;
+    };
+  }, [answers, step]);
+
+  // The draft follows the operator's typing (it never holds a secret).
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const t = setTimeout(() => {
+      call("draft_save", answers)
+        .then(() => setSaveError(null))
+        .catch((e) => setSaveError(e.message));
+    }, DRAFT_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [answers]);
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, [current]);
+
+  const update = useCallback((change: (a: WizardAnswers) => WizardAnswers) => setAnswers((a) => change(a)), []);
+  const validated = verdict !== null && verdict.of === answers && verdict.step === step?.step;
+  const errors = useMemo(() => verdict?.errors ?? [], [verdict]);
+  const touch = useCallback((f: string) => setTouched((t) => (t.has(f) ? t : new Set(t).add(f))), []);
+  const errorFor = useMemo(() => errorLookup(errors, (f) => tried || touched.has(f)), [errors, tried, touched]);
+
+  if (!step) return null;
+  const Body = BODIES[step.step];
+  const last = current === steps.length - 1;
+  // The run itself arrives with the provisioning issue; until then Review is the end of the walk.
+  const runMissing = last ? "Provisioning is not part of this build yet: the walk ends at Review." : undefined;
+  const valid = validated && errors.length === 0 && !runMissing;
+  const blocked = errors[0]?.message ?? runMissing;
+
+  const goTo = (i: number) => {
+    setCurrent(i);
+    setTried(false);
+    setTouched(new Set());
+  };
+
+  const next = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!valid) {
+      setTried(true);
+      const firstBad = errors[0]?.field;
+      if (firstBad) document.getElementById(firstBad.replaceAll(".", "-"))?.focus();
+      return;
+    }
+    setCompleted((c) => new Set(c).add(current));
+    if (!last) goTo(current + 1);
+  };
+
+  return (
+    <section className="wizard" aria-labelledby="step-title">
+      <Stepper steps={steps} current={current} completed={completed} onJump={goTo} />
+      <form className="step" onSubmit={next} noValidate>
+        <p className="step-count">
+          Step {step.number} of {steps.length}
+        </p>
+        <h1 id="step-title" tabIndex={-1} ref={heading}>
+          {step.title}
+        </h1>
+        {props.note && current === 0 && <p className="note">{props.note}</p>}
+        <Body answers={answers} update={update} errorFor={errorFor} touch={touch} />
+        <footer className="step-footer">
+          {current > 0 ? (
+            <button type="button" className="secondary" onClick={() => goTo(current - 1)}>
+              Back
+            </button>
+          ) : (
+            <span />
+          )}
+          <div className="next-wrap">
+            {!valid && blocked && (
+              <p className="next-reason" id="next-reason">
+                {blocked}
+              </p>
+            )}
+            {saveError && <p className="next-reason">Draft not saved: {saveError}</p>}
+            {/* aria-disabled keeps Next focusable so the reason can be read and reached by keyboard. */}
+            <button type="submit" className="primary" aria-disabled={!valid} aria-describedby={!valid && blocked ? "next-reason" : undefined}>
+              {last ? "Provision" : "Next"}
+            </button>
+          </div>
+        </footer>
+      </form>
+    </section>
+  );
+}
