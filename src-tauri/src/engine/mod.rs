@@ -109,10 +109,12 @@ impl Engine {
         let mode = self.mode();
         let mode_reason = match (mode, &self.settings_error) {
             (Mode::Live, _) => "Live mode: runs create real, billable resources.".to_owned(),
-            (Mode::Demo, Some(e)) => format!("Demo mode, because the settings could not be read: {e}"),
-            (Mode::Demo, None) if self.forced_demo => "Demo mode was asked for at start.".to_owned(),
+            (Mode::Demo, Some(e)) => {
+                format!("The settings could not be read, so the app stays in demo mode: {e}")
+            }
+            (Mode::Demo, None) if self.forced_demo => "Demo mode was asked for at start (--demo).".to_owned(),
             (Mode::Demo, None) => {
-                "Demo mode: nothing is configured yet, so runs use a simulated cloud.".to_owned()
+                "Nothing is configured yet; live provisioning is set up in Settings.".to_owned()
             }
         };
         Ok(AppInfo {

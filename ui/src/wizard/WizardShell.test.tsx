@@ -1,0 +1,104 @@
+import { act, render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { useTransport, type StepInfo, type Transport, type WizardAnswers } from "../api";
+import { WizardShell } from "./WizardShell";
+
+const STEPS: StepInfo[] = ["organisation", "topology", "provider", "credentials", "components", "domain", "review"].map(
+  (s, i) => ({ step: s as StepInfo["step"], number: i + 1, title: s[0]!.toUpperCase() + s.slice(1) }),
+);
+
+const DEFAULTS: WizardAnswers = {
+  organisation: { name: "", headquarters: "", industry: "", size: "", compliance: [] },
+  topology: "SOLO",
+  ha: false,
+  regions: [{ location: "fsn1", control_plane_type: "cx42", worker_count: 0, worker_type: "" }],
+  credentials: { token_validated: false, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
+  components: [],
+  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, admin_email: "" },
+};
+
+/** Stands in for the engine behind the transport: one rule (the name) and a draft store. */
+function fakeEngine() {
+  const saved: WizardAnswers[] = [];
+  const t: Transport = {
+    kind: "bridge",
+    async call(cmd, args) {
+      if (cmd === "wizard_validate") {
+        const { step, answers } = args as { step: string; answers: WizardAnswers };
+        if (step === "organisation" && answers.organisation.name.trim().length < 2) {
+          return [{ field: "organisation.name", message: "The organisation name needs at least 2 characters." }];
+        }
+        return [];
+      }
+      if (cmd === "draft_save") {
+        saved.push(args as WizardAnswers);
+        return null;
+      }
+      throw { code: "bad_request", message: `unexpected ${cmd}`, field: null };
+    },
+    listen: () => () => {},
+  };
+  useTransport(t);
+  return saved;
+}
+
+describe("WizardShell", () => {
+  it("keeps Next focusable but blocked with the engine's reason until step 1 is valid", async () => {
+    fakeEngine();
+    const user = userEvent.setup();
+    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} />);
+    expect(screen.getByText("Step 1 of 7")).toBeTruthy();
+    const next = screen.getByRole("button", { name: "Next" });
+    await waitFor(() => expect(screen.getByText("The organisation name needs at least 2 characters.")).toBeTruthy());
+    expect(next.getAttribute("aria-disabled")).toBe("true");
+    await user.click(next);
+    // Still on step 1, and the error is now shown next to the field.
+    expect(screen.getByText("Step 1 of 7")).toBeTruthy();
+    expect(screen.getByLabelText("Organisation name").getAttribute("aria-invalid")).toBe("true");
+
+    await user.type(screen.getByLabelText("Organisation name"), "Omantel");
+    await waitFor(() => expect(next.getAttribute("aria-disabled")).toBe("false"));
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(screen.getByText("Step 2 of 7")).toBeTruthy());
+  });
+
+  it("lets the operator jump back to completed steps only", async () => {
+    fakeEngine();
+    const user = userEvent.setup();
+    render(<WizardShell steps={STEPS} initial={{ ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } }} note={null} />);
+    const stepper = screen.getByRole("navigation", { name: "Wizard steps" });
+    const buttons = stepper.querySelectorAll("button");
+    expect(buttons).toHaveLength(7);
+    expect((buttons[2] as HTMLButtonElement).disabled).toBe(true);
+    await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() => expect(screen.getByText("Step 2 of 7")).toBeTruthy());
+    await user.click(buttons[0] as HTMLButtonElement);
+    expect(screen.getByText("Step 1 of 7")).toBeTruthy();
+    expect(screen.getByLabelText("Organisation name")).toHaveProperty("value", "Omantel");
+  });
+
+  it("saves the draft shortly after typing, never on first paint", async () => {
+    const saved = fakeEngine();
+    const user = userEvent.setup();
+    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} />);
+    await act(() => new Promise((r) => setTimeout(r, 400)));
+    expect(saved).toHaveLength(0);
+    await user.type(screen.getByLabelText("Organisation name"), "Om");
+    await waitFor(() => expect(saved.at(-1)?.organisation.name).toBe("Om"), { timeout: 2000 });
+  });
+
+  it("topology change resizes the region list", async () => {
+    fakeEngine();
+    const user = userEvent.setup();
+    const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
+    render(<WizardShell steps={STEPS} initial={initial} note={null} />);
+    await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await user.click(await screen.findByLabelText(/TRIANGLE/));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() => expect(screen.getByText("Step 3 of 7")).toBeTruthy());
+    expect(screen.getAllByText(/^Region \d/)).toHaveLength(3);
+  });
+});
