@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod paths;
+pub mod pdm;
 pub mod secrets;
 pub mod settings;
 pub mod store;
