@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   webkit2gtk-driver xvfb xauth chromium
   dbus gnome-keyring keyutils
+  openssh-client openssh-server shellcheck cloud-init
 )
 
 missing=()

@@ -1,2 +1,4 @@
-//! Shared helpers for the end-to-end suites. The test doubles (fake Hetzner
-//! API, fake PDM, stand-in `tofu`, fake Kubernetes API) live under `fakes/`.
+//! Shared helpers for the end-to-end suites, and the test doubles they run
+//! against (`fakes`): fake Hetzner Cloud API, fake PDM, and later the
+//! stand-in `tofu` and fake Kubernetes API.
+pub mod fakes;

@@ -5,8 +5,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::engine::catalog::{Catalog, Estimate, Selection, ServerOffers};
+use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
 use crate::engine::wizard::{FieldError, WizardAnswers};
-use crate::engine::{ApiError, AppInfo, Engine, StepInfo, ValidateArgs};
+use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
 
 macro_rules! commands {
     (
@@ -63,6 +65,12 @@ commands! {
         wizard_steps -> Vec<StepInfo>;
         /// A fresh set of answers.
         wizard_defaults -> WizardAnswers;
+        /// The fixed choices (industries, pools, registrars, …).
+        wizard_options -> WizardOptions;
+        /// Server types, locations and prices: snapshot until a token is validated.
+        server_offers -> ServerOffers;
+        /// The component catalog (families, tiers, dependencies, footprints).
+        component_catalog -> Catalog;
         /// The saved draft, if any.
         draft_load -> Option<WizardAnswers>;
         /// Forgets the draft ("Start over").
@@ -73,5 +81,11 @@ commands! {
         wizard_validate(ValidateArgs) -> Vec<FieldError>;
         /// Saves the draft (answers hold no secret).
         draft_save(WizardAnswers) -> ();
+        /// Applies a change that other answers depend on, resetting only those.
+        wizard_change(ChangeArgs) -> ChangeOutcome;
+        /// Cost per region and in total, footprint and whether it fits.
+        wizard_estimate(WizardAnswers) -> Estimate;
+        /// What removing a component would take with it (for the confirmation).
+        component_removal(RemovalArgs) -> Selection;
     }
 }

@@ -5,13 +5,19 @@
 use ts_rs::{Config, TS};
 
 use crate::adapters::bridge::{BridgeRequest, ServerMessage};
+use crate::engine::catalog::components::{Catalog, Component, Family, Footprint, Selection, Tier};
+use crate::engine::catalog::estimate::{Estimate, RegionEstimate};
+use crate::engine::catalog::offers::{
+    LoadBalancerType, Location, OfferSource, Price, ServerOffers, ServerType,
+};
 use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
 use crate::engine::settings::Mode;
 use crate::engine::wizard::FieldError;
+use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
 use crate::engine::wizard::model::{
     Credentials, Domain, DomainMode, Organisation, Region, SshKeyMode, Step, Topology, WizardAnswers,
 };
-use crate::engine::{ApiError, AppInfo, StepInfo, ValidateArgs};
+use crate::engine::{ApiError, AppInfo, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
 
 fn decl<T: TS>(cfg: &Config) -> String {
     format!("export {}\n", T::decl(cfg))
@@ -41,6 +47,25 @@ pub fn render() -> String {
         decl::<SshKeyMode>(&cfg),
         decl::<Domain>(&cfg),
         decl::<DomainMode>(&cfg),
+        decl::<WizardOptions>(&cfg),
+        decl::<WizardChange>(&cfg),
+        decl::<ChangeArgs>(&cfg),
+        decl::<ChangeOutcome>(&cfg),
+        decl::<RemovalArgs>(&cfg),
+        decl::<Catalog>(&cfg),
+        decl::<Family>(&cfg),
+        decl::<Component>(&cfg),
+        decl::<Tier>(&cfg),
+        decl::<Footprint>(&cfg),
+        decl::<Selection>(&cfg),
+        decl::<Estimate>(&cfg),
+        decl::<RegionEstimate>(&cfg),
+        decl::<ServerOffers>(&cfg),
+        decl::<OfferSource>(&cfg),
+        decl::<Location>(&cfg),
+        decl::<Price>(&cfg),
+        decl::<ServerType>(&cfg),
+        decl::<LoadBalancerType>(&cfg),
         decl::<ProvisionEvent>(&cfg),
         decl::<EventKind>(&cfg),
         decl::<Phase>(&cfg),

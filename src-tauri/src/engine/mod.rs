@@ -2,6 +2,7 @@
 //! Nothing under this module may import `tauri` (a test enforces it): the
 //! window, the websocket bridge and the CLI are adapters over this API.
 
+pub mod catalog;
 pub mod events;
 pub mod paths;
 pub mod pdm;
@@ -13,10 +14,13 @@ pub mod wizard;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use catalog::{Catalog, Estimate, Selection, ServerOffers};
 use events::EventBus;
 pub use paths::Paths;
 use settings::{Mode, Settings};
+use std::sync::RwLock;
 use store::Store;
+use wizard::change::{ChangeArgs, ChangeOutcome};
 use wizard::{FieldError, Step, WizardAnswers};
 
 /// An error as every adapter shows it: a stable code, an operator sentence,
@@ -56,6 +60,26 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RemovalArgs {
+    pub selected: Vec<String>,
+    pub id: String,
+}
+
+/// The fixed choices of the wizard, from the engine so every adapter offers
+/// and accepts the same ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WizardOptions {
+    pub industries: Vec<String>,
+    pub org_sizes: Vec<String>,
+    pub compliance_frameworks: Vec<String>,
+    pub pool_domains: Vec<String>,
+    pub registrars: Vec<String>,
+    pub nameservers: Vec<String>,
+    pub reserved_subdomains: Vec<String>,
+    pub max_workers: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct StepInfo {
     pub step: Step,
     pub number: u32,
@@ -69,6 +93,9 @@ pub struct Engine {
     forced_demo: bool,
     store: Store,
     bus: EventBus,
+    /// Live server types and prices once a token was validated; the embedded
+    /// snapshot until then.
+    live_offers: RwLock<Option<ServerOffers>>,
 }
 
 impl Engine {
@@ -87,6 +114,7 @@ impl Engine {
             forced_demo: force_demo,
             store,
             bus: EventBus::new(),
+            live_offers: RwLock::new(None),
         }
     }
 
@@ -142,8 +170,66 @@ impl Engine {
         Ok(WizardAnswers::defaults())
     }
 
+    fn offers(&self) -> ServerOffers {
+        let live = self.live_offers.read().unwrap_or_else(|e| e.into_inner());
+        live.clone().unwrap_or_else(|| catalog::snapshot().clone())
+    }
+
+    /// Replaces the snapshot with what the Hetzner API said for this token.
+    pub fn set_live_offers(&self, offers: ServerOffers) {
+        *self.live_offers.write().unwrap_or_else(|e| e.into_inner()) = Some(offers);
+    }
+
+    pub async fn wizard_options(&self) -> Result<WizardOptions, ApiError> {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Ok(WizardOptions {
+            industries: strings(wizard::model::INDUSTRIES),
+            org_sizes: strings(wizard::model::ORG_SIZES),
+            compliance_frameworks: strings(wizard::model::COMPLIANCE_FRAMEWORKS),
+            pool_domains: self.settings.pools(),
+            registrars: strings(wizard::model::REGISTRARS),
+            nameservers: self.settings.nameservers(),
+            reserved_subdomains: strings(wizard::names::RESERVED_SUBDOMAINS),
+            max_workers: wizard::model::MAX_WORKERS,
+        })
+    }
+
     pub async fn wizard_validate(&self, args: ValidateArgs) -> Result<Vec<FieldError>, ApiError> {
-        Ok(wizard::validate_step(args.step, &args.answers))
+        let offers = self.offers();
+        let pools = self.settings.pools();
+        let ctx = wizard::Context {
+            offers: &offers,
+            pools: &pools,
+        };
+        Ok(wizard::validate_step(args.step, &args.answers, &ctx))
+    }
+
+    pub async fn wizard_change(&self, args: ChangeArgs) -> Result<ChangeOutcome, ApiError> {
+        wizard::change::apply(args.answers, args.change, &self.offers())
+            .map_err(|m| ApiError::new("invalid_change", m))
+    }
+
+    pub async fn wizard_estimate(&self, answers: WizardAnswers) -> Result<Estimate, ApiError> {
+        Ok(catalog::estimate(&answers, &self.offers()))
+    }
+
+    pub async fn server_offers(&self) -> Result<ServerOffers, ApiError> {
+        Ok(self.offers())
+    }
+
+    pub async fn component_catalog(&self) -> Result<Catalog, ApiError> {
+        Ok(catalog::catalog().clone())
+    }
+
+    /// What removing a component would take with it, for the confirmation.
+    pub async fn component_removal(&self, args: RemovalArgs) -> Result<Selection, ApiError> {
+        catalog::catalog()
+            .removal(&args.selected, &args.id)
+            .map_err(|m| ApiError {
+                code: "mandatory".into(),
+                message: m,
+                field: Some("components".into()),
+            })
     }
 
     pub async fn draft_load(&self) -> Result<Option<WizardAnswers>, ApiError> {

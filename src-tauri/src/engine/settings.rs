@@ -17,6 +17,10 @@ pub enum Mode {
 pub struct Settings {
     /// `Live` only when the operator (or a franchise profile) says so.
     pub mode: Option<Mode>,
+    /// Pool domains PDM manages; empty means the default list.
+    pub pool_domains: Vec<String>,
+    /// Nameservers an own domain must be delegated to; empty means the default.
+    pub nameservers: Vec<String>,
 }
 
 impl Settings {
@@ -28,6 +32,28 @@ impl Settings {
                 .map_err(|e| format!("{} is not valid settings JSON: {e}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    pub fn pools(&self) -> Vec<String> {
+        if self.pool_domains.is_empty() {
+            crate::engine::wizard::model::DEFAULT_POOLS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            self.pool_domains.clone()
+        }
+    }
+
+    pub fn nameservers(&self) -> Vec<String> {
+        if self.nameservers.is_empty() {
+            ["ns1.openova.io", "ns2.openova.io", "ns3.openova.io"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            self.nameservers.clone()
         }
     }
 

@@ -57,9 +57,103 @@ export type Domain = { mode: DomainMode, pool_domain: string, subdomain: string,
 /**
  * Registrar adapter for `byo_api`; its credential lives in the keyring.
  */
-registrar: string | null, admin_email: string, };
+registrar: string | null, 
+/**
+ * True once the registrar credential was validated through PDM.
+ */
+registrar_validated: boolean, admin_email: string, };
 
 export type DomainMode = "pool" | "byo_manual" | "byo_api";
+
+export type WizardOptions = { industries: Array<string>, org_sizes: Array<string>, compliance_frameworks: Array<string>, pool_domains: Array<string>, registrars: Array<string>, nameservers: Array<string>, reserved_subdomains: Array<string>, max_workers: number, };
+
+export type WizardChange = { "type": "topology", topology: Topology, } | { "type": "location", region: number, location: string, } | { "type": "control_plane_type", region: number, server_type: string, } | { "type": "worker_count", region: number, count: number, } | { "type": "domain_mode", mode: DomainMode, } | { "type": "registrar", registrar: string | null, } | { "type": "byo_domain", domain: string, } | { "type": "add_component", id: string, } | { "type": "remove_component", id: string, } | { "type": "reset_components" };
+
+export type ChangeArgs = { answers: WizardAnswers, change: WizardChange, };
+
+export type ChangeOutcome = { answers: WizardAnswers, 
+/**
+ * Components added or removed along with the one asked for.
+ */
+also_changed: Array<string>, 
+/**
+ * A sentence for the operator when something else was reset.
+ */
+note: string | null, };
+
+export type RemovalArgs = { selected: Array<string>, id: string, };
+
+export type Catalog = { 
+/**
+ * Date of the catalog data.
+ */
+version: string, families: Array<Family>, components: Array<Component>, };
+
+export type Family = { id: string, name: string, subtitle: string, tier: Tier, 
+/**
+ * Selecting any member selects the whole family (CORTEX).
+ */
+cascade_on_member_selection: boolean, };
+
+export type Component = { id: string, name: string, description: string, family: string, 
+/**
+ * After promotion: a dependency of a mandatory component is mandatory.
+ */
+tier: Tier, dependencies: Array<string>, footprint: Footprint, };
+
+export type Tier = "mandatory" | "recommended" | "optional";
+
+export type Footprint = { memory_mib: number, cpu_millis: number, };
+
+export type Selection = { selected: Array<string>, 
+/**
+ * Added by dependency/cascade (add) or taken along (removal), besides the one asked for.
+ */
+also_changed: Array<string>, };
+
+export type Estimate = { regions: Array<RegionEstimate>, hourly_eur: number, monthly_eur: number, 
+/**
+ * Requests of the selected components alone.
+ */
+components: Footprint, 
+/**
+ * One sentence when a region is too small, for the Components step and Review.
+ */
+warning: string | null, };
+
+export type RegionEstimate = { location: string, control_planes: number, hourly_eur: number, monthly_eur: number, 
+/**
+ * Allocatable resources of the region's servers.
+ */
+capacity: Footprint, 
+/**
+ * What the components and control planes request in this region.
+ */
+needed: Footprint, fits: boolean, 
+/**
+ * Parts that could not be priced (type not orderable in the location).
+ */
+unpriced: Array<string>, };
+
+export type ServerOffers = { source: OfferSource, locations: Array<Location>, server_types: Array<ServerType>, load_balancer: LoadBalancerType, };
+
+export type OfferSource = { "kind": "snapshot", taken_on: string, } | { "kind": "live", fetched_at: string, };
+
+export type Location = { name: string, city: string, country: string, network_zone: string, };
+
+export type Price = { location: string, 
+/**
+ * Net EUR, as strings in Hetzner's format; parsed with `hourly()`/`monthly()`.
+ */
+hourly_eur: string, monthly_eur: string, };
+
+export type ServerType = { name: string, cores: number, memory_gb: number, disk_gb: number, cpu_type: string, architecture: string, category: string, 
+/**
+ * One entry per location where the type can be ordered.
+ */
+prices: Array<Price>, };
+
+export type LoadBalancerType = { name: string, prices: Array<Price>, };
 
 export type ProvisionEvent = { deployment_id: string, seq: number, 
 /**
@@ -90,10 +184,16 @@ export type Commands = {
   app_info: { args: null; result: AppInfo };
   wizard_steps: { args: null; result: Array<StepInfo> };
   wizard_defaults: { args: null; result: WizardAnswers };
+  wizard_options: { args: null; result: WizardOptions };
+  server_offers: { args: null; result: ServerOffers };
+  component_catalog: { args: null; result: Catalog };
   draft_load: { args: null; result: WizardAnswers | null };
   draft_clear: { args: null; result: null };
   wizard_validate: { args: ValidateArgs; result: Array<FieldError> };
   draft_save: { args: WizardAnswers; result: null };
+  wizard_change: { args: ChangeArgs; result: ChangeOutcome };
+  wizard_estimate: { args: WizardAnswers; result: Estimate };
+  component_removal: { args: RemovalArgs; result: Selection };
 };
 
 export type CommandName = keyof Commands;

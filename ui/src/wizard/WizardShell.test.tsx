@@ -12,10 +12,10 @@ const DEFAULTS: WizardAnswers = {
   organisation: { name: "", headquarters: "", industry: "", size: "", compliance: [] },
   topology: "SOLO",
   ha: false,
-  regions: [{ location: "fsn1", control_plane_type: "cx42", worker_count: 0, worker_type: "" }],
+  regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
   credentials: { token_validated: false, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
   components: [],
-  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, admin_email: "" },
+  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "" },
 };
 
 /** Stands in for the engine behind the transport: one rule (the name) and a draft store. */

@@ -22,7 +22,7 @@ pub use lifecycle::{
     CommitReport, ReleaseReport, commit_with_rereserve, release_on_failure, reserve_for_run,
 };
 pub use names::{DEFAULT_POOLS, LabelError, RESERVED_LABELS, check_domain, check_label, fqdn};
-pub use registrar::{CredentialError, RegistrarKind, check_credential};
+pub use registrar::{CredentialError, RegistrarInfo, RegistrarKind, check_credential, registrars};
 pub use types::{
     Allocation, AllocationState, Availability, CheckReason, CommitOutcome, NameserverChange, PdmHealth,
     RegistrarValidation, ReleaseOutcome, Reservation, ReservationView,

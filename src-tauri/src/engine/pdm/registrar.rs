@@ -80,6 +80,28 @@ impl RegistrarKind {
     }
 }
 
+/// One registrar as the Domain step lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RegistrarInfo {
+    pub kind: RegistrarKind,
+    pub label: String,
+    pub credential_hint: String,
+    pub propagation: String,
+}
+
+/// The five registrars, in the order the Domain step offers them.
+pub fn registrars() -> Vec<RegistrarInfo> {
+    RegistrarKind::ALL
+        .into_iter()
+        .map(|kind| RegistrarInfo {
+            kind,
+            label: kind.label().to_owned(),
+            credential_hint: kind.credential_hint().to_owned(),
+            propagation: kind.propagation_hint().to_owned(),
+        })
+        .collect()
+}
+
 impl fmt::Display for RegistrarKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())

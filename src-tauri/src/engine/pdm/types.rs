@@ -314,3 +314,77 @@ pub(crate) struct WireHealth {
     #[serde(default)]
     pub registrars: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ts_rs::{Config, TS};
+
+    #[test]
+    fn every_reason_has_its_own_title_and_sentence() {
+        let all = [
+            CheckReason::InvalidFormat,
+            CheckReason::UnsupportedPool,
+            CheckReason::Reserved,
+            CheckReason::ReservedState,
+            CheckReason::ActiveState,
+            CheckReason::UnknownState,
+            CheckReason::Other,
+        ];
+        let titles: std::collections::HashSet<_> = all.iter().map(|r| r.title()).collect();
+        assert_eq!(titles.len(), all.len(), "no shared fallback title");
+        assert!(!titles.contains("Availability check unavailable"));
+        for r in all {
+            let code = serde_json::to_value(r).unwrap();
+            if r != CheckReason::Other {
+                assert_eq!(CheckReason::from_code(code.as_str().unwrap()), r);
+            }
+            assert!(r.sentence("a.omani.works", "omani.works").ends_with('.'));
+        }
+        assert_eq!(CheckReason::from_code("brand-new"), CheckReason::Other);
+    }
+
+    #[test]
+    fn ui_types_render_for_typescript() {
+        let cfg = Config::default();
+        assert!(ReservationView::decl(&cfg).contains("expires_at_unix: number"));
+        assert!(CheckReason::decl(&cfg).contains("\"reserved-state\""));
+        assert!(
+            !Allocation::decl(&cfg).contains("token"),
+            "{}",
+            Allocation::decl(&cfg)
+        );
+        for decl in [
+            Availability::decl(&cfg),
+            AllocationState::decl(&cfg),
+            CommitOutcome::decl(&cfg),
+            ReleaseOutcome::decl(&cfg),
+            RegistrarValidation::decl(&cfg),
+            NameserverChange::decl(&cfg),
+            PdmHealth::decl(&cfg),
+            RegistrarKind::decl(&cfg),
+            super::super::registrar::RegistrarInfo::decl(&cfg),
+        ] {
+            assert!(decl.starts_with("type "), "{decl}");
+        }
+    }
+
+    #[test]
+    fn a_reservation_round_trips_for_the_deployment_record() {
+        let r = Reservation {
+            pool: "omani.works".into(),
+            subdomain: "acme".into(),
+            token: "6f1c2a4e-0000-4000-8000-000000000001".into(),
+            reserved_at: "2026-05-01T10:00:00.123456789Z".into(),
+            expires_at: OffsetDateTime::parse(
+                "2026-05-01T10:10:00.123456789Z",
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap(),
+            committed_ip: None,
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Reservation>(&text).unwrap(), r);
+        assert_eq!(r.view().expires_at_unix, 1_777_630_200);
+    }
+}

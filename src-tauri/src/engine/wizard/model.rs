@@ -68,6 +68,14 @@ pub enum Topology {
 }
 
 impl Topology {
+    pub fn label(self) -> &'static str {
+        match self {
+            Topology::Solo => "SOLO",
+            Topology::Dual => "DUAL",
+            Topology::Triangle => "TRIANGLE",
+        }
+    }
+
     pub fn region_count(self) -> usize {
         match self {
             Topology::Solo => 1,
@@ -127,6 +135,8 @@ pub struct Domain {
     pub byo_domain: String,
     /// Registrar adapter for `byo_api`; its credential lives in the keyring.
     pub registrar: Option<String>,
+    /// True once the registrar credential was validated through PDM.
+    pub registrar_validated: bool,
     pub admin_email: String,
 }
 
@@ -152,13 +162,14 @@ impl WizardAnswers {
             ha: false,
             regions: vec![Region {
                 location: "fsn1".into(),
-                // cx42 (8 vCPU / 16 GB) fits the default component footprint.
-                control_plane_type: "cx42".into(),
+                // cpx42 (8 vCPU / 16 GB) fits the default component footprint;
+                // 4 vCPU left the bootstrap kit Pending in the original.
+                control_plane_type: "cpx42".into(),
                 worker_count: 0,
                 worker_type: String::new(),
             }],
             credentials: Credentials::default(),
-            components: Vec::new(),
+            components: crate::engine::catalog::catalog().default_selection(),
             domain: Domain {
                 mode: DomainMode::Pool,
                 pool_domain: "omani.works".into(),
@@ -180,3 +191,40 @@ impl WizardAnswers {
         }
     }
 }
+
+/// Fixed choices of the Organisation step, offered by the engine so every
+/// adapter shows and accepts the same ones.
+pub const INDUSTRIES: &[&str] = &[
+    "Financial Services",
+    "Banking",
+    "Insurance",
+    "Healthcare",
+    "Telecommunications",
+    "Energy & Utilities",
+    "Retail",
+    "Manufacturing",
+    "Government",
+    "Technology",
+    "Other",
+];
+pub const ORG_SIZES: &[&str] = &["Under 100", "100–500", "500–2,000", "2,000–10,000", "10,000+"];
+pub const COMPLIANCE_FRAMEWORKS: &[&str] = &[
+    "PCI DSS",
+    "ISO 27001",
+    "SOC 2",
+    "GDPR",
+    "HIPAA",
+    "DORA",
+    "NIS2",
+    "FedRAMP",
+];
+/// Pool domains when settings name none.
+pub const DEFAULT_POOLS: &[&str] = &[
+    "omani.works",
+    "omani.homes",
+    "omani.rest",
+    "omani.trade",
+    "omantel.biz",
+];
+pub const REGISTRARS: &[&str] = &["cloudflare", "namecheap", "godaddy", "ovh", "dynadot"];
+pub const MAX_WORKERS: u32 = 50;

@@ -11,7 +11,7 @@ export function TopologyStep({ answers, update, errorFor }: StepProps) {
   const choose = (t: Topology, regions: number) =>
     update((a) => {
       if (a.topology === t) return a;
-      const template = a.regions[0] ?? { location: "fsn1", control_plane_type: "cx42", worker_count: 0, worker_type: "" };
+      const template = a.regions[0] ?? { location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" };
       return { ...a, topology: t, regions: Array.from({ length: regions }, (_, i) => a.regions[i] ?? { ...template }) };
     });
   const regionsErr = errorFor("regions");

@@ -1,0 +1,3 @@
+//! Test doubles for the services the machine cannot reach. Each speaks the
+//! real wire format and is selected by configuration only (a base URL).
+pub mod pdm;
