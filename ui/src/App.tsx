@@ -1,10 +1,16 @@
 import { useEffect, useState } from "react";
-import { call, type ApiError, type AppInfo, type StepInfo, type WizardAnswers } from "./api";
+import { call, type ApiError, type AppInfo, type Catalog, type ServerOffers, type StepInfo, type WizardAnswers, type WizardOptions } from "./api";
 import { DemoBanner } from "./DemoBanner";
 import { ThemeToggle } from "./ThemeToggle";
 import { WizardShell } from "./wizard/WizardShell";
 
-type Boot = { info: AppInfo; steps: StepInfo[]; answers: WizardAnswers; draftNote: string | null };
+type Boot = {
+  info: AppInfo;
+  steps: StepInfo[];
+  answers: WizardAnswers;
+  draftNote: string | null;
+  data: { options: WizardOptions; offers: ServerOffers; catalog: Catalog };
+};
 
 export function App() {
   const [boot, setBoot] = useState<Boot | null>(null);
@@ -13,10 +19,13 @@ export function App() {
   useEffect(() => {
     let live = true;
     (async () => {
-      const [info, steps, defaults] = await Promise.all([
+      const [info, steps, defaults, options, offers, catalog] = await Promise.all([
         call("app_info"),
         call("wizard_steps"),
         call("wizard_defaults"),
+        call("wizard_options"),
+        call("server_offers"),
+        call("component_catalog"),
       ]);
       let answers = defaults;
       let draftNote: string | null = null;
@@ -29,7 +38,7 @@ export function App() {
       } catch (e) {
         draftNote = (e as ApiError).message;
       }
-      if (live) setBoot({ info, steps, answers, draftNote });
+      if (live) setBoot({ info, steps, answers, draftNote, data: { options, offers, catalog } });
     })().catch((e: ApiError) => live && setError(e));
     return () => {
       live = false;
@@ -54,7 +63,7 @@ export function App() {
           </div>
         )}
         {!boot && !error && <p className="loading">Loading…</p>}
-        {boot && <WizardShell steps={boot.steps} initial={boot.answers} note={boot.draftNote} />}
+        {boot && <WizardShell steps={boot.steps} initial={boot.answers} note={boot.draftNote} data={boot.data} />}
       </main>
     </div>
   );

@@ -5,7 +5,7 @@ import { defaultTransport, toApiError, type EventHandler, type EventName, type T
 
 let transport: Transport | null = null;
 
-export function useTransport(t: Transport) {
+export function setTransport(t: Transport) {
   transport = t;
 }
 

@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { useTransport, type StepInfo, type Transport, type WizardAnswers } from "../api";
+import { setTransport, type Catalog, type Estimate, type ServerOffers, type StepInfo, type Transport, type WizardAnswers, type WizardChange, type WizardOptions } from "../api";
 import { WizardShell } from "./WizardShell";
 
 const STEPS: StepInfo[] = ["organisation", "topology", "provider", "credentials", "components", "domain", "review"].map(
@@ -18,7 +18,22 @@ const DEFAULTS: WizardAnswers = {
   domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "" },
 };
 
-/** Stands in for the engine behind the transport: one rule (the name) and a draft store. */
+const OPTIONS: WizardOptions = {
+  industries: ["Banking"], org_sizes: ["Under 100"], compliance_frameworks: ["GDPR"], pool_domains: ["omani.works"],
+  registrars: ["ovh"], nameservers: ["ns1.example"], reserved_subdomains: ["api"], max_workers: 50,
+};
+const OFFERS: ServerOffers = {
+  source: { kind: "snapshot", taken_on: "2026-11-01" },
+  locations: ["fsn1", "nbg1", "hel1"].map((name) => ({ name, city: name, country: "DE", network_zone: "eu-central" })),
+  server_types: [{ name: "cpx42", cores: 8, memory_gb: 16, disk_gb: 320, cpu_type: "shared", architecture: "x86", category: "regular",
+    prices: ["fsn1", "nbg1", "hel1"].map((location) => ({ location, hourly_eur: "0.0408", monthly_eur: "25.49" })) }],
+  load_balancer: { name: "lb11", prices: [] },
+};
+const CATALOG: Catalog = { version: "test", families: [], components: [] };
+const DATA = { options: OPTIONS, offers: OFFERS, catalog: CATALOG };
+const ESTIMATE: Estimate = { regions: [], hourly_eur: 0, monthly_eur: 0, components: { memory_mib: 0, cpu_millis: 0 }, warning: null };
+
+/** Stands in for the engine behind the transport: the name rule, a topology change, a draft store. */
 function fakeEngine() {
   const saved: WizardAnswers[] = [];
   const t: Transport = {
@@ -31,6 +46,14 @@ function fakeEngine() {
         }
         return [];
       }
+      if (cmd === "wizard_estimate") return ESTIMATE;
+      if (cmd === "wizard_change") {
+        const { answers, change } = args as unknown as { answers: WizardAnswers; change: WizardChange };
+        if (change.type !== "topology") throw { code: "x", message: "unexpected change", field: null };
+        const n = { SOLO: 1, DUAL: 2, TRIANGLE: 3 }[change.topology];
+        const regions = Array.from({ length: n }, (_, i) => answers.regions[i] ?? { ...answers.regions[0]!, location: ["fsn1", "nbg1", "hel1"][i]! });
+        return { answers: { ...answers, topology: change.topology, regions }, also_changed: [], note: null };
+      }
       if (cmd === "draft_save") {
         saved.push(args as WizardAnswers);
         return null;
@@ -39,7 +62,7 @@ function fakeEngine() {
     },
     listen: () => () => {},
   };
-  useTransport(t);
+  setTransport(t);
   return saved;
 }
 
@@ -47,7 +70,7 @@ describe("WizardShell", () => {
   it("keeps Next focusable but blocked with the engine's reason until step 1 is valid", async () => {
     fakeEngine();
     const user = userEvent.setup();
-    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} />);
+    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} data={DATA} />);
     expect(screen.getByText("Step 1 of 7")).toBeTruthy();
     const next = screen.getByRole("button", { name: "Next" });
     await waitFor(() => expect(screen.getByText("The organisation name needs at least 2 characters.")).toBeTruthy());
@@ -66,7 +89,7 @@ describe("WizardShell", () => {
   it("lets the operator jump back to completed steps only", async () => {
     fakeEngine();
     const user = userEvent.setup();
-    render(<WizardShell steps={STEPS} initial={{ ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } }} note={null} />);
+    render(<WizardShell steps={STEPS} initial={{ ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } }} note={null} data={DATA} />);
     const stepper = screen.getByRole("navigation", { name: "Wizard steps" });
     const buttons = stepper.querySelectorAll("button");
     expect(buttons).toHaveLength(7);
@@ -82,7 +105,7 @@ describe("WizardShell", () => {
   it("saves the draft shortly after typing, never on first paint", async () => {
     const saved = fakeEngine();
     const user = userEvent.setup();
-    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} />);
+    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} data={DATA} />);
     await act(() => new Promise((r) => setTimeout(r, 400)));
     expect(saved).toHaveLength(0);
     await user.type(screen.getByLabelText("Organisation name"), "Om");
@@ -93,12 +116,12 @@ describe("WizardShell", () => {
     fakeEngine();
     const user = userEvent.setup();
     const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
-    render(<WizardShell steps={STEPS} initial={initial} note={null} />);
+    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} />);
     await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
     await user.click(screen.getByRole("button", { name: "Next" }));
     await user.click(await screen.findByLabelText(/TRIANGLE/));
     await user.click(screen.getByRole("button", { name: "Next" }));
     await waitFor(() => expect(screen.getByText("Step 3 of 7")).toBeTruthy());
-    expect(screen.getAllByText(/^Region \d/)).toHaveLength(3);
+    expect(screen.getAllByRole("heading", { name: /^Region \d/ })).toHaveLength(3);
   });
 });

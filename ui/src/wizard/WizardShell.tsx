@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { call, type FieldError, type StepInfo, type WizardAnswers } from "../api";
+import { call, type Estimate, type FieldError, type StepInfo, type WizardAnswers, type WizardChange } from "../api";
 import { Stepper } from "./Stepper";
-import { errorLookup, type StepProps } from "./types";
+import { errorLookup, type StepProps, type WizardData } from "./types";
 import { OrganisationStep } from "./organisation/OrganisationStep";
 import { TopologyStep } from "./topology/TopologyStep";
 import { ProviderStep } from "./provider/ProviderStep";
@@ -22,7 +22,7 @@ const BODIES: Record<StepInfo["step"], (p: StepProps) => React.JSX.Element> = {
 
 const DRAFT_DELAY_MS = 300;
 
-export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; note: string | null }) {
+export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; note: string | null; data: Omit<WizardData, "estimate"> }) {
   const { steps } = props;
   const [answers, setAnswers] = useState(props.initial);
   const [current, setCurrent] = useState(0);
@@ -32,6 +32,8 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [tried, setTried] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
+  const [estimate, setEstimate] = useState<Estimate | null>(null);
+  const [announcement, setAnnouncement] = useState("");
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
 
@@ -49,6 +51,17 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
       live = false;
     };
   }, [answers, step]);
+
+  // Cost and footprint follow every change.
+  useEffect(() => {
+    let live = true;
+    call("wizard_estimate", answers)
+      .then((e) => live && setEstimate(e))
+      .catch(() => live && setEstimate(null));
+    return () => {
+      live = false;
+    };
+  }, [answers]);
 
   // The draft follows the operator's typing (it never holds a secret).
   useEffect(() => {
@@ -69,6 +82,16 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
   }, [current]);
 
   const update = useCallback((change: (a: WizardAnswers) => WizardAnswers) => setAnswers((a) => change(a)), []);
+  const change = useCallback(async (c: WizardChange) => {
+    try {
+      const out = await call("wizard_change", { answers, change: c });
+      setAnswers(out.answers);
+      return out;
+    } catch (e) {
+      setAnnouncement((e as { message: string }).message);
+      return null;
+    }
+  }, [answers]);
   const validated = verdict !== null && verdict.of === answers && verdict.step === step?.step;
   const errors = useMemo(() => verdict?.errors ?? [], [verdict]);
   const touch = useCallback((f: string) => setTouched((t) => (t.has(f) ? t : new Set(t).add(f))), []);
@@ -83,6 +106,7 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
   const blocked = errors[0]?.message ?? runMissing;
 
   const goTo = (i: number) => {
+    setAnnouncement("");
     setCurrent(i);
     setTried(false);
     setTouched(new Set());
@@ -111,7 +135,19 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
           {step.title}
         </h1>
         {props.note && current === 0 && <p className="note">{props.note}</p>}
-        <Body answers={answers} update={update} errorFor={errorFor} touch={touch} />
+        <Body
+          answers={answers}
+          data={{ ...props.data, estimate }}
+          update={update}
+          change={change}
+          errorFor={errorFor}
+          touch={touch}
+          goTo={goTo}
+          announce={setAnnouncement}
+        />
+        <p className="announce" role="status" aria-live="polite">
+          {announcement}
+        </p>
         <footer className="step-footer">
           {current > 0 ? (
             <button type="button" className="secondary" onClick={() => goTo(current - 1)}>

@@ -1,11 +1,26 @@
-import type { FieldError, WizardAnswers } from "../api";
+import type { Catalog, ChangeOutcome, Estimate, FieldError, ServerOffers, WizardAnswers, WizardChange, WizardOptions } from "../api";
+
+/** What every step reads besides the answers: the engine's fixed choices and catalogs. */
+export type WizardData = {
+  options: WizardOptions;
+  offers: ServerOffers;
+  catalog: Catalog;
+  estimate: Estimate | null;
+};
 
 export type StepProps = {
   answers: WizardAnswers;
+  data: WizardData;
   update: (change: (a: WizardAnswers) => WizardAnswers) => void;
+  /** Changes other answers depend on go through the engine, which resets what depends on them. */
+  change: (c: WizardChange) => Promise<ChangeOutcome | null>;
   /** Errors of this step from the engine, shown once the field was touched or Next was tried. */
   errorFor: (field: string) => string | undefined;
   touch: (field: string) => void;
+  /** Jumps to a step (Review's Edit links). */
+  goTo: (step: number) => void;
+  /** A short message in the step's live region (e.g. "Also added: …"). */
+  announce: (text: string) => void;
 };
 
 export function errorLookup(errors: FieldError[], shown: (field: string) => boolean) {
@@ -14,3 +29,5 @@ export function errorLookup(errors: FieldError[], shown: (field: string) => bool
     return e && shown(field) ? e.message : undefined;
   };
 }
+
+export const euro = (n: number, digits = 2) => `€${n.toFixed(digits)}`;

@@ -1,18 +1,12 @@
 import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
 
-const INDUSTRIES = [
-  "Financial Services", "Banking", "Insurance", "Healthcare", "Telecommunications",
-  "Energy & Utilities", "Retail", "Manufacturing", "Government", "Technology", "Other",
-];
-const SIZES = ["Under 100", "100–500", "500–2,000", "2,000–10,000", "10,000+"];
-const FRAMEWORKS = ["PCI DSS", "ISO 27001", "SOC 2", "GDPR", "HIPAA", "DORA", "NIS2", "FedRAMP"];
-
-export function OrganisationStep({ answers, update, errorFor, touch }: StepProps) {
+export function OrganisationStep({ answers, data, update, errorFor, touch }: StepProps) {
   const org = answers.organisation;
   const set = (patch: Partial<typeof org>) => update((a) => ({ ...a, organisation: { ...a.organisation, ...patch } }));
   const nameErr = errorFor("organisation.name");
   const hqErr = errorFor("organisation.headquarters");
+  const compErr = errorFor("organisation.compliance");
   return (
     <div className="grid two">
       <Field id="organisation-name" label="Organisation name" error={nameErr} hint="2 to 100 characters.">
@@ -39,25 +33,25 @@ export function OrganisationStep({ answers, update, errorFor, touch }: StepProps
           onBlur={() => touch("organisation.headquarters")}
         />
       </Field>
-      <Field id="organisation-industry" label="Industry (optional)">
+      <Field id="organisation-industry" label="Industry (optional)" error={errorFor("organisation.industry")}>
         <select id="organisation-industry" value={org.industry} onChange={(e) => set({ industry: e.target.value })}>
           <option value="">Not specified</option>
-          {INDUSTRIES.map((i) => (
+          {data.options.industries.map((i) => (
             <option key={i}>{i}</option>
           ))}
         </select>
       </Field>
-      <Field id="organisation-size" label="Organisation size (optional)">
+      <Field id="organisation-size" label="Organisation size (optional)" error={errorFor("organisation.size")}>
         <select id="organisation-size" value={org.size} onChange={(e) => set({ size: e.target.value })}>
           <option value="">Not specified</option>
-          {SIZES.map((s) => (
+          {data.options.org_sizes.map((s) => (
             <option key={s}>{s}</option>
           ))}
         </select>
       </Field>
-      <fieldset className="chips span-2">
+      <fieldset className="chips span-2" aria-describedby={compErr ? "organisation-compliance-error" : undefined}>
         <legend>Compliance frameworks (optional)</legend>
-        {FRAMEWORKS.map((f) => {
+        {data.options.compliance_frameworks.map((f) => {
           const on = org.compliance.includes(f);
           const id = `compliance-${f.replace(/\W+/g, "-").toLowerCase()}`;
           return (
@@ -72,6 +66,11 @@ export function OrganisationStep({ answers, update, errorFor, touch }: StepProps
             </span>
           );
         })}
+        {compErr && (
+          <p className="field-error" id="organisation-compliance-error" role="alert">
+            {compErr}
+          </p>
+        )}
       </fieldset>
     </div>
   );

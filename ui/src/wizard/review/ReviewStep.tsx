@@ -1,17 +1,107 @@
-import type { StepProps } from "../types";
+import type { ReactNode } from "react";
+import { euro, type StepProps } from "../types";
 
-export function ReviewStep({ answers }: StepProps) {
+const NONE = "— not set —";
+
+function Section(props: { title: string; step: number; goTo: (s: number) => void; children: ReactNode; error?: string }) {
   return (
-    <dl className="review">
-      <dt>Organisation</dt>
-      <dd>{answers.organisation.name || "—"}</dd>
-      <dt>Topology</dt>
-      <dd>
-        {answers.topology}
-        {answers.ha ? " with high availability" : ""}
-      </dd>
-      <dt>Regions</dt>
-      <dd>{answers.regions.map((r) => r.location).join(", ")}</dd>
-    </dl>
+    <section className="review-section" aria-labelledby={`review-${props.step}`}>
+      <header>
+        <h2 id={`review-${props.step}`}>{props.title}</h2>
+        <button type="button" className="link" onClick={() => props.goTo(props.step)} aria-label={`Edit ${props.title}`}>
+          Edit
+        </button>
+      </header>
+      {props.error && (
+        <p className="field-error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <dl className="review">{props.children}</dl>
+    </section>
+  );
+}
+
+export function ReviewStep({ answers: a, data, goTo, errorFor }: StepProps) {
+  const { estimate, catalog } = data;
+  const fqdn =
+    a.domain.mode === "pool" ? (a.domain.subdomain ? `${a.domain.subdomain}.${a.domain.pool_domain}` : "") : a.domain.byo_domain;
+  const picked = catalog.components.filter((c) => c.tier !== "mandatory" && a.components.includes(c.id));
+  const firstError = (prefixes: string[]) => {
+    for (const p of prefixes) {
+      const e = errorFor(p);
+      if (e) return e;
+    }
+    return undefined;
+  };
+  const regionFields = a.regions.flatMap((_, i) => ["location", "control_plane_type", "worker_count", "worker_type"].map((k) => `regions.${i}.${k}`));
+  return (
+    <div className="review-grid">
+      <Section title="Organisation" step={0} goTo={goTo} error={firstError(["organisation.name", "organisation.headquarters"])}>
+        <dt>Name</dt>
+        <dd>{a.organisation.name || NONE}</dd>
+        <dt>Headquarters</dt>
+        <dd>{a.organisation.headquarters || NONE}</dd>
+        <dt>Industry · size</dt>
+        <dd>{[a.organisation.industry, a.organisation.size].filter(Boolean).join(" · ") || NONE}</dd>
+        <dt>Compliance</dt>
+        <dd>{a.organisation.compliance.join(", ") || "none"}</dd>
+      </Section>
+      <Section title="Topology" step={1} goTo={goTo} error={firstError(["regions"])}>
+        <dt>Layout</dt>
+        <dd>
+          {a.topology} · {a.regions.length} region{a.regions.length > 1 ? "s" : ""}
+        </dd>
+        <dt>High availability</dt>
+        <dd>{a.ha ? "On — 3 control planes forming one etcd cluster per region" : "Off — 1 control plane per region"}</dd>
+      </Section>
+      <Section title="Provider" step={2} goTo={goTo} error={firstError(regionFields)}>
+        {a.regions.map((r, i) => (
+          <div key={i} className="review-row">
+            <dt>Region {i + 1}</dt>
+            <dd>
+              Hetzner {r.location} · control plane {a.ha ? "3 × " : ""}
+              {r.control_plane_type} · {r.worker_count > 0 ? `${r.worker_count} × ${r.worker_type} workers` : "no workers"}
+              {estimate?.regions[i] && ` · ${euro(estimate.regions[i].hourly_eur, 4)}/h`}
+            </dd>
+          </div>
+        ))}
+        <dt>Total cost</dt>
+        <dd data-testid="review-total">{estimate ? `${euro(estimate.hourly_eur, 4)}/h · ${euro(estimate.monthly_eur)}/month (net)` : NONE}</dd>
+      </Section>
+      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.ssh_public_key"])}>
+        <dt>Hetzner token</dt>
+        <dd>{a.credentials.token_validated ? "•••••••• validated, kept in the OS keyring" : "not validated"}</dd>
+        <dt>Admin SSH key</dt>
+        <dd>
+          {a.credentials.ssh_fingerprint || (a.credentials.ssh_public_key ? "pasted key" : NONE)}
+          {a.credentials.ssh_key_mode === "generate" && a.credentials.ssh_fingerprint ? " (generated)" : ""}
+        </dd>
+        <dt>SSH reachable from</dt>
+        <dd>{a.credentials.ssh_allowed_cidrs.length ? a.credentials.ssh_allowed_cidrs.join(", ") : "anywhere (key-only)"}</dd>
+      </Section>
+      <Section title="Components" step={4} goTo={goTo} error={firstError(["components"])}>
+        <dt>Selected</dt>
+        <dd>
+          {a.components.length} of {catalog.components.length} ({picked.length} chosen besides the always-included)
+        </dd>
+        <dt>Chosen</dt>
+        <dd>{picked.map((c) => c.name).join(", ") || "only the always-included ones"}</dd>
+        <dt>Footprint</dt>
+        <dd>
+          {estimate
+            ? `${(estimate.components.memory_mib / 1024).toFixed(1)} GB memory · ${(estimate.components.cpu_millis / 1000).toFixed(1)} vCPU${estimate.warning ? " — does not fit, see Provider" : " — fits"}`
+            : NONE}
+        </dd>
+      </Section>
+      <Section title="Domain" step={5} goTo={goTo} error={firstError(["domain.subdomain", "domain.pool_domain", "domain.byo_domain", "domain.registrar", "domain.registrar_credential", "domain.admin_email"])}>
+        <dt>Mode</dt>
+        <dd>{a.domain.mode === "pool" ? "Pool domain" : a.domain.mode === "byo_manual" ? "Own domain, nameservers changed by hand" : `Own domain via ${a.domain.registrar ?? "registrar"} API`}</dd>
+        <dt>Sovereign</dt>
+        <dd>{fqdn ? `console.${fqdn}` : NONE}</dd>
+        <dt>Admin email</dt>
+        <dd>{a.domain.admin_email || NONE}</dd>
+      </Section>
+    </div>
   );
 }
