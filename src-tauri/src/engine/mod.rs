@@ -9,6 +9,7 @@ pub mod pdm;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod tofu;
 pub mod wizard;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,86 @@
+//! What can go wrong around `tofu`, each with a sentence the operator can act on.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TofuError {
+    #[error(
+        "OpenTofu (tofu) was not found: not at the configured path, not next to the app, not on PATH. \
+         Install OpenTofu 1.8 or newer (https://opentofu.org/docs/intro/install/) or set its path in Settings."
+    )]
+    NotFound,
+    #[error("The configured OpenTofu path {0} does not exist or is not a file; fix it in Settings.")]
+    ConfiguredPathMissing(PathBuf),
+    #[error("OpenTofu {found} is too old: 1.8 or newer is needed (state encryption reads variables). {hint}")]
+    TooOld { found: String, hint: String },
+    #[error("`tofu version -json` could not be understood: {0}")]
+    VersionUnreadable(String),
+    #[error("Could not start {binary}: {source}")]
+    Spawn {
+        binary: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("tofu {command} failed (exit {exit}): {summary}")]
+    Failed {
+        command: String,
+        exit: i32,
+        /// The first error diagnostic, or the last stderr line when there was none.
+        summary: String,
+    },
+    #[error("tofu {command} was cancelled; the state it had written was kept.")]
+    Cancelled { command: String },
+    #[error("tofu {command} was killed on a second cancel; its state may be incomplete.")]
+    Killed { command: String },
+    #[error(
+        "The {role} cloud-init for {location} is {bytes} bytes; Hetzner accepts at most {limit} bytes of user_data."
+    )]
+    UserDataTooLarge {
+        role: String,
+        location: String,
+        bytes: usize,
+        limit: usize,
+    },
+    #[error(
+        "The environment value {name} would be {bytes} bytes; the operating system allows at most {limit}."
+    )]
+    EnvTooLarge {
+        name: String,
+        bytes: usize,
+        limit: usize,
+    },
+    #[error("Invalid input for the OpenTofu module: {0}")]
+    InvalidInput(String),
+    #[error("The plugin cache directory must not be the provider mirror directory ({0}).")]
+    CacheIsMirror(PathBuf),
+    #[error("Could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`tofu output -json` could not be understood: {0}")]
+    OutputUnreadable(String),
+}
+
+impl TofuError {
+    /// A stable code for events and the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TofuError::NotFound => "tofu_not_found",
+            TofuError::ConfiguredPathMissing(_) => "tofu_path_missing",
+            TofuError::TooOld { .. } => "tofu_too_old",
+            TofuError::VersionUnreadable(_) => "tofu_version_unreadable",
+            TofuError::Spawn { .. } => "tofu_spawn_failed",
+            TofuError::Failed { .. } => "tofu_failed",
+            TofuError::Cancelled { .. } => "tofu_cancelled",
+            TofuError::Killed { .. } => "tofu_killed",
+            TofuError::UserDataTooLarge { .. } => "user_data_too_large",
+            TofuError::EnvTooLarge { .. } => "tofu_env_too_large",
+            TofuError::InvalidInput(_) => "tofu_invalid_input",
+            TofuError::CacheIsMirror(_) => "tofu_cache_is_mirror",
+            TofuError::Write { .. } => "tofu_write_failed",
+            TofuError::OutputUnreadable(_) => "tofu_output_unreadable",
+        }
+    }
+}

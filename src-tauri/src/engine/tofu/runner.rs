@@ -1,0 +1,523 @@
+//! Runs `tofu` in a deployment's work dir and streams typed events.
+//!
+//! Every command gets `-input=false -no-color` and, where OpenTofu has it,
+//! `-json`. Cancelling sends exactly one SIGINT: OpenTofu then persists its
+//! state and stops the walk; the runner waits for it to exit before it says
+//! "cancelled". Only a second cancel kills (state may then be incomplete).
+//! The child runs in its own process group, so a Ctrl-C in the operator's
+//! terminal does not reach it as a second, state-losing interrupt.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+use tokio::sync::{oneshot, watch};
+
+use super::env::{ChildEnv, SCRUBBED_PREFIXES};
+use super::error::TofuError;
+use super::locate::TofuBinary;
+use super::messages::{ChangeSummary, LogLevel, LogSource, Operation, Severity, TofuEvent, parse_line};
+use super::module::PLAN_FILE;
+use super::outputs::{self, TofuOutputs};
+
+/// Markers of failures worth another `init` (registry or network trouble);
+/// configuration errors never match them.
+pub const TRANSIENT_INIT_MARKERS: [&str; 17] = [
+    "Failed to install provider",
+    "Failed to query available provider packages",
+    "could not query provider registry",
+    "502 Bad Gateway",
+    "503 Service Unavailable",
+    "504 Gateway Timeout",
+    "TLS handshake timeout",
+    "i/o timeout",
+    "connection reset by peer",
+    "connection refused",
+    "no such host",
+    "Temporary failure in name resolution",
+    "context deadline exceeded",
+    "unexpected EOF",
+    "checksum mismatch",
+    "error fetching checksums",
+    "Error while installing",
+];
+
+pub const DEFAULT_INIT_BACKOFFS: [Duration; 3] = [
+    Duration::from_secs(5),
+    Duration::from_secs(15),
+    Duration::from_secs(45),
+];
+
+pub fn is_transient(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    TRANSIENT_INIT_MARKERS
+        .iter()
+        .any(|m| lower.contains(&m.to_ascii_lowercase()))
+}
+
+/// Shared by whoever may cancel a run (the window, the CLI's Ctrl-C).
+#[derive(Debug, Clone)]
+pub struct CancelHandle {
+    tx: Arc<watch::Sender<u32>>,
+}
+
+impl Default for CancelHandle {
+    fn default() -> Self {
+        CancelHandle::new()
+    }
+}
+
+impl CancelHandle {
+    pub fn new() -> CancelHandle {
+        CancelHandle {
+            tx: Arc::new(watch::channel(0).0),
+        }
+    }
+
+    /// First call: graceful stop. Second call: kill.
+    pub fn cancel(&self) {
+        self.tx.send_modify(|n| *n = n.saturating_add(1));
+    }
+
+    pub fn requests(&self) -> u32 {
+        *self.tx.borrow()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u32> {
+        self.tx.subscribe()
+    }
+}
+
+pub type Sink<'a> = &'a mut (dyn FnMut(TofuEvent) + Send);
+
+pub struct Runner {
+    binary: TofuBinary,
+    work_dir: PathBuf,
+    env: ChildEnv,
+    init_backoffs: Vec<Duration>,
+}
+
+/// What one command did, before it is judged.
+#[derive(Debug, Default)]
+struct Outcome {
+    exit: i32,
+    summary: Option<ChangeSummary>,
+    first_error: Option<String>,
+    last_stderr: Option<String>,
+    /// Diagnostic and stderr text, for the transient-failure check.
+    texts: Vec<String>,
+    stdout: String,
+}
+
+impl Outcome {
+    fn judge(self, command: &str) -> Result<Outcome, TofuError> {
+        if self.exit == 0 {
+            return Ok(self);
+        }
+        let summary = self
+            .first_error
+            .clone()
+            .or_else(|| self.last_stderr.clone())
+            .unwrap_or_else(|| "no error message was printed".to_owned());
+        Err(TofuError::Failed {
+            command: command.to_owned(),
+            exit: self.exit,
+            summary,
+        })
+    }
+}
+
+impl Runner {
+    pub fn new(binary: TofuBinary, work_dir: impl Into<PathBuf>, env: ChildEnv) -> Runner {
+        Runner {
+            binary,
+            work_dir: work_dir.into(),
+            env,
+            init_backoffs: DEFAULT_INIT_BACKOFFS.to_vec(),
+        }
+    }
+
+    /// Waits between `init` attempts (tests use short ones).
+    pub fn with_init_backoffs(mut self, backoffs: Vec<Duration>) -> Runner {
+        self.init_backoffs = backoffs;
+        self
+    }
+
+    pub fn work_dir(&self) -> &Path {
+        &self.work_dir
+    }
+
+    /// `tofu init`, retried only on transient registry/network failures.
+    pub async fn init(&self, sink: Sink<'_>, cancel: &CancelHandle) -> Result<(), TofuError> {
+        let mut args = vec!["init", "-input=false", "-no-color"];
+        if self.binary.init_speaks_json() {
+            args.push("-json");
+        }
+        let mut attempt = 0;
+        loop {
+            let outcome = self.run("init", &args, sink, cancel, false).await?;
+            let transient = outcome.exit != 0 && outcome.texts.iter().any(|t| is_transient(t));
+            match outcome.judge("init") {
+                Ok(_) => return Ok(()),
+                Err(e) if transient && attempt < self.init_backoffs.len() => {
+                    let wait = self.init_backoffs[attempt];
+                    attempt += 1;
+                    sink(runner_log(
+                        LogLevel::Warn,
+                        format!(
+                            "{e} This looks transient; trying again in {} s (retry {attempt} of {}).",
+                            wait.as_secs_f32(),
+                            self.init_backoffs.len()
+                        ),
+                    ));
+                    let mut rx = cancel.subscribe();
+                    if *rx.borrow_and_update() > 0 {
+                        return Err(TofuError::Cancelled {
+                            command: "init".into(),
+                        });
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = rx.changed() => return Err(TofuError::Cancelled { command: "init".into() }),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `tofu plan -out=tfplan`; returns what the plan would change.
+    pub async fn plan(&self, sink: Sink<'_>, cancel: &CancelHandle) -> Result<ChangeSummary, TofuError> {
+        let out = format!("-out={PLAN_FILE}");
+        let args = ["plan", "-json", "-input=false", "-no-color", out.as_str()];
+        let o = self
+            .run("plan", &args, sink, cancel, false)
+            .await?
+            .judge("plan")?;
+        Ok(o.summary.unwrap_or(empty_summary(Operation::Plan)))
+    }
+
+    /// Applies the saved plan (never a fresh one: what was shown is what runs).
+    pub async fn apply(&self, sink: Sink<'_>, cancel: &CancelHandle) -> Result<ChangeSummary, TofuError> {
+        let plan = self.work_dir.join(PLAN_FILE);
+        if !plan.is_file() {
+            return Err(TofuError::InvalidInput(
+                "there is no saved plan to apply; plan first".into(),
+            ));
+        }
+        let args = ["apply", "-json", "-input=false", "-no-color", PLAN_FILE];
+        let o = self
+            .run("apply", &args, sink, cancel, false)
+            .await?
+            .judge("apply")?;
+        // A used plan is stale; removing it means a resume always re-plans.
+        let _ = std::fs::remove_file(&plan);
+        Ok(o.summary.unwrap_or(empty_summary(Operation::Apply)))
+    }
+
+    /// `tofu output -json` (this command has no `-input` flag).
+    pub async fn output(&self, cancel: &CancelHandle) -> Result<TofuOutputs, TofuError> {
+        let mut discard = |_e: TofuEvent| {};
+        let o = self
+            .run(
+                "output",
+                &["output", "-json", "-no-color"],
+                &mut discard,
+                cancel,
+                true,
+            )
+            .await?
+            .judge("output")?;
+        outputs::parse(&o.stdout)
+    }
+
+    /// `tofu destroy`: deletes what the state knows. The wipe still sweeps by
+    /// label afterwards for what it does not.
+    pub async fn destroy(&self, sink: Sink<'_>, cancel: &CancelHandle) -> Result<ChangeSummary, TofuError> {
+        let args = ["destroy", "-json", "-input=false", "-no-color", "-auto-approve"];
+        let o = self
+            .run("destroy", &args, sink, cancel, false)
+            .await?
+            .judge("destroy")?;
+        Ok(o.summary.unwrap_or(empty_summary(Operation::Destroy)))
+    }
+
+    async fn run(
+        &self,
+        command: &str,
+        args: &[&str],
+        sink: Sink<'_>,
+        cancel: &CancelHandle,
+        capture: bool,
+    ) -> Result<Outcome, TofuError> {
+        if cancel.requests() > 0 {
+            return Err(TofuError::Cancelled {
+                command: command.to_owned(),
+            });
+        }
+        let mut cmd = Command::new(self.binary.path());
+        cmd.args(args)
+            .current_dir(&self.work_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Last resort if the caller drops the future; callers cancel instead.
+            .kill_on_drop(true);
+        for (k, _) in std::env::vars_os() {
+            if let Some(k) = k.to_str()
+                && SCRUBBED_PREFIXES.iter().any(|p| k.starts_with(p))
+            {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in self.env.vars() {
+            cmd.env(k, v);
+        }
+        #[cfg(unix)]
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|source| TofuError::Spawn {
+            binary: self.binary.path().to_path_buf(),
+            source,
+        })?;
+        let pid = child.id();
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            let _ = child.start_kill();
+            return Err(TofuError::Spawn {
+                binary: self.binary.path().to_path_buf(),
+                source: std::io::Error::other("no pipes to the child"),
+            });
+        };
+        let (kill_tx, mut kill_rx) = oneshot::channel::<()>();
+        let mut waiter = tokio::spawn(async move {
+            tokio::select! {
+                st = child.wait() => st,
+                Ok(()) = &mut kill_rx => {
+                    let _ = child.start_kill();
+                    child.wait().await
+                }
+            }
+        });
+        let mut kill_tx = Some(kill_tx);
+
+        let mut out = LineReader::new(stdout);
+        let mut err = LineReader::new(stderr);
+        let mut outcome = Outcome::default();
+        let mut cancel_rx = cancel.subscribe();
+        let mut cancel_open = true;
+        let mut interrupted = false;
+        let mut killed = false;
+
+        let status = loop {
+            tokio::select! {
+                line = out.next(), if !out.done => {
+                    if let Some(line) = line {
+                        handle_line(line, LogSource::Stdout, capture, &mut outcome, sink);
+                    }
+                }
+                line = err.next(), if !err.done => {
+                    if let Some(line) = line {
+                        handle_line(line, LogSource::Stderr, false, &mut outcome, sink);
+                    }
+                }
+                changed = cancel_rx.changed(), if cancel_open => {
+                    if changed.is_err() {
+                        cancel_open = false;
+                        continue;
+                    }
+                    let n = *cancel_rx.borrow_and_update();
+                    if n >= 2 && !killed {
+                        killed = true;
+                        if let Some(tx) = kill_tx.take() {
+                            let _ = tx.send(());
+                        }
+                        sink(runner_log(LogLevel::Warn, format!("Second cancel: killing tofu {command}.")));
+                    } else if n >= 1 && !interrupted {
+                        interrupted = true;
+                        let how = if interrupt(pid) {
+                            "sent one interrupt; waiting for tofu to save its state and exit"
+                        } else {
+                            "this platform cannot interrupt tofu gracefully; waiting for it (cancel again to kill)"
+                        };
+                        sink(runner_log(LogLevel::Warn, format!("Cancel requested for tofu {command}: {how}.")));
+                    }
+                }
+                status = &mut waiter => break status,
+            }
+        };
+        // The child is gone; what it wrote before exiting is still in the pipes.
+        let drain = async {
+            while !out.done || !err.done {
+                tokio::select! {
+                    line = out.next(), if !out.done => if let Some(l) = line {
+                        handle_line(l, LogSource::Stdout, capture, &mut outcome, sink);
+                    },
+                    line = err.next(), if !err.done => if let Some(l) = line {
+                        handle_line(l, LogSource::Stderr, false, &mut outcome, sink);
+                    },
+                }
+            }
+        };
+        // A provider grandchild could hold a pipe open; do not wait on it forever.
+        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+        outcome.exit = match status {
+            Ok(Ok(st)) => st.code().unwrap_or(-1),
+            _ => -1,
+        };
+        if killed {
+            return Err(TofuError::Killed {
+                command: command.to_owned(),
+            });
+        }
+        if interrupted {
+            sink(runner_log(
+                LogLevel::Info,
+                format!(
+                    "tofu {command} stopped after the interrupt (exit {}).",
+                    outcome.exit
+                ),
+            ));
+            return Err(TofuError::Cancelled {
+                command: command.to_owned(),
+            });
+        }
+        Ok(outcome)
+    }
+}
+
+fn handle_line(line: String, source: LogSource, capture: bool, o: &mut Outcome, sink: Sink<'_>) {
+    if capture {
+        o.stdout.push_str(&line);
+        o.stdout.push('\n');
+        return;
+    }
+    let ev = parse_line(&line, source);
+    match &ev {
+        TofuEvent::Diagnostic { diagnostic: d } => {
+            o.texts.push(format!("{} {}", d.summary, d.detail));
+            if d.severity == Severity::Error && o.first_error.is_none() {
+                o.first_error = Some(match &d.address {
+                    Some(a) => format!("{a}: {}", d.summary),
+                    None => d.summary.clone(),
+                });
+            }
+        }
+        TofuEvent::ChangeSummary { summary } => o.summary = Some(*summary),
+        TofuEvent::Log { message, .. } if source == LogSource::Stderr => {
+            o.texts.push(message.clone());
+            if !message.trim().is_empty() {
+                o.last_stderr = Some(message.clone());
+            }
+        }
+        TofuEvent::Log { message, .. } => o.texts.push(message.clone()),
+        _ => {}
+    }
+    sink(ev);
+}
+
+fn runner_log(level: LogLevel, message: String) -> TofuEvent {
+    TofuEvent::Log {
+        level,
+        source: LogSource::Runner,
+        message,
+        message_type: None,
+    }
+}
+
+fn empty_summary(operation: Operation) -> ChangeSummary {
+    ChangeSummary {
+        operation,
+        add: 0,
+        change: 0,
+        remove: 0,
+        import: 0,
+    }
+}
+
+#[cfg(unix)]
+fn interrupt(pid: Option<u32>) -> bool {
+    let Some(pid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) else {
+        return false;
+    };
+    // SAFETY: kill(2) takes plain integers and has no memory effects; the
+    // pid is our own child, which the waiter task has not reaped yet when a
+    // cancel arrives mid-run.
+    unsafe { libc::kill(pid, libc::SIGINT) == 0 }
+}
+
+#[cfg(not(unix))]
+fn interrupt(_pid: Option<u32>) -> bool {
+    // Windows needs a console CTRL event in the child's own group; not done yet.
+    false
+}
+
+/// Lines as lossy UTF-8 (a stray byte must not end the stream), read with
+/// `read_until`, which keeps partial input across `select!` iterations.
+struct LineReader<R> {
+    inner: BufReader<R>,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> LineReader<R> {
+    fn new(r: R) -> Self {
+        LineReader {
+            inner: BufReader::new(r),
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    async fn next(&mut self) -> Option<String> {
+        match self.inner.read_until(b'\n', &mut self.buf).await {
+            Ok(0) | Err(_) => {
+                self.done = true;
+                if self.buf.is_empty() {
+                    None
+                } else {
+                    Some(take_line(&mut self.buf))
+                }
+            }
+            Ok(_) => Some(take_line(&mut self.buf)),
+        }
+    }
+}
+
+fn take_line(buf: &mut Vec<u8>) -> String {
+    let s = String::from_utf8_lossy(buf)
+        .trim_end_matches(['\n', '\r'])
+        .to_owned();
+    buf.clear();
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_markers_match_registry_trouble_only() {
+        assert!(is_transient(
+            "Failed to query available provider packages: could not connect"
+        ));
+        assert!(is_transient(
+            "dial tcp: lookup registry.opentofu.org: no such host"
+        ));
+        assert!(is_transient("net/http: TLS handshake timeout"));
+        assert!(!is_transient(
+            "Unsupported argument: An argument named \"foo\" is not expected here."
+        ));
+        assert!(!is_transient("Invalid value for variable"));
+    }
+
+    #[test]
+    fn cancel_counts() {
+        let c = CancelHandle::new();
+        assert_eq!(c.requests(), 0);
+        c.cancel();
+        c.clone().cancel();
+        assert_eq!(c.requests(), 2);
+    }
+}
