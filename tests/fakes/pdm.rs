@@ -351,7 +351,7 @@ fn uuid() -> String {
     h.write_u64(a);
     let b = h.finish();
     let v = (u128::from(a) << 64) | u128::from(b);
-    let v = (v & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 66) | (0x2 << 66);
+    let v = (v & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
     let s = format!("{v:032x}");
     format!(
         "{}-{}-{}-{}-{}",
@@ -868,11 +868,14 @@ mod tests {
 
     #[test]
     fn tokens_are_v4_uuids_and_unique() {
-        let a = uuid();
-        let b = uuid();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "4");
-        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+        let mut seen = std::collections::HashSet::new();
+        // Many draws, since the version and variant bits are masked into random values.
+        for _ in 0..500 {
+            let t = uuid();
+            assert_eq!(t.len(), 36);
+            assert_eq!(&t[14..15], "4", "{t}");
+            assert!(matches!(&t[19..20], "8" | "9" | "a" | "b"), "{t}");
+            assert!(seen.insert(t));
+        }
     }
 }
