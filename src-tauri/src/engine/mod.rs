@@ -4,6 +4,8 @@
 
 pub mod catalog;
 pub mod events;
+pub mod hetzner;
+pub mod keys;
 pub mod paths;
 pub mod pdm;
 pub mod secrets;
