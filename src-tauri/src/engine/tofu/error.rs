@@ -25,7 +25,7 @@ pub enum TofuError {
     Failed {
         command: String,
         exit: i32,
-        /// The first error diagnostic, or the last stderr line when there was none.
+        /// The first error diagnostic, or the first stderr line when there was none.
         summary: String,
     },
     #[error("tofu {command} was cancelled; the state it had written was kept.")]

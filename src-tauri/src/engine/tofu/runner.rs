@@ -106,7 +106,7 @@ struct Outcome {
     exit: i32,
     summary: Option<ChangeSummary>,
     first_error: Option<String>,
-    last_stderr: Option<String>,
+    first_stderr: Option<String>,
     /// Diagnostic and stderr text, for the transient-failure check.
     texts: Vec<String>,
     stdout: String,
@@ -120,7 +120,7 @@ impl Outcome {
         let summary = self
             .first_error
             .clone()
-            .or_else(|| self.last_stderr.clone())
+            .or_else(|| self.first_stderr.clone())
             .unwrap_or_else(|| "no error message was printed".to_owned());
         Err(TofuError::Failed {
             command: command.to_owned(),
@@ -407,8 +407,8 @@ fn handle_line(line: String, source: LogSource, capture: bool, o: &mut Outcome, 
         TofuEvent::ChangeSummary { summary } => o.summary = Some(*summary),
         TofuEvent::Log { message, .. } if source == LogSource::Stderr => {
             o.texts.push(message.clone());
-            if !message.trim().is_empty() {
-                o.last_stderr = Some(message.clone());
+            if !message.trim().is_empty() && o.first_stderr.is_none() {
+                o.first_stderr = Some(message.clone());
             }
         }
         TofuEvent::Log { message, .. } => o.texts.push(message.clone()),

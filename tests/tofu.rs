@@ -1,0 +1,684 @@
+//! The tofu runner against the stand-in `tofu` (tests/fakes/tofu), which
+//! creates the module's resources in a Hetzner-compatible API: here a small
+//! recording API in this file, so the runner's contract is tested on its own.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use catalyst_provisioner::engine::tofu::messages::{LogSource, Operation, ResourceAction, Severity};
+use catalyst_provisioner::engine::tofu::{
+    BootInputs, CancelHandle, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec, Runner,
+    Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology, cloudinit, locate,
+    module,
+};
+
+const TOKEN: &str = "tofu-test-token-canary-5f3c9a0d7e1b2c4a6f8e0d1c3b5a79e8d6c4b2a0f1e3d5c7b9a8e6d4c2b0a1";
+const HOST_KEY_CANARY: &str = "HOSTKEYCANARY7f2e9c1b";
+const PASSPHRASE: &str = "passphrase-canary-0b7d5e3c1a";
+const K3S_TOKEN: &str = "K3sTokenCanary4d6f8a0c2e4b6d8f0a2c4e6b";
+
+// ------------------------------------------------------------ recording API
+
+#[derive(Default)]
+struct Api {
+    next: u64,
+    objects: BTreeMap<(String, u64), Value>,
+    requests: Vec<(String, String, Value)>,
+}
+
+type Shared = Arc<Mutex<Api>>;
+
+fn singular(c: &str) -> Option<&'static str> {
+    Some(match c {
+        "ssh_keys" => "ssh_key",
+        "networks" => "network",
+        "firewalls" => "firewall",
+        "servers" => "server",
+        "load_balancers" => "load_balancer",
+        _ => return None,
+    })
+}
+
+fn reply(status: StatusCode, v: Value) -> Response {
+    (status, [("content-type", "application/json")], v.to_string()).into_response()
+}
+
+fn not_found() -> Response {
+    reply(
+        StatusCode::NOT_FOUND,
+        json!({"error": {"code": "not_found", "message": "not found"}}),
+    )
+}
+
+async fn handle(
+    State(api): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(&format!("Bearer {TOKEN}")) {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {"code": "unauthorized", "message": "unable to authenticate"}}),
+        );
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = uri.path().trim_start_matches("/v1/").to_owned();
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut api = api.lock().unwrap();
+    api.requests
+        .push((method.to_string(), path.clone(), body.clone()));
+    let ok_action = json!({"action": {"id": 1, "status": "success"}});
+    match (method.as_str(), segs.as_slice()) {
+        ("GET", ["actions", _]) => reply(StatusCode::OK, ok_action),
+        ("POST", [c]) if singular(c).is_some() => {
+            api.next += 1;
+            let id = api.next;
+            let mut obj = body.clone();
+            obj["id"] = json!(id);
+            obj["public_net"] = json!({"ipv4": {"ip": format!("203.0.113.{id}")}});
+            api.objects.insert((c.to_string(), id), obj.clone());
+            reply(
+                StatusCode::CREATED,
+                json!({singular(c).unwrap_or_default(): obj, "action": {"id": id, "status": "success"}}),
+            )
+        }
+        ("GET", [c, id]) => match api.objects.get(&(c.to_string(), id.parse().unwrap_or(0))) {
+            Some(o) => reply(StatusCode::OK, json!({singular(c).unwrap_or_default(): o})),
+            None => not_found(),
+        },
+        ("DELETE", [c, id]) => match api.objects.remove(&(c.to_string(), id.parse().unwrap_or(0))) {
+            Some(_) => reply(StatusCode::OK, ok_action),
+            None => not_found(),
+        },
+        ("POST", [c, id, "actions", _])
+            if api
+                .objects
+                .contains_key(&(c.to_string(), id.parse().unwrap_or(0))) =>
+        {
+            reply(StatusCode::CREATED, ok_action)
+        }
+        _ => not_found(),
+    }
+}
+
+async fn start_api() -> (String, Shared) {
+    let state: Shared = Arc::default();
+    let app = Router::new().fallback(handle).with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/v1"), state)
+}
+
+fn live(api: &Shared, coll: &str) -> Vec<Value> {
+    api.lock()
+        .unwrap()
+        .objects
+        .iter()
+        .filter(|((c, _), _)| c == coll)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+// ------------------------------------------------------------ fixtures
+
+fn fake_tofu() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tofu"))
+}
+
+fn inputs(topology: Topology, ha: bool, workers: u32) -> ModuleInputs {
+    let locs = [Location::Fsn1, Location::Hel1, Location::Ash];
+    ModuleInputs {
+        deployment_id: "5b6c7d8e-0000-4a1b-9c2d-3e4f5a6b7c8d".into(),
+        sovereign_fqdn: "acme.omani.works".into(),
+        topology,
+        ha,
+        regions: locs[..topology.region_count()]
+            .iter()
+            .map(|l| RegionSpec {
+                location: *l,
+                control_plane_type: "cpx32".into(),
+                worker_type: "cpx32".into(),
+                worker_count: workers,
+            })
+            .collect(),
+        admin_ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminKeyForTestsOnly op@laptop".into(),
+        existing_ssh_key_id: None,
+        ssh_allowed_cidrs: vec![],
+        server_image: None,
+        load_balancer_type: None,
+    }
+}
+
+fn boot() -> BootInputs {
+    BootInputs {
+        k3s_token: Secret::new(K3S_TOKEN),
+        host_key: HostKey {
+            private_openssh: Secret::new(format!(
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA{HOST_KEY_CANARY}\n-----END OPENSSH PRIVATE KEY-----"
+            )),
+            public_line: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostPublic host@catalyst".into(),
+        },
+        components: (0..45).map(|i| format!("component-{i:02}")).collect(),
+        gitops: GitOpsSource {
+            url: "https://github.com/openova-io/openova".into(),
+            branch: "main".into(),
+        },
+        pull_secrets: vec![],
+        registry_mirror: None,
+    }
+}
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    runner: Runner,
+}
+
+fn rig(endpoint: &str, m: &ModuleInputs, extra_env: &[(&str, &str)]) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let work = module::work_dir(dir.path(), &m.deployment_id).unwrap();
+    module::stage(&work, m).unwrap();
+    let rendered = cloudinit::render(m, &boot()).unwrap();
+    let secrets = TofuSecrets {
+        hcloud_token: Secret::new(TOKEN),
+        state_passphrase: Secret::new(PASSPHRASE),
+    };
+    let mut env = ChildEnv::build(
+        &secrets,
+        &rendered,
+        &TofuEnvOptions {
+            hcloud_endpoint: Some(endpoint.to_owned()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (k, v) in extra_env {
+        env.set(*k, *v);
+    }
+    let binary = TofuBinary {
+        path: fake_tofu().display().to_string(),
+        version: "1.10.5".into(),
+    };
+    let runner = Runner::new(binary, &work, env).with_init_backoffs(vec![Duration::from_millis(50)]);
+    Rig {
+        _dir: dir,
+        work,
+        runner,
+    }
+}
+
+fn collect() -> (Arc<Mutex<Vec<TofuEvent>>>, impl FnMut(TofuEvent) + Send) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let e2 = events.clone();
+    (events, move |e| e2.lock().unwrap().push(e))
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+// ------------------------------------------------------------ tests
+
+#[tokio::test]
+async fn full_apply_streams_typed_events_in_order_and_is_idempotent() {
+    let (url, api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 2);
+    let r = rig(&url, &m, &[]);
+    let cancel = CancelHandle::new();
+    let (events, mut sink) = collect();
+
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    let plan = r.runner.plan(&mut sink, &cancel).await.unwrap();
+    // ssh key, network, subnet, firewall, 3 servers, lb, lb network, 3 targets, 2 services
+    assert_eq!((plan.operation, plan.add, plan.remove), (Operation::Plan, 14, 0));
+    let before = events.lock().unwrap().len();
+    let applied = r.runner.apply(&mut sink, &cancel).await.unwrap();
+    assert_eq!((applied.operation, applied.add), (Operation::Apply, 14));
+
+    let evs = events.lock().unwrap()[before..].to_vec();
+    println!("events in one SOLO apply: {}", evs.len());
+    assert!(
+        matches!(&evs[0], TofuEvent::Version { tofu, .. } if tofu == "1.10.5"),
+        "{:?}",
+        evs[0]
+    );
+    let mut started = Vec::new();
+    let mut completed = Vec::new();
+    for e in &evs {
+        match e {
+            TofuEvent::ResourceStart { address, action, .. } => {
+                assert_eq!(*action, ResourceAction::Create);
+                started.push(address.clone());
+            }
+            TofuEvent::ResourceComplete { address, id, .. } => {
+                assert!(started.contains(address), "{address} completed before it started");
+                assert!(
+                    id.as_deref().is_some_and(|i| !i.is_empty()),
+                    "{address} has no id"
+                );
+                completed.push(address.clone());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(completed.len(), 14);
+    let pos = |a: &str| completed.iter().position(|c| c == a).unwrap();
+    assert!(pos("hcloud_network_subnet.region[\"fsn1\"]") < pos("hcloud_server.control_plane[\"fsn1-cp1\"]"));
+    assert!(
+        pos("hcloud_load_balancer_network.region[\"fsn1\"]")
+            < pos("hcloud_load_balancer_target.node[\"fsn1-w2\"]")
+    );
+    let summary_at = evs
+        .iter()
+        .position(|e| matches!(e, TofuEvent::ChangeSummary { .. }))
+        .unwrap();
+    assert!(
+        evs[summary_at + 1..]
+            .iter()
+            .any(|e| matches!(e, TofuEvent::Outputs { .. }))
+    );
+    assert!(
+        evs[..summary_at]
+            .iter()
+            .all(|e| !matches!(e, TofuEvent::Outputs { .. }))
+    );
+
+    let out = r.runner.output(&cancel).await.unwrap();
+    assert_eq!(out.sovereign_fqdn, "acme.omani.works");
+    assert_eq!(out.console_url, "https://console.acme.omani.works");
+    assert_eq!(out.primary_location, "fsn1");
+    let lb = out.primary_lb_ip().unwrap().to_owned();
+    assert!(
+        live(&api, "load_balancers")
+            .iter()
+            .any(|l| l["public_net"]["ipv4"]["ip"] == lb.as_str())
+    );
+    assert_eq!(out.control_plane_ips["fsn1"].len(), 1);
+
+    // What reached the API: names, labels, user_data, zone.
+    let servers = live(&api, "servers");
+    assert_eq!(servers.len(), 3);
+    for s in &servers {
+        assert_eq!(s["labels"]["catalyst.openova.io/sovereign"], "acme.omani.works");
+        assert_eq!(
+            s["labels"]["catalyst.openova.io/deployment-id"],
+            m.deployment_id.as_str()
+        );
+        assert!(s["user_data"].as_str().unwrap().starts_with("#cloud-config\n"));
+        assert!(
+            s["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("catalyst-acme-omani-works-fsn1-")
+        );
+    }
+    let reqs = api.lock().unwrap().requests.clone();
+    let subnet = reqs
+        .iter()
+        .find(|(_, p, _)| p.ends_with("/actions/add_subnet"))
+        .unwrap();
+    assert_eq!(subnet.2["network_zone"], "eu-central");
+    let attach = reqs
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("servers/") && p.ends_with("/actions/attach_to_network"))
+        .count();
+    assert_eq!(attach, 3);
+
+    // A second plan/apply changes nothing (deterministic names, state kept).
+    let again = r.runner.plan(&mut sink, &cancel).await.unwrap();
+    assert_eq!((again.add, again.change, again.remove), (0, 0, 0));
+    let creates_before = reqs.iter().filter(|(m, _, _)| m == "POST").count();
+    r.runner.apply(&mut sink, &cancel).await.unwrap();
+    let creates_after = api
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|(m, _, _)| m == "POST")
+        .count();
+    assert_eq!(creates_before, creates_after);
+
+    // Destroy deletes what was created.
+    let d = r.runner.destroy(&mut sink, &cancel).await.unwrap();
+    assert_eq!((d.operation, d.remove), (Operation::Destroy, 14));
+    assert!(
+        api.lock().unwrap().objects.is_empty(),
+        "left behind: {:?}",
+        api.lock().unwrap().objects
+    );
+}
+
+#[tokio::test]
+async fn canary_secrets_never_reach_a_file_in_the_work_dir_or_an_event() {
+    let (url, _api) = start_api().await;
+    let m = inputs(Topology::Triangle, true, 1);
+    let r = rig(&url, &m, &[]);
+    let cancel = CancelHandle::new();
+    let (events, mut sink) = collect();
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    r.runner.plan(&mut sink, &cancel).await.unwrap();
+    r.runner.apply(&mut sink, &cancel).await.unwrap();
+    r.runner.output(&cancel).await.unwrap();
+    let mut files = Vec::new();
+    files_under(&r.work, &mut files);
+    assert!(files.iter().any(|f| f.ends_with("terraform.tfvars.json")));
+    assert!(files.iter().any(|f| f.ends_with("terraform.tfstate")));
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
+            assert!(!text.contains(canary), "{} holds a secret", f.display());
+        }
+    }
+    let all = serde_json::to_string(&*events.lock().unwrap()).unwrap();
+    for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
+        assert!(!all.contains(canary));
+    }
+}
+
+#[tokio::test]
+async fn cancel_mid_apply_saves_state_and_reports_cancelled() {
+    let (url, api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    let r = rig(
+        &url,
+        &m,
+        &[
+            ("CATALYST_FAKE_TOFU_FAIL", "hang"),
+            ("CATALYST_FAKE_TOFU_HEARTBEAT_MS", "100"),
+        ],
+    );
+    let cancel = CancelHandle::new();
+    let (_events, mut sink) = collect();
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    r.runner.plan(&mut sink, &cancel).await.unwrap();
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut sink = move |e: TofuEvent| {
+        let _ = tx.send(e);
+    };
+    let c2 = cancel.clone();
+    let watcher = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let mut cancelled_at = None;
+        while let Some(e) = rx.recv().await {
+            // Cancel once the first server is being created and progressing.
+            if cancelled_at.is_none()
+                && matches!(&e, TofuEvent::ResourceProgress { address, .. } if address.starts_with("hcloud_server."))
+            {
+                c2.cancel();
+                cancelled_at = Some(Instant::now());
+            }
+            seen.push(e);
+        }
+        (seen, cancelled_at)
+    });
+    let result = r.runner.apply(&mut sink, &cancel).await;
+    let returned = Instant::now();
+    drop(sink);
+    let (seen, cancelled_at) = watcher.await.unwrap();
+    assert!(matches!(result, Err(TofuError::Cancelled { .. })), "{result:?}");
+    let took = returned - cancelled_at.expect("never saw the server progress");
+    println!("cancel to exit: {} ms", took.as_millis());
+    assert!(took < Duration::from_secs(5));
+    assert!(seen.iter().any(
+        |e| matches!(e, TofuEvent::Log { message, source: LogSource::Stdout, .. }
+        if message.contains("Interrupt received"))
+    ));
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, TofuEvent::ResourceErrored { .. }))
+    );
+
+    // What was created before the interrupt is in the saved state, and a
+    // resume plans only the rest.
+    let state = std::fs::read_to_string(r.work.join("terraform.tfstate")).unwrap();
+    assert!(state.contains("hcloud_network.region[\\\"fsn1\\\"]"), "{state}");
+    assert!(!live(&api, "networks").is_empty());
+    let fresh = rig(&url, &m, &[]);
+    std::fs::remove_dir_all(&fresh.work).unwrap();
+    copy_dir(&r.work, &fresh.work);
+    let (_e, mut sink) = collect();
+    let cancel = CancelHandle::new();
+    let p = fresh.runner.plan(&mut sink, &cancel).await.unwrap();
+    // SOLO without workers is 10 resources; the key, network, subnet and
+    // firewall were created before the server hung.
+    assert_eq!(p.add, 10 - 4, "{p:?}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_cancel_kills() {
+    let (url, _api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    let r = rig(
+        &url,
+        &m,
+        &[
+            ("CATALYST_FAKE_TOFU_FAIL", "hang"),
+            ("CATALYST_FAKE_TOFU_HEARTBEAT_MS", "100"),
+            ("CATALYST_FAKE_TOFU_SHUTDOWN_MS", "30000"),
+        ],
+    );
+    let cancel = CancelHandle::new();
+    let (_e, mut sink) = collect();
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    r.runner.plan(&mut sink, &cancel).await.unwrap();
+    // First cancel on the first progress; the stand-in then takes 30 s to
+    // "shut down gracefully", and the second cancel half a second later must
+    // cut that short.
+    let c2 = cancel.clone();
+    let mut first = true;
+    let mut sink = move |e: TofuEvent| {
+        if first && matches!(&e, TofuEvent::ResourceProgress { .. }) {
+            first = false;
+            c2.cancel();
+            let c3 = c2.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                c3.cancel();
+            });
+        }
+    };
+    let started = Instant::now();
+    let result = r.runner.apply(&mut sink, &cancel).await;
+    assert!(matches!(result, Err(TofuError::Killed { .. })), "{result:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the kill did not cut the 30 s shutdown short"
+    );
+}
+
+#[tokio::test]
+async fn transient_init_failure_is_retried_and_config_errors_are_not() {
+    let (url, _api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_FAIL", "init-transient")]);
+    let cancel = CancelHandle::new();
+    let (events, mut sink) = collect();
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    let evs = events.lock().unwrap().clone();
+    let retries = evs
+        .iter()
+        .filter(|e| matches!(e, TofuEvent::Log { source: LogSource::Runner, message, .. } if message.contains("trying again")))
+        .count();
+    assert_eq!(retries, 1);
+
+    let r = rig(
+        &url,
+        &m,
+        &[
+            ("CATALYST_FAKE_TOFU_FAIL", "init-transient"),
+            ("CATALYST_FAKE_TOFU_FAIL_TIMES", "5"),
+        ],
+    );
+    let (_e, mut sink) = collect();
+    match r.runner.init(&mut sink, &cancel).await {
+        Err(TofuError::Failed { command, summary, .. }) => {
+            assert_eq!(command, "init");
+            assert!(summary.contains("Failed to install provider"), "{summary}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_FAIL", "init-config")]);
+    let (events, mut sink) = collect();
+    assert!(matches!(
+        r.runner.init(&mut sink, &cancel).await,
+        Err(TofuError::Failed { .. })
+    ));
+    assert!(!events.lock().unwrap().iter().any(|e| matches!(
+        e,
+        TofuEvent::Log {
+            source: LogSource::Runner,
+            ..
+        }
+    )));
+}
+
+#[tokio::test]
+async fn provider_errors_surface_as_diagnostics_with_the_hetzner_code() {
+    let (url, _api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    for (mode, code, address) in [
+        (
+            "quota",
+            "resource_limit_exceeded",
+            "hcloud_server.control_plane[\"fsn1-cp1\"]",
+        ),
+        ("uniqueness", "uniqueness_error", "hcloud_ssh_key.admin[0]"),
+        ("readonly", "token_readonly", "hcloud_ssh_key.admin[0]"),
+    ] {
+        let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_FAIL", mode)]);
+        let cancel = CancelHandle::new();
+        let (events, mut sink) = collect();
+        r.runner.init(&mut sink, &cancel).await.unwrap();
+        r.runner.plan(&mut sink, &cancel).await.unwrap();
+        match r.runner.apply(&mut sink, &cancel).await {
+            Err(TofuError::Failed {
+                command,
+                summary,
+                exit,
+            }) => {
+                assert_eq!((command.as_str(), exit), ("apply", 1));
+                assert!(
+                    summary.contains(code) && summary.starts_with(address),
+                    "{mode}: {summary}"
+                );
+            }
+            other => panic!("{mode}: {other:?}"),
+        }
+        let evs = events.lock().unwrap();
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, TofuEvent::Diagnostic { diagnostic }
+            if diagnostic.severity == Severity::Error && diagnostic.address.as_deref() == Some(address)))
+        );
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, TofuEvent::ResourceErrored { address: a, .. } if a == address))
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_binary_gives_the_install_hint_and_old_versions_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = locate::find(None, Some(dir.path()), Some(dir.path().as_os_str())).unwrap_err();
+    assert!(matches!(e, TofuError::NotFound));
+    assert!(e.to_string().contains("Install OpenTofu 1.8 or newer"), "{e}");
+    let e = locate::locate(Some(&dir.path().join("tofu"))).await.unwrap_err();
+    assert!(matches!(e, TofuError::ConfiguredPathMissing(_)), "{e}");
+
+    let ok = locate::check(&fake_tofu()).await.unwrap();
+    assert_eq!(ok.version, "1.10.5");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for (v, accepted) in [("1.7.3", false), ("1.8.0", true)] {
+            let wrapper = dir.path().join(format!("tofu-{v}"));
+            std::fs::write(
+                &wrapper,
+                format!(
+                    "#!/bin/sh\nCATALYST_FAKE_TOFU_VERSION={v} exec '{}' \"$@\"\n",
+                    fake_tofu().display()
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+            match locate::check(&wrapper).await {
+                Ok(b) => assert!(accepted, "{v} accepted: {b:?}"),
+                Err(TofuError::TooOld { found, .. }) => {
+                    assert!(!accepted, "{v} refused");
+                    assert_eq!(found, v);
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn init_json_only_where_tofu_has_it() {
+    let (url, _api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_VERSION", "1.12.0")]);
+    let cancel = CancelHandle::new();
+    let (events, mut sink) = collect();
+    // The runner's binary says 1.10.5, so it must not pass -json (the stand-in
+    // at 1.10 would reject it); at 1.12 the stand-in accepts either.
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|e| !matches!(e, TofuEvent::Version { .. }))
+    );
+    let r = rig(&url, &m, &[]);
+    let binary = TofuBinary {
+        path: fake_tofu().display().to_string(),
+        version: "1.12.0".into(),
+    };
+    let mut env = ChildEnv::default();
+    env.set("CATALYST_FAKE_TOFU_VERSION", "1.10.5");
+    let runner = Runner::new(binary, &r.work, env);
+    let (_e, mut sink) = collect();
+    match runner.init(&mut sink, &cancel).await {
+        Err(TofuError::Failed { summary, .. }) => {
+            assert!(summary.contains("flag provided but not defined: -json"))
+        }
+        other => panic!("1.10 was given -json and accepted it: {other:?}"),
+    }
+}
