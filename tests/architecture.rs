@@ -22,6 +22,8 @@ fn tauri_mentions(source: &str) -> Vec<(usize, String)> {
                 || rest.starts_with(';')
                 || rest.starts_with(' ')
                 || rest.starts_with('{')
+                || rest.starts_with('}')
+                || rest.starts_with(',')
                 || rest.is_empty();
             if before_ok && after_ok && !code[..at].contains('"') {
                 hits.push((i + 1, line.trim().to_owned()));

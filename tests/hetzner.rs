@@ -42,7 +42,7 @@ async fn add_key(c: &HetznerClient, name: &str, labels: Value) -> u64 {
 }
 
 async fn add_server(c: &HetznerClient, name: &str, extra: Value) -> Result<Value, HetznerError> {
-    let mut body = json!({"name": name, "server_type": "cx22", "image": "ubuntu-24.04", "location": "nbg1"});
+    let mut body = json!({"name": name, "server_type": "cx23", "image": "ubuntu-24.04", "location": "nbg1"});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             b.insert(k.clone(), v.clone());
@@ -73,18 +73,18 @@ async fn read_write_token_gets_scope_and_the_whole_catalogue_and_creates_nothing
         ]
     );
     assert_eq!(check.server_types.len(), 16);
-    let cx42 = check.server_types.iter().find(|t| t.name == "cx42").unwrap();
-    assert!(cx42.available_in("fsn1") && !cx42.available_in("ash") && !cx42.available_in("sin"));
-    assert_eq!((cx42.cores, cx42.memory_gb, cx42.disk_gb), (8, 16.0, 160));
-    let p = cx42.price_in("fsn1").unwrap();
-    assert_eq!(p.monthly.net, "16.4000");
-    assert_eq!(p.monthly.gross, "19.5160");
-    assert!(cx42.price_in("ash").is_none());
-    let cpx31 = check.server_types.iter().find(|t| t.name == "cpx31").unwrap();
-    assert!(cpx31.available_in("ash") && cpx31.available_in("sin"));
+    let cx43 = check.server_types.iter().find(|t| t.name == "cx43").unwrap();
+    assert!(cx43.available_in("fsn1") && !cx43.available_in("ash") && !cx43.available_in("sin"));
+    assert_eq!((cx43.cores, cx43.memory_gb, cx43.disk_gb), (8, 16.0, 160));
+    let p = cx43.price_in("fsn1").unwrap();
+    assert_eq!(p.monthly.net, "11.9900");
+    assert_eq!(p.monthly.gross, "14.2681");
+    assert!(cx43.price_in("ash").is_none());
+    let cpx32 = check.server_types.iter().find(|t| t.name == "cpx32").unwrap();
+    assert!(cpx32.available_in("ash") && cpx32.available_in("sin"));
     assert_ne!(
-        cpx31.price_in("ash").unwrap().monthly.net,
-        cpx31.price_in("fsn1").unwrap().monthly.net
+        cpx32.price_in("ash").unwrap().monthly.net,
+        cpx32.price_in("fsn1").unwrap().monthly.net
     );
     assert_eq!(check.load_balancer_types.len(), 3);
     assert_eq!(check.currency.as_deref(), Some("EUR"));
@@ -375,7 +375,7 @@ async fn errors_are_typed_from_the_body_not_the_status() {
     );
 
     // resource_unavailable and placement_error, scripted.
-    fake.set_unavailable("cx22", "fsn1");
+    fake.set_unavailable("cx23", "fsn1");
     let e = add_server(&c, "cp-1", json!({"location": "fsn1"}))
         .await
         .unwrap_err();

@@ -25,8 +25,8 @@ fn inputs(topology: Topology, workers: u32) -> ModuleInputs {
             .map(|l| RegionSpec {
                 location: *l,
                 // Types the fake Hetzner's catalog lists for EU locations.
-                control_plane_type: "cx32".into(),
-                worker_type: "cx22".into(),
+                control_plane_type: "cpx32".into(),
+                worker_type: "cx23".into(),
                 worker_count: workers,
             })
             .collect(),

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::catalog::{Catalog, Estimate, Selection, ServerOffers};
+use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
+use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
+use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
+use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
 use crate::engine::wizard::{FieldError, WizardAnswers};
 use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
@@ -87,5 +91,17 @@ commands! {
         wizard_estimate(WizardAnswers) -> Estimate;
         /// What removing a component would take with it (for the confirmation).
         component_removal(RemovalArgs) -> Selection;
+        /// Checks a Hetzner token; a read-write one goes to the keyring and brings live prices.
+        token_check(TokenArgs) -> TokenCheckView;
+        /// Generates the ed25519 admin key; the private half goes to the keyring.
+        ssh_generate(FqdnArgs) -> AdminKeyInfo;
+        /// Parses a pasted public key (fingerprint, or the sentence saying what is wrong).
+        ssh_parse(SshParseArgs) -> ParsedPublicKey;
+        /// Writes the generated private key where the operator picks (mode 0600).
+        ssh_export(FqdnArgs) -> ExportOutcome;
+        /// Is a pool subdomain free? (demo: the simulated pool; live: PDM)
+        domain_check(DomainCheckArgs) -> Availability;
+        /// Validates a registrar credential (format, then the registrar) and keeps it in the keyring.
+        registrar_validate(RegistrarArgs) -> RegistrarValidation;
     }
 }

@@ -10,7 +10,12 @@ use crate::engine::catalog::estimate::{Estimate, RegionEstimate};
 use crate::engine::catalog::offers::{
     LoadBalancerType, Location, OfferSource, Price, ServerOffers, ServerType,
 };
+use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
+use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
+use crate::engine::hetzner::TokenScope;
+use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
+use crate::engine::pdm::{Availability, CheckReason, RegistrarInfo, RegistrarKind, RegistrarValidation};
 use crate::engine::settings::Mode;
 use crate::engine::wizard::FieldError;
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
@@ -66,6 +71,22 @@ pub fn render() -> String {
         decl::<Price>(&cfg),
         decl::<ServerType>(&cfg),
         decl::<LoadBalancerType>(&cfg),
+        decl::<TokenArgs>(&cfg),
+        decl::<TokenCheckView>(&cfg),
+        decl::<TokenScope>(&cfg),
+        decl::<FqdnArgs>(&cfg),
+        decl::<SshParseArgs>(&cfg),
+        decl::<ExportOutcome>(&cfg),
+        decl::<AdminKeyInfo>(&cfg),
+        decl::<ParsedPublicKey>(&cfg),
+        decl::<KeyAlgorithm>(&cfg),
+        decl::<DomainCheckArgs>(&cfg),
+        decl::<Availability>(&cfg),
+        decl::<CheckReason>(&cfg),
+        decl::<RegistrarInfo>(&cfg),
+        decl::<RegistrarKind>(&cfg),
+        decl::<RegistrarArgs>(&cfg),
+        decl::<RegistrarValidation>(&cfg),
         decl::<ProvisionEvent>(&cfg),
         decl::<EventKind>(&cfg),
         decl::<Phase>(&cfg),

@@ -223,22 +223,23 @@ struct SType {
 
 #[rustfmt::skip]
 const SERVER_TYPES: &[SType] = &[
-    SType { id: 22, name: "cpx11", cores: 2, memory: 2.0, disk: 40, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 4.35, locations: ALL_LOCS },
-    SType { id: 23, name: "cpx21", cores: 3, memory: 4.0, disk: 80, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 7.55, locations: ALL_LOCS },
-    SType { id: 24, name: "cpx31", cores: 4, memory: 8.0, disk: 160, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 13.60, locations: ALL_LOCS },
-    SType { id: 25, name: "cpx41", cores: 8, memory: 16.0, disk: 240, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 25.20, locations: ALL_LOCS },
-    SType { id: 26, name: "cpx51", cores: 16, memory: 32.0, disk: 360, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 54.90, locations: ALL_LOCS },
-    SType { id: 45, name: "cax11", cores: 2, memory: 4.0, disk: 40, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 3.79, locations: EU },
-    SType { id: 93, name: "cax21", cores: 4, memory: 8.0, disk: 80, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 6.49, locations: EU },
-    SType { id: 94, name: "cax31", cores: 8, memory: 16.0, disk: 160, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 12.49, locations: EU },
-    SType { id: 95, name: "cax41", cores: 16, memory: 32.0, disk: 320, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 24.49, locations: EU },
-    SType { id: 96, name: "ccx13", cores: 2, memory: 8.0, disk: 80, cpu: "dedicated", arch: "x86", category: "general_purpose", monthly: 12.49, locations: ALL_LOCS },
-    SType { id: 97, name: "ccx23", cores: 4, memory: 16.0, disk: 160, cpu: "dedicated", arch: "x86", category: "general_purpose", monthly: 24.49, locations: ALL_LOCS },
-    SType { id: 98, name: "ccx33", cores: 8, memory: 32.0, disk: 240, cpu: "dedicated", arch: "x86", category: "general_purpose", monthly: 48.49, locations: ALL_LOCS },
-    SType { id: 104, name: "cx22", cores: 2, memory: 4.0, disk: 40, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 3.79, locations: EU },
-    SType { id: 105, name: "cx32", cores: 4, memory: 8.0, disk: 80, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 6.80, locations: EU },
-    SType { id: 106, name: "cx42", cores: 8, memory: 16.0, disk: 160, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 16.40, locations: EU },
-    SType { id: 107, name: "cx52", cores: 16, memory: 32.0, disk: 320, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 32.40, locations: EU },
+    // The current generation (cx23-53, cpx22-62); cx22-52 and cpx11-51 were withdrawn at the end of 2025.
+    SType { id: 108, name: "cx23", cores: 2, memory: 4.0, disk: 40, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 3.99, locations: EU },
+    SType { id: 109, name: "cx33", cores: 4, memory: 8.0, disk: 80, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 6.49, locations: EU },
+    SType { id: 110, name: "cx43", cores: 8, memory: 16.0, disk: 160, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 11.99, locations: EU },
+    SType { id: 111, name: "cx53", cores: 16, memory: 32.0, disk: 320, cpu: "shared", arch: "x86", category: "cost_optimized", monthly: 22.49, locations: EU },
+    SType { id: 112, name: "cpx22", cores: 2, memory: 4.0, disk: 80, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 7.99, locations: ALL_LOCS },
+    SType { id: 113, name: "cpx32", cores: 4, memory: 8.0, disk: 160, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 14.49, locations: ALL_LOCS },
+    SType { id: 114, name: "cpx42", cores: 8, memory: 16.0, disk: 320, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 25.49, locations: ALL_LOCS },
+    SType { id: 115, name: "cpx52", cores: 12, memory: 24.0, disk: 480, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 36.49, locations: ALL_LOCS },
+    SType { id: 116, name: "cpx62", cores: 16, memory: 32.0, disk: 640, cpu: "shared", arch: "x86", category: "regular_purpose", monthly: 50.49, locations: EU },
+    SType { id: 45, name: "cax11", cores: 2, memory: 4.0, disk: 40, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 4.49, locations: EU },
+    SType { id: 93, name: "cax21", cores: 4, memory: 8.0, disk: 80, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 7.99, locations: EU },
+    SType { id: 94, name: "cax31", cores: 8, memory: 16.0, disk: 160, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 15.99, locations: EU },
+    SType { id: 95, name: "cax41", cores: 16, memory: 32.0, disk: 320, cpu: "shared", arch: "arm", category: "cost_optimized", monthly: 31.49, locations: EU },
+    SType { id: 96, name: "ccx13", cores: 2, memory: 8.0, disk: 80, cpu: "dedicated", arch: "x86", category: "general_purpose", monthly: 15.99, locations: ALL_LOCS },
+    SType { id: 97, name: "ccx23", cores: 4, memory: 16.0, disk: 160, cpu: "dedicated", arch: "x86", category: "general_purpose", monthly: 31.49, locations: ALL_LOCS },
+    SType { id: 98, name: "ccx33", cores: 8, memory: 32.0, disk: 240, cpu: "dedicated", arch: "x86", category: "general_purpose", monthly: 62.49, locations: ALL_LOCS },
 ];
 
 struct LbType {
@@ -2760,6 +2761,23 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
             }
             Ok(())
         }
+        ("servers", "attach_to_network") => match s.live_ref("networks", &body["network"]) {
+            None => Err(not_found("network")),
+            Some(nid) => {
+                let ip = body["ip"].as_str().unwrap_or_default().to_owned();
+                if let Some(n) = s.live_mut("networks", nid)
+                    && let Some(a) = n["servers"].as_array_mut()
+                {
+                    a.push(json!(id));
+                }
+                if let Some(srv) = s.live_mut("servers", id)
+                    && let Some(p) = srv["private_net"].as_array_mut()
+                {
+                    p.push(json!({"network": nid, "ip": ip, "alias_ips": []}));
+                }
+                Ok(())
+            }
+        },
         _ => return not_found("action"),
     };
     match result {

@@ -46,6 +46,29 @@ fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
+/// "Save as…" for key exports: rfd's GTK dialog, opened on the main thread
+/// (GTK's rule) while the engine call waits on a blocking thread.
+struct WindowSaveDialog<R: Runtime> {
+    app: tauri::AppHandle<R>,
+}
+
+impl<R: Runtime> crate::engine::keys::SaveDialog for WindowSaveDialog<R> {
+    fn pick_save_path(&self, suggested_name: &str) -> Option<std::path::PathBuf> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let name = suggested_name.to_owned();
+        self.app
+            .run_on_main_thread(move || {
+                let path = rfd::FileDialog::new()
+                    .set_title("Export the admin private key")
+                    .set_file_name(&name)
+                    .save_file();
+                let _ = tx.send(path);
+            })
+            .ok()?;
+        rx.recv().ok().flatten()
+    }
+}
+
 /// The app, generic over the runtime so tests can use the mock runtime.
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let forward = engine.clone();
@@ -54,6 +77,7 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
         .invoke_handler(tauri::generate_handler![commands::api])
         .setup(move |app| {
             let handle = app.handle().clone();
+            forward.set_save_dialog(Arc::new(WindowSaveDialog { app: handle.clone() }));
             let mut rx = forward.events().subscribe();
             tauri::async_runtime::spawn(async move {
                 loop {

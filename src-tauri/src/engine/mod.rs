@@ -3,6 +3,9 @@
 //! window, the websocket bridge and the CLI are adapters over this API.
 
 pub mod catalog;
+pub mod credentials;
+pub mod demo;
+pub mod domain;
 pub mod events;
 pub mod hetzner;
 pub mod keys;
@@ -21,7 +24,7 @@ use catalog::{Catalog, Estimate, Selection, ServerOffers};
 use events::EventBus;
 pub use paths::Paths;
 use settings::{Mode, Settings};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use store::Store;
 use wizard::change::{ChangeArgs, ChangeOutcome};
 use wizard::{FieldError, Step, WizardAnswers};
@@ -76,7 +79,7 @@ pub struct WizardOptions {
     pub org_sizes: Vec<String>,
     pub compliance_frameworks: Vec<String>,
     pub pool_domains: Vec<String>,
-    pub registrars: Vec<String>,
+    pub registrars: Vec<pdm::RegistrarInfo>,
     pub nameservers: Vec<String>,
     pub reserved_subdomains: Vec<String>,
     pub max_workers: u32,
@@ -99,17 +102,36 @@ pub struct Engine {
     /// Live server types and prices once a token was validated; the embedded
     /// snapshot until then.
     live_offers: RwLock<Option<ServerOffers>>,
+    secrets: Arc<dyn secrets::SecretStore>,
+    save_dialog: RwLock<Option<Arc<dyn keys::SaveDialog + Send + Sync>>>,
 }
 
 impl Engine {
     /// Builds the engine over the given paths. Unreadable settings do not stop
     /// the app: it falls back to demo mode and says why.
     pub fn new(paths: Paths, force_demo: bool) -> Engine {
+        Self::build(paths, force_demo, None)
+    }
+
+    /// An engine over a given secret store (tests use the in-memory one).
+    pub fn with_secrets(paths: Paths, force_demo: bool, store: Arc<dyn secrets::SecretStore>) -> Engine {
+        Self::build(paths, force_demo, Some(store))
+    }
+
+    fn build(paths: Paths, force_demo: bool, secrets: Option<Arc<dyn secrets::SecretStore>>) -> Engine {
         let (settings, settings_error) = match Settings::load(&paths.config_dir) {
             Ok(s) => (s, None),
             Err(e) => (Settings::default(), Some(e)),
         };
         let store = Store::new(paths.data_dir.clone());
+        let demo = force_demo || settings.mode() == Mode::Demo;
+        // Demo mode keeps its pretend secrets in memory: it must run on a
+        // laptop without any keyring.
+        let secrets: Arc<dyn secrets::SecretStore> = match secrets {
+            Some(s) => s,
+            None if demo => Arc::new(secrets::MemoryStore::new()),
+            None => Arc::new(secrets::OsKeyring::detect(secrets::store::KEYRING_SERVICE)),
+        };
         Engine {
             paths,
             settings,
@@ -118,6 +140,8 @@ impl Engine {
             store,
             bus: EventBus::new(),
             live_offers: RwLock::new(None),
+            secrets,
+            save_dialog: RwLock::new(None),
         }
     }
 
@@ -190,9 +214,9 @@ impl Engine {
             org_sizes: strings(wizard::model::ORG_SIZES),
             compliance_frameworks: strings(wizard::model::COMPLIANCE_FRAMEWORKS),
             pool_domains: self.settings.pools(),
-            registrars: strings(wizard::model::REGISTRARS),
+            registrars: pdm::registrars(),
             nameservers: self.settings.nameservers(),
-            reserved_subdomains: strings(wizard::names::RESERVED_SUBDOMAINS),
+            reserved_subdomains: strings(&pdm::RESERVED_LABELS),
             max_workers: wizard::model::MAX_WORKERS,
         })
     }

@@ -21,6 +21,19 @@ pub struct Settings {
     pub pool_domains: Vec<String>,
     /// Nameservers an own domain must be delegated to; empty means the default.
     pub nameservers: Vec<String>,
+    /// Hetzner API base URL; `None` means the public API (or `HCLOUD_ENDPOINT`).
+    pub hetzner_endpoint: Option<String>,
+    /// Where PDM is and who logs in; the password is in the keyring.
+    pub pdm: Option<PdmSettings>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PdmSettings {
+    pub url: String,
+    pub username: String,
+    /// Name of the keyring entry holding the password.
+    pub password_secret: String,
 }
 
 impl Settings {
@@ -37,7 +50,7 @@ impl Settings {
 
     pub fn pools(&self) -> Vec<String> {
         if self.pool_domains.is_empty() {
-            crate::engine::wizard::model::DEFAULT_POOLS
+            crate::engine::pdm::DEFAULT_POOLS
                 .iter()
                 .map(|s| s.to_string())
                 .collect()

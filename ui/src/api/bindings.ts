@@ -65,7 +65,7 @@ registrar_validated: boolean, admin_email: string, };
 
 export type DomainMode = "pool" | "byo_manual" | "byo_api";
 
-export type WizardOptions = { industries: Array<string>, org_sizes: Array<string>, compliance_frameworks: Array<string>, pool_domains: Array<string>, registrars: Array<string>, nameservers: Array<string>, reserved_subdomains: Array<string>, max_workers: number, };
+export type WizardOptions = { industries: Array<string>, org_sizes: Array<string>, compliance_frameworks: Array<string>, pool_domains: Array<string>, registrars: Array<RegistrarInfo>, nameservers: Array<string>, reserved_subdomains: Array<string>, max_workers: number, };
 
 export type WizardChange = { "type": "topology", topology: Topology, } | { "type": "location", region: number, location: string, } | { "type": "control_plane_type", region: number, server_type: string, } | { "type": "worker_count", region: number, count: number, } | { "type": "domain_mode", mode: DomainMode, } | { "type": "registrar", registrar: string | null, } | { "type": "byo_domain", domain: string, } | { "type": "add_component", id: string, } | { "type": "remove_component", id: string, } | { "type": "reset_components" };
 
@@ -155,6 +155,70 @@ prices: Array<Price>, };
 
 export type LoadBalancerType = { name: string, prices: Array<Price>, };
 
+export type TokenArgs = { token: string, };
+
+export type TokenCheckView = { scope: TokenScope, message: string, };
+
+export type TokenScope = "read_write" | "read_only" | "invalid";
+
+export type FqdnArgs = { 
+/**
+ * The Sovereign's name when already known (key comment, file name).
+ */
+fqdn: string, };
+
+export type SshParseArgs = { text: string, };
+
+export type ExportOutcome = { 
+/**
+ * Where the key was written; `None` when the operator cancelled.
+ */
+path: string | null, };
+
+export type AdminKeyInfo = { 
+/**
+ * `ssh-ed25519 AAAA… catalyst@<fqdn>`
+ */
+public_openssh: string, 
+/**
+ * `SHA256:…`, as `ssh-keygen -l` prints it.
+ */
+fingerprint: string, comment: string, };
+
+export type ParsedPublicKey = { algorithm: KeyAlgorithm, bits: number, openssh: string, 
+/**
+ * `SHA256:…`, as `ssh-keygen -l` prints it.
+ */
+fingerprint: string, comment: string, };
+
+export type KeyAlgorithm = "ed25519" | "ecdsa_p256" | "rsa";
+
+export type DomainCheckArgs = { pool: string, subdomain: string, };
+
+export type Availability = { subdomain: string, pool: string, fqdn: string, available: boolean, reason: CheckReason | null, 
+/**
+ * The reason code as PDM sent it (kept for unknown reasons and logs).
+ */
+reason_code: string | null, title: string, message: string, 
+/**
+ * True when the local rule answered and PDM was not asked.
+ */
+checked_locally: boolean, };
+
+export type CheckReason = "invalid-format" | "unsupported-pool" | "reserved" | "reserved-state" | "active-state" | "unknown-state" | "other";
+
+export type RegistrarInfo = { kind: RegistrarKind, label: string, credential_hint: string, propagation: string, };
+
+export type RegistrarKind = "cloudflare" | "namecheap" | "godaddy" | "ovh" | "dynadot";
+
+export type RegistrarArgs = { registrar: RegistrarKind, domain: string, 
+/**
+ * The registrar API credential; it goes to the keyring, never to answers.
+ */
+credential: string, };
+
+export type RegistrarValidation = { registrar: RegistrarKind, domain: string, valid: boolean, };
+
 export type ProvisionEvent = { deployment_id: string, seq: number, 
 /**
  * RFC 3339 UTC timestamp.
@@ -194,6 +258,12 @@ export type Commands = {
   wizard_change: { args: ChangeArgs; result: ChangeOutcome };
   wizard_estimate: { args: WizardAnswers; result: Estimate };
   component_removal: { args: RemovalArgs; result: Selection };
+  token_check: { args: TokenArgs; result: TokenCheckView };
+  ssh_generate: { args: FqdnArgs; result: AdminKeyInfo };
+  ssh_parse: { args: SshParseArgs; result: ParsedPublicKey };
+  ssh_export: { args: FqdnArgs; result: ExportOutcome };
+  domain_check: { args: DomainCheckArgs; result: Availability };
+  registrar_validate: { args: RegistrarArgs; result: RegistrarValidation };
 };
 
 export type CommandName = keyof Commands;

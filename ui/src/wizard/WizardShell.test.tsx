@@ -20,7 +20,7 @@ const DEFAULTS: WizardAnswers = {
 
 const OPTIONS: WizardOptions = {
   industries: ["Banking"], org_sizes: ["Under 100"], compliance_frameworks: ["GDPR"], pool_domains: ["omani.works"],
-  registrars: ["ovh"], nameservers: ["ns1.example"], reserved_subdomains: ["api"], max_workers: 50,
+  registrars: [{ kind: "ovh", label: "OVH", credential_hint: "appKey:appSecret:consumerKey", propagation: "" }], nameservers: ["ns1.example"], reserved_subdomains: ["api"], max_workers: 50,
 };
 const OFFERS: ServerOffers = {
   source: { kind: "snapshot", taken_on: "2026-11-01" },

@@ -109,6 +109,62 @@ pub fn snapshot() -> &'static ServerOffers {
     })
 }
 
+/// The live catalog from a token check: only types that are not deprecated,
+/// priced only where Hetzner says they can be ordered now.
+pub fn from_token_check(check: &crate::engine::hetzner::TokenCheck, fetched_at: String) -> ServerOffers {
+    let price = |p: &crate::engine::hetzner::LocationPrice| Price {
+        location: p.location.clone(),
+        hourly_eur: p.hourly.net.clone(),
+        monthly_eur: p.monthly.net.clone(),
+    };
+    let server_types = check
+        .server_types
+        .iter()
+        .filter(|t| !t.deprecated)
+        .map(|t| ServerType {
+            name: t.name.clone(),
+            cores: t.cores,
+            memory_gb: t.memory_gb,
+            disk_gb: t.disk_gb as u32,
+            cpu_type: t.cpu_type.clone(),
+            architecture: t.architecture.clone(),
+            category: t.category.clone().unwrap_or_default(),
+            prices: t
+                .prices
+                .iter()
+                .filter(|p| t.available_in(&p.location))
+                .map(price)
+                .collect(),
+        })
+        .collect();
+    // The module uses the smallest load balancer type.
+    let lb = check
+        .load_balancer_types
+        .iter()
+        .find(|l| l.name == "lb11")
+        .or(check.load_balancer_types.first());
+    ServerOffers {
+        source: OfferSource::Live { fetched_at },
+        locations: check
+            .locations
+            .iter()
+            .map(|l| Location {
+                name: l.name.clone(),
+                city: l.city.clone(),
+                country: l.country.clone(),
+                network_zone: l.network_zone.clone(),
+            })
+            .collect(),
+        server_types,
+        load_balancer: LoadBalancerType {
+            name: lb.map(|l| l.name.clone()).unwrap_or_else(|| "lb11".into()),
+            prices: lb
+                .map(|l| l.prices.iter().map(price).collect())
+                .unwrap_or_default(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,7 @@ pub struct ServerTypeAvailability {
 pub struct ServerTypeInfo {
     #[ts(type = "number")]
     pub id: u64,
-    /// e.g. `cx42`
+    /// e.g. `cpx42`
     pub name: String,
     pub description: String,
     pub category: Option<String>,

@@ -126,42 +126,12 @@ pub fn fqdn(label: &str, pool: &str) -> String {
     format!("{label}.{pool}")
 }
 
-/// A pool domain or BYO domain: trimmed, at most 253 characters, at least two
-/// labels, each 1–63 characters of `[a-z0-9-]` not starting or ending with a
-/// hyphen. Returns the normalised domain or the operator sentence.
+/// A pool domain or BYO domain, normalised (trimmed, lower-cased, no final
+/// dot) and checked with the wizard's domain rule, so the Domain step and the
+/// PDM client refuse the same names with the same sentence.
 pub fn check_domain(raw: &str) -> Result<String, String> {
     let domain = raw.trim().trim_end_matches('.').to_lowercase();
-    if domain.is_empty() {
-        return Err("Enter a domain, for example \"example.com\".".into());
-    }
-    if domain.len() > 253 {
-        return Err(format!(
-            "A domain can have at most 253 characters (\"{domain}\" has {}).",
-            domain.len()
-        ));
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
-        return Err(format!(
-            "\"{domain}\" is not a full domain; it needs at least two parts, like \"example.com\"."
-        ));
-    }
-    for label in labels {
-        let ok_chars = label
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if label.is_empty() || label.len() > MAX_LABEL_LEN || !ok_chars {
-            return Err(format!(
-                "\"{domain}\" is not a valid domain: each part between dots needs 1-63 letters, digits or hyphens."
-            ));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!(
-                "\"{domain}\" is not a valid domain: a part cannot start or end with a hyphen."
-            ));
-        }
-    }
-    Ok(domain)
+    crate::engine::wizard::names::check_domain(&domain).map(|()| domain)
 }
 
 #[cfg(test)]
@@ -263,11 +233,11 @@ mod tests {
         assert_eq!(check_domain(" Example.COM. ").as_deref(), Ok("example.com"));
         assert_eq!(check_domain("apps.acme.co.uk").as_deref(), Ok("apps.acme.co.uk"));
         for (bad, why) in [
-            ("", "Enter a domain"),
-            ("localhost", "at least two parts"),
-            ("a..b", "each part"),
+            ("", "Enter your domain"),
+            ("localhost", "at least one dot"),
+            ("a..b", "empty part"),
             ("-a.com", "cannot start or end"),
-            ("a_b.com", "each part"),
+            ("a_b.com", "it contains \"_\""),
         ] {
             let msg = check_domain(bad).unwrap_err();
             assert!(msg.contains(why), "{bad:?}: {msg}");

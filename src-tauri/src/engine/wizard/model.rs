@@ -218,13 +218,4 @@ pub const COMPLIANCE_FRAMEWORKS: &[&str] = &[
     "NIS2",
     "FedRAMP",
 ];
-/// Pool domains when settings name none.
-pub const DEFAULT_POOLS: &[&str] = &[
-    "omani.works",
-    "omani.homes",
-    "omani.rest",
-    "omani.trade",
-    "omantel.biz",
-];
-pub const REGISTRARS: &[&str] = &["cloudflare", "namecheap", "godaddy", "ovh", "dynadot"];
 pub const MAX_WORKERS: u32 = 50;

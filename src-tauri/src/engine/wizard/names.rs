@@ -1,11 +1,5 @@
-//! Name rules the Domain step enforces locally, before anything is asked of
-//! PDM or a registrar: DNS labels, domains, reserved names and the admin email.
-
-/// Names PDM refuses in every pool (they collide with the Sovereign's own hosts).
-pub const RESERVED_SUBDOMAINS: &[&str] = &[
-    "api", "admin", "console", "gitea", "harbor", "keycloak", "www", "mail", "smtp", "imap", "vpn",
-    "openova", "catalyst", "docs", "status", "app", "system", "openbao", "vault", "flux", "k8s",
-];
+//! Name rules the Domain step enforces locally: the operator's own domain and
+//! the admin email. The pool subdomain rule is PDM's own (`pdm::names`).
 
 fn label_problem(label: &str, what: &str) -> Option<String> {
     if label.is_empty() {
@@ -36,28 +30,6 @@ fn label_problem(label: &str, what: &str) -> Option<String> {
         return Some(format!("A part of the {what} cannot start or end with \"-\"."));
     }
     None
-}
-
-/// A pool subdomain: one DNS label that starts with a letter, not reserved.
-pub fn check_subdomain(sub: &str) -> Result<(), String> {
-    if sub.is_empty() {
-        return Err("Choose a subdomain, e.g. omantel-prod.".into());
-    }
-    if sub.contains('.') {
-        return Err("Enter one name without dots; the pool domain is chosen next to it.".into());
-    }
-    if let Some(m) = label_problem(sub, "subdomain") {
-        return Err(m);
-    }
-    if !sub.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err("The subdomain must start with a letter.".into());
-    }
-    if RESERVED_SUBDOMAINS.contains(&sub) {
-        return Err(format!(
-            "\"{sub}\" is reserved for the platform; choose another name."
-        ));
-    }
-    Ok(())
 }
 
 /// A domain of the operator's own, e.g. `acme.com` or `apps.acme.com`.
@@ -115,58 +87,6 @@ pub fn check_email(email: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subdomains() {
-        let cases: &[(&str, Option<&str>)] = &[
-            ("omantel-prod", None),
-            ("a", None),
-            ("t2", None),
-            (&"a".repeat(63), None),
-            ("", Some("Choose a subdomain, e.g. omantel-prod.")),
-            ("Omantel", Some("Use lower-case letters in the subdomain.")),
-            (
-                "om ant",
-                Some("The subdomain can only use a–z, 0–9 and \"-\"; it contains a space."),
-            ),
-            (
-                "om_ant",
-                Some("The subdomain can only use a–z, 0–9 and \"-\"; it contains \"_\"."),
-            ),
-            (
-                "-om",
-                Some("A part of the subdomain cannot start or end with \"-\"."),
-            ),
-            (
-                "om-",
-                Some("A part of the subdomain cannot start or end with \"-\"."),
-            ),
-            ("2fast", Some("The subdomain must start with a letter.")),
-            (
-                "a.b",
-                Some("Enter one name without dots; the pool domain is chosen next to it."),
-            ),
-            (
-                &"a".repeat(64),
-                Some("Each part of the subdomain can have at most 63 characters."),
-            ),
-            (
-                "console",
-                Some("\"console\" is reserved for the platform; choose another name."),
-            ),
-            (
-                "k8s",
-                Some("\"k8s\" is reserved for the platform; choose another name."),
-            ),
-            (
-                "émile",
-                Some("The subdomain can only use a–z, 0–9 and \"-\"; it contains \"é\"."),
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(check_subdomain(input).err().as_deref(), *want, "input {input:?}");
-        }
-    }
 
     #[test]
     fn domains() {

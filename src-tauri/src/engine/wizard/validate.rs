@@ -319,14 +319,14 @@ fn domain(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
     let d = &a.domain;
     match d.mode {
         DomainMode::Pool => {
-            if !ctx.pools.iter().any(|p| *p == d.pool_domain) {
+            if !ctx.pools.contains(&d.pool_domain) {
                 e.push(FieldError::new(
                     "domain.pool_domain",
                     "Choose one of the pool domains offered.",
                 ));
             }
-            if let Err(m) = crate::engine::wizard::names::check_subdomain(&d.subdomain) {
-                e.push(FieldError::new("domain.subdomain", m));
+            if let Err(m) = crate::engine::pdm::check_label(&d.subdomain) {
+                e.push(FieldError::new("domain.subdomain", m.to_string()));
             }
         }
         DomainMode::ByoManual | DomainMode::ByoApi => {
@@ -336,10 +336,12 @@ fn domain(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
             if d.mode == DomainMode::ByoApi {
                 match d.registrar.as_deref() {
                     None | Some("") => e.push(FieldError::new("domain.registrar", "Choose your registrar.")),
-                    Some(r) if !REGISTRARS.contains(&r) => e.push(FieldError::new(
-                        "domain.registrar",
-                        format!("There is no adapter for \"{r}\"; use manual mode."),
-                    )),
+                    Some(r) if crate::engine::pdm::RegistrarKind::from_id(r).is_none() => {
+                        e.push(FieldError::new(
+                            "domain.registrar",
+                            format!("There is no adapter for \"{r}\"; use manual mode."),
+                        ))
+                    }
                     Some(_) if !d.registrar_validated => e.push(FieldError::new(
                         "domain.registrar_credential",
                         "Validate the registrar credential before going on.",

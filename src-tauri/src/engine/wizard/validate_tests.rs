@@ -27,7 +27,10 @@ struct Case {
 }
 
 fn check(cases: &[Case]) -> usize {
-    let pools: Vec<String> = DEFAULT_POOLS.iter().map(|s| s.to_string()).collect();
+    let pools: Vec<String> = crate::engine::pdm::DEFAULT_POOLS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let offers = snapshot();
     let ctx = Context {
         offers,
@@ -53,7 +56,7 @@ fn check(cases: &[Case]) -> usize {
 
 macro_rules! cases {
     ($( $step:ident, $m:expr, $want:expr; )*) => {
-        vec![ $( Case { step: Step::$step, mutate: $m, want: $want }, )* ]
+        [ $( Case { step: Step::$step, mutate: $m, want: $want }, )* ]
     };
 }
 
@@ -185,12 +188,12 @@ fn credentials() {
         Credentials, |a| a.credentials.token_validated = false, Some(("credentials.token", "Validate a read-write Hetzner API token first."));
         Credentials, |a| a.credentials.ssh_public_key = "".into(), Some((KEY, "Generate an admin key or paste a public key."));
         Credentials, |a| a.credentials.ssh_public_key = "  \n ".into(), Some((KEY, "Generate an admin key or paste a public key."));
-        Credentials, |a| a.credentials.ssh_public_key = "ssh-dss AAAAB3NzaC1kc3MAAACBAP".into(), Some((KEY, "\"ssh-dss\" keys are not accepted; use ssh-ed25519, ecdsa-sha2-nistp256 or ssh-rsa (2048 bits or more)."));
-        Credentials, |a| a.credentials.ssh_public_key = "ecdsa-sha2-nistp384 AAAAE2VjZHNh".into(), Some((KEY, "\"ecdsa-sha2-nistp384\" keys are not accepted; use ssh-ed25519, ecdsa-sha2-nistp256 or ssh-rsa (2048 bits or more)."));
-        Credentials, |a| a.credentials.ssh_public_key = "-----BEGIN OPENSSH PRIVATE KEY-----".into(), Some((KEY, "That is a private key. Paste the public key (the .pub file) instead, and keep the private one secret."));
-        Credentials, |a| a.credentials.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb0lM4mC".into(), Some((KEY, "The key did not parse: the base64 part looks truncated or damaged."));
-        Credentials, |a| a.credentials.ssh_public_key = "ssh-ed25519".into(), Some((KEY, "The key did not parse: the base64 part looks truncated or damaged."));
-        Credentials, |a| a.credentials.ssh_public_key = format!("{}\n{}", valid().credentials.ssh_public_key, valid().credentials.ssh_public_key), Some((KEY, "Paste exactly one public key (one line)."));
+        Credentials, |a| a.credentials.ssh_public_key = "ssh-dss AAAAB3NzaC1kc3MAAACBAP".into(), Some((KEY, "DSA (ssh-dss) keys are insecure and refused by current OpenSSH. Create an ed25519 key with `ssh-keygen -t ed25519` and paste that."));
+        Credentials, |a| a.credentials.ssh_public_key = "ecdsa-sha2-nistp384 AAAAE2VjZHNh".into(), Some((KEY, "ECDSA keys on curve nistp384 are not accepted; only nistp256 is. Create an ed25519 key with `ssh-keygen -t ed25519` and paste that."));
+        Credentials, |a| a.credentials.ssh_public_key = "-----BEGIN OPENSSH PRIVATE KEY-----".into(), Some((KEY, "This is a private key. Never share it: paste the public key instead, the one line in the file ending in .pub."));
+        Credentials, |a| a.credentials.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb0lM4mC".into(), Some((KEY, "The key data is cut off. Copy the whole line of the .pub file again, making sure nothing at its end is missing."));
+        Credentials, |a| a.credentials.ssh_public_key = "ssh-ed25519".into(), Some((KEY, "The key type is missing its key data. Paste the whole line of the .pub file: type, key data, comment."));
+        Credentials, |a| a.credentials.ssh_public_key = format!("{}\n{}", valid().credentials.ssh_public_key, valid().credentials.ssh_public_key), Some((KEY, "2 public keys were pasted. Paste exactly one; add further keys after provisioning."));
         Credentials, |a| a.credentials.ssh_public_key = format!("  {}  ", valid().credentials.ssh_public_key), None;
         Credentials, |a| a.credentials.ssh_allowed_cidrs = vec!["203.0.113.0/24".into()], None;
         Credentials, |a| a.credentials.ssh_allowed_cidrs = vec!["203.0.113.7/32".into(), "2001:db8::/32".into()], None;
@@ -250,15 +253,15 @@ const EMAIL: &str = "domain.admin_email";
 #[test]
 fn domain() {
     check(&cases![
-        Domain, |a| a.domain.subdomain = "".into(), Some((SUB, "Choose a subdomain, e.g. omantel-prod."));
-        Domain, |a| a.domain.subdomain = "Omantel".into(), Some((SUB, "Use lower-case letters in the subdomain."));
-        Domain, |a| a.domain.subdomain = "om_antel".into(), Some((SUB, "The subdomain can only use a–z, 0–9 and \"-\"; it contains \"_\"."));
-        Domain, |a| a.domain.subdomain = "console".into(), Some((SUB, "\"console\" is reserved for the platform; choose another name."));
-        Domain, |a| a.domain.subdomain = "api".into(), Some((SUB, "\"api\" is reserved for the platform; choose another name."));
-        Domain, |a| a.domain.subdomain = "9lives".into(), Some((SUB, "The subdomain must start with a letter."));
-        Domain, |a| a.domain.subdomain = "a-".into(), Some((SUB, "A part of the subdomain cannot start or end with \"-\"."));
-        Domain, |a| a.domain.subdomain = "x".repeat(64), Some((SUB, "Each part of the subdomain can have at most 63 characters."));
-        Domain, |a| a.domain.subdomain = "omantel.prod".into(), Some((SUB, "Enter one name without dots; the pool domain is chosen next to it."));
+        Domain, |a| a.domain.subdomain = "".into(), Some((SUB, "Enter a subdomain, for example \"acme-prod\"."));
+        Domain, |a| a.domain.subdomain = "Omantel".into(), None;
+        Domain, |a| a.domain.subdomain = "om_antel".into(), Some((SUB, "The subdomain can only contain the letters a-z, digits and hyphens; \"_\" is not allowed."));
+        Domain, |a| a.domain.subdomain = "console".into(), Some((SUB, "\"console\" is reserved by the pool (it names a service under every Sovereign); choose another subdomain."));
+        Domain, |a| a.domain.subdomain = "api".into(), Some((SUB, "\"api\" is reserved by the pool (it names a service under every Sovereign); choose another subdomain."));
+        Domain, |a| a.domain.subdomain = "9lives".into(), Some((SUB, "The subdomain must start with a letter, not a digit."));
+        Domain, |a| a.domain.subdomain = "a-".into(), Some((SUB, "The subdomain cannot end with a hyphen."));
+        Domain, |a| a.domain.subdomain = "x".repeat(64), Some((SUB, "The subdomain can have at most 63 characters (it has 64)."));
+        Domain, |a| a.domain.subdomain = "omantel.prod".into(), Some((SUB, "The subdomain can only contain the letters a-z, digits and hyphens; \".\" is not allowed."));
         Domain, |a| a.domain.subdomain = "t2".into(), None;
         Domain, |a| a.domain.subdomain = "omantel-prod-2".into(), None;
         Domain, |a| a.domain.pool_domain = "omantel.biz".into(), None;
@@ -286,7 +289,7 @@ fn domain() {
         Domain, |a| a.domain.admin_email = "@omantel.om".into(), Some((EMAIL, "\"@omantel.om\" is not an email address."));
         Domain, |a| a.domain.admin_email = " ops@omantel.om ".into(), None;
         Domain, |a| a.domain.admin_email = "Ops.Team+tls@Omantel.OM".into(), None;
-        Review, |a| a.domain.subdomain = "".into(), Some((SUB, "Choose a subdomain, e.g. omantel-prod."));
+        Review, |a| a.domain.subdomain = "".into(), Some((SUB, "Enter a subdomain, for example \"acme-prod\"."));
         Review, |a| a.organisation.name = "".into(), Some((NAME, "Enter your organisation's name."));
     ]);
 }

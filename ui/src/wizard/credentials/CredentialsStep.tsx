@@ -1,13 +1,190 @@
+import { useState } from "react";
+import { call, type ApiError } from "../../api";
+import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
 
-export function CredentialsStep({ answers }: StepProps) {
+type TokenState = { state: "idle" | "checking" | "done"; ok?: boolean; message?: string };
+
+export function CredentialsStep({ answers, update, errorFor, touch }: StepProps) {
+  const c = answers.credentials;
+  const setCred = (patch: Partial<typeof c>) => update((a) => ({ ...a, credentials: { ...a.credentials, ...patch } }));
+  // The token lives in this component only until the engine has it in the keyring.
+  const [token, setToken] = useState("");
+  const [showToken, setShowToken] = useState(false);
+  const [check, setCheck] = useState<TokenState>({ state: "idle" });
+  const [pasted, setPasted] = useState(c.ssh_key_mode === "paste" ? c.ssh_public_key : "");
+  const [keyMessage, setKeyMessage] = useState<string | null>(null);
+  const [cidrText, setCidrText] = useState(c.ssh_allowed_cidrs.join("\n"));
+  const fqdn = answers.domain.mode === "pool" ? (answers.domain.subdomain ? `${answers.domain.subdomain}.${answers.domain.pool_domain}` : "") : answers.domain.byo_domain;
+
+  const validate = async () => {
+    setCheck({ state: "checking" });
+    try {
+      const r = await call("token_check", { token });
+      const ok = r.scope === "read_write";
+      setCheck({ state: "done", ok, message: r.message });
+      setCred({ token_validated: ok });
+      if (ok) setToken("");
+    } catch (e) {
+      setCheck({ state: "done", ok: false, message: (e as ApiError).message });
+      setCred({ token_validated: false });
+    }
+  };
+
+  const generate = async () => {
+    setKeyMessage(null);
+    try {
+      const k = await call("ssh_generate", { fqdn });
+      setCred({ ssh_key_mode: "generate", ssh_public_key: k.public_openssh, ssh_fingerprint: k.fingerprint });
+    } catch (e) {
+      setKeyMessage((e as ApiError).message);
+    }
+  };
+
+  const parse = async (text: string) => {
+    setPasted(text);
+    if (!text.trim()) {
+      setCred({ ssh_key_mode: "paste", ssh_public_key: "", ssh_fingerprint: "" });
+      return;
+    }
+    try {
+      const k = await call("ssh_parse", { text });
+      setCred({ ssh_key_mode: "paste", ssh_public_key: k.openssh, ssh_fingerprint: k.fingerprint });
+      setKeyMessage(null);
+    } catch (e) {
+      // The field error comes from the engine's validation of the pasted text.
+      setCred({ ssh_key_mode: "paste", ssh_public_key: text, ssh_fingerprint: "" });
+      setKeyMessage((e as ApiError).message);
+    }
+  };
+
+  const exportKey = async () => {
+    try {
+      const r = await call("ssh_export", { fqdn });
+      setKeyMessage(r.path ? `Private key saved to ${r.path} (readable by you only).` : "Export cancelled; the key stays in the keyring.");
+    } catch (e) {
+      setKeyMessage((e as ApiError).message);
+    }
+  };
+
+  const tokenErr = errorFor("credentials.token") ?? (check.state === "done" && !check.ok ? check.message : undefined);
+  const keyErr = errorFor("credentials.ssh_public_key") ?? (c.ssh_key_mode === "paste" && !c.ssh_fingerprint ? (keyMessage ?? undefined) : undefined);
+  const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => errorFor(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
+
   return (
-    <div>
-      <p>The Hetzner API token and the admin SSH key. The token is kept in the OS keyring, never in a file.</p>
-      <p className="hint">
-        Token: {answers.credentials.token_validated ? "validated" : "not validated"} · SSH key:{" "}
-        {answers.credentials.ssh_fingerprint || "none yet"}
-      </p>
+    <div className="credentials">
+      <section aria-labelledby="token-title">
+        <h2 id="token-title">Hetzner Cloud API token</h2>
+        <Field id="credentials-token" label="API token (read & write)" error={tokenErr} hint="Hetzner Console → your project → Security → API tokens → Generate, with Read & Write. Kept in the OS keyring, never in a file.">
+          <div className="inline">
+            <input
+              id="credentials-token"
+              type={showToken ? "text" : "password"}
+              value={token}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder={c.token_validated ? "A validated token is in the keyring" : "Paste the token"}
+              aria-invalid={!!tokenErr}
+              aria-describedby={describedBy("credentials-token", tokenErr, "x")}
+              onChange={(e) => {
+                setToken(e.target.value);
+                setCheck({ state: "idle" });
+              }}
+              onBlur={() => touch("credentials.token")}
+            />
+            <button type="button" className="secondary" aria-pressed={showToken} onClick={() => setShowToken((s) => !s)}>
+              {showToken ? "Hide" : "Show"}
+            </button>
+            <button type="button" className="primary" disabled={!token.trim() || check.state === "checking"} onClick={() => void validate()}>
+              {check.state === "checking" ? "Checking…" : "Validate"}
+            </button>
+          </div>
+        </Field>
+        <p className="availability" role="status" aria-live="polite">
+          {check.state === "done" && check.ok && <span className="ok">{check.message}</span>}
+          {check.state === "idle" && c.token_validated && <span className="ok">A read-write token is validated and kept in the OS keyring.</span>}
+        </p>
+      </section>
+
+      <section aria-labelledby="ssh-title">
+        <h2 id="ssh-title">Admin SSH key</h2>
+        <fieldset className="cards two">
+          <legend>How to provide it</legend>
+          <label className={`card${c.ssh_key_mode === "generate" ? " selected" : ""}`}>
+            <input type="radio" name="ssh-mode" checked={c.ssh_key_mode === "generate"} onChange={() => setCred({ ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "" })} />
+            <span className="card-title">Generate (recommended)</span>
+            <span className="card-text">An ed25519 key made here; the private half stays in the OS keyring until you export it.</span>
+          </label>
+          <label className={`card${c.ssh_key_mode === "paste" ? " selected" : ""}`}>
+            <input type="radio" name="ssh-mode" checked={c.ssh_key_mode === "paste"} onChange={() => setCred({ ssh_key_mode: "paste", ssh_public_key: "", ssh_fingerprint: "" })} />
+            <span className="card-title">Paste a public key</span>
+            <span className="card-text">ed25519, ecdsa-sha2-nistp256 or RSA of 2048 bits or more.</span>
+          </label>
+        </fieldset>
+        {c.ssh_key_mode === "generate" ? (
+          <div className="key-box">
+            <div className="inline">
+              <button type="button" className="primary" onClick={() => void generate()}>
+                {c.ssh_public_key ? "Generate a new key" : "Generate key"}
+              </button>
+              {c.ssh_public_key && (
+                <button type="button" className="secondary" onClick={() => void exportKey()}>
+                  Export private key…
+                </button>
+              )}
+            </div>
+            {c.ssh_public_key && (
+              <p className="key-line">
+                <code>{c.ssh_public_key}</code>
+              </p>
+            )}
+            {keyErr && <p className="field-error" role="alert">{keyErr}</p>}
+          </div>
+        ) : (
+          <Field id="credentials-ssh-public-key" label="Public key" error={keyErr}>
+            <textarea
+              id="credentials-ssh-public-key"
+              rows={3}
+              value={pasted}
+              spellCheck={false}
+              placeholder="ssh-ed25519 AAAA… you@laptop"
+              aria-invalid={!!keyErr}
+              aria-describedby={describedBy("credentials-ssh-public-key", keyErr)}
+              onChange={(e) => void parse(e.target.value)}
+              onBlur={() => touch("credentials.ssh_public_key")}
+            />
+          </Field>
+        )}
+        {c.ssh_fingerprint && (
+          <p>
+            Fingerprint: <code data-testid="ssh-fingerprint">{c.ssh_fingerprint}</code>
+            {keyMessage && c.ssh_key_mode === "generate" && <span className="hint"> · {keyMessage}</span>}
+          </p>
+        )}
+      </section>
+
+      <section aria-labelledby="cidr-title">
+        <h2 id="cidr-title">Who may reach SSH</h2>
+        <Field
+          id="credentials-ssh-allowed-cidrs"
+          label="Address ranges allowed to port 22 (one per line)"
+          error={cidrErrors[0]}
+          hint="Leave empty to allow any address; only the admin key can log in, passwords are off."
+        >
+          <textarea
+            id="credentials-ssh-allowed-cidrs"
+            rows={3}
+            value={cidrText}
+            placeholder="203.0.113.0/24"
+            spellCheck={false}
+            onChange={(e) => {
+              setCidrText(e.target.value);
+              setCred({ ssh_allowed_cidrs: e.target.value.split("\n").map((l) => l.trim()).filter(Boolean) });
+            }}
+          />
+        </Field>
+        {c.ssh_allowed_cidrs.length === 0 && <p className="warning">SSH is open to any address (key-only). Restrict it if you know where you connect from.</p>}
+      </section>
     </div>
   );
 }

@@ -1,0 +1,166 @@
+//! The Credentials step's engine calls: the Hetzner token check (its token
+//! goes to the keyring, never into answers or drafts), the admin key
+//! (generated here with its private half in the keyring, or pasted), and
+//! the export of that private half through a save dialog.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::catalog::offers::from_token_check;
+use super::hetzner::{HetznerConfig, TokenScope, check_token};
+use super::keys::{
+    AdminKeyInfo, GeneratedKey, ParsedPublicKey, SaveDialog, export_private_key, generate_admin_key,
+    parse_public_key, suggested_key_file_name,
+};
+use super::secrets::{names, register_secret};
+use super::settings::Mode;
+use super::{ApiError, Engine};
+
+/// Secrets of a wizard that has no deployment yet are kept under this owner.
+pub const DRAFT_OWNER: &str = "draft";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TokenArgs {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TokenCheckView {
+    pub scope: TokenScope,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FqdnArgs {
+    /// The Sovereign's name when already known (key comment, file name).
+    pub fqdn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SshParseArgs {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExportOutcome {
+    /// Where the key was written; `None` when the operator cancelled.
+    pub path: Option<String>,
+}
+
+/// Without a window, "save as" writes into the app's own exports folder and
+/// says where: a bridge or CLI user on a headless machine has no dialog.
+pub struct ExportsFolder {
+    pub dir: PathBuf,
+}
+
+impl SaveDialog for ExportsFolder {
+    fn pick_save_path(&self, suggested_name: &str) -> Option<PathBuf> {
+        Some(self.dir.join(suggested_name))
+    }
+}
+
+impl Engine {
+    pub async fn token_check(&self, args: TokenArgs) -> Result<TokenCheckView, ApiError> {
+        let token = args.token.trim().to_owned();
+        let (scope, message) = match self.mode() {
+            Mode::Demo => super::demo::hetzner::check_token(&token),
+            Mode::Live => {
+                register_secret(&token);
+                let config = match &self.settings.hetzner_endpoint {
+                    Some(url) => HetznerConfig::with_base_url(url.clone()),
+                    None => HetznerConfig::from_env(),
+                };
+                let check = check_token(&config, &token).await.map_err(|e| ApiError {
+                    field: Some("credentials.token".into()),
+                    ..ApiError::from(e)
+                })?;
+                if check.scope == TokenScope::ReadWrite {
+                    let fetched = time::OffsetDateTime::now_utc()
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default();
+                    self.set_live_offers(from_token_check(&check, fetched));
+                }
+                (check.scope, check.message)
+            }
+        };
+        if scope == TokenScope::ReadWrite {
+            self.set_secret(&names::hetzner_token(DRAFT_OWNER), &token)
+                .await?;
+        }
+        Ok(TokenCheckView { scope, message })
+    }
+
+    pub async fn ssh_generate(&self, args: FqdnArgs) -> Result<AdminKeyInfo, ApiError> {
+        let key = generate_admin_key(args.fqdn.trim())?;
+        let private = key.private_openssh()?;
+        self.set_secret(&names::admin_private_key(DRAFT_OWNER), &private)
+            .await?;
+        Ok(key.info())
+    }
+
+    pub async fn ssh_parse(&self, args: SshParseArgs) -> Result<ParsedPublicKey, ApiError> {
+        parse_public_key(&args.text).map_err(|e| ApiError {
+            field: Some("credentials.ssh_public_key".into()),
+            ..ApiError::from(e)
+        })
+    }
+
+    pub async fn ssh_export(&self, args: FqdnArgs) -> Result<ExportOutcome, ApiError> {
+        let Some(private) = self.secret(&names::admin_private_key(DRAFT_OWNER)).await? else {
+            return Err(ApiError::new(
+                "no_generated_key",
+                "There is no generated key to export; generate one first.",
+            ));
+        };
+        let key = GeneratedKey::from_private_openssh(&private)?;
+        let dialog = self.save_dialog();
+        let name = suggested_key_file_name(&args.fqdn);
+        // Native dialogs block; keep them off the async workers.
+        let path = tokio::task::spawn_blocking(move || export_private_key(dialog.as_ref(), &name, &key))
+            .await
+            .map_err(|e| ApiError::new("internal", format!("the export stopped: {e}")))??;
+        Ok(ExportOutcome {
+            path: path.map(|p| p.display().to_string()),
+        })
+    }
+
+    /// The dialog the adapter installed, or the exports folder.
+    fn save_dialog(&self) -> Arc<dyn SaveDialog + Send + Sync> {
+        let set = self.save_dialog.read().unwrap_or_else(|e| e.into_inner()).clone();
+        set.unwrap_or_else(|| {
+            Arc::new(ExportsFolder {
+                dir: self.paths.data_dir.join("exports"),
+            })
+        })
+    }
+
+    /// Lets an adapter put a native "save as" dialog in front of exports.
+    pub fn set_save_dialog(&self, dialog: Arc<dyn SaveDialog + Send + Sync>) {
+        *self.save_dialog.write().unwrap_or_else(|e| e.into_inner()) = Some(dialog);
+    }
+
+    pub(crate) async fn secret(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let store = self.secrets.clone();
+        let name = name.to_owned();
+        let value = tokio::task::spawn_blocking(move || store.get(&name))
+            .await
+            .map_err(|e| ApiError::new("internal", format!("the keyring call stopped: {e}")))??;
+        if let Some(v) = &value {
+            register_secret(v);
+        }
+        Ok(value)
+    }
+
+    pub(crate) async fn set_secret(&self, name: &str, value: &str) -> Result<(), ApiError> {
+        register_secret(value);
+        let store = self.secrets.clone();
+        let (name, value) = (name.to_owned(), value.to_owned());
+        tokio::task::spawn_blocking(move || store.set(&name, &value))
+            .await
+            .map_err(|e| ApiError::new("internal", format!("the keyring call stopped: {e}")))??;
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! The Domain step's questions to the outside world: is a pool subdomain
+//! free, and which nameservers an own domain must point to. Demo mode
+//! answers from the simulated pool; live mode asks PDM.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::pdm::Availability;
+use super::settings::Mode;
+use super::{ApiError, Engine};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DomainCheckArgs {
+    pub pool: String,
+    pub subdomain: String,
+}
+
+impl Engine {
+    pub async fn domain_check(&self, args: DomainCheckArgs) -> Result<Availability, ApiError> {
+        if !self.settings.pools().contains(&args.pool) {
+            return Err(ApiError {
+                code: "unsupported_pool".into(),
+                message: format!("\"{}\" is not one of the pool domains offered.", args.pool),
+                field: Some("domain.pool_domain".into()),
+            });
+        }
+        match self.mode() {
+            Mode::Demo => Ok(super::demo::pdm::check(&args.pool, &args.subdomain)),
+            Mode::Live => {
+                let client = self.pdm_client().await?;
+                client
+                    .check(&args.pool, &args.subdomain)
+                    .await
+                    .map_err(ApiError::from)
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// The PDM client from settings; its password comes from the keyring.
+    async fn pdm_client(&self) -> Result<super::pdm::PdmClient, ApiError> {
+        let Some(pdm) = &self.settings.pdm else {
+            return Err(ApiError {
+                code: "pdm_unconfigured".into(),
+                message: "No pool-domain-manager is configured in the settings. Use your own domain, or add PDM's address in Settings.".into(),
+                field: Some("domain.subdomain".into()),
+            });
+        };
+        let password = self.secret(&pdm.password_secret).await?.unwrap_or_default();
+        let config = super::pdm::PdmConfig::new(&pdm.url, &pdm.username, password);
+        super::pdm::PdmClient::new(config).map_err(ApiError::from)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RegistrarArgs {
+    pub registrar: super::pdm::RegistrarKind,
+    pub domain: String,
+    /// The registrar API credential; it goes to the keyring, never to answers.
+    pub credential: String,
+}
+
+/// Keyring name of the registrar credential of a wizard not yet provisioned.
+pub fn registrar_secret_name(owner: &str) -> String {
+    format!("registrar/{owner}")
+}
+
+impl Engine {
+    /// Checks the credential's shape locally, then with the registrar through
+    /// PDM (demo: simulated), and keeps it in the keyring for the NS change.
+    pub async fn registrar_validate(
+        &self,
+        args: RegistrarArgs,
+    ) -> Result<super::pdm::RegistrarValidation, ApiError> {
+        let field = Some("domain.registrar_credential".to_owned());
+        let credential =
+            super::pdm::check_credential(args.registrar, &args.credential).map_err(|e| ApiError {
+                code: "registrar_credential_format".into(),
+                message: e.message,
+                field: field.clone(),
+            })?;
+        super::secrets::register_secret(&credential);
+        let result = match self.mode() {
+            Mode::Demo => {
+                let domain = super::pdm::check_domain(&args.domain).map_err(|m| ApiError {
+                    code: "invalid_domain".into(),
+                    message: m,
+                    field: Some("domain.byo_domain".into()),
+                })?;
+                if credential.to_ascii_lowercase().contains("invalid") {
+                    return Err(ApiError {
+                        code: "registrar_invalid_token".into(),
+                        message: format!(
+                            "{} rejected this credential. (Demo: credentials containing \"invalid\" act like this.)",
+                            args.registrar
+                        ),
+                        field,
+                    });
+                }
+                super::pdm::RegistrarValidation {
+                    registrar: args.registrar,
+                    domain,
+                    valid: true,
+                }
+            }
+            Mode::Live => {
+                let client = self.pdm_client().await?;
+                client
+                    .registrar_validate(args.registrar, &args.domain, &credential)
+                    .await
+                    .map_err(ApiError::from)?
+            }
+        };
+        self.set_secret(
+            &registrar_secret_name(super::credentials::DRAFT_OWNER),
+            &credential,
+        )
+        .await?;
+        Ok(result)
+    }
+}
