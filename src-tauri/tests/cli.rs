@@ -65,12 +65,22 @@ fn validate_prints_one_line_per_problem_with_the_window_messages() {
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<_> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
     assert_eq!(
         lines[0],
         "Organisation: organisation.name: The organisation name needs at least 2 characters."
     );
-    assert!(lines[1].starts_with("Topology: regions: "), "{text}");
+    assert!(
+        lines.contains(&"Topology: regions: DUAL needs 2 region(s); 1 are set up."),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"Credentials: credentials.token: Validate a read-write Hetzner API token first."),
+        "{text}"
+    );
+    // One problem per line, each naming its step and field.
+    for l in &lines {
+        assert_eq!(l.splitn(3, ": ").count(), 3, "{l}");
+    }
 
     std::fs::write(&f, "{ not json").unwrap();
     let out = cmd(dir.path()).arg("validate").arg(&f).output().unwrap();
