@@ -7,6 +7,7 @@
 //! `locate::locate` → `Runner::{init, plan, apply, output}`; a wipe uses
 //! `Runner::destroy` over the same work dir.
 
+pub mod bundled;
 pub mod cliconfig;
 pub mod cloudinit;
 pub mod env;
