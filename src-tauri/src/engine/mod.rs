@@ -3,6 +3,7 @@
 //! window, the websocket bridge and the CLI are adapters over this API.
 
 pub mod catalog;
+pub mod cluster;
 pub mod credentials;
 pub mod demo;
 pub mod domain;
