@@ -38,6 +38,8 @@ suite "vitest" npm --workspace ui run test
 if [ -f scripts/keyring-test.sh ]; then
   suite "os keyring" bash scripts/keyring-test.sh
 fi
+suite "offline ui" npm --workspace tests/e2e run offline
+suite "bundle (.deb)" bash tests/bundle/test.sh
 suite "browser (playwright)" npm --workspace tests/e2e run browser
 suite "window (tauri-driver)" xvfb-run -a -s "-screen 0 1280x800x24" npm --workspace tests/e2e run window
 
