@@ -8,8 +8,11 @@ use serde_json::Value;
 use crate::engine::catalog::{Catalog, Estimate, Selection, ServerOffers};
 use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
 use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
+use crate::engine::events::ProvisionEvent;
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
+use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
+use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
 use crate::engine::wizard::{FieldError, WizardAnswers};
 use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
@@ -79,6 +82,8 @@ commands! {
         draft_load -> Option<WizardAnswers>;
         /// Forgets the draft ("Start over").
         draft_clear -> ();
+        /// Every deployment, newest first (unreadable records listed with the reason).
+        deployments_list -> Vec<DeploymentSummary>;
     }
     with_args {
         /// Field errors of one step (empty: the step is valid).
@@ -103,5 +108,15 @@ commands! {
         domain_check(DomainCheckArgs) -> Availability;
         /// Validates a registrar credential (format, then the registrar) and keeps it in the keyring.
         registrar_validate(RegistrarArgs) -> RegistrarValidation;
+        /// Validates all answers and starts a run (demo mode: the simulated cloud).
+        provision_start(StartArgs) -> DeploymentSummary;
+        /// Continues an interrupted, failed or cancelled run at the phase it stopped in.
+        provision_resume(IdArgs) -> DeploymentSummary;
+        /// Stops a run at its next safe point.
+        provision_cancel(IdArgs) -> ();
+        /// One deployment's record (answers without secrets, status, outputs).
+        deployment_get(IdArgs) -> DeploymentRecord;
+        /// A deployment's events after `since_seq`, from its events.jsonl.
+        deployment_events(EventsArgs) -> Vec<ProvisionEvent>;
     }
 }

@@ -16,7 +16,11 @@ use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
 use crate::engine::hetzner::TokenScope;
 use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
 use crate::engine::pdm::{Availability, CheckReason, RegistrarInfo, RegistrarKind, RegistrarValidation};
+use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::settings::Mode;
+use crate::engine::store::deployments::{
+    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
+};
 use crate::engine::wizard::FieldError;
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
 use crate::engine::wizard::model::{
@@ -87,6 +91,16 @@ pub fn render() -> String {
         decl::<RegistrarKind>(&cfg),
         decl::<RegistrarArgs>(&cfg),
         decl::<RegistrarValidation>(&cfg),
+        decl::<StartArgs>(&cfg),
+        decl::<IdArgs>(&cfg),
+        decl::<EventsArgs>(&cfg),
+        decl::<DeploymentSummary>(&cfg),
+        decl::<DeploymentRecord>(&cfg),
+        decl::<RunStatus>(&cfg),
+        decl::<DemoScenario>(&cfg),
+        decl::<DemoSettings>(&cfg),
+        decl::<RunOutputs>(&cfg),
+        decl::<Failure>(&cfg),
         decl::<ProvisionEvent>(&cfg),
         decl::<EventKind>(&cfg),
         decl::<Phase>(&cfg),

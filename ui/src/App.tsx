@@ -2,7 +2,23 @@ import { useEffect, useState } from "react";
 import { call, type ApiError, type AppInfo, type Catalog, type ServerOffers, type StepInfo, type WizardAnswers, type WizardOptions } from "./api";
 import { DemoBanner } from "./DemoBanner";
 import { ThemeToggle } from "./ThemeToggle";
+import { DeploymentsPage } from "./deployments/DeploymentsPage";
+import { ProvisionPage } from "./provision/ProvisionPage";
 import { WizardShell } from "./wizard/WizardShell";
+
+type View = { page: "wizard" } | { page: "deployments" } | { page: "run"; id: string };
+
+/** The view lives in the URL fragment so a reload shows the same page. */
+function viewFromHash(): View {
+  const m = /^#\/run\/([A-Za-z0-9-]+)$/.exec(window.location.hash);
+  if (m?.[1]) return { page: "run", id: m[1] };
+  if (window.location.hash === "#/deployments") return { page: "deployments" };
+  return { page: "wizard" };
+}
+
+function hashOf(v: View) {
+  return v.page === "run" ? `#/run/${v.id}` : v.page === "deployments" ? "#/deployments" : "#/";
+}
 
 type Boot = {
   info: AppInfo;
@@ -15,6 +31,16 @@ type Boot = {
 export function App() {
   const [boot, setBoot] = useState<Boot | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
+  const [view, setViewState] = useState<View>(viewFromHash);
+  const setView = (v: View) => {
+    window.history.replaceState(null, "", hashOf(v));
+    setViewState(v);
+  };
+  useEffect(() => {
+    const on = () => setViewState(viewFromHash());
+    window.addEventListener("hashchange", on);
+    return () => window.removeEventListener("hashchange", on);
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -52,7 +78,15 @@ export function App() {
           <img src="/favicon.svg" alt="" width={28} height={28} />
           <span>Catalyst Provisioner</span>
         </div>
-        <ThemeToggle />
+        <nav className="topnav" aria-label="Main">
+          <button type="button" className="ghost" aria-current={view.page === "wizard" ? "page" : undefined} onClick={() => setView({ page: "wizard" })}>
+            New Sovereign
+          </button>
+          <button type="button" className="ghost" aria-current={view.page !== "wizard" ? "page" : undefined} onClick={() => setView({ page: "deployments" })}>
+            Deployments
+          </button>
+          <ThemeToggle />
+        </nav>
       </header>
       {boot && <DemoBanner info={boot.info} />}
       <main className="content">
@@ -63,7 +97,18 @@ export function App() {
           </div>
         )}
         {!boot && !error && <p className="loading">Loading…</p>}
-        {boot && <WizardShell steps={boot.steps} initial={boot.answers} note={boot.draftNote} data={boot.data} />}
+        {boot && view.page === "wizard" && (
+          <WizardShell
+            steps={boot.steps}
+            initial={boot.answers}
+            note={boot.draftNote}
+            data={boot.data}
+            demo={boot.info.mode === "demo"}
+            onStarted={(id) => setView({ page: "run", id })}
+          />
+        )}
+        {boot && view.page === "deployments" && <DeploymentsPage onOpen={(id) => setView({ page: "run", id })} onNew={() => setView({ page: "wizard" })} />}
+        {boot && view.page === "run" && <ProvisionPage key={view.id} id={view.id} onBack={() => setView({ page: "deployments" })} />}
       </main>
     </div>
   );

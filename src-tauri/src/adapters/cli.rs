@@ -108,6 +108,8 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // One rustls crypto provider for the whole process (kube, reqwest, russh).
+    crate::engine::cluster::ensure_crypto_provider();
     let paths = Paths::from_env();
     let interactive = matches!(
         cli.command,

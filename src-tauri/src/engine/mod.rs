@@ -12,6 +12,7 @@ pub mod hetzner;
 pub mod keys;
 pub mod paths;
 pub mod pdm;
+pub mod provision;
 pub mod secrets;
 pub mod settings;
 pub mod store;
@@ -105,6 +106,8 @@ pub struct Engine {
     live_offers: RwLock<Option<ServerOffers>>,
     secrets: Arc<dyn secrets::SecretStore>,
     save_dialog: RwLock<Option<Arc<dyn keys::SaveDialog + Send + Sync>>>,
+    /// Runs going on now: their cancel switches.
+    runs: Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>>,
 }
 
 impl Engine {
@@ -125,6 +128,11 @@ impl Engine {
             Err(e) => (Settings::default(), Some(e)),
         };
         let store = Store::new(paths.data_dir.clone());
+        // A run found mid-phase was interrupted (crash, closed app): say so.
+        let interrupted = store::deployments::Deployments::new(&paths.data_dir).recover();
+        if !interrupted.is_empty() {
+            tracing::warn!(?interrupted, "runs found interrupted at start");
+        }
         let demo = force_demo || settings.mode() == Mode::Demo;
         // Demo mode keeps its pretend secrets in memory: it must run on a
         // laptop without any keyring.
@@ -143,6 +151,7 @@ impl Engine {
             live_offers: RwLock::new(None),
             secrets,
             save_dialog: RwLock::new(None),
+            runs: Arc::default(),
         }
     }
 

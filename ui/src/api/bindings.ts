@@ -219,13 +219,57 @@ credential: string, };
 
 export type RegistrarValidation = { registrar: RegistrarKind, domain: string, valid: boolean, };
 
+export type StartArgs = { answers: WizardAnswers, 
+/**
+ * Demo runs only: which story to tell and how fast (default ×10, about two minutes).
+ */
+scenario: DemoScenario | null, speed: number | null, };
+
+export type IdArgs = { id: string, };
+
+export type EventsArgs = { id: string, 
+/**
+ * Events after this one (0: from the start).
+ */
+since_seq: number, };
+
+export type DeploymentSummary = { id: string, fqdn: string, demo: boolean, status: RunStatus | null, phase: Phase | null, created_at: string, updated_at: string, 
+/**
+ * Set when record.json is unreadable: the record is reported, never deleted.
+ */
+problem: string | null, };
+
+export type DeploymentRecord = { id: string, fqdn: string, 
+/**
+ * Demo runs use the simulated cloud; they are kept apart and marked.
+ */
+demo: DemoSettings | null, created_at: string, updated_at: string, status: RunStatus, 
+/**
+ * The phase running now, or the one the run stopped in.
+ */
+phase: Phase | null, completed: Array<Phase>, answers: WizardAnswers, outputs: RunOutputs, failure: Failure | null, };
+
+export type RunStatus = "running" | "interrupted" | "failed" | "cancelled" | "done" | "wiping" | "wiped";
+
+export type DemoScenario = "happy_path" | "quota_exceeded" | "component_retry";
+
+export type DemoSettings = { scenario: DemoScenario, 
+/**
+ * How many times faster than real timings (1–60).
+ */
+speed: number, seed: number, };
+
+export type RunOutputs = { console_url: string | null, gitea_url: string | null, load_balancer_ips: Array<string>, control_plane_ips: Array<string>, kubeconfig_path: string | null, };
+
+export type Failure = { phase: Phase, error: string, hint: string, };
+
 export type ProvisionEvent = { deployment_id: string, seq: number, 
 /**
  * RFC 3339 UTC timestamp.
  */
 at: string, phase: Phase, kind: EventKind, };
 
-export type EventKind = { "type": "phase_started" } | { "type": "progress", done: bigint, total: bigint, label: string, } | { "type": "resource", address: string, action: string, state: string, elapsed_s: number, } | { "type": "component", name: string, state: string, message: string, } | { "type": "log", level: LogLevel, source: string, line: string, } | { "type": "phase_finished", duration_s: number, } | { "type": "phase_failed", error: string, hint: string, } | { "type": "done", console_url: string, };
+export type EventKind = { "type": "phase_started" } | { "type": "progress", done: number, total: number, label: string, } | { "type": "resource", address: string, action: string, state: string, elapsed_s: number, } | { "type": "component", name: string, state: string, message: string, } | { "type": "log", level: LogLevel, source: string, line: string, } | { "type": "phase_finished", duration_s: number, } | { "type": "phase_failed", error: string, hint: string, } | { "type": "done", console_url: string, };
 
 export type Phase = "preflight" | "reserve_domain" | "tofu_init" | "tofu_plan" | "tofu_apply" | "dns_commit" | "cloud_init" | "kubeconfig" | "bootstrap" | "console" | "done" | "wipe";
 
@@ -253,6 +297,7 @@ export type Commands = {
   component_catalog: { args: null; result: Catalog };
   draft_load: { args: null; result: WizardAnswers | null };
   draft_clear: { args: null; result: null };
+  deployments_list: { args: null; result: Array<DeploymentSummary> };
   wizard_validate: { args: ValidateArgs; result: Array<FieldError> };
   draft_save: { args: WizardAnswers; result: null };
   wizard_change: { args: ChangeArgs; result: ChangeOutcome };
@@ -264,6 +309,11 @@ export type Commands = {
   ssh_export: { args: FqdnArgs; result: ExportOutcome };
   domain_check: { args: DomainCheckArgs; result: Availability };
   registrar_validate: { args: RegistrarArgs; result: RegistrarValidation };
+  provision_start: { args: StartArgs; result: DeploymentSummary };
+  provision_resume: { args: IdArgs; result: DeploymentSummary };
+  provision_cancel: { args: IdArgs; result: null };
+  deployment_get: { args: IdArgs; result: DeploymentRecord };
+  deployment_events: { args: EventsArgs; result: Array<ProvisionEvent> };
 };
 
 export type CommandName = keyof Commands;

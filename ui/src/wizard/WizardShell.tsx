@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { call, type Estimate, type FieldError, type StepInfo, type WizardAnswers, type WizardChange } from "../api";
+import { call, type DemoScenario, type Estimate, type FieldError, type StepInfo, type WizardAnswers, type WizardChange } from "../api";
 import { Stepper } from "./Stepper";
 import { errorLookup, type StepProps, type WizardData } from "./types";
 import { OrganisationStep } from "./organisation/OrganisationStep";
@@ -22,7 +22,14 @@ const BODIES: Record<StepInfo["step"], (p: StepProps) => React.JSX.Element> = {
 
 const DRAFT_DELAY_MS = 300;
 
-export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; note: string | null; data: Omit<WizardData, "estimate"> }) {
+export function WizardShell(props: {
+  steps: StepInfo[];
+  initial: WizardAnswers;
+  note: string | null;
+  data: Omit<WizardData, "estimate">;
+  demo?: boolean;
+  onStarted?: (id: string) => void;
+}) {
   const { steps } = props;
   const [answers, setAnswers] = useState(props.initial);
   const [current, setCurrent] = useState(0);
@@ -34,6 +41,10 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
   const [saveError, setSaveError] = useState<string | null>(null);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [announcement, setAnnouncement] = useState("");
+  const [scenario, setScenario] = useState<DemoScenario>("happy_path");
+  const [speed, setSpeed] = useState(10);
+  const [starting, setStarting] = useState(false);
+  const [startError, setStartError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
 
@@ -100,10 +111,8 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
   if (!step) return null;
   const Body = BODIES[step.step];
   const last = current === steps.length - 1;
-  // The run itself arrives with the provisioning issue; until then Review is the end of the walk.
-  const runMissing = last ? "Provisioning is not part of this build yet: the walk ends at Review." : undefined;
-  const valid = validated && errors.length === 0 && !runMissing;
-  const blocked = errors[0]?.message ?? runMissing;
+  const valid = validated && errors.length === 0 && !starting;
+  const blocked = errors[0]?.message;
 
   const goTo = (i: number) => {
     setAnnouncement("");
@@ -121,7 +130,16 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
       return;
     }
     setCompleted((c) => new Set(c).add(current));
-    if (!last) goTo(current + 1);
+    if (!last) {
+      goTo(current + 1);
+      return;
+    }
+    setStarting(true);
+    setStartError(null);
+    call("provision_start", { answers, scenario: props.demo ? scenario : null, speed: props.demo ? speed : null })
+      .then((d) => props.onStarted?.(d.id))
+      .catch((e: { message: string }) => setStartError(e.message))
+      .finally(() => setStarting(false));
   };
 
   return (
@@ -148,14 +166,58 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
         <p className="announce" role="status" aria-live="polite">
           {announcement}
         </p>
+        {last && props.demo && (
+          <div className="provision-options">
+            <label>
+              Demo story{" "}
+              <select value={scenario} onChange={(e) => setScenario(e.target.value as DemoScenario)}>
+                <option value="happy_path">Everything succeeds</option>
+                <option value="quota_exceeded">Server limit reached at apply</option>
+                <option value="component_retry">A component fails, then installs on retry</option>
+              </select>
+            </label>
+            <label>
+              Speed{" "}
+              <select value={speed} onChange={(e) => setSpeed(Number(e.target.value))}>
+                {[1, 5, 10, 30, 60].map((x) => (
+                  <option key={x} value={x}>
+                    ×{x}
+                    {x === 10 ? " (about two minutes)" : ""}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+        )}
+        {startError && (
+          <p className="field-error" role="alert">
+            {startError}
+          </p>
+        )}
         <footer className="step-footer">
-          {current > 0 ? (
-            <button type="button" className="secondary" onClick={() => goTo(current - 1)}>
-              Back
+          <div className="inline">
+            {current > 0 && (
+              <button type="button" className="secondary" onClick={() => goTo(current - 1)}>
+                Back
+              </button>
+            )}
+            <button
+              type="button"
+              className="ghost"
+              onClick={async () => {
+                // Forget the draft and begin again with the engine's defaults.
+                await call("draft_clear");
+                const fresh = await call("wizard_defaults");
+                first.current = true;
+                setAnswers(fresh);
+                setCompleted(new Set());
+                goTo(0);
+                setAnnouncement("Started over: the draft was cleared.");
+              }}
+            >
+              Start over
             </button>
-          ) : (
-            <span />
-          )}
+          </div>
           <div className="next-wrap">
             {!valid && blocked && (
               <p className="next-reason" id="next-reason">
@@ -165,7 +227,7 @@ export function WizardShell(props: { steps: StepInfo[]; initial: WizardAnswers; 
             {saveError && <p className="next-reason">Draft not saved: {saveError}</p>}
             {/* aria-disabled keeps Next focusable so the reason can be read and reached by keyboard. */}
             <button type="submit" className="primary" aria-disabled={!valid} aria-describedby={!valid && blocked ? "next-reason" : undefined}>
-              {last ? "Provision" : "Next"}
+              {last ? (starting ? "Starting…" : "Provision") : "Next"}
             </button>
           </div>
         </footer>

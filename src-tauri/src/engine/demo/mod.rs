@@ -2,3 +2,4 @@
 //! as the real services, nothing real is created, no network is used.
 pub mod hetzner;
 pub mod pdm;
+pub mod run;

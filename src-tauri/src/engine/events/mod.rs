@@ -37,7 +37,9 @@ pub enum LogLevel {
 pub enum EventKind {
     PhaseStarted,
     Progress {
+        #[ts(type = "number")]
         done: u64,
+        #[ts(type = "number")]
         total: u64,
         label: String,
     },

@@ -2,6 +2,7 @@
 //! deployment records and event logs as the run arrives.
 
 pub mod atomic;
+pub mod deployments;
 
 use std::io;
 use std::path::{Path, PathBuf};

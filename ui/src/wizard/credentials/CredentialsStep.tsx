@@ -67,7 +67,8 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
     }
   };
 
-  const tokenErr = errorFor("credentials.token") ?? (check.state === "done" && !check.ok ? check.message : undefined);
+  // The token check's own answer is more precise than "validate first".
+  const tokenErr = (check.state === "done" && !check.ok ? check.message : undefined) ?? errorFor("credentials.token");
   const keyErr = errorFor("credentials.ssh_public_key") ?? (c.ssh_key_mode === "paste" && !c.ssh_fingerprint ? (keyMessage ?? undefined) : undefined);
   const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => errorFor(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
 

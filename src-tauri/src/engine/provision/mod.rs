@@ -1,0 +1,300 @@
+//! The provisioning run: phases in order, each appending its events to the
+//! deployment's log before they are sent; a failure stops the run with the
+//! provider's or tool's own words and a hint; cancel, resume and retry of
+//! the stopped phase. The cloud side is the demo simulation or the real one.
+
+pub mod context;
+pub mod phases;
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use ts_rs::TS;
+
+use crate::engine::events::{EventKind, Phase, ProvisionEvent};
+use crate::engine::store::deployments::{
+    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, Failure, RunOutputs,
+    RunStatus, new_id, now_rfc3339,
+};
+use crate::engine::wizard::{Context, Step, WizardAnswers, validate_step};
+use crate::engine::{ApiError, Engine, settings::Mode};
+use context::{RunCtx, Stop};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StartArgs {
+    pub answers: WizardAnswers,
+    /// Demo runs only: which story to tell and how fast (default ×10, about two minutes).
+    pub scenario: Option<DemoScenario>,
+    pub speed: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct IdArgs {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct EventsArgs {
+    pub id: String,
+    /// Events after this one (0: from the start).
+    #[ts(type = "number")]
+    pub since_seq: u64,
+}
+
+pub const DEFAULT_DEMO_SPEED: f64 = 10.0;
+
+/// The cloud a run talks to.
+pub enum Backend {
+    Demo(crate::engine::demo::run::DemoCloud),
+}
+
+impl Backend {
+    async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+        match self {
+            Backend::Demo(d) => d.phase(ctx).await,
+        }
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new("not_found", format!("There is no deployment \"{id}\"."))
+}
+
+impl Engine {
+    pub(crate) fn deployments(&self) -> Deployments {
+        Deployments::new(&self.paths.data_dir)
+    }
+
+    pub async fn deployments_list(&self) -> Result<Vec<DeploymentSummary>, ApiError> {
+        Ok(self.deployments().list())
+    }
+
+    pub async fn deployment_get(&self, args: IdArgs) -> Result<DeploymentRecord, ApiError> {
+        self.deployments().load(&args.id).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => not_found(&args.id),
+            _ => ApiError::new(
+                "record_unreadable",
+                format!("The record of {} cannot be read: {e}", args.id),
+            ),
+        })
+    }
+
+    pub async fn deployment_events(&self, args: EventsArgs) -> Result<Vec<ProvisionEvent>, ApiError> {
+        self.deployments().events(&args.id, args.since_seq).map_err(|e| {
+            ApiError::new(
+                "events_unreadable",
+                format!("The events of {} cannot be read: {e}", args.id),
+            )
+        })
+    }
+
+    /// Validates every step, creates the record and starts the run.
+    pub async fn provision_start(&self, args: StartArgs) -> Result<DeploymentSummary, ApiError> {
+        let offers = self.offers();
+        let pools = self.settings.pools();
+        let errors = validate_step(
+            Step::Review,
+            &args.answers,
+            &Context {
+                offers: &offers,
+                pools: &pools,
+            },
+        );
+        if let Some(first) = errors.first() {
+            return Err(ApiError {
+                code: "invalid_answers".into(),
+                message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
+                field: Some(first.field.clone()),
+            });
+        }
+        let fqdn = args.answers.fqdn().unwrap_or_default();
+        let demo = (self.mode() == Mode::Demo).then(|| DemoSettings {
+            scenario: args.scenario.unwrap_or(DemoScenario::HappyPath),
+            speed: args.speed.unwrap_or(DEFAULT_DEMO_SPEED).clamp(1.0, 60.0),
+            seed: rand::random(),
+        });
+        let store = self.deployments();
+        // One run per FQDN at a time (a demo run never blocks a real one).
+        let busy = store.list().into_iter().any(|d| {
+            d.fqdn == fqdn && d.demo == demo.is_some() && matches!(d.status, Some(RunStatus::Running))
+        });
+        if busy {
+            return Err(ApiError {
+                code: "already_running".into(),
+                message: format!("A run for {fqdn} is already going; open it from the deployments list."),
+                field: Some("domain.subdomain".into()),
+            });
+        }
+        let now = now_rfc3339();
+        let record = DeploymentRecord {
+            id: new_id(),
+            fqdn,
+            demo,
+            created_at: now.clone(),
+            updated_at: now,
+            status: RunStatus::Running,
+            phase: Some(Phase::Preflight),
+            completed: Vec::new(),
+            answers: args.answers,
+            outputs: RunOutputs::default(),
+            failure: None,
+            reservation: None,
+        };
+        store.save(&record).map_err(|e| {
+            ApiError::new(
+                "record_write_failed",
+                format!("The deployment record could not be written: {e}"),
+            )
+        })?;
+        let summary = record.summary();
+        self.spawn_run(record, Phase::Preflight)?;
+        Ok(summary)
+    }
+
+    /// Continues an interrupted, failed or cancelled run at the phase it stopped in.
+    pub async fn provision_resume(&self, args: IdArgs) -> Result<DeploymentSummary, ApiError> {
+        let mut record = self.deployment_get(args.clone()).await?;
+        if self.is_running(&record.id) {
+            return Err(ApiError::new("already_running", "This run is already going."));
+        }
+        if !matches!(
+            record.status,
+            RunStatus::Interrupted | RunStatus::Failed | RunStatus::Cancelled
+        ) {
+            return Err(ApiError::new(
+                "not_resumable",
+                format!("A {:?} run cannot be resumed.", record.status).to_lowercase(),
+            ));
+        }
+        let from = record.phase.unwrap_or(Phase::Preflight);
+        record.status = RunStatus::Running;
+        record.failure = None;
+        record.updated_at = now_rfc3339();
+        self.deployments()
+            .save(&record)
+            .map_err(|e| ApiError::new("record_write_failed", e.to_string()))?;
+        let summary = record.summary();
+        self.spawn_run(record, from)?;
+        Ok(summary)
+    }
+
+    /// Asks the run to stop; it reports `cancelled` once the current step let go.
+    pub async fn provision_cancel(&self, args: IdArgs) -> Result<(), ApiError> {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        match runs.get(&args.id) {
+            Some(tx) => {
+                let _ = tx.send(true);
+                Ok(())
+            }
+            None => Err(ApiError::new("not_running", "This deployment has no run going.")),
+        }
+    }
+
+    fn is_running(&self, id: &str) -> bool {
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
+    }
+
+    fn spawn_run(&self, record: DeploymentRecord, from: Phase) -> Result<(), ApiError> {
+        let store = self.deployments();
+        let log = store.open_log(&record.id).map_err(|e| {
+            ApiError::new(
+                "events_unwritable",
+                format!("The event log could not be opened: {e}"),
+            )
+        })?;
+        let backend = match &record.demo {
+            Some(d) => Backend::Demo(crate::engine::demo::run::DemoCloud::new(d.clone())),
+            None => {
+                return Err(ApiError::new(
+                    "live_unavailable",
+                    "Live provisioning is not available in this build yet; run in demo mode.",
+                ));
+            }
+        };
+        let (tx, rx) = watch::channel(false);
+        let id = record.id.clone();
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), tx);
+        let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx);
+        let runs = self.runs.clone();
+        tokio::spawn(async move {
+            run(ctx, backend, from).await;
+            runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        });
+        Ok(())
+    }
+}
+
+/// The phase loop. Every outcome ends up in the record and the event log.
+async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
+    for phase in phases::from(from) {
+        ctx.phase = phase;
+        ctx.record.phase = Some(phase);
+        ctx.save();
+        ctx.emit(EventKind::PhaseStarted);
+        let started = Instant::now();
+        let outcome = match ctx.check() {
+            Err(c) => Err(Stop::from(c)),
+            Ok(()) => backend.phase(&mut ctx).await,
+        };
+        match outcome {
+            Ok(()) => {
+                ctx.emit(EventKind::PhaseFinished {
+                    duration_s: started.elapsed().as_secs_f64(),
+                });
+                if !ctx.record.completed.contains(&phase) {
+                    ctx.record.completed.push(phase);
+                }
+                ctx.sync();
+                ctx.save();
+            }
+            Err(Stop::Failed(e)) => {
+                ctx.emit(EventKind::PhaseFailed {
+                    error: e.error.clone(),
+                    hint: e.hint.clone(),
+                });
+                ctx.record.status = RunStatus::Failed;
+                ctx.record.failure = Some(Failure {
+                    phase,
+                    error: e.error,
+                    hint: e.hint,
+                });
+                ctx.sync();
+                ctx.save();
+                return;
+            }
+            Err(Stop::Cancelled) => {
+                ctx.emit(EventKind::Log {
+                    level: crate::engine::events::LogLevel::Warn,
+                    source: "app".into(),
+                    line: format!(
+                        "Cancelled during \"{}\". Resume continues from here; Wipe removes what was created.",
+                        phases::title(phase)
+                    ),
+                });
+                ctx.record.status = RunStatus::Cancelled;
+                ctx.sync();
+                ctx.save();
+                return;
+            }
+        }
+    }
+    let console_url = ctx
+        .record
+        .outputs
+        .console_url
+        .clone()
+        .unwrap_or_else(|| format!("https://console.{}", ctx.record.fqdn));
+    ctx.phase = Phase::Done;
+    ctx.record.phase = Some(Phase::Done);
+    ctx.record.status = RunStatus::Done;
+    ctx.emit(EventKind::Done { console_url });
+    ctx.sync();
+    ctx.save();
+}

@@ -1,0 +1,113 @@
+// The whole wizard in demo mode in a real Chromium against the real engine:
+// every step filled in as an operator would, bad input on steps 3, 4 and 6,
+// a screenshot of each step, then a demo run to Done that survives a reload.
+import { expect, test, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+const shots = resolve(import.meta.dirname, "artifacts");
+mkdirSync(shots, { recursive: true });
+const url = () => process.env.CATALYST_URL ?? "";
+
+async function next(page: Page, n: number) {
+  const btn = page.getByRole("button", { name: "Next" });
+  await expect(btn).toHaveAttribute("aria-disabled", "false");
+  await btn.click();
+  await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
+}
+
+test("a demo walk through all seven steps, then a run to Done", async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto(url());
+  await page.getByRole("button", { name: "Start over" }).click();
+  await expect(page.getByLabel("Organisation name")).toHaveValue("");
+
+  // 1 Organisation
+  await page.getByLabel("Organisation name").fill("Omantel");
+  await page.getByLabel("Industry (optional)").selectOption("Telecommunications");
+  await page.getByLabel("GDPR").check();
+  await page.screenshot({ path: resolve(shots, "walk-1-organisation.png"), fullPage: true });
+  await next(page, 2);
+
+  // 2 Topology: DUAL, then back to SOLO; HA shows its cost.
+  // The engine applies the change (region cards follow), so click and wait for it.
+  await page.getByLabel(/DUAL/).click();
+  await expect(page.getByLabel(/DUAL/)).toBeChecked();
+  await expect(page.getByLabel(/TRIANGLE/)).not.toBeChecked();
+  await expect(page.locator("#topology-ha-hint")).toContainText("/month");
+  await page.screenshot({ path: resolve(shots, "walk-2-topology.png"), fullPage: true });
+  await next(page, 3);
+
+  // 3 Provider: two region cards; a duplicate location is refused next to its field.
+  await expect(page.getByRole("heading", { name: /^Region \d$/ })).toHaveCount(2);
+  await page.locator("#regions-1-location").selectOption("fsn1");
+  // Next is aria-disabled (still focusable); pressing it shows why next to the field.
+  await page.getByRole("button", { name: "Next" }).click({ force: true });
+  await expect(page.locator("#regions-1-location-error")).toHaveText("Region 2 uses fsn1 like region 1; each region needs its own location.");
+  await page.locator("#regions-1-location").selectOption("hel1");
+  await expect(page.getByTestId("total-cost")).toContainText("/month");
+  await page.screenshot({ path: resolve(shots, "walk-3-provider.png"), fullPage: true });
+  await next(page, 4);
+
+  // 4 Credentials: a read-only token is refused; a read-write one passes; a private key pasted is refused.
+  await page.getByLabel("API token (read & write)").fill("demo-readonly-token");
+  await page.getByRole("button", { name: "Validate" }).click();
+  await expect(page.locator("#credentials-token-error")).toContainText("can only read");
+  await page.getByLabel("API token (read & write)").fill("demo-token");
+  await page.getByRole("button", { name: "Validate" }).click();
+  await expect(page.getByText("Demo token accepted as read & write")).toBeVisible();
+  await page.getByLabel(/Paste a public key/).click();
+  await page.getByLabel("Public key", { exact: true }).fill("-----BEGIN OPENSSH PRIVATE KEY-----");
+  await expect(page.locator("#credentials-ssh-public-key-error")).toContainText("This is a private key");
+  await page.getByLabel(/Generate \(recommended\)/).click();
+  await page.getByRole("button", { name: "Generate key" }).click();
+  await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
+  await page.screenshot({ path: resolve(shots, "walk-4-credentials.png"), fullPage: true });
+  await next(page, 5);
+
+  // 5 Components: Specter cascades into CORTEX.
+  await page.getByLabel("Search components").fill("specter");
+  await page.getByRole("button", { name: "Add Specter" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Also added" })).toContainText("BGE embeddings");
+  await page.getByLabel("Search components").fill("");
+  await page.screenshot({ path: resolve(shots, "walk-5-components.png"), fullPage: true });
+  // The footprint now exceeds the default servers: add workers later? Keep it: remove Specter's family again.
+  await page.getByLabel("Search components").fill("vllm");
+  await page.getByRole("button", { name: "Remove vLLM" }).click();
+  await page.getByRole("button", { name: "Remove all" }).click();
+  await page.getByLabel("Search components").fill("");
+  await next(page, 6);
+
+  // 6 Domain: a reserved name, a taken name, then a free one.
+  await page.getByLabel("Subdomain", { exact: true }).fill("console");
+  await page.getByLabel("Subdomain", { exact: true }).blur();
+  await expect(page.locator("#domain-subdomain-error")).toContainText("reserved");
+  await page.getByLabel("Subdomain", { exact: true }).fill("acme");
+  await expect(page.locator("#domain-availability")).toContainText("already used by a live Sovereign");
+  await page.getByLabel("Subdomain", { exact: true }).fill("omantel-prod");
+  await expect(page.locator("#domain-availability")).toContainText("is available");
+  await page.getByLabel("Admin email", { exact: true }).fill("platform@omantel");
+  await page.getByLabel("Admin email", { exact: true }).blur();
+  await expect(page.locator("#domain-admin-email-error")).toContainText("is not a domain");
+  await page.getByLabel("Admin email", { exact: true }).fill("platform@omantel.om");
+  await page.screenshot({ path: resolve(shots, "walk-6-domain.png"), fullPage: true });
+  await next(page, 7);
+
+  // 7 Review: every section, with Edit links; then provision at ×60.
+  for (const s of ["Organisation", "Topology", "Provider", "Credentials", "Components", "Domain"]) {
+    await expect(page.getByRole("button", { name: `Edit ${s}` })).toBeVisible();
+  }
+  await expect(page.getByTestId("review-total")).toContainText("/month");
+  await page.getByLabel("Speed").selectOption("60");
+  await page.screenshot({ path: resolve(shots, "walk-7-review.png"), fullPage: true });
+  await page.getByRole("button", { name: "Provision" }).click();
+
+  // The live page: phases advance, then a reload mid-run shows the same page.
+  await expect(page.getByTestId("phase-tofu_apply")).toHaveAttribute("data-state", /running|done/, { timeout: 30_000 });
+  await page.reload();
+  await expect(page.getByTestId("phase-preflight")).toHaveAttribute("data-state", "done");
+  await expect(page.getByTestId("run-status")).toHaveText("done", { timeout: 120_000 });
+  await expect(page.getByText("Your Sovereign is ready")).toBeVisible();
+  await expect(page.getByTestId("comp-cilium")).toContainText("installed");
+  await page.screenshot({ path: resolve(shots, "walk-8-done.png"), fullPage: true });
+});

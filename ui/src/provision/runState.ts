@@ -1,0 +1,87 @@
+// Folds a deployment's events into what the live page shows. Pure, so a
+// reload (history from events.jsonl) and the live stream give the same page.
+import type { LogLevel, Phase, ProvisionEvent } from "../api";
+
+export const PHASES: { id: Phase; title: string }[] = [
+  { id: "preflight", title: "Preflight checks" },
+  { id: "reserve_domain", title: "Reserve the domain" },
+  { id: "tofu_init", title: "Prepare OpenTofu" },
+  { id: "tofu_plan", title: "Plan the cloud resources" },
+  { id: "tofu_apply", title: "Create the cloud resources" },
+  { id: "dns_commit", title: "Point DNS at the load balancer" },
+  { id: "cloud_init", title: "Install k3s, Cilium and Flux" },
+  { id: "kubeconfig", title: "Fetch the kubeconfig" },
+  { id: "bootstrap", title: "Install the platform components" },
+  { id: "console", title: "Wait for the console" },
+];
+
+export type PhaseView = {
+  state: "pending" | "running" | "done" | "failed";
+  startedAt?: number;
+  durationS?: number;
+  progress?: { done: number; total: number; label: string };
+};
+
+export type LogLine = { seq: number; at: string; level: LogLevel; source: string; line: string };
+
+export type RunView = {
+  lastSeq: number;
+  phases: Record<string, PhaseView>;
+  resources: Map<string, { action: string; state: string; elapsed: number }>;
+  components: Map<string, { state: string; message: string }>;
+  logs: LogLine[];
+  failure: { phase: Phase; error: string; hint: string } | null;
+  done: { consoleUrl: string } | null;
+};
+
+export function emptyRun(): RunView {
+  return { lastSeq: 0, phases: {}, resources: new Map(), components: new Map(), logs: [], failure: null, done: null };
+}
+
+/** Applies events in seq order; events already applied are ignored (history + live overlap). */
+export function applyEvents(prev: RunView, events: ProvisionEvent[]): RunView {
+  const fresh = events.filter((e) => Number(e.seq) > prev.lastSeq);
+  if (fresh.length === 0) return prev;
+  const next: RunView = {
+    ...prev,
+    phases: { ...prev.phases },
+    resources: new Map(prev.resources),
+    components: new Map(prev.components),
+    logs: prev.logs.slice(),
+  };
+  for (const e of fresh) {
+    next.lastSeq = Number(e.seq);
+    const k = e.kind;
+    const p = (next.phases[e.phase] ??= { state: "pending" });
+    switch (k.type) {
+      case "phase_started":
+        next.phases[e.phase] = { state: "running", startedAt: Date.parse(e.at) };
+        if (next.failure?.phase === e.phase) next.failure = null;
+        break;
+      case "phase_finished":
+        next.phases[e.phase] = { ...p, state: "done", durationS: k.duration_s };
+        break;
+      case "phase_failed":
+        next.phases[e.phase] = { ...p, state: "failed" };
+        next.failure = { phase: e.phase, error: k.error, hint: k.hint };
+        next.logs.push({ seq: Number(e.seq), at: e.at, level: "error", source: "app", line: k.error });
+        break;
+      case "progress":
+        next.phases[e.phase] = { ...p, progress: { done: Number(k.done), total: Number(k.total), label: k.label } };
+        break;
+      case "resource":
+        next.resources.set(k.address, { action: k.action, state: k.state, elapsed: k.elapsed_s });
+        break;
+      case "component":
+        next.components.set(k.name, { state: k.state, message: k.message });
+        break;
+      case "log":
+        next.logs.push({ seq: Number(e.seq), at: e.at, level: k.level, source: k.source, line: k.line });
+        break;
+      case "done":
+        next.done = { consoleUrl: k.console_url };
+        break;
+    }
+  }
+  return next;
+}
