@@ -258,3 +258,64 @@ async fn invalid_answers_are_refused_with_the_field() {
         "nothing is created for refused answers"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn wipe_needs_the_typed_fqdn_removes_what_the_run_created_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Paths::under(dir.path()), true);
+    let a = answers(&engine).await;
+    let s = call(
+        &engine,
+        json!({"cmd": "provision_start", "args": {"answers": a, "speed": 60}}),
+    )
+    .await
+    .unwrap();
+    let id = s["id"].as_str().unwrap().to_owned();
+    wait_status(&engine, &id, "done").await;
+    let err = call(
+        &engine,
+        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": "omantel-prod.omani.work"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("confirm"));
+    assert_eq!(
+        call(&engine, json!({"cmd": "deployment_get", "args": {"id": id}}))
+            .await
+            .unwrap()["status"],
+        "done"
+    );
+    let report = call(
+        &engine,
+        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": "omantel-prod.omani.works"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["clean"], true);
+    let evs = events(
+        call(
+            &engine,
+            json!({"cmd": "deployment_events", "args": {"id": id, "since_seq": 0}}),
+        )
+        .await
+        .unwrap(),
+    );
+    let created = evs
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Resource { state, .. } if state == "created"))
+        .count();
+    assert_eq!(report["deleted"].as_array().unwrap().len(), created);
+    assert_eq!(
+        call(&engine, json!({"cmd": "deployment_get", "args": {"id": id}}))
+            .await
+            .unwrap()["status"],
+        "wiped"
+    );
+    assert!(
+        dir.path()
+            .join("data/deployments")
+            .join(&id)
+            .join("wipe-report.json")
+            .exists()
+    );
+}

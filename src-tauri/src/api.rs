@@ -13,6 +13,7 @@ use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
+use crate::engine::wipe::{WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
 use crate::engine::wizard::{FieldError, WizardAnswers};
 use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
@@ -118,5 +119,7 @@ commands! {
         deployment_get(IdArgs) -> DeploymentRecord;
         /// A deployment's events after `since_seq`, from its events.jsonl.
         deployment_events(EventsArgs) -> Vec<ProvisionEvent>;
+        /// Removes what the deployment created (confirmed by typing its FQDN) and reports it.
+        deployment_wipe(WipeArgs) -> WipeReport;
     }
 }

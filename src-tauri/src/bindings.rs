@@ -21,6 +21,7 @@ use crate::engine::settings::Mode;
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
 };
+use crate::engine::wipe::{WipeArgs, WipeReport};
 use crate::engine::wizard::FieldError;
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
 use crate::engine::wizard::model::{
@@ -92,6 +93,8 @@ pub fn render() -> String {
         decl::<RegistrarArgs>(&cfg),
         decl::<RegistrarValidation>(&cfg),
         decl::<StartArgs>(&cfg),
+        decl::<WipeArgs>(&cfg),
+        decl::<WipeReport>(&cfg),
         decl::<IdArgs>(&cfg),
         decl::<EventsArgs>(&cfg),
         decl::<DeploymentSummary>(&cfg),

@@ -110,4 +110,17 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByText("Your Sovereign is ready")).toBeVisible();
   await expect(page.getByTestId("comp-cilium")).toContainText("installed");
   await page.screenshot({ path: resolve(shots, "walk-8-done.png"), fullPage: true });
+
+  // Wipe from the deployments list, confirmed by typing the name.
+  await page.getByRole("button", { name: "All deployments" }).click();
+  const row = page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).filter({ hasText: "done" }).first();
+  await row.getByRole("button", { name: "Wipe…" }).click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog.getByRole("button", { name: "Wipe" })).toBeDisabled();
+  await dialog.getByLabel("Sovereign name").fill("omantel-prod.omani.works");
+  await dialog.getByRole("button", { name: "Wipe" }).click();
+  await expect(dialog.getByRole("status")).toContainText("The cloud is empty");
+  await page.screenshot({ path: resolve(shots, "walk-9-wiped.png"), fullPage: true });
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "wiped" }).first()).toBeVisible();
 });

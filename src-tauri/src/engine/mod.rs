@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod tofu;
+pub mod wipe;
 pub mod wizard;
 
 use serde::{Deserialize, Serialize};

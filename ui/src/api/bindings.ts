@@ -225,6 +225,22 @@ export type StartArgs = { answers: WizardAnswers,
  */
 scenario: DemoScenario | null, speed: number | null, };
 
+export type WipeArgs = { id: string, 
+/**
+ * Must equal the deployment's FQDN.
+ */
+confirm: string, };
+
+export type WipeReport = { deleted: Array<string>, retried: Array<string>, 
+/**
+ * What could not be removed, with why.
+ */
+left: Array<string>, 
+/**
+ * True only when the final sweep found nothing left.
+ */
+clean: boolean, dns_released: boolean, finished_at: string, };
+
 export type IdArgs = { id: string, };
 
 export type EventsArgs = { id: string, 
@@ -314,6 +330,7 @@ export type Commands = {
   provision_cancel: { args: IdArgs; result: null };
   deployment_get: { args: IdArgs; result: DeploymentRecord };
   deployment_events: { args: EventsArgs; result: Array<ProvisionEvent> };
+  deployment_wipe: { args: WipeArgs; result: WipeReport };
 };
 
 export type CommandName = keyof Commands;

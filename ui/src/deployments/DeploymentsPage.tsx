@@ -1,9 +1,11 @@
 import { useEffect, useState } from "react";
 import { call, type ApiError, type DeploymentSummary } from "../api";
+import { WipeDialog } from "./WipeDialog";
 
 export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => void; onNew: () => void }) {
   const [list, setList] = useState<DeploymentSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [wiping, setWiping] = useState<DeploymentSummary | null>(null);
   const reload = () =>
     call("deployments_list")
       .then(setList)
@@ -51,6 +53,11 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
                       Open
                     </button>
                   )}
+                  {d.status && d.status !== "running" && d.status !== "wiped" && !d.problem && (
+                    <button type="button" className="secondary small" onClick={() => setWiping(d)}>
+                      Wipe…
+                    </button>
+                  )}
                   {(d.status === "interrupted" || d.status === "failed" || d.status === "cancelled") && (
                     <button
                       type="button"
@@ -69,6 +76,16 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
             ))}
           </tbody>
         </table>
+      )}
+      {wiping && (
+        <WipeDialog
+          id={wiping.id}
+          fqdn={wiping.fqdn}
+          onClose={() => {
+            setWiping(null);
+            void reload();
+          }}
+        />
       )}
     </section>
   );
