@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of Catalyst Provisioner, installing what it needs first:
-# lint (rustfmt, clippy, eslint, tsc), cargo tests of the workspace, UI unit
-# tests (vitest), the OS-keyring test under a real Secret Service, the browser
-# suite (Playwright + Debian Chromium against --serve) and the real-window
-# suite (Xvfb + tauri-driver + WebKitWebDriver). Every suite runs even when an
-# earlier one failed; the last line sums them up.
+# lint (rustfmt, clippy, eslint, tsc, shellcheck), cargo tests of the
+# workspace, UI unit tests (vitest), the OS-keyring test under a real Secret
+# Service and keyutils, the offline check of the built UI, the .deb bundle
+# installed into a temp tree and started, the browser suites (Playwright +
+# Debian Chromium against --serve) and the real-window suite (Xvfb +
+# tauri-driver + WebKitWebDriver). Every suite runs even when an earlier one
+# failed; the last line sums them up.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
@@ -31,6 +33,7 @@ suite() {
 suite "ui build" npm --workspace ui run build
 suite "rustfmt" cargo fmt --all -- --check
 suite "eslint" npm --workspace ui run lint
+suite "shellcheck" shellcheck scripts/*.sh .ci/run tests/bundle/*.sh
 suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "cargo build" cargo build --workspace --bins --quiet
 suite "cargo test" cargo test --workspace
