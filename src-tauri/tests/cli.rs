@@ -1,5 +1,6 @@
-//! The binary as an operator runs it: --help, info, validate, and --serve
-//! printing an address whose bridge answers.
+//! The binary as an operator runs it: --help, info, validate, --serve
+//! printing an address whose bridge answers, and headless runs: provision
+//! from an answers file (JSON lines), deployments, events, Ctrl-C.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -26,9 +27,14 @@ fn help_explains_every_subcommand() {
         "info",
         "validate",
         "draft",
+        "provision",
+        "resume",
+        "deployments",
+        "events",
         "--serve",
         "--port",
         "Exit codes",
+        "130  the run was cancelled",
         "demo mode",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
@@ -131,4 +137,237 @@ fn serve_prints_a_loopback_address_with_a_token_and_stops_on_sigterm() {
     }
     #[cfg(not(unix))]
     child.kill().unwrap();
+}
+
+/// The shipped example, as an operator would pass it.
+fn demo_answers() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/answers.demo.yaml")
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect()
+}
+
+const PHASES: [&str; 10] = [
+    "preflight",
+    "reserve_domain",
+    "tofu_init",
+    "tofu_plan",
+    "tofu_apply",
+    "dns_commit",
+    "cloud_init",
+    "kubeconfig",
+    "bootstrap",
+    "console",
+];
+
+#[test]
+fn the_example_answers_file_is_valid_in_demo_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd(dir.path())
+        .args(["--demo", "validate"])
+        .arg(demo_answers())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_demo_provision_runs_every_phase_then_deployments_and_events_show_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = cmd(dir.path())
+        .args(["provision", "--answers"])
+        .arg(demo_answers())
+        .args(["--demo", "--speed", "60", "--json"])
+        .output()
+        .unwrap();
+    let wall = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("demo provision at x60 took {:.1}s", wall.as_secs_f64());
+    let evs = json_lines(&out.stdout);
+    let id = evs[0]["deployment_id"].as_str().unwrap().to_owned();
+    // One run, numbered from 1 without a gap.
+    for (i, e) in evs.iter().enumerate() {
+        assert_eq!(e["deployment_id"], id.as_str());
+        assert_eq!(e["seq"], i as u64 + 1, "{e}");
+    }
+    let started: Vec<&str> = evs
+        .iter()
+        .filter(|e| e["kind"]["type"] == "phase_started")
+        .map(|e| e["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(started, PHASES);
+    let last = evs.last().unwrap();
+    assert_eq!(last["kind"]["type"], "done", "{last}");
+    assert_eq!(
+        last["kind"]["console_url"],
+        "https://console.omantel-demo.omani.works"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Done: omantel-demo.omani.works is up"));
+
+    let out = cmd(dir.path()).args(["deployments", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["fqdn"], "omantel-demo.omani.works");
+    assert_eq!(list[0]["status"], "done");
+    assert_eq!(list[0]["demo"], true);
+
+    let out = cmd(dir.path()).arg("deployments").output().unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(
+        rows[0].starts_with("ID") && rows[0].contains("STARTED"),
+        "{table}"
+    );
+    assert!(
+        rows[1].starts_with(&id) && rows[1].contains(" yes ") && rows[1].contains(" done "),
+        "{table}"
+    );
+
+    let out = cmd(dir.path())
+        .args(["events", &id, "--since", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let tail = json_lines(&out.stdout);
+    assert_eq!(tail[0]["seq"], 6);
+    assert_eq!(tail.len(), evs.len() - 5);
+    // --follow on a run that ended prints the rest and returns.
+    let out = cmd(dir.path())
+        .args(["events", &id, "--follow", "--since", &(evs.len() - 2).to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines().last().unwrap().contains("done: https://console."),
+        "{text}"
+    );
+
+    let out = cmd(dir.path()).args(["events", "d-nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("There is no deployment"));
+}
+
+#[test]
+fn provision_refuses_invalid_answers_with_one_line_per_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("answers.yaml");
+    std::fs::write(
+        &f,
+        "organisation: {name: A}\ntopology: DUAL\nregions: [{location: fsn1}]\n",
+    )
+    .unwrap();
+    let out = cmd(dir.path())
+        .args(["provision", "--demo", "--answers"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Organisation: organisation.name: The organisation name needs at least 2 characters."
+    );
+    assert!(
+        lines.contains(&"Topology: regions: DUAL needs 2 region(s); 1 are set up."),
+        "{text}"
+    );
+    for l in &lines {
+        assert_eq!(l.splitn(3, ": ").count(), 3, "{l}");
+    }
+    // Nothing was started.
+    let out = cmd(dir.path()).args(["deployments", "--json"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+
+    std::fs::write(&f, "organisation: [unclosed").unwrap();
+    let out = cmd(dir.path())
+        .args(["provision", "--demo", "--answers"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not a valid answers file"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_run_cleanly_and_resume_continues_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cmd(dir.path())
+        .args(["provision", "--answers"])
+        .arg(demo_answers())
+        .args(["--demo", "--speed", "60", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Wait for the run to reach the apply, then Ctrl-C.
+    let mut id = String::new();
+    for l in lines.by_ref() {
+        let e: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+        id = e["deployment_id"].as_str().unwrap().to_owned();
+        if e["phase"] == "tofu_apply" {
+            break;
+        }
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    // The rest of the stream, up to the exit.
+    let rest: Vec<serde_json::Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Cancelled during"), "{stderr}");
+    assert!(
+        !rest.iter().any(|e| e["kind"]["type"] == "done"),
+        "the run went on to the end"
+    );
+    let out = cmd(dir.path()).args(["deployments", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["status"], "cancelled");
+    assert!(
+        list[0]["phase"] == "tofu_apply" || list[0]["phase"] == "dns_commit",
+        "{list}"
+    );
+
+    // Resume finishes it, starting at the phase that stopped.
+    let out = cmd(dir.path()).args(["resume", &id, "--json"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evs = json_lines(&out.stdout);
+    let starts: Vec<&str> = evs
+        .iter()
+        .filter(|e| e["kind"]["type"] == "phase_started")
+        .map(|e| e["phase"].as_str().unwrap())
+        .collect();
+    assert!(!starts.contains(&"preflight"), "{starts:?}");
+    assert_eq!(starts.last(), Some(&"console"));
+    assert_eq!(evs.last().unwrap()["kind"]["type"], "done");
 }

@@ -1,23 +1,35 @@
 //! The command line: starts the window, the browser bridge, or runs headless
-//! subcommands over the same engine API as the window.
+//! subcommands over the same engine API as the window: check answers,
+//! provision and resume runs (progress bars or JSON lines), list deployments
+//! and their events.
+
+mod answers;
+mod deployments;
+mod run;
+mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::api::{Call, dispatch};
-use crate::engine::wizard::{Step, WizardAnswers};
+use crate::engine::store::deployments::DemoScenario;
 use crate::engine::{Engine, Paths};
-use crate::engine::{ValidateArgs, wizard::FieldError};
+
+pub(crate) const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_INVALID_ANSWERS: u8 = 3;
+pub(crate) const EXIT_CANCELLED: u8 = 130;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  the command failed (the message says why)
-  2  bad command line (unknown flag, missing argument)
-  3  the answers file is invalid (one line per problem is printed)
+  0    success (provision, resume: the run is done)
+  1    the command failed, or a run stopped in a failed phase (the error and
+       the hint are printed)
+  2    bad command line (unknown flag, missing argument)
+  3    the answers file is invalid (one line per problem is printed)
+  130  the run was cancelled (Ctrl-C or SIGTERM during provision or resume)
 
 Files: settings, data and logs live in the platform dirs; set CATALYST_HOME to
 keep all of them under one directory. CATALYST_LOG sets the log filter
@@ -67,18 +79,109 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check an answers file (JSON) against every wizard step with the same
-    /// rules and messages as the window; prints one line per problem.
+    /// Check an answers file (JSON, or YAML) against every wizard step with
+    /// the same rules and messages as the window; prints one line per problem.
     Validate {
         /// The answers file.
         #[arg(value_name = "FILE")]
         answers: PathBuf,
+    },
+    /// Provision from an answers file, without the window.
+    ///
+    /// The answers file is the wizard's model (WizardAnswers) as JSON (`.json`)
+    /// or YAML (any other name) and must be complete: nothing is asked. It is
+    /// checked like `validate` first. The token and keys are never in it: a
+    /// live run needs the token validated and the admin key made in the window
+    /// (`credentials.token_validated: true`, the public key line); in demo mode
+    /// the simulated cloud takes the file as it is. examples/answers.demo.yaml
+    /// is a complete one for demo mode.
+    ///
+    /// Shows one progress bar per phase and the log lines (info and above) on
+    /// stderr, or with --json one event per line on stdout. Ctrl-C cancels the
+    /// run at its next safe point, waits for it to say `cancelled` and exits
+    /// with 130; a second Ctrl-C quits without waiting.
+    Provision {
+        /// The answers file (JSON or YAML).
+        #[arg(long, value_name = "FILE")]
+        answers: PathBuf,
+        /// Demo runs: how many times faster than real timings (1–60; default 10).
+        #[arg(long, value_name = "N", value_parser = parse_speed)]
+        speed: Option<f64>,
+        /// Demo runs: which story the simulated cloud tells.
+        #[arg(long, value_enum, value_name = "NAME")]
+        scenario: Option<Scenario>,
+        /// Print the run's events as JSON lines on stdout instead of progress bars.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue a failed, cancelled or interrupted run at the phase it
+    /// stopped in, and follow it like provision (same output and exit codes).
+    Resume {
+        /// The deployment id (see `deployments`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Print the run's events as JSON lines on stdout instead of progress bars.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the deployments, newest first: id, fqdn, demo, status, phase, started.
+    Deployments {
+        /// Print the list as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a deployment's recorded events.
+    ///
+    /// With --follow, keeps printing new ones until the run ends (a run
+    /// marked interrupted whose log stays quiet for 15 s is taken as ended).
+    Events {
+        /// The deployment id (see `deployments`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Keep printing new events until the run ends.
+        #[arg(long)]
+        follow: bool,
+        /// Only events after this sequence number (0: from the start).
+        #[arg(long, default_value_t = 0, value_name = "SEQ")]
+        since: u64,
+        /// One event per line as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show or forget the wizard draft the window saves as you type.
     Draft {
         #[command(subcommand)]
         action: DraftAction,
     },
+}
+
+/// The demo scenarios, as the command line spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Every phase succeeds.
+    HappyPath,
+    /// The apply hits the project's server limit (exit 1 with a hint).
+    QuotaExceeded,
+    /// One component fails, then installs on the retry.
+    ComponentRetry,
+}
+
+impl From<Scenario> for DemoScenario {
+    fn from(s: Scenario) -> DemoScenario {
+        match s {
+            Scenario::HappyPath => DemoScenario::HappyPath,
+            Scenario::QuotaExceeded => DemoScenario::QuotaExceeded,
+            Scenario::ComponentRetry => DemoScenario::ComponentRetry,
+        }
+    }
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if (1.0..=60.0).contains(&n) => Ok(n),
+        Ok(_) => Err("the speed is a factor from 1 to 60".into()),
+        Err(_) => Err(format!("\"{s}\" is not a number")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +237,26 @@ pub fn main() -> ExitCode {
         Some(Command::Info { json }) => runtime().block_on(info(&engine, json)),
         Some(Command::Validate { answers }) => runtime().block_on(validate(&engine, &answers)),
         Some(Command::Draft { action }) => runtime().block_on(draft(&engine, action)),
+        Some(Command::Provision {
+            answers,
+            speed,
+            scenario,
+            json,
+        }) => runtime().block_on(run::provision(
+            &engine,
+            &answers,
+            scenario.map(DemoScenario::from),
+            speed,
+            json,
+        )),
+        Some(Command::Resume { id, json }) => runtime().block_on(run::resume(&engine, &id, json)),
+        Some(Command::Deployments { json }) => runtime().block_on(deployments::deployments(&engine, json)),
+        Some(Command::Events {
+            id,
+            follow,
+            since,
+            json,
+        }) => runtime().block_on(deployments::events(&engine, &id, since, follow, json)),
     }
 }
 
@@ -220,49 +343,33 @@ async fn info(engine: &Engine, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn validate(engine: &Engine, path: &PathBuf) -> ExitCode {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("cannot read {}: {e}", path.display());
-            return ExitCode::from(1);
-        }
-    };
-    let answers: WizardAnswers = match serde_json::from_str(&text) {
+async fn validate(engine: &Engine, path: &std::path::Path) -> ExitCode {
+    let answers = match answers::load(path) {
         Ok(a) => a,
-        Err(e) => {
-            println!("{}: not a valid answers file: {e}", path.display());
-            return ExitCode::from(3);
+        Err(r) => {
+            if r.code == EXIT_INVALID_ANSWERS {
+                println!("{}", r.message);
+            } else {
+                eprintln!("{}", r.message);
+            }
+            return ExitCode::from(r.code);
         }
     };
-    let mut problems = 0;
-    // Every step but Review (which repeats them all), through the engine's API.
-    for step in &Step::ALL[..6] {
-        let call = Call::wizard_validate(ValidateArgs {
-            step: *step,
-            answers: answers.clone(),
-        });
-        let errors: Vec<FieldError> = match dispatch(engine, call).await.map(serde_json::from_value) {
-            Ok(Ok(e)) => e,
-            Ok(Err(e)) => {
-                eprintln!("unexpected answer from the engine: {e}");
-                return ExitCode::from(1);
-            }
-            Err(e) => {
-                eprintln!("{}", e.message);
-                return ExitCode::from(1);
-            }
-        };
-        for err in errors {
-            problems += 1;
-            println!("{}: {}: {}", step.title(), err.field, err.message);
+    match answers::problems(engine, &answers).await {
+        Err(m) => {
+            eprintln!("{m}");
+            ExitCode::from(EXIT_FAILED)
         }
-    }
-    if problems == 0 {
-        println!("{}: valid", path.display());
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
+        Ok(lines) if lines.is_empty() => {
+            println!("{}: valid", path.display());
+            ExitCode::SUCCESS
+        }
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            ExitCode::from(EXIT_INVALID_ANSWERS)
+        }
     }
 }
 
@@ -306,11 +413,64 @@ mod tests {
             "info",
             "validate",
             "draft",
+            "provision",
+            "resume",
+            "deployments",
+            "events",
             "--serve",
             "--port",
             "Exit codes",
+            "130",
         ] {
             assert!(help.contains(sub), "help lacks {sub}:\n{help}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod args_tests {
+    use super::*;
+
+    #[test]
+    fn provision_takes_its_flags_and_refuses_bad_ones() {
+        let cli = Cli::try_parse_from([
+            "catalyst-provisioner",
+            "provision",
+            "--answers",
+            "a.yaml",
+            "--demo",
+            "--speed",
+            "60",
+            "--scenario",
+            "quota-exceeded",
+            "--json",
+        ])
+        .unwrap();
+        assert!(cli.demo);
+        match cli.command {
+            Some(Command::Provision {
+                speed,
+                scenario,
+                json,
+                ..
+            }) => {
+                assert_eq!(speed, Some(60.0));
+                assert_eq!(
+                    scenario.map(DemoScenario::from),
+                    Some(DemoScenario::QuotaExceeded)
+                );
+                assert!(json);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            vec!["provision"],
+            vec!["provision", "--answers", "a", "--speed", "0"],
+            vec!["provision", "--answers", "a", "--speed", "fast"],
+            vec!["provision", "--answers", "a", "--scenario", "nope"],
+        ] {
+            let argv = std::iter::once("catalyst-provisioner").chain(bad.iter().copied());
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad:?}");
         }
     }
 }

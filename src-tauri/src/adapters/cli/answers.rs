@@ -1,0 +1,61 @@
+//! Answers files: read as JSON or YAML, checked step by step through the
+//! engine's `wizard_validate`, problems printed one per line.
+
+use std::path::Path;
+
+use crate::api::{Call, dispatch};
+use crate::engine::ValidateArgs;
+use crate::engine::wizard::{FieldError, Step, WizardAnswers};
+
+use super::{EXIT_FAILED, EXIT_INVALID_ANSWERS};
+
+/// Why an answers file cannot be used, and the exit code that says so.
+pub struct Refused {
+    pub code: u8,
+    pub message: String,
+}
+
+/// Reads the answers: `.json` files as JSON, anything else as YAML (which
+/// also reads JSON).
+pub fn load(path: &Path) -> Result<WizardAnswers, Refused> {
+    let text = std::fs::read_to_string(path).map_err(|e| Refused {
+        code: EXIT_FAILED,
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let parsed = if is_json {
+        serde_json::from_str::<WizardAnswers>(&text).map_err(|e| e.to_string())
+    } else {
+        serde_yaml_ng::from_str::<WizardAnswers>(&text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| Refused {
+        code: EXIT_INVALID_ANSWERS,
+        message: format!("{}: not a valid answers file: {e}", path.display()),
+    })
+}
+
+/// Every problem of every step but Review (which repeats them all), as the
+/// lines `Step: field: message`, through the engine's API.
+pub async fn problems(
+    engine: &crate::engine::Engine,
+    answers: &WizardAnswers,
+) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    for step in &Step::ALL[..6] {
+        let call = Call::wizard_validate(ValidateArgs {
+            step: *step,
+            answers: answers.clone(),
+        });
+        let errors: Vec<FieldError> = match dispatch(engine, call).await.map(serde_json::from_value) {
+            Ok(Ok(e)) => e,
+            Ok(Err(e)) => return Err(format!("unexpected answer from the engine: {e}")),
+            Err(e) => return Err(e.message),
+        };
+        lines.extend(
+            errors
+                .into_iter()
+                .map(|err| format!("{}: {}: {}", step.title(), err.field, err.message)),
+        );
+    }
+    Ok(lines)
+}

@@ -1,0 +1,298 @@
+//! `provision` and `resume`: start or continue a run through the engine API
+//! and follow it to its end; Ctrl-C (or SIGTERM) cancels it cleanly.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::answers;
+use super::view::{View, err, out};
+use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID_ANSWERS};
+use crate::api::{Call, dispatch};
+use crate::engine::events::ProvisionEvent;
+use crate::engine::provision::{EventsArgs, IdArgs, StartArgs, phases};
+use crate::engine::store::deployments::{DemoScenario, DeploymentRecord, DeploymentSummary, RunStatus};
+use crate::engine::{ApiError, Engine};
+
+/// How often the record is read to learn that the run ended.
+const POLL: Duration = Duration::from_millis(200);
+
+fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(v)
+        .map_err(|e| ApiError::new("internal", format!("unexpected answer from the engine: {e}")))
+}
+
+pub(super) async fn record(engine: &Engine, id: &str) -> Result<DeploymentRecord, ApiError> {
+    parse(dispatch(engine, Call::deployment_get(IdArgs { id: id.to_owned() })).await?)
+}
+
+pub(super) async fn events_since(
+    engine: &Engine,
+    id: &str,
+    since: u64,
+) -> Result<Vec<ProvisionEvent>, ApiError> {
+    let args = EventsArgs {
+        id: id.to_owned(),
+        since_seq: since,
+    };
+    parse(dispatch(engine, Call::deployment_events(args)).await?)
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, as often as they come. Registered on
+/// creation, so a signal right after the run starts is never the default
+/// "kill the process".
+pub(super) struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(sig) => {
+            if sig.recv().await.is_none() {
+                std::future::pending::<()>().await
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+impl Signals {
+    pub(super) fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    pub(super) async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = recv(&mut self.int) => {}
+            _ = recv(&mut self.term) => {}
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await
+            }
+        }
+    }
+}
+
+/// `provision --answers FILE`: check the answers, start the run, follow it.
+pub async fn provision(
+    engine: &Engine,
+    path: &Path,
+    scenario: Option<DemoScenario>,
+    speed: Option<f64>,
+    json: bool,
+) -> ExitCode {
+    // With --json stdout carries events only; everything else goes to stderr.
+    let say = |l: &str| if json { err(l) } else { out(l) };
+    let answers = match answers::load(path) {
+        Ok(a) => a,
+        Err(r) => {
+            if r.code == EXIT_INVALID_ANSWERS {
+                say(&r.message);
+            } else {
+                err(&r.message);
+            }
+            return ExitCode::from(r.code);
+        }
+    };
+    match answers::problems(engine, &answers).await {
+        Err(m) => {
+            err(&m);
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Ok(lines) if !lines.is_empty() => {
+            for l in &lines {
+                say(l);
+            }
+            return ExitCode::from(EXIT_INVALID_ANSWERS);
+        }
+        Ok(_) => {}
+    }
+    let signals = Signals::new();
+    // Subscribed before the start, so the first event is never missed.
+    let rx = engine.events().subscribe();
+    let call = Call::provision_start(StartArgs {
+        answers,
+        scenario,
+        speed,
+    });
+    let summary: DeploymentSummary = match dispatch(engine, call).await.and_then(parse) {
+        Ok(s) => s,
+        Err(e) => {
+            err(&e.message);
+            let code = if e.code == "invalid_answers" {
+                EXIT_INVALID_ANSWERS
+            } else {
+                EXIT_FAILED
+            };
+            return ExitCode::from(code);
+        }
+    };
+    follow(engine, &summary, rx, signals, json, 0).await
+}
+
+/// `resume <id>`: continue the run where it stopped and follow it.
+pub async fn resume(engine: &Engine, id: &str, json: bool) -> ExitCode {
+    let signals = Signals::new();
+    // Only what happens from now on is shown: `events <id>` lists the past.
+    let base = match events_since(engine, id, 0).await {
+        Ok(evs) => evs.last().map(|e| e.seq).unwrap_or(0),
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let rx = engine.events().subscribe();
+    let call = Call::provision_resume(IdArgs { id: id.to_owned() });
+    let summary: DeploymentSummary = match dispatch(engine, call).await.and_then(parse) {
+        Ok(s) => s,
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    follow(engine, &summary, rx, signals, json, base).await
+}
+
+/// Shows the run's events until its record says it ended. Events come from
+/// the live stream; after a lag and at the end the rest is read from disk
+/// by seq, so nothing is shown twice or lost.
+async fn follow(
+    engine: &Engine,
+    run: &DeploymentSummary,
+    mut rx: broadcast::Receiver<ProvisionEvent>,
+    mut signals: Signals,
+    json: bool,
+    mut last: u64,
+) -> ExitCode {
+    let id = run.id.as_str();
+    let mut view = View::new(json);
+    let demo = if run.demo { ", demo: simulated cloud" } else { "" };
+    view.note(&format!(
+        "Deployment {id} for {}{demo}. Ctrl-C cancels the run.",
+        run.fqdn
+    ));
+    let mut poll = tokio::time::interval(POLL);
+    let mut live = true;
+    let mut cancelling = false;
+    loop {
+        tokio::select! {
+            r = rx.recv(), if live => match r {
+                Ok(e) if e.deployment_id == id && e.seq > last => {
+                    last = e.seq;
+                    view.show(&e);
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    if let Err(e) = catch_up(engine, id, &mut last, &mut view).await {
+                        view.note(&e.message);
+                    }
+                }
+                Err(RecvError::Closed) => live = false,
+            },
+            _ = poll.tick() => {
+                let rec = match record(engine, id).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        view.finish();
+                        err(&e.message);
+                        return ExitCode::from(EXIT_FAILED);
+                    }
+                };
+                if rec.status != RunStatus::Running {
+                    // Every event is on disk before the record changes.
+                    if let Err(e) = catch_up(engine, id, &mut last, &mut view).await {
+                        view.note(&e.message);
+                    }
+                    view.finish();
+                    return outcome(&rec, json);
+                }
+            }
+            _ = signals.next() => {
+                if cancelling {
+                    view.finish();
+                    err(&format!(
+                        "Stopped without waiting for the cancel; the run is left interrupted \
+                         (`catalyst-provisioner resume {id}` continues it)."
+                    ));
+                    return ExitCode::from(EXIT_CANCELLED);
+                }
+                cancelling = true;
+                view.note("Cancelling at the next safe point… (Ctrl-C again quits without waiting)");
+                match dispatch(engine, Call::provision_cancel(IdArgs { id: id.to_owned() })).await {
+                    Ok(_) => {}
+                    // It ended meanwhile: the next poll says how.
+                    Err(e) if e.code == "not_running" => {}
+                    Err(e) => view.note(&e.message),
+                }
+            }
+        }
+    }
+}
+
+async fn catch_up(engine: &Engine, id: &str, last: &mut u64, view: &mut View) -> Result<(), ApiError> {
+    for e in events_since(engine, id, *last).await? {
+        *last = e.seq;
+        view.show(&e);
+    }
+    Ok(())
+}
+
+/// The exit code and the closing words for how the run ended.
+fn outcome(rec: &DeploymentRecord, json: bool) -> ExitCode {
+    let say = |l: &str| if json { err(l) } else { out(l) };
+    match rec.status {
+        RunStatus::Done => {
+            let url = rec
+                .outputs
+                .console_url
+                .as_deref()
+                .unwrap_or("(no console address)");
+            say(&format!("Done: {} is up. Console: {url}", rec.fqdn));
+            ExitCode::SUCCESS
+        }
+        RunStatus::Failed => {
+            match &rec.failure {
+                Some(f) => {
+                    err(&format!("Failed in \"{}\": {}", phases::title(f.phase), f.error));
+                    err(&format!("Hint: {}", f.hint));
+                }
+                None => err("The run failed."),
+            }
+            err(&format!(
+                "`catalyst-provisioner resume {}` retries the failed phase.",
+                rec.id
+            ));
+            ExitCode::from(EXIT_FAILED)
+        }
+        RunStatus::Cancelled => {
+            let at = rec.phase.map(phases::title).unwrap_or("the start");
+            err(&format!(
+                "Cancelled during \"{at}\". `catalyst-provisioner resume {}` continues from there.",
+                rec.id
+            ));
+            ExitCode::from(EXIT_CANCELLED)
+        }
+        other => {
+            err(&format!("The run stopped: it is {other:?}.").to_lowercase());
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}

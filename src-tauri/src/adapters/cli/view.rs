@@ -1,0 +1,294 @@
+//! How a run's events are shown: JSON lines on stdout, or one progress bar
+//! per phase with the log lines (info and above) on stderr.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
+use crate::engine::provision::phases;
+
+/// Writes one line to stdout; a closed stdout (`| head`) is not an error worth a panic.
+pub fn out(line: &str) {
+    let mut s = std::io::stdout().lock();
+    let _ = writeln!(s, "{line}");
+    let _ = s.flush();
+}
+
+/// Writes one line to stderr, ignoring a closed stderr.
+pub fn err(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+fn level(l: LogLevel) -> &'static str {
+    match l {
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    }
+}
+
+/// One event as a line of text (the `events` listing without --json).
+pub fn text_line(e: &ProvisionEvent) -> String {
+    let what = match &e.kind {
+        EventKind::PhaseStarted => format!("started: {}", phases::title(e.phase)),
+        EventKind::Progress { done, total, label } => format!("progress {done}/{total} {label}"),
+        EventKind::Resource {
+            address,
+            action,
+            state,
+            elapsed_s,
+        } => format!("resource {address} {action} {state} ({elapsed_s:.1}s)"),
+        EventKind::Component { name, state, message } if message.is_empty() => {
+            format!("component {name} {state}")
+        }
+        EventKind::Component { name, state, message } => format!("component {name} {state}: {message}"),
+        EventKind::Log {
+            level: l,
+            source,
+            line,
+        } => format!("{} [{source}] {line}", level(*l)),
+        EventKind::PhaseFinished { duration_s } => format!("finished in {duration_s:.1}s"),
+        EventKind::PhaseFailed { error, hint } => format!("FAILED: {error} (hint: {hint})"),
+        EventKind::Done { console_url } => format!("done: {console_url}"),
+    };
+    let phase = serde_json::to_value(e.phase)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{:>5} {} {:<14} {what}", e.seq, e.at, phase)
+}
+
+/// Where a followed run's events go.
+pub enum View {
+    Json,
+    Text(Box<Bars>),
+}
+
+impl View {
+    pub fn new(json: bool) -> View {
+        if json {
+            View::Json
+        } else {
+            View::Text(Box::new(Bars::new(ProgressDrawTarget::stderr())))
+        }
+    }
+
+    pub fn show(&mut self, e: &ProvisionEvent) {
+        match self {
+            View::Json => match serde_json::to_string(e) {
+                Ok(s) => out(&s),
+                Err(x) => err(&format!("event {} not serialisable: {x}", e.seq)),
+            },
+            View::Text(b) => b.show(e),
+        }
+    }
+
+    /// A message for the operator (stderr; above the bars when they are drawn).
+    pub fn note(&self, line: &str) {
+        match self {
+            View::Json => err(line),
+            View::Text(b) => b.println(line),
+        }
+    }
+
+    /// Leaves the bars as they are and stops drawing them.
+    pub fn finish(&mut self) {
+        if let View::Text(b) = self {
+            b.finish();
+        }
+    }
+}
+
+/// One progress bar per phase on stderr. When stderr is not a terminal the
+/// bars are hidden and the same story is told as plain lines.
+pub struct Bars {
+    multi: MultiProgress,
+    bars: HashMap<PhaseKey, ProgressBar>,
+}
+
+/// `Phase` is not `Hash`; its position in the run's phases is a stable key.
+type PhaseKey = u8;
+
+fn key(p: Phase) -> PhaseKey {
+    phases::PHASES
+        .iter()
+        .position(|x| *x == p)
+        .map(|i| i as u8)
+        .unwrap_or(u8::MAX)
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner:.cyan} {prefix:<32} {msg:.dim}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner:.cyan} {prefix:<32} [{bar:24.cyan/blue}] {pos}/{len} {msg:.dim}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+fn end_style(mark: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!("{mark} {{prefix:<32}} {{msg}}"))
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+impl Bars {
+    pub fn new(target: ProgressDrawTarget) -> Bars {
+        Bars {
+            multi: MultiProgress::with_draw_target(target),
+            bars: HashMap::new(),
+        }
+    }
+
+    fn hidden(&self) -> bool {
+        self.multi.is_hidden()
+    }
+
+    pub fn println(&self, line: &str) {
+        if self.hidden() || self.multi.println(line).is_err() {
+            err(line);
+        }
+    }
+
+    fn bar(&mut self, phase: Phase) -> ProgressBar {
+        if let Some(b) = self.bars.get(&key(phase)) {
+            return b.clone();
+        }
+        let b = self.multi.add(ProgressBar::new_spinner());
+        b.set_style(spinner_style());
+        b.set_prefix(phases::title(phase));
+        b.enable_steady_tick(Duration::from_millis(120));
+        self.bars.insert(key(phase), b.clone());
+        b
+    }
+
+    pub fn show(&mut self, e: &ProvisionEvent) {
+        let hidden = self.hidden();
+        let title = phases::title(e.phase);
+        match &e.kind {
+            EventKind::PhaseStarted => {
+                self.bar(e.phase);
+                if hidden {
+                    err(&format!("==> {title}"));
+                }
+            }
+            EventKind::Progress { done, total, label } => {
+                let b = self.bar(e.phase);
+                if b.length() != Some(*total) {
+                    b.set_style(bar_style());
+                    b.set_length(*total);
+                }
+                b.set_position(*done);
+                b.set_message(label.clone());
+            }
+            EventKind::Resource { address, state, .. } => {
+                self.bar(e.phase).set_message(format!("{address}: {state}"));
+            }
+            EventKind::Component { name, state, message } => {
+                self.bar(e.phase).set_message(format!("{name}: {state}"));
+                if state == "failed" || (!message.is_empty() && state != "installing") {
+                    self.println(&format!("    component {name} {state}: {message}"));
+                }
+            }
+            EventKind::Log {
+                level: l,
+                source,
+                line,
+            } => {
+                if *l != LogLevel::Debug {
+                    self.println(&format!("    {:<5} [{source}] {line}", level(*l)));
+                }
+            }
+            EventKind::PhaseFinished { duration_s } => {
+                let b = self.bar(e.phase);
+                b.set_style(end_style("✓"));
+                b.finish_with_message(format!("{duration_s:.1}s"));
+                if hidden {
+                    err(&format!("    {title}: done in {duration_s:.1}s"));
+                }
+            }
+            EventKind::PhaseFailed { error, .. } => {
+                let b = self.bar(e.phase);
+                b.set_style(end_style("✗"));
+                b.abandon_with_message(error.clone());
+                if hidden {
+                    err(&format!("    {title}: failed"));
+                }
+            }
+            EventKind::Done { console_url } => {
+                if hidden {
+                    err(&format!("==> Done: {console_url}"));
+                }
+            }
+        }
+    }
+
+    pub fn finish(&mut self) {
+        for b in self.bars.values() {
+            if !b.is_finished() {
+                b.abandon();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(seq: u64, phase: Phase, kind: EventKind) -> ProvisionEvent {
+        ProvisionEvent {
+            deployment_id: "d-1".into(),
+            seq,
+            at: "2026-11-22T00:00:00Z".into(),
+            phase,
+            kind,
+        }
+    }
+
+    #[test]
+    fn text_lines_name_seq_phase_and_what_happened() {
+        let l = text_line(&ev(
+            7,
+            Phase::TofuApply,
+            EventKind::PhaseFailed {
+                error: "boom".into(),
+                hint: "Resume".into(),
+            },
+        ));
+        assert!(l.starts_with("    7 2026-11-22T00:00:00Z tofu_apply"), "{l}");
+        assert!(l.ends_with("FAILED: boom (hint: Resume)"), "{l}");
+    }
+
+    #[test]
+    fn one_bar_per_phase_follows_progress_and_finishes() {
+        let mut b = Bars::new(ProgressDrawTarget::hidden());
+        b.show(&ev(1, Phase::Preflight, EventKind::PhaseStarted));
+        b.show(&ev(
+            2,
+            Phase::Preflight,
+            EventKind::Progress {
+                done: 2,
+                total: 5,
+                label: "checks".into(),
+            },
+        ));
+        b.show(&ev(3, Phase::TofuInit, EventKind::PhaseStarted));
+        assert_eq!(b.bars.len(), 2);
+        let pre = b.bars[&key(Phase::Preflight)].clone();
+        assert_eq!((pre.position(), pre.length()), (2, Some(5)));
+        b.show(&ev(
+            4,
+            Phase::Preflight,
+            EventKind::PhaseFinished { duration_s: 1.0 },
+        ));
+        assert!(pre.is_finished());
+        b.finish();
+        assert!(b.bars.values().all(|x| x.is_finished()));
+    }
+}
