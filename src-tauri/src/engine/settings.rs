@@ -2,7 +2,7 @@
 //! runs in demo mode: a walk against a simulated cloud, nothing real created.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -25,6 +25,34 @@ pub struct Settings {
     pub hetzner_endpoint: Option<String>,
     /// Where PDM is and who logs in; the password is in the keyring.
     pub pdm: Option<PdmSettings>,
+    /// OpenTofu binary; `None` means the sidecar next to the app, then PATH.
+    pub tofu_path: Option<PathBuf>,
+    /// Connect SSH here instead of the first control plane's public IP (tests, tunnels).
+    pub ssh_host: Option<String>,
+    /// SSH port of the control plane; `None` means 22.
+    pub ssh_port: Option<u16>,
+    /// SSH user on the control plane; `None` means `root`.
+    pub ssh_user: Option<String>,
+    /// How long SSH may stay unreachable while the server boots; `None` means 10 minutes.
+    pub ssh_connect_timeout_s: Option<u64>,
+    /// Server-side cloud-init log and kubeconfig paths, read without sudo (test servers).
+    pub ssh_server_paths: Option<ServerPaths>,
+    /// Kubernetes API URL replacing the kubeconfig's `server:` (tests; the API behind a tunnel).
+    pub kube_api_override: Option<String>,
+    /// URL the console check polls instead of `https://console.<fqdn>/` (tests).
+    pub console_url_override: Option<String>,
+    /// Extra trusted root (PEM file) for the console check, e.g. a private test CA.
+    pub console_ca_file: Option<PathBuf>,
+    /// Seconds between console attempts; `None` means 10.
+    pub console_interval_s: Option<u64>,
+}
+
+/// Where a (test) control plane keeps the files the run reads over SSH.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerPaths {
+    pub cloud_init_log: String,
+    pub kubeconfig: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 //! the stopped phase. The cloud side is the demo simulation or the real one.
 
 pub mod context;
+pub mod live;
 pub mod phases;
 
 use std::time::Instant;
@@ -46,13 +47,15 @@ pub const DEFAULT_DEMO_SPEED: f64 = 10.0;
 
 /// The cloud a run talks to.
 pub enum Backend {
-    Demo(crate::engine::demo::run::DemoCloud),
+    Demo(Box<crate::engine::demo::run::DemoCloud>),
+    Live(Box<live::LiveCloud>),
 }
 
 impl Backend {
     async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         match self {
             Backend::Demo(d) => d.phase(ctx).await,
+            Backend::Live(l) => l.phase(ctx).await,
         }
     }
 }
@@ -207,13 +210,12 @@ impl Engine {
             )
         })?;
         let backend = match &record.demo {
-            Some(d) => Backend::Demo(crate::engine::demo::run::DemoCloud::new(d.clone())),
-            None => {
-                return Err(ApiError::new(
-                    "live_unavailable",
-                    "Live provisioning is not available in this build yet; run in demo mode.",
-                ));
-            }
+            Some(d) => Backend::Demo(Box::new(crate::engine::demo::run::DemoCloud::new(d.clone()))),
+            None => Backend::Live(Box::new(live::LiveCloud::new(
+                self.settings.clone(),
+                self.secrets.clone(),
+                self.paths.data_dir.clone(),
+            ))),
         };
         let (tx, rx) = watch::channel(false);
         let id = record.id.clone();

@@ -1,0 +1,460 @@
+//! A live run through the engine API against the test doubles: the fake
+//! Hetzner API (token check, the module's resources created by the stand-in
+//! `tofu`), the fake PDM (reserve, commit), a real OpenSSH sshd serving the
+//! cloud-init log with the host key the app generated for this deployment,
+//! the fake Kubernetes API (Flux releases) and an HTTPS console with a test
+//! CA. Settings in a temporary home point the engine at all of them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::engine::cluster::ensure_crypto_provider;
+use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
+use catalyst_provisioner::engine::provision::live::{k3s_token_name, state_passphrase_name};
+use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
+use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
+use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
+use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
+use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
+use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+async fn call(engine: &Engine, v: Value) -> Result<Value, catalyst_provisioner::engine::ApiError> {
+    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
+}
+
+// ------------------------------------------------------------ console (TLS)
+
+struct TlsListener {
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(tcp)).await
+            {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// An HTTPS console on loopback; returns its URL and the CA's PEM.
+async fn console() -> (String, String) {
+    ensure_crypto_provider();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "live-run test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/", tcp.local_addr().unwrap());
+    let listener = TlsListener {
+        tcp,
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+    };
+    let app = Router::new().route(
+        "/",
+        get(|| async { (StatusCode::OK, "<html>Catalyst console</html>") }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, ca.pem())
+}
+
+// ------------------------------------------------------------ ssh forwarder
+
+/// A loopback port known before sshd exists (sshd needs the host key the
+/// run generates); connections wait until `target` names sshd's port.
+async fn forwarder(target: Arc<AtomicU16>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = l.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                for _ in 0..600 {
+                    let p = target.load(Ordering::SeqCst);
+                    if p != 0 {
+                        if let Ok(mut out) = TcpStream::connect(("127.0.0.1", p)).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                        }
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+fn installed() -> Option<Value> {
+    Some(ready(
+        "True",
+        "InstallSucceeded",
+        "Helm install succeeded for release x",
+        1,
+    ))
+}
+
+async fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn grep_dir(dir: &Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            hits.extend(grep_dir(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            hits.push(p.display().to_string());
+        }
+    }
+    hits
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_live_run_goes_through_every_phase_against_the_fakes() {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let kube = FakeKube::start().await;
+    let (console_url, ca_pem) = console().await;
+    let sshd_port = Arc::new(AtomicU16::new(0));
+    let ssh_port = forwarder(sshd_port.clone()).await;
+
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let ca_file = home.path().join("console-ca.pem");
+    std::fs::write(&ca_file, &ca_pem).unwrap();
+    // The sshd's files live in its own temp dir, known once it starts; the
+    // settings name them through a stable directory holding symlinks.
+    let server_dir = home.path().join("server");
+    std::fs::create_dir_all(&server_dir).unwrap();
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
+        "ssh_host": "127.0.0.1",
+        "ssh_port": ssh_port,
+        "ssh_user": current_user(),
+        "ssh_connect_timeout_s": 60,
+        "ssh_server_paths": {
+            "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
+            "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
+        },
+        "kube_api_override": kube.url(),
+        "console_url_override": console_url,
+        "console_ca_file": ca_file.display().to_string(),
+        "console_interval_s": 1,
+    });
+    let (secrets, engine) = live_engine(&paths, &settings, &pdm);
+
+    let (a, key) = wizard_answers(&engine, "omantel-live").await;
+    let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
+
+    // Flux's releases are already installed when the watch starts.
+    kube.apply(&Action::kustomization(
+        "bootstrap-kit",
+        1,
+        Some(ready(
+            "True",
+            "ReconciliationSucceeded",
+            "Applied revision: main",
+            1,
+        )),
+    ));
+    for r in expected_releases(&components) {
+        kube.apply(&Action::release(&format!("bp-{r}"), 1, installed()));
+    }
+
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    assert_eq!(started["demo"], false);
+
+    // The run generates the host key at its first tofu step; the control
+    // plane (sshd) boots with it, as cloud-init would install it.
+    let host_key = wait_for("the generated host key", 60, || {
+        let r = engine_record(&paths, &id);
+        assert_eq!(r["status"], "running", "the run stopped early: {}", r["failure"]);
+        secrets.get(&names::host_private_key(&id)).unwrap()
+    })
+    .await;
+    let mut script = CloudInitScript::successful(Duration::from_millis(20));
+    script.k3s_yaml = kube.kubeconfig();
+    let sshd = FakeSshd::start(&host_key, key["public_openssh"].as_str().unwrap(), script);
+    for f in ["cloud-init-output.log", "k3s.yaml"] {
+        std::os::unix::fs::symlink(sshd.dir().join(f), server_dir.join(f)).unwrap();
+    }
+    sshd_port.store(sshd.port(), Ordering::SeqCst);
+
+    let record = wait_end(&paths, &id, 240).await;
+    let evs = events(&engine, &id).await;
+    let failed: Vec<_> = evs
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PhaseFailed { .. } | EventKind::Log { .. }))
+        .map(|e| format!("{:?} {:?}", e.phase, e.kind))
+        .collect();
+    assert_eq!(record["status"], "done", "{record}\n{}", failed.join("\n"));
+
+    // Every phase started and finished, in order, then Done.
+    let started_phases: Vec<Phase> = evs
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PhaseStarted))
+        .map(|e| e.phase)
+        .collect();
+    assert_eq!(started_phases, PHASES.to_vec());
+    let finished = evs
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PhaseFinished { .. }))
+        .count();
+    assert_eq!(finished, PHASES.len());
+    assert!(matches!(
+        evs.last().map(|e| &e.kind),
+        Some(EventKind::Done { console_url }) if console_url == "https://console.omantel-live.omani.works"
+    ));
+    for w in evs.windows(2) {
+        assert!(w[1].seq > w[0].seq);
+    }
+
+    // The events each phase is known by, in the phase it belongs to.
+    let in_phase =
+        |p: Phase, f: &dyn Fn(&EventKind) -> bool| evs.iter().filter(|e| e.phase == p && f(&e.kind)).count();
+    let created = in_phase(
+        Phase::TofuApply,
+        &|k| matches!(k, EventKind::Resource { state, .. } if state == "created"),
+    );
+    assert!(created >= 5, "{created} resources created");
+    assert!(
+        in_phase(
+            Phase::TofuPlan,
+            &|k| matches!(k, EventKind::Resource { state, .. } if state == "planned")
+        ) >= 5
+    );
+    assert!(
+        in_phase(
+            Phase::CloudInit,
+            &|k| matches!(k, EventKind::Log { source, line, .. } if source == "cloud-init" && line.contains("k3s"))
+        ) >= 1
+    );
+    assert!(in_phase(Phase::CloudInit, &|k| matches!(k, EventKind::Progress { .. })) >= 1);
+    for r in expected_releases(&components) {
+        assert_eq!(
+            in_phase(
+                Phase::Bootstrap,
+                &|k| matches!(k, EventKind::Component { name, state, .. } if *name == r && state == "installed")
+            ),
+            1,
+            "{r}"
+        );
+    }
+
+    // The record: outputs, the kubeconfig (0600), the committed reservation.
+    let lb = record["outputs"]["load_balancer_ips"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(record["outputs"]["control_plane_ips"][0].is_string());
+    assert_eq!(
+        record["outputs"]["gitea_url"],
+        "https://gitea.omantel-live.omani.works"
+    );
+    let kc = record["outputs"]["kubeconfig_path"].as_str().unwrap();
+    assert_eq!(
+        Path::new(kc),
+        paths
+            .data_dir
+            .join("deployments")
+            .join(&id)
+            .join("kubeconfig.yaml")
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(kc).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(std::fs::read_to_string(kc).unwrap().contains(&kube.url()));
+    }
+    let alloc = pdm.allocation("omani.works", "omantel-live").unwrap();
+    assert_eq!(alloc.state, FakeState::Active);
+    assert_eq!(alloc.lb_ip.as_deref(), Some(lb.as_str()));
+
+    // Exactly the module's resources exist: solo, one control plane, no workers.
+    let inv = hetzner.inventory();
+    assert_eq!(inv.count("servers"), 1);
+    assert_eq!(inv.count("networks"), 1);
+    assert_eq!(inv.count("firewalls"), 1);
+    assert_eq!(inv.count("ssh_keys"), 1);
+    assert_eq!(inv.count("load_balancers"), 1);
+    // Hetzner gives the server its primary IPs (v4, v6); nothing else exists.
+    let server_id = inv.resources["servers"][0]["id"].clone();
+    let primary = inv.resources.get("primary_ips").cloned().unwrap_or_default();
+    assert!(primary.len() <= 2);
+    for ip in &primary {
+        assert_eq!(ip["assignee_id"], server_id, "{ip}");
+    }
+    assert_eq!(inv.count("floating_ips") + inv.count("volumes"), 0);
+    assert_eq!(inv.total(), 5 + primary.len(), "{:?}", inv.resources);
+    let lb_obj = inv
+        .find("load_balancers", "catalyst-omantel-live-omani-works-fsn1-lb")
+        .unwrap();
+    assert_eq!(lb_obj["public_net"]["ipv4"]["ip"], lb.as_str());
+
+    // Secrets generated for the run stay in the keyring: not in the data dir
+    // (events, record, tofu dir), not in any event.
+    let k3s = secrets.get(&k3s_token_name(&id)).unwrap().unwrap();
+    let pass = secrets.get(&state_passphrase_name(&id)).unwrap().unwrap();
+    assert!(k3s.len() >= 32 && pass.len() >= 16);
+    let host_body = host_key.lines().nth(1).unwrap().to_owned();
+    for secret in [RW_TOKEN, k3s.as_str(), pass.as_str(), host_body.as_str()] {
+        let hits = grep_dir(&paths.data_dir, secret);
+        assert!(hits.is_empty(), "a secret is in {hits:?}");
+    }
+    drop(sshd);
+}
+
+/// An engine in live mode over `settings`, with PDM's password in its keyring.
+fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<MemoryStore>, Engine) {
+    std::fs::create_dir_all(&paths.config_dir).unwrap();
+    std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    secrets.set("pdm-password", &pdm.password()).unwrap();
+    let store: Arc<dyn SecretStore> = secrets.clone();
+    (secrets, Engine::with_secrets(paths.clone(), false, store))
+}
+
+/// The wizard's path: defaults, token check against the fake, a generated key.
+async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
+    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
+    a["organisation"]["name"] = json!("Omantel");
+    a["domain"]["subdomain"] = json!(sub);
+    a["domain"]["admin_email"] = json!("platform@omantel.om");
+    let check = call(engine, json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}))
+        .await
+        .unwrap();
+    assert_eq!(check["scope"], "read_write", "{check}");
+    a["credentials"]["token_validated"] = json!(true);
+    let key = call(
+        engine,
+        json!({"cmd": "ssh_generate", "args": {"fqdn": format!("{sub}.omani.works")}}),
+    )
+    .await
+    .unwrap();
+    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
+    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
+    (a, key)
+}
+
+async fn wait_end(paths: &Paths, id: &str, secs: u64) -> Value {
+    wait_for("the run to end", secs, || {
+        let r = engine_record(paths, id);
+        match r["status"].as_str() {
+            Some("running") => None,
+            _ => Some(r),
+        }
+    })
+    .await
+}
+
+async fn events(engine: &Engine, id: &str) -> Vec<ProvisionEvent> {
+    let v = call(
+        engine,
+        json!({"cmd": "deployment_events", "args": {"id": id, "since_seq": 0}}),
+    )
+    .await
+    .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
+    let hetzner = FakeHetzner::start(FakeConfig {
+        server_limit: 0,
+        ..FakeConfig::default()
+    })
+    .await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
+    });
+    let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
+    let (a, _key) = wizard_answers(&engine, "omantel-quota").await;
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    let record = wait_end(&paths, &id, 120).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "tofu_apply", "{record}");
+    let error = record["failure"]["error"].as_str().unwrap();
+    assert!(error.contains("resource_limit_exceeded"), "{error}");
+    assert!(record["failure"]["hint"].as_str().unwrap().contains("quota"));
+    let evs = events(&engine, &id).await;
+    assert!(evs.iter().any(|e| e.phase == Phase::TofuApply
+        && matches!(&e.kind, EventKind::Resource { state, .. } if state == "errored")));
+    // The reservation taken for the run went back to the pool, and the log says so.
+    assert!(pdm.allocation("omani.works", "omantel-quota").is_none());
+    assert!(record["reservation"].is_null(), "{record}");
+    assert!(evs.iter().any(|e| matches!(&e.kind,
+        EventKind::Log { source, line, .. } if source == "pdm" && line.starts_with("Released"))));
+}
+
+/// The record as on disk; "running" while it cannot be read yet.
+fn engine_record(paths: &Paths, id: &str) -> Value {
+    let p = paths.data_dir.join("deployments").join(id).join("record.json");
+    std::fs::read(&p)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| json!({"status": "running"}))
+}
