@@ -31,6 +31,7 @@ fn help_explains_every_subcommand() {
         "resume",
         "deployments",
         "events",
+        "wipe",
         "--serve",
         "--port",
         "Exit codes",
@@ -256,6 +257,40 @@ fn a_demo_provision_runs_every_phase_then_deployments_and_events_show_it() {
         text.lines().last().unwrap().contains("done: https://console."),
         "{text}"
     );
+
+    // Wipe: a wrong name is refused, --yes confirms with the FQDN.
+    let mut child = cmd(dir.path())
+        .args(["wipe", &id])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "not-the-name.omani.works").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Type omantel-demo.omani.works exactly"));
+    let out = cmd(dir.path())
+        .args(["wipe", &id, "--yes", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wipe = json_lines(&out.stdout);
+    assert_eq!(wipe[0]["kind"]["type"], "phase_started");
+    assert!(wipe.iter().all(|e| e["phase"] == "wipe"));
+    assert_eq!(wipe[0]["seq"], evs.len() as u64 + 1);
+    let out = cmd(dir.path()).args(["deployments", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["status"], "wiped");
 
     let out = cmd(dir.path()).args(["events", "d-nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -1,7 +1,7 @@
 //! The command line: starts the window, the browser bridge, or runs headless
 //! subcommands over the same engine API as the window: check answers,
 //! provision and resume runs (progress bars or JSON lines), list deployments
-//! and their events.
+//! and their events, wipe a deployment.
 
 mod answers;
 mod deployments;
@@ -130,6 +130,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove everything a deployment created (demo deployments; a real one
+    /// is refused with what to do) and release its name. Asks to type the
+    /// deployment's FQDN first, unless --yes. Exit 0 when nothing is left.
+    Wipe {
+        /// The deployment id (see `deployments`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Do not ask: confirm with the deployment's FQDN.
+        #[arg(long)]
+        yes: bool,
+        /// Print the wipe's events as JSON lines on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a deployment's recorded events.
     ///
     /// With --follow, keeps printing new ones until the run ends (a run
@@ -250,6 +264,7 @@ pub fn main() -> ExitCode {
             json,
         )),
         Some(Command::Resume { id, json }) => runtime().block_on(run::resume(&engine, &id, json)),
+        Some(Command::Wipe { id, yes, json }) => runtime().block_on(run::wipe(&engine, &id, yes, json)),
         Some(Command::Deployments { json }) => runtime().block_on(deployments::deployments(&engine, json)),
         Some(Command::Events {
             id,
@@ -417,6 +432,7 @@ mod tests {
             "resume",
             "deployments",
             "events",
+            "wipe",
             "--serve",
             "--port",
             "Exit codes",

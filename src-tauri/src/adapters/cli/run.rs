@@ -1,5 +1,6 @@
 //! `provision` and `resume`: start or continue a run through the engine API
-//! and follow it to its end; Ctrl-C (or SIGTERM) cancels it cleanly.
+//! and follow it to its end; Ctrl-C (or SIGTERM) cancels it cleanly. And
+//! `wipe`, shown the same way.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crate::api::{Call, dispatch};
 use crate::engine::events::ProvisionEvent;
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs, phases};
 use crate::engine::store::deployments::{DemoScenario, DeploymentRecord, DeploymentSummary, RunStatus};
+use crate::engine::wipe::{WipeArgs, WipeReport};
 use crate::engine::{ApiError, Engine};
 
 /// How often the record is read to learn that the run ended.
@@ -294,5 +296,90 @@ fn outcome(rec: &DeploymentRecord, json: bool) -> ExitCode {
             err(&format!("The run stopped: it is {other:?}.").to_lowercase());
             ExitCode::from(EXIT_FAILED)
         }
+    }
+}
+
+/// `wipe <id> [--yes]`: removes what the deployment created, after the
+/// operator typed its FQDN (or said --yes), showing the wipe as it goes.
+pub async fn wipe(engine: &Engine, id: &str, yes: bool, json: bool) -> ExitCode {
+    let rec = match record(engine, id).await {
+        Ok(r) => r,
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let confirm = if yes {
+        rec.fqdn.clone()
+    } else {
+        eprint!(
+            "This removes everything {} created. Type its name to confirm: ",
+            rec.fqdn
+        );
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() {
+            line.clear();
+        }
+        line.trim().to_owned()
+    };
+    let mut last = match events_since(engine, id, 0).await {
+        Ok(evs) => evs.last().map(|e| e.seq).unwrap_or(0),
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let mut view = View::new(json);
+    let mut rx = engine.events().subscribe();
+    let call = Call::deployment_wipe(WipeArgs {
+        id: id.to_owned(),
+        confirm,
+    });
+    let wiping = dispatch(engine, call);
+    tokio::pin!(wiping);
+    let answer = loop {
+        tokio::select! {
+            a = &mut wiping => break a,
+            r = rx.recv() => {
+                if let Ok(e) = r
+                    && e.deployment_id == id
+                    && e.seq > last
+                {
+                    last = e.seq;
+                    view.show(&e);
+                }
+            }
+        }
+    };
+    if let Err(e) = catch_up(engine, id, &mut last, &mut view).await {
+        view.note(&e.message);
+    }
+    view.finish();
+    let report: WipeReport = match answer.and_then(parse) {
+        Ok(r) => r,
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let say = |l: &str| if json { err(l) } else { out(l) };
+    say(&format!(
+        "Wiped {}: {} resource(s) deleted{}.",
+        rec.fqdn,
+        report.deleted.len(),
+        if report.dns_released {
+            ", name released"
+        } else {
+            ""
+        }
+    ));
+    for l in &report.left {
+        err(&format!("left: {l}"));
+    }
+    if report.clean {
+        ExitCode::SUCCESS
+    } else {
+        err("The final sweep found resources left (listed above).");
+        ExitCode::from(EXIT_FAILED)
     }
 }
