@@ -458,3 +458,76 @@ fn engine_record(paths: &Paths, id: &str) -> Value {
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_else(|| json!({"status": "running"}))
 }
+
+/// Settings for a run whose control plane never answers SSH (nothing
+/// listens on the port), with the given connect timeout.
+async fn unreachable_ssh_run(
+    sub: &str,
+    connect_timeout_s: u64,
+) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
+        "ssh_host": "127.0.0.1",
+        "ssh_port": port,
+        "ssh_connect_timeout_s": connect_timeout_s,
+    });
+    let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
+    let (a, _key) = wizard_answers(&engine, sub).await;
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    (hetzner, pdm, paths, engine, id, home)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_control_plane_stops_the_run_in_cloud_init_with_dns_kept() {
+    let (_hetzner, pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-nossh", 2).await;
+    let record = wait_end(&paths, &id, 120).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+    let error = record["failure"]["error"].as_str().unwrap();
+    assert!(error.contains("could not reach SSH"), "{error}");
+    assert!(record["failure"]["hint"].as_str().unwrap().contains("firewall"));
+    // DNS was committed before; a failure after it keeps the name.
+    let alloc = pdm.allocation("omani.works", "omantel-nossh").unwrap();
+    assert_eq!(alloc.state, FakeState::Active);
+    assert_eq!(
+        alloc.lb_ip.as_deref(),
+        record["outputs"]["load_balancer_ips"][0].as_str()
+    );
+    let evs = events(&engine, &id).await;
+    let done: Vec<Phase> = evs
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PhaseFinished { .. }))
+        .map(|e| e.phase)
+        .collect();
+    assert_eq!(done, PHASES[..6].to_vec());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_waiting_for_ssh_stops_the_run_promptly() {
+    let (_hetzner, _pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-cancel", 600).await;
+    wait_for("the cloud-init phase", 120, || {
+        let r = engine_record(&paths, &id);
+        assert_eq!(r["status"], "running", "{r}");
+        (r["phase"] == "cloud_init").then_some(())
+    })
+    .await;
+    call(&engine, json!({"cmd": "provision_cancel", "args": {"id": id}}))
+        .await
+        .unwrap();
+    let record = wait_end(&paths, &id, 15).await;
+    assert_eq!(record["status"], "cancelled", "{record}");
+    assert_eq!(record["phase"], "cloud_init");
+}
