@@ -464,6 +464,7 @@ fn engine_record(paths: &Paths, id: &str) -> Value {
 async fn unreachable_ssh_run(
     sub: &str,
     connect_timeout_s: u64,
+    key_in_project: bool,
 ) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
     let hetzner = FakeHetzner::start(FakeConfig::default()).await;
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
@@ -482,7 +483,18 @@ async fn unreachable_ssh_run(
         "ssh_connect_timeout_s": connect_timeout_s,
     });
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, _key) = wizard_answers(&engine, sub).await;
+    let (a, key) = wizard_answers(&engine, sub).await;
+    if key_in_project {
+        // The operator uploaded the same key to the project by hand earlier.
+        let r = reqwest::Client::new()
+            .post(format!("{}/ssh_keys", hetzner.base_url()))
+            .bearer_auth(RW_TOKEN)
+            .json(&json!({"name": "operator-laptop", "public_key": key["public_openssh"]}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
         .await
         .unwrap();
@@ -492,7 +504,7 @@ async fn unreachable_ssh_run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_control_plane_stops_the_run_in_cloud_init_with_dns_kept() {
-    let (_hetzner, pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-nossh", 2).await;
+    let (_hetzner, pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-nossh", 2, false).await;
     let record = wait_end(&paths, &id, 120).await;
     assert_eq!(record["status"], "failed", "{record}");
     assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
@@ -517,7 +529,7 @@ async fn an_unreachable_control_plane_stops_the_run_in_cloud_init_with_dns_kept(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_while_waiting_for_ssh_stops_the_run_promptly() {
-    let (_hetzner, _pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-cancel", 600).await;
+    let (_hetzner, _pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-cancel", 600, false).await;
     wait_for("the cloud-init phase", 120, || {
         let r = engine_record(&paths, &id);
         assert_eq!(r["status"], "running", "{r}");
@@ -530,4 +542,21 @@ async fn cancel_while_waiting_for_ssh_stops_the_run_promptly() {
     let record = wait_end(&paths, &id, 15).await;
     assert_eq!(record["status"], "cancelled", "{record}");
     assert_eq!(record["phase"], "cloud_init");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_key_already_in_the_project_is_reused_not_uploaded_again() {
+    let (hetzner, _pdm, paths, engine, id, _home) = unreachable_ssh_run("omantel-keyreuse", 1, true).await;
+    let record = wait_end(&paths, &id, 120).await;
+    // The resources exist (apply passed); only SSH is missing here.
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+    let inv = hetzner.inventory();
+    assert_eq!(inv.count("ssh_keys"), 1);
+    assert_eq!(inv.names("ssh_keys"), vec!["operator-laptop".to_string()]);
+    assert_eq!(inv.count("servers"), 1);
+    let evs = events(&engine, &id).await;
+    assert!(!evs.iter().any(|e| matches!(&e.kind,
+        EventKind::Resource { address, .. } if address.starts_with("hcloud_ssh_key."))));
+    assert!(evs.iter().any(|e| matches!(&e.kind,
+        EventKind::Log { line, .. } if line.contains("operator-laptop") && line.contains("reused"))));
 }

@@ -423,6 +423,40 @@ impl LiveCloud {
         })
     }
 
+    /// A project SSH key with the same public key that this deployment did
+    /// not create (its own carries its id label and stays in tofu's state).
+    async fn existing_key(&self, token: &str, id: &str, public: &str) -> Result<Option<(u64, String)>, Stop> {
+        let Some(body) = public.split_whitespace().nth(1) else {
+            return Ok(None);
+        };
+        let client = hetzner::HetznerClient::new(self.hetzner_config(), token).map_err(|e| {
+            fail(
+                format!("The Hetzner client could not be set up: {}", e.operator_message()),
+                "Resume retries.",
+            )
+        })?;
+        let keys = client
+            .list::<serde_json::Value>("/ssh_keys", "ssh_keys", &[])
+            .await
+            .map_err(|e| {
+                fail(
+                    format!(
+                        "The project's SSH keys could not be listed: {}",
+                        e.operator_message()
+                    ),
+                    "Check the network, then Resume.",
+                )
+            })?;
+        Ok(keys.iter().find_map(|k| {
+            let same = k["public_key"].as_str().and_then(|p| p.split_whitespace().nth(1)) == Some(body);
+            let ours = k["labels"]["catalyst.openova.io/deployment-id"].as_str() == Some(id);
+            match (same && !ours, k["id"].as_u64()) {
+                (true, Some(key_id)) => Some((key_id, k["name"].as_str().unwrap_or_default().to_owned())),
+                _ => None,
+            }
+        }))
+    }
+
     /// Stages the module and builds the runner (first live run: generates
     /// the host key, k3s token and state passphrase and keeps them).
     async fn ensure_runner(&mut self, ctx: &RunCtx) -> Result<(), Stop> {
@@ -431,8 +465,21 @@ impl LiveCloud {
         }
         let id = ctx.record.id.clone();
         let fqdn = ctx.record.fqdn.clone();
-        let inputs = module_inputs(&id, &fqdn, &ctx.record.answers)?;
+        let mut inputs = module_inputs(&id, &fqdn, &ctx.record.answers)?;
         let token = self.hetzner_token().await?;
+        if let Some((key_id, name)) = self
+            .existing_key(&token, &id, &inputs.admin_ssh_public_key)
+            .await?
+        {
+            ctx.log(
+                LogLevel::Info,
+                "tofu",
+                format!(
+                    "The project already has this admin key as \"{name}\" (id {key_id}); it is reused, since Hetzner refuses a second upload (uniqueness_error)."
+                ),
+            );
+            inputs.existing_ssh_key_id = Some(key_id);
+        }
         let host = self.host_key(&id, &fqdn).await?;
         let k3s = self
             .kept_secret(&k3s_token_name(&id), || Ok(random_string(48)))
