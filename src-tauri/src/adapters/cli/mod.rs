@@ -18,6 +18,21 @@ use crate::api::{Call, dispatch};
 use crate::engine::store::deployments::DemoScenario;
 use crate::engine::{Engine, Paths};
 
+/// `println!` that survives a closed stdout (`| head`, a reader that went away):
+/// a write error is no reason to panic.
+macro_rules! say {
+    ($($t:tt)*) => {
+        view::out(&format!($($t)*))
+    };
+}
+
+/// `eprintln!` that survives a closed stderr.
+macro_rules! esay {
+    ($($t:tt)*) => {
+        view::err(&format!($($t)*))
+    };
+}
+
 pub(crate) const EXIT_FAILED: u8 = 1;
 pub(crate) const EXIT_INVALID_ANSWERS: u8 = 3;
 pub(crate) const EXIT_CANCELLED: u8 = 130;
@@ -241,7 +256,7 @@ pub fn main() -> ExitCode {
         None if cli.serve => serve(engine, cli.port),
         None if has_display() => window(engine),
         None => {
-            eprintln!(
+            esay!(
                 "No display found, so no window can open. Serving the same UI to a browser instead\n\
                  (start with --serve to skip this notice; Ctrl-C stops it)."
             );
@@ -279,7 +294,7 @@ fn window(engine: Arc<Engine>) -> ExitCode {
     match crate::adapters::tauri::run(engine) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            esay!("{e}");
             ExitCode::from(1)
         }
     }
@@ -290,18 +305,18 @@ fn serve(engine: Arc<Engine>, port: u16) -> ExitCode {
         let bridge = match crate::adapters::bridge::start(engine, port).await {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("cannot listen on 127.0.0.1:{port}: {e}");
+                esay!("cannot listen on 127.0.0.1:{port}: {e}");
                 return ExitCode::from(1);
             }
         };
         // Handlers are in place before anyone can learn the address.
         let stop = stop_signal();
         // The line tests and people look for; the token is per launch.
-        println!(
+        say!(
             "Catalyst Provisioner is serving its UI at {}",
             bridge.browser_url()
         );
-        println!("Open it in a browser on this machine. Ctrl-C stops the server.");
+        say!("Open it in a browser on this machine. Ctrl-C stops the server.");
         stop.await;
         bridge.shutdown().await;
         ExitCode::SUCCESS
@@ -341,19 +356,19 @@ async fn info(engine: &Engine, json: bool) -> ExitCode {
     let v = match dispatch(engine, Call::app_info).await {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("{}", e.message);
+            esay!("{}", e.message);
             return ExitCode::from(1);
         }
     };
     if json {
-        println!("{v}");
+        say!("{v}");
     } else {
         let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        println!("catalyst-provisioner {}", s("version"));
-        println!("mode:     {}", s("mode"));
-        println!("          {}", s("mode_reason"));
-        println!("data dir: {}", s("data_dir"));
-        println!("log dir:  {}", s("log_dir"));
+        say!("catalyst-provisioner {}", s("version"));
+        say!("mode:     {}", s("mode"));
+        say!("          {}", s("mode_reason"));
+        say!("data dir: {}", s("data_dir"));
+        say!("log dir:  {}", s("log_dir"));
     }
     ExitCode::SUCCESS
 }
@@ -363,25 +378,25 @@ async fn validate(engine: &Engine, path: &std::path::Path) -> ExitCode {
         Ok(a) => a,
         Err(r) => {
             if r.code == EXIT_INVALID_ANSWERS {
-                println!("{}", r.message);
+                say!("{}", r.message);
             } else {
-                eprintln!("{}", r.message);
+                esay!("{}", r.message);
             }
             return ExitCode::from(r.code);
         }
     };
     match answers::problems(engine, &answers).await {
         Err(m) => {
-            eprintln!("{m}");
+            esay!("{m}");
             ExitCode::from(EXIT_FAILED)
         }
         Ok(lines) if lines.is_empty() => {
-            println!("{}: valid", path.display());
+            say!("{}: valid", path.display());
             ExitCode::SUCCESS
         }
         Ok(lines) => {
             for l in lines {
-                println!("{l}");
+                say!("{l}");
             }
             ExitCode::from(EXIT_INVALID_ANSWERS)
         }
@@ -395,15 +410,15 @@ async fn draft(engine: &Engine, action: DraftAction) -> ExitCode {
     };
     match dispatch(engine, call).await {
         Ok(serde_json::Value::Null) => {
-            println!("no draft");
+            say!("no draft");
             ExitCode::SUCCESS
         }
         Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{}", e.message);
+            esay!("{}", e.message);
             ExitCode::from(1)
         }
     }
