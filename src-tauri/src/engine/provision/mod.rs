@@ -225,8 +225,11 @@ impl Engine {
             .insert(id.clone(), tx);
         let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx);
         let runs = self.runs.clone();
+        let lock_store = self.deployments();
+        let _ = lock_store.take_lock(&id);
         tokio::spawn(async move {
             run(ctx, backend, from).await;
+            lock_store.release_lock(&id);
             runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         });
         Ok(())

@@ -206,12 +206,35 @@ impl Deployments {
         out
     }
 
-    /// Records found `running` at start were interrupted by a crash or a
-    /// closed app: mark them so, keeping everything else.
+    fn lock_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("run.lock")
+    }
+
+    /// Marks the run as owned by this process (its pid), so another process
+    /// starting meanwhile (a second window, the CLI) leaves it alone.
+    pub fn take_lock(&self, id: &str) -> io::Result<()> {
+        write_atomic(&self.lock_path(id), std::process::id().to_string().as_bytes())
+    }
+
+    pub fn release_lock(&self, id: &str) {
+        let _ = fs::remove_file(self.lock_path(id));
+    }
+
+    /// True when a live process other than this one holds the run.
+    fn owned_by_other_process(&self, id: &str) -> bool {
+        let Ok(text) = fs::read_to_string(self.lock_path(id)) else { return false };
+        let Ok(pid) = text.trim().parse::<u32>() else { return false };
+        pid != std::process::id() && process_alive(pid)
+    }
+
+    /// Records found `running` at start, with no live process holding them,
+    /// were interrupted by a crash or a closed app: mark them so, keeping
+    /// everything else.
     pub fn recover(&self) -> Vec<String> {
         let mut marked = Vec::new();
         for s in self.list() {
             if matches!(s.status, Some(RunStatus::Running) | Some(RunStatus::Wiping))
+                && !self.owned_by_other_process(&s.id)
                 && let Ok(mut r) = self.load(&s.id)
             {
                 r.status = RunStatus::Interrupted;
@@ -264,6 +287,21 @@ impl Deployments {
             next_seq: last + 1,
         })
     }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    // Signal 0 checks existence only; EPERM still means the process exists.
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: kill with signal 0 sends nothing and has no memory effects.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Without a cheap check, assume the holder is gone (the old behaviour).
+    false
 }
 
 /// The append side of `events.jsonl`.
@@ -385,6 +423,23 @@ mod tests {
         let broken = list.iter().find(|x| x.id == "d-broken").unwrap();
         assert!(broken.problem.as_deref().unwrap().contains("cannot be read"));
         assert!(s.record_path("d-broken").exists(), "never deleted");
+    }
+
+    #[test]
+    fn a_run_held_by_a_live_process_is_left_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let held = record(&s, RunStatus::Running);
+        let stale = record(&s, RunStatus::Running);
+        // pid 1 is alive in any Linux container or host; a huge pid is not.
+        fs::write(s.lock_path(&held.id), b"1").unwrap();
+        fs::write(s.lock_path(&stale.id), b"4000000000").unwrap();
+        let marked = s.recover();
+        assert_eq!(marked, vec![stale.id.clone()]);
+        assert_eq!(s.load(&held.id).unwrap().status, RunStatus::Running);
+        // Our own lock is ours: a crash-restart of the same pid cannot happen, so it is stale.
+        s.take_lock(&held.id).unwrap();
+        assert_eq!(s.recover(), vec![held.id.clone()]);
     }
 
     #[test]
