@@ -222,8 +222,12 @@ impl Deployments {
 
     /// True when a live process other than this one holds the run.
     fn owned_by_other_process(&self, id: &str) -> bool {
-        let Ok(text) = fs::read_to_string(self.lock_path(id)) else { return false };
-        let Ok(pid) = text.trim().parse::<u32>() else { return false };
+        let Ok(text) = fs::read_to_string(self.lock_path(id)) else {
+            return false;
+        };
+        let Ok(pid) = text.trim().parse::<u32>() else {
+            return false;
+        };
         pid != std::process::id() && process_alive(pid)
     }
 
@@ -292,7 +296,9 @@ impl Deployments {
 #[cfg(unix)]
 fn process_alive(pid: u32) -> bool {
     // Signal 0 checks existence only; EPERM still means the process exists.
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
     // SAFETY: kill with signal 0 sends nothing and has no memory effects.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
