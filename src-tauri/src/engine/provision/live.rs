@@ -896,6 +896,21 @@ impl LiveCloud {
     async fn tofu_apply(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         self.ensure_runner(ctx).await?;
         let cancel = CancelBridge::new(ctx);
+        if self.planned.is_none() {
+            // A resume: the saved plan (if any) predates what a failed or
+            // cancelled apply wrote to the state, and tofu refuses a stale plan.
+            ctx.log(
+                LogLevel::Info,
+                "tofu",
+                "Resuming: planning again first, since a saved plan goes stale once the state changed.",
+            );
+            let mut sink = Self::tofu_sink(ctx, None, Arc::default());
+            let Some(runner) = &self.runner else {
+                return Err(fail("The OpenTofu runner is missing.", "Resume retries."));
+            };
+            let summary = runner.plan(&mut sink, &cancel.tofu).await.map_err(tofu_stop)?;
+            self.planned = Some(summary.add + summary.change + summary.remove);
+        }
         let done = Arc::new(AtomicU64::new(0));
         let mut sink = Self::tofu_sink(ctx, self.planned, done);
         let Some(runner) = &self.runner else {
