@@ -450,33 +450,23 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
         EventKind::Log { source, line, .. } if source == "pdm" && line.starts_with("Released"))));
 
     // Resume continues at the apply: it plans again (the saved plan is stale
-    // after the partial apply), takes the name again and meets the same limit.
+    // after the partial apply) and meets the same limit, not a stale plan.
     let seen = evs.last().unwrap().seq;
     call(&engine, json!({"cmd": "provision_resume", "args": {"id": id}}))
         .await
         .unwrap();
-    let record = wait_for("the resumed run to end", 120, || {
-        let r = engine_record(&paths, &id);
-        let newer = events_on_disk(&paths, &id)
-            .into_iter()
-            .any(|e| e.seq > seen && matches!(e.kind, EventKind::PhaseFailed { .. }));
-        newer.then_some(r)
-    })
-    .await;
+    // The resume saved the record as running before it returned.
+    let record = wait_end(&paths, &id, 120).await;
+    let evs = events(&engine, &id).await;
+    assert!(
+        evs.iter()
+            .any(|e| e.seq > seen && matches!(e.kind, EventKind::PhaseFailed { .. }))
+    );
     assert_eq!(record["status"], "failed", "{record}");
     assert_eq!(record["failure"]["phase"], "tofu_apply", "{record}");
     let error = record["failure"]["error"].as_str().unwrap();
     assert!(error.contains("resource_limit_exceeded"), "{error}");
     assert!(!error.contains("stale"), "{error}");
-}
-
-fn events_on_disk(paths: &Paths, id: &str) -> Vec<ProvisionEvent> {
-    let p = paths.data_dir.join("deployments").join(id).join("events.jsonl");
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 /// The record as on disk; "running" while it cannot be read yet.
