@@ -1,0 +1,76 @@
+// A minimal W3C WebDriver client for the real-window suites: starts
+// tauri-driver (which drives WebKitWebDriver), opens a session on the app
+// binary, and offers the few commands the specs use. No client library.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+const freePort = () =>
+  new Promise((ok) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+
+/** Retries `fn` until it returns something truthy, or fails after `ms`. */
+export async function until(what, fn, ms = 30_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+}
+
+/** Starts tauri-driver with the app binary under a throw-away CATALYST_HOME. */
+export async function startWindow(app, home = mkdtempSync(join(tmpdir(), "catalyst-window-"))) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const driver = spawn(
+    process.env.TAURI_DRIVER ?? "tauri-driver",
+    ["--port", String(port), "--native-port", String(nativePort), "--native-driver", process.env.WEBKIT_DRIVER ?? "/usr/bin/WebKitWebDriver"],
+    { env: { ...process.env, CATALYST_HOME: home }, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const wd = async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value)}`);
+    return json.value;
+  };
+  await until("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20_000);
+  const caps = { capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application: app } } } };
+  let session;
+  try {
+    session = (await wd("POST", "/session", caps)).sessionId;
+  } catch {
+    // The first session on a fresh machine was once reset by WebKitWebDriver: retry once.
+    session = (await wd("POST", "/session", caps)).sessionId;
+  }
+  const s = (path) => `/session/${session}${path}`;
+  const find = async (selector) => (await wd("POST", s("/element"), { using: "css selector", value: selector }))[ELEMENT];
+  return {
+    wd: (method, path, body) => wd(method, s(path), body),
+    find,
+    text: async (selector) => wd("GET", s(`/element/${await find(selector)}/text`)),
+    stop: async () => {
+      await wd("DELETE", s("")).catch(() => {});
+      driver.kill();
+    },
+  };
+}
