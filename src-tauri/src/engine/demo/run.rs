@@ -226,14 +226,7 @@ impl DemoCloud {
             "tofu",
             format!("Apply complete! Resources: {total} added, 0 changed, 0 destroyed."),
         );
-        ctx.log(
-            LogLevel::Info,
-            "tofu",
-            format!("Outputs: load_balancer_ips = {lbs:?}, control_plane_ips = {cps:?}"),
-        );
-        ctx.record.outputs.load_balancer_ips = lbs;
-        ctx.record.outputs.control_plane_ips = cps;
-        ctx.save();
+        ctx.record_ips(lbs, cps);
         Ok(())
     }
 

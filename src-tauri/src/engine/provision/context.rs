@@ -149,6 +149,18 @@ impl RunCtx {
         self.cancel.clone()
     }
 
+    /// Records the IPs `tofu output` (or the simulation) gave, says so in the log, saves.
+    pub fn record_ips(&mut self, lbs: Vec<String>, cps: Vec<String>) {
+        self.log(
+            LogLevel::Info,
+            "tofu",
+            format!("Outputs: load_balancer_ips = {lbs:?}, control_plane_ips = {cps:?}"),
+        );
+        self.record.outputs.load_balancer_ips = lbs;
+        self.record.outputs.control_plane_ips = cps;
+        self.save();
+    }
+
     /// Writes the record (atomic); failures are logged, the run goes on.
     pub fn save(&mut self) {
         self.record.updated_at = now_rfc3339();

@@ -946,14 +946,7 @@ impl LiveCloud {
                 "Resume retries; if it stays so, Wipe and start again.",
             ));
         }
-        ctx.log(
-            LogLevel::Info,
-            "tofu",
-            format!("Outputs: load_balancer_ips = {lbs:?}, control_plane_ips = {cps:?}"),
-        );
-        ctx.record.outputs.load_balancer_ips = lbs;
-        ctx.record.outputs.control_plane_ips = cps;
-        ctx.save();
+        ctx.record_ips(lbs, cps);
         Ok(())
     }
 
