@@ -46,6 +46,18 @@ async fn wait_status(engine: &Engine, id: &str, want: &str) -> Value {
     panic!("{id} never reached {want}");
 }
 
+/// Starts a ×60 demo run of valid answers (plus `extra` args) and returns its id.
+async fn start_demo(engine: &Engine, extra: Value) -> String {
+    let mut args = json!({"answers": answers(engine).await, "speed": 60});
+    if let (Some(a), Some(e)) = (args.as_object_mut(), extra.as_object()) {
+        a.extend(e.clone());
+    }
+    let s = call(engine, json!({"cmd": "provision_start", "args": args}))
+        .await
+        .unwrap();
+    s["id"].as_str().unwrap().to_owned()
+}
+
 fn events(v: Value) -> Vec<ProvisionEvent> {
     serde_json::from_value(v).unwrap()
 }
@@ -139,14 +151,7 @@ async fn a_demo_run_goes_through_every_phase_in_order() {
 async fn quota_exceeded_stops_at_apply_with_a_hint_and_resume_retries_that_phase() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Paths::under(dir.path()), true);
-    let a = answers(&engine).await;
-    let s = call(
-        &engine,
-        json!({"cmd": "provision_start", "args": {"answers": a, "speed": 60, "scenario": "quota_exceeded"}}),
-    )
-    .await
-    .unwrap();
-    let id = s["id"].as_str().unwrap().to_owned();
+    let id = start_demo(&engine, json!({"scenario": "quota_exceeded"})).await;
     let rec = wait_status(&engine, &id, "failed").await;
     assert_eq!(rec["failure"]["phase"], "tofu_apply");
     assert!(
@@ -186,14 +191,7 @@ async fn quota_exceeded_stops_at_apply_with_a_hint_and_resume_retries_that_phase
 async fn cancel_stops_the_run_and_resume_finishes_it() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Paths::under(dir.path()), true);
-    let a = answers(&engine).await;
-    let s = call(
-        &engine,
-        json!({"cmd": "provision_start", "args": {"answers": a, "speed": 60}}),
-    )
-    .await
-    .unwrap();
-    let id = s["id"].as_str().unwrap().to_owned();
+    let id = start_demo(&engine, json!({})).await;
     // Let it reach the apply, then cancel.
     loop {
         let r = call(&engine, json!({"cmd": "deployment_get", "args": {"id": id}}))
@@ -221,15 +219,9 @@ async fn a_run_left_running_is_interrupted_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let engine = Engine::new(Paths::under(dir.path()), true);
-        let a = answers(&engine).await;
-        let s = call(
-            &engine,
-            json!({"cmd": "provision_start", "args": {"answers": a, "speed": 60}}),
-        )
-        .await
-        .unwrap();
+        let id = start_demo(&engine, json!({})).await;
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        s["id"].as_str().unwrap().to_owned()
+        id
         // The engine is dropped mid-run: like a closed app, the record says `running`.
     };
     let engine = Engine::new(Paths::under(dir.path()), true);
@@ -263,14 +255,7 @@ async fn invalid_answers_are_refused_with_the_field() {
 async fn wipe_needs_the_typed_fqdn_removes_what_the_run_created_and_reports_it() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Paths::under(dir.path()), true);
-    let a = answers(&engine).await;
-    let s = call(
-        &engine,
-        json!({"cmd": "provision_start", "args": {"answers": a, "speed": 60}}),
-    )
-    .await
-    .unwrap();
-    let id = s["id"].as_str().unwrap().to_owned();
+    let id = start_demo(&engine, json!({})).await;
     wait_status(&engine, &id, "done").await;
     let err = call(
         &engine,
