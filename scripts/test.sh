@@ -10,41 +10,55 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
+echo "test.sh: started $(date -u +%H:%M:%S) UTC"
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
+echo "test.sh: setup done $(date -u +%H:%M:%S) UTC"
 
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 export CATALYST_BIN="$TARGET/debug/catalyst-provisioner"
 export CARGO_TERM_COLOR=never
 passed=0 failed=0 failures=()
 
+# npm's update check is a network call nobody asked for.
+export npm_config_update_notifier=false
+
+# suite NAME LIMIT_S CMD...: runs CMD under `timeout`, which gives it a process
+# group of its own; whatever the suite leaves behind in that group (a driver,
+# a window, a server) is killed afterwards, so nothing can hold our stdout
+# open and keep the caller waiting after the last line.
 suite() {
-  local name="$1"; shift
+  local name="$1" limit="$2"; shift 2
   echo
-  echo "=== $name"
-  local start=$SECONDS
-  if "$@"; then
+  echo "=== $name ($(date -u +%H:%M:%S), limit ${limit} s)"
+  local start=$SECONDS rc
+  timeout --kill-after=20 "$limit" "$@" &
+  local pid=$!
+  wait "$pid"; rc=$?
+  pkill -KILL -g "$pid" 2>/dev/null
+  if ((rc == 0)); then
     passed=$((passed + 1)); echo "=== $name: passed ($((SECONDS - start)) s)"
   else
+    ((rc == 124)) && echo "=== $name: timed out after ${limit} s"
     failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - start)) s)"
   fi
 }
 
 # The UI is embedded in the binary: build it before any cargo build.
-suite "ui build" npm --workspace ui run build
-suite "rustfmt" cargo fmt --all -- --check
-suite "eslint" npm --workspace ui run lint
-suite "shellcheck" shellcheck scripts/*.sh .ci/run tests/bundle/*.sh
-suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-suite "cargo build" cargo build --workspace --bins --quiet
-suite "cargo test" cargo test --workspace
-suite "vitest" npm --workspace ui run test
+suite "ui build" 600 npm --workspace ui run build
+suite "rustfmt" 300 cargo fmt --all -- --check
+suite "eslint" 600 npm --workspace ui run lint
+suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh
+suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warnings
+suite "cargo build" 2400 cargo build --workspace --bins --quiet
+suite "cargo test" 2400 cargo test --workspace
+suite "vitest" 600 npm --workspace ui run test
 if [ -f scripts/keyring-test.sh ]; then
-  suite "os keyring" bash scripts/keyring-test.sh
+  suite "os keyring" 900 bash scripts/keyring-test.sh
 fi
-suite "offline ui" npm --workspace tests/e2e run offline
-suite "bundle (.deb)" bash tests/bundle/test.sh
-suite "browser (playwright)" npm --workspace tests/e2e run browser
-suite "window (tauri-driver)" xvfb-run -a -s "-screen 0 1280x800x24" npm --workspace tests/e2e run window
+suite "offline ui" 300 npm --workspace tests/e2e run offline
+suite "bundle (.deb)" 1800 bash tests/bundle/test.sh
+suite "browser (playwright)" 900 npm --workspace tests/e2e run browser
+suite "window (tauri-driver)" 600 xvfb-run -a -s "-screen 0 1280x800x24" npm --workspace tests/e2e run window
 
 echo
 if ((failed)); then echo "failed suites: ${failures[*]}"; fi

@@ -2,7 +2,7 @@
 // tauri-driver (which drives WebKitWebDriver), opens a session on the app
 // binary, and offers the few commands the specs use. No client library.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,29 +38,49 @@ export async function startWindow(app, home = mkdtempSync(join(tmpdir(), "cataly
   const port = await freePort();
   const nativePort = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  // Its own process group (detached), so stop() can end the driver, WebKitWebDriver
+  // and the app together; output to a log file, never our stdout: a survivor
+  // holding the test runner's pipe kept a CI run from ever finishing.
+  const logDir = join(import.meta.dirname, "artifacts");
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(join(logDir, `tauri-driver-${port}.log`), "w");
   const driver = spawn(
     process.env.TAURI_DRIVER ?? "tauri-driver",
     ["--port", String(port), "--native-port", String(nativePort), "--native-driver", process.env.WEBKIT_DRIVER ?? "/usr/bin/WebKitWebDriver"],
-    { env: { ...process.env, CATALYST_HOME: home }, stdio: ["ignore", "inherit", "inherit"] },
+    { env: { ...process.env, CATALYST_HOME: home }, stdio: ["ignore", log, log], detached: true },
   );
+  const exited = new Promise((ok) => driver.once("exit", ok));
+  const killGroup = (signal) => {
+    try {
+      process.kill(-driver.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
   const wd = async (method, path, body) => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
     });
     const json = await res.json();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value)}`);
     return json.value;
   };
-  await until("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20_000);
   const caps = { capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application: app } } } };
   let session;
   try {
-    session = (await wd("POST", "/session", caps)).sessionId;
-  } catch {
-    // The first session on a fresh machine was once reset by WebKitWebDriver: retry once.
-    session = (await wd("POST", "/session", caps)).sessionId;
+    await until("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20_000);
+    try {
+      session = (await wd("POST", "/session", caps)).sessionId;
+    } catch {
+      // The first session on a fresh machine was once reset by WebKitWebDriver: retry once.
+      session = (await wd("POST", "/session", caps)).sessionId;
+    }
+  } catch (e) {
+    killGroup("SIGKILL");
+    throw e;
   }
   const s = (path) => `/session/${session}${path}`;
   const find = async (selector) => (await wd("POST", s("/element"), { using: "css selector", value: selector }))[ELEMENT];
@@ -70,7 +90,11 @@ export async function startWindow(app, home = mkdtempSync(join(tmpdir(), "cataly
     text: async (selector) => wd("GET", s(`/element/${await find(selector)}/text`)),
     stop: async () => {
       await wd("DELETE", s("")).catch(() => {});
-      driver.kill();
+      killGroup("SIGTERM");
+      const gone = await Promise.race([exited.then(() => true), new Promise((ok) => setTimeout(() => ok(false), 3000))]);
+      // WebKitWebDriver or the app may outlive tauri-driver: end the group for sure.
+      killGroup("SIGKILL");
+      if (!gone) await exited;
     },
   };
 }
