@@ -23,7 +23,7 @@ use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
 use catalyst_provisioner::engine::{Engine, Paths};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
 use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
-use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
+use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -485,6 +485,17 @@ async fn unreachable_ssh_run(
     connect_timeout_s: u64,
     key_in_project: bool,
 ) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
+    unreachable_ssh_run_with(sub, connect_timeout_s, key_in_project, async |_, _, _| {}).await
+}
+
+/// As `unreachable_ssh_run`, with `prepare` changing the answers (through
+/// the engine, as the wizard would) before the run starts.
+async fn unreachable_ssh_run_with(
+    sub: &str,
+    connect_timeout_s: u64,
+    key_in_project: bool,
+    prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut Value),
+) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
     let hetzner = FakeHetzner::start(FakeConfig::default()).await;
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -514,11 +525,79 @@ async fn unreachable_ssh_run(
             .unwrap();
         assert!(r.status().is_success(), "{}", r.status());
     }
+    let mut a = a;
+    prepare(&engine, &pdm, &mut a).await;
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
         .await
         .unwrap();
     let id = started["id"].as_str().unwrap().to_owned();
     (hetzner, pdm, paths, engine, id, home)
+}
+
+const CLOUDFLARE_TOKEN: &str = "Zx9_aB3-cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX";
+
+/// The Domain step in `byo_api` mode: the credential validated (and kept) through PDM.
+async fn own_domain_via_cloudflare(engine: &Engine, a: &mut Value, domain: &str) {
+    call(
+        engine,
+        json!({"cmd": "registrar_validate", "args": {"registrar": "cloudflare", "domain": domain, "credential": CLOUDFLARE_TOKEN}}),
+    )
+    .await
+    .unwrap();
+    a["domain"]["mode"] = json!("byo_api");
+    a["domain"]["byo_domain"] = json!(domain);
+    a["domain"]["registrar"] = json!("cloudflare");
+    a["domain"]["registrar_validated"] = json!(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_domain_via_registrar_api_sets_the_nameservers_after_the_apply() {
+    let (_hetzner, pdm, paths, engine, id, _home) =
+        unreachable_ssh_run_with("unused", 1, false, async |engine, _, a| {
+            own_domain_via_cloudflare(engine, a, "acme-sovereign.com").await
+        })
+        .await;
+    let record = wait_end(&paths, &id, 120).await;
+    // SSH is missing on purpose: the run gets past DNS and stops in cloud-init.
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+    assert_eq!(record["fqdn"], "acme-sovereign.com");
+    assert_eq!(
+        pdm.nameservers("acme-sovereign.com").unwrap(),
+        ["ns1.openova.io", "ns2.openova.io", "ns3.openova.io"]
+    );
+    // The run used its own copy of the credential, and nothing was reserved in the pool.
+    assert_eq!(
+        pdm.last_registrar_token("cloudflare").as_deref(),
+        Some(CLOUDFLARE_TOKEN)
+    );
+    assert!(pdm.allocations().is_empty());
+    let evs = events(&engine, &id).await;
+    assert!(
+        evs.iter().any(|e| e.phase == Phase::DnsCommit
+            && matches!(&e.kind, EventKind::Log { line, .. }
+                if line.contains("Cloudflare now delegates acme-sovereign.com") && line.contains("propagation takes minutes"))),
+        "{evs:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registrar_refusing_the_nameservers_stops_the_run_at_dns_with_its_words() {
+    let (_hetzner, pdm, paths, _engine, id, _home) =
+        unreachable_ssh_run_with("unused", 1, false, async |engine, pdm, a| {
+            own_domain_via_cloudflare(engine, a, "acme-refused.com").await;
+            // Validation passed in the Domain step; the registrar refuses at set-ns time.
+            pdm.script_registrar("cloudflare", RegistrarOutcome::DomainNotInAccount);
+        })
+        .await;
+    let record = wait_end(&paths, &id, 120).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "dns_commit", "{record}");
+    let error = record["failure"]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("Cloudflare could not point acme-refused.com at the nameservers"),
+        "{error}"
+    );
+    assert!(pdm.nameservers("acme-refused.com").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,12 +18,14 @@ use crate::engine::cluster::{
     self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ConsoleCheck, ServerCommands,
     SshSession, SshTarget, WatchEvent, WatchOptions,
 };
+use crate::engine::domain::registrar_secret_name;
 use crate::engine::events::{EventKind, LogLevel, Phase};
 use crate::engine::hetzner::{self, HetznerConfig};
 use crate::engine::keys::GeneratedKey;
 use crate::engine::pdm::{self, PdmClient, PdmConfig, lifecycle};
 use crate::engine::provision::context::{Emitter, PhaseError, RunCtx, Stop};
 use crate::engine::provision::phases::{self, expected_releases};
+use crate::engine::provision::run_secrets;
 use crate::engine::secrets::redact::register_secret;
 use crate::engine::secrets::{SecretStore, names};
 use crate::engine::settings::Settings;
@@ -37,7 +39,6 @@ use crate::engine::wizard::WizardAnswers;
 use crate::engine::wizard::model::{DomainMode, SshKeyMode, Topology as WizardTopology};
 
 /// The wizard keeps the token and the admin key under this owner.
-const DRAFT_OWNER: &str = "draft";
 /// The platform repository Flux reconciles from.
 const GITOPS_URL: &str = "https://github.com/openova-io/openova";
 const GITOPS_BRANCH: &str = "main";
@@ -296,10 +297,25 @@ impl LiveCloud {
 
     // ------------------------------------------------------------ helpers
 
+    /// The deployment's own copy of a wizard secret (see run_secrets).
+    async fn run_secret(&self, name_of: run_secrets::NameOf, id: &str) -> Result<Option<String>, Stop> {
+        let store = self.secrets.clone();
+        let id = id.to_owned();
+        self.read_secret(move || run_secrets::lookup(store.as_ref(), name_of, &id))
+            .await
+    }
+
     async fn secret(&self, name: &str) -> Result<Option<String>, Stop> {
         let store = self.secrets.clone();
         let n = name.to_owned();
-        let got = tokio::task::spawn_blocking(move || store.get(&n))
+        self.read_secret(move || store.get(&n)).await
+    }
+
+    async fn read_secret(
+        &self,
+        read: impl FnOnce() -> Result<Option<String>, crate::engine::secrets::SecretError> + Send + 'static,
+    ) -> Result<Option<String>, Stop> {
+        let got = tokio::task::spawn_blocking(read)
             .await
             .map_err(|e| fail(format!("The keyring call stopped: {e}"), "Resume retries."))?;
         match got {
@@ -345,8 +361,8 @@ impl LiveCloud {
         Ok(v)
     }
 
-    async fn hetzner_token(&self) -> Result<String, Stop> {
-        self.secret(&names::hetzner_token(DRAFT_OWNER))
+    async fn hetzner_token(&self, id: &str) -> Result<String, Stop> {
+        self.run_secret(names::hetzner_token, id)
             .await?
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| {
@@ -466,7 +482,7 @@ impl LiveCloud {
         let id = ctx.record.id.clone();
         let fqdn = ctx.record.fqdn.clone();
         let mut inputs = module_inputs(&id, &fqdn, &ctx.record.answers)?;
-        let token = self.hetzner_token().await?;
+        let token = self.hetzner_token(&id).await?;
         if let Some((key_id, name)) = self
             .existing_key(&token, &id, &inputs.admin_ssh_public_key)
             .await?
@@ -702,7 +718,7 @@ impl LiveCloud {
 
     async fn preflight(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let total = 5;
-        let token = self.hetzner_token().await?;
+        let token = self.hetzner_token(&ctx.record.id).await?;
         register_secret(&token);
         let check = hetzner::check_token(&self.hetzner_config(), &token)
             .await
@@ -762,7 +778,7 @@ impl LiveCloud {
         let mut key_note = "✓ Admin SSH key parsed".to_owned();
         if a.credentials.ssh_key_mode == SshKeyMode::Generate {
             let private = self
-                .secret(&names::admin_private_key(DRAFT_OWNER))
+                .run_secret(names::admin_private_key, &ctx.record.id)
                 .await?
                 .ok_or_else(|| {
                     fail(
@@ -1000,7 +1016,44 @@ impl LiveCloud {
                     format!("Committed {fqdn} → {}.", report.outcome.load_balancer_ip),
                 );
             }
-            DomainMode::ByoApi | DomainMode::ByoManual => {
+            DomainMode::ByoApi => {
+                let kind = d
+                    .registrar
+                    .as_deref()
+                    .and_then(pdm::RegistrarKind::from_id)
+                    .ok_or_else(|| {
+                        fail(
+                            "The answers name no registrar to set the nameservers with.",
+                            "Choose the registrar in the Domain step and start a new run.",
+                        )
+                    })?;
+                let credential = self
+                    .run_secret(registrar_secret_name, &ctx.record.id)
+                    .await?
+                    .ok_or_else(|| {
+                        fail(
+                            format!("The {kind} credential is not in the keyring."),
+                            "Enter and validate it again in the Domain step, then Resume.",
+                        )
+                    })?;
+                let client = self.pdm_client().await?;
+                let ns = self.settings.nameservers();
+                let change = client
+                    .registrar_set_ns(kind, &fqdn, &credential, &ns)
+                    .await
+                    .map_err(|e| pdm_stop(&format!("{kind} could not point {fqdn} at the nameservers"), e))?;
+                ctx.log(
+                    LogLevel::Info,
+                    "dns",
+                    format!(
+                        "{kind} now delegates {} to {}; the registrar says propagation takes {}. The Sovereign points it at {lb}.",
+                        change.domain,
+                        change.nameservers.join(", "),
+                        change.propagation
+                    ),
+                );
+            }
+            DomainMode::ByoManual => {
                 let ns = self.settings.nameservers().join(", ");
                 ctx.log(
                     LogLevel::Info,
@@ -1031,7 +1084,7 @@ impl LiveCloud {
                 )
             })?;
         let admin_text = self
-            .secret(&names::admin_private_key(DRAFT_OWNER))
+            .run_secret(names::admin_private_key, &ctx.record.id)
             .await?
             .ok_or_else(|| {
                 fail(

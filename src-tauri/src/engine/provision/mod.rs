@@ -6,6 +6,7 @@
 pub mod context;
 pub mod live;
 pub mod phases;
+pub mod run_secrets;
 
 use std::time::Instant;
 
@@ -144,6 +145,13 @@ impl Engine {
             failure: None,
             reservation: None,
         };
+        if record.demo.is_none() {
+            let (secrets, id, answers) = (self.secrets.clone(), record.id.clone(), record.answers.clone());
+            tokio::task::spawn_blocking(move || run_secrets::adopt(secrets.as_ref(), &id, &answers))
+                .await
+                .map_err(|e| ApiError::new("keyring_failed", format!("The keyring call stopped: {e}")))?
+                .map_err(ApiError::from)?;
+        }
         store.save(&record).map_err(|e| {
             ApiError::new(
                 "record_write_failed",
