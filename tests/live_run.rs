@@ -5,123 +5,26 @@
 //! the fake Kubernetes API (Flux releases) and an HTTPS console with a test
 //! CA. Settings in a temporary home point the engine at all of them.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 use catalyst_provisioner::api::{Call, dispatch};
-use catalyst_provisioner::engine::cluster::ensure_crypto_provider;
 use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
 use catalyst_provisioner::engine::provision::live::{k3s_token_name, state_passphrase_name};
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
 use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
 use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_tests::fakes::console::{FakeConsole, Pki};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
 use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
-use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
 
 async fn call(engine: &Engine, v: Value) -> Result<Value, catalyst_provisioner::engine::ApiError> {
     dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
-}
-
-// ------------------------------------------------------------ console (TLS)
-
-struct TlsListener {
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else {
-                continue;
-            };
-            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(tcp)).await
-            {
-                return (tls, addr);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.tcp.local_addr()
-    }
-}
-
-/// An HTTPS console on loopback; returns its URL and the CA's PEM.
-async fn console() -> (String, String) {
-    ensure_crypto_provider();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "live-run test CA");
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca)
-        .unwrap();
-    let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("https://{}/", tcp.local_addr().unwrap());
-    let listener = TlsListener {
-        tcp,
-        acceptor: TlsAcceptor::from(Arc::new(config)),
-    };
-    let app = Router::new().route(
-        "/",
-        get(|| async { (StatusCode::OK, "<html>Catalyst console</html>") }),
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, ca.pem())
-}
-
-// ------------------------------------------------------------ ssh forwarder
-
-/// A loopback port known before sshd exists (sshd needs the host key the
-/// run generates); connections wait until `target` names sshd's port.
-async fn forwarder(target: Arc<AtomicU16>) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = l.accept().await {
-            let target = target.clone();
-            tokio::spawn(async move {
-                for _ in 0..600 {
-                    let p = target.load(Ordering::SeqCst);
-                    if p != 0 {
-                        if let Ok(mut out) = TcpStream::connect(("127.0.0.1", p)).await {
-                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
-                        }
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            });
-        }
-    });
-    port
 }
 
 fn installed() -> Option<Value> {
@@ -163,9 +66,11 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     let hetzner = FakeHetzner::start(FakeConfig::default()).await;
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let kube = FakeKube::start().await;
-    let (console_url, ca_pem) = console().await;
+    let pki = Pki::new("live-run test CA");
+    let console = FakeConsole::start(&pki, Duration::ZERO).await;
+    let (console_url, ca_pem) = (console.url.clone(), pki.ca_pem.clone());
     let sshd_port = Arc::new(AtomicU16::new(0));
-    let ssh_port = forwarder(sshd_port.clone()).await;
+    let ssh_port = late_port_forwarder(sshd_port.clone()).await;
 
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());

@@ -1,5 +1,6 @@
 //! Test doubles for the services the machine cannot reach. Each speaks the
 //! real wire format and is selected by configuration only (a base URL).
+pub mod console;
 pub mod hetzner;
 pub mod kube;
 pub mod pdm;

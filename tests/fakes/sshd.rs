@@ -396,3 +396,28 @@ impl Drop for FakeSshd {
         }
     }
 }
+
+/// A loopback port known before sshd exists (sshd needs the host key the
+/// run generates); connections wait until `target` names sshd's port.
+pub async fn late_port_forwarder(target: Arc<std::sync::atomic::AtomicU16>) -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = l.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                for _ in 0..600 {
+                    let p = target.load(Ordering::SeqCst);
+                    if p != 0 {
+                        if let Ok(mut out) = tokio::net::TcpStream::connect(("127.0.0.1", p)).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                        }
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            });
+        }
+    });
+    port
+}
