@@ -121,5 +121,7 @@ commands! {
         deployment_events(EventsArgs) -> Vec<ProvisionEvent>;
         /// Removes what the deployment created (confirmed by typing its FQDN) and reports it.
         deployment_wipe(WipeArgs) -> WipeReport;
+        /// Saves a zip of the record, events and log lines of a run, secrets absent ("Save as…").
+        deployment_diagnostics(IdArgs) -> ExportOutcome;
     }
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod credentials;
 pub mod demo;
+pub mod diagnostics;
 pub mod domain;
 pub mod events;
 pub mod hetzner;

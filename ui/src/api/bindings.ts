@@ -331,6 +331,7 @@ export type Commands = {
   deployment_get: { args: IdArgs; result: DeploymentRecord };
   deployment_events: { args: EventsArgs; result: Array<ProvisionEvent> };
   deployment_wipe: { args: WipeArgs; result: WipeReport };
+  deployment_diagnostics: { args: IdArgs; result: ExportOutcome };
 };
 
 export type CommandName = keyof Commands;

@@ -15,6 +15,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   const [compFilter, setCompFilter] = useState("");
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now());
+  const [saved, setSaved] = useState<string | null>(null);
 
   // History first, then the live stream. Live events that arrive before the
   // history are held back, then applied after it; seq drops the overlap.
@@ -115,7 +116,25 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
             <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
               Retry this phase
             </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy}
+              onClick={() =>
+                void act(async () => {
+                  const out = await call("deployment_diagnostics", { id });
+                  setSaved(out.path ? `Diagnostics saved to ${out.path} (no secrets in it).` : null);
+                })
+              }
+            >
+              Export diagnostics…
+            </button>
           </div>
+          {saved && (
+            <p className="hint" role="status" data-testid="diagnostics-saved">
+              {saved}
+            </p>
+          )}
         </div>
       )}
       {!run.failure && record && (record.status === "interrupted" || record.status === "cancelled") && (
