@@ -1,0 +1,336 @@
+//! The app killed with SIGKILL at every phase boundary of a live run, then
+//! started again: each time the run shows `interrupted`, `resume` carries on,
+//! and at the end the fake Hetzner project holds exactly one copy of each
+//! resource and the pool name was committed once.
+//!
+//! The app runs as the real binary (the CLI's `provision` and `resume`), so
+//! it can be killed for real; the test doubles (fake Hetzner, fake PDM,
+//! stand-in tofu, OpenSSH on loopback, fake Kubernetes API, HTTPS console)
+//! run in this process. The binary finds its secrets in the OS keyring, so
+//! this test needs a kernel keyring session shared with its children:
+//! `bash tests/crash/sigkill.sh` runs it under `keyctl session -` (scripts/test.sh
+//! does), which is why plain `cargo test` skips it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
+use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
+use catalyst_provisioner::engine::secrets::store::KEYRING_SERVICE;
+use catalyst_provisioner::engine::secrets::{KeyringBackend, OsKeyring, SecretStore, names};
+use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_tests::fakes::console::{FakeConsole, Pki};
+use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
+use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
+use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
+use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
+use serde_json::{Value, json};
+
+/// The app binary: next to this test's own `deps/` dir, or CATALYST_BIN.
+fn app_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("CATALYST_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    dir.join("catalyst-provisioner")
+}
+
+fn app(home: &Path, args: &[&str], log: &Path) -> Command {
+    let mut c = Command::new(app_binary());
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    c.args(args)
+        .env("CATALYST_HOME", home)
+        // The kernel keyring this test shares with the app, never Secret Service.
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    c
+}
+
+fn events(dir: &Path) -> Vec<ProvisionEvent> {
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    // The last line may be half written when the app was killed mid-append.
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn finished(evs: &[ProvisionEvent], phase: Phase) -> usize {
+    evs.iter()
+        .filter(|e| e.phase == phase && matches!(e.kind, EventKind::PhaseFinished { .. }))
+        .count()
+}
+
+async fn call(engine: &Engine, v: Value) -> Value {
+    dispatch(engine, serde_json::from_value::<Call>(v).unwrap())
+        .await
+        .unwrap()
+}
+
+struct Run {
+    home: PathBuf,
+    log: PathBuf,
+    keyring: Arc<OsKeyring>,
+    admin_public: String,
+    server_dir: PathBuf,
+    sshd_port: Arc<AtomicU16>,
+    kube_yaml: String,
+    sshd: Option<FakeSshd>,
+}
+
+impl Run {
+    /// Starts sshd once the run has generated (and kept) its host key, as a
+    /// control plane boots with the key cloud-init installs.
+    fn boot_control_plane(&mut self, id: &str) {
+        if self.sshd.is_some() {
+            return;
+        }
+        let Ok(Some(host_key)) = self.keyring.get(&names::host_private_key(id)) else {
+            return;
+        };
+        let mut script = CloudInitScript::successful(Duration::from_millis(20));
+        script.k3s_yaml = self.kube_yaml.clone();
+        let sshd = FakeSshd::start(&host_key, &self.admin_public, script);
+        for f in ["cloud-init-output.log", "k3s.yaml"] {
+            std::os::unix::fs::symlink(sshd.dir().join(f), self.server_dir.join(f)).unwrap();
+        }
+        self.sshd_port.store(sshd.port(), Ordering::SeqCst);
+        self.sshd = Some(sshd);
+    }
+
+    fn status(&self, id: &str) -> Value {
+        let out = app(&self.home, &["deployments", "--json"], &self.log)
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "deployments --json failed: {out:?}");
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// Waits until `until` holds for the run's events (booting sshd on the
+    /// way), or the child ends; kills it with SIGKILL when `until` held.
+    async fn drive(
+        &mut self,
+        child: &mut Child,
+        id: &str,
+        until: impl Fn(&[ProvisionEvent]) -> bool,
+    ) -> bool {
+        let dir = self.home.join("data/deployments").join(id);
+        let end = Instant::now() + Duration::from_secs(180);
+        loop {
+            self.boot_control_plane(id);
+            if until(&events(&dir)) {
+                // SIGKILL: no handler, no flush, no cleanup.
+                child.kill().unwrap();
+                child.wait().unwrap();
+                return true;
+            }
+            if let Some(st) = child.try_wait().unwrap() {
+                assert!(
+                    st.success(),
+                    "the app ended with {st}; see {}",
+                    self.log.display()
+                );
+                return false;
+            }
+            assert!(Instant::now() < end, "no progress; see {}", self.log.display());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
+async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_each_resource() {
+    let keyring = Arc::new(OsKeyring::new(KeyringBackend::Keyutils, KEYRING_SERVICE));
+    keyring
+        .probe()
+        .expect("no kernel keyring session: run this test through tests/crash/sigkill.sh");
+
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let kube = FakeKube::start().await;
+    let pki = Pki::new("crash-test CA");
+    let console = FakeConsole::start(&pki, Duration::ZERO).await;
+    let sshd_port = Arc::new(AtomicU16::new(0));
+    let ssh_port = late_port_forwarder(sshd_port.clone()).await;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().to_path_buf();
+    let paths = Paths::under(&home);
+    let ca_file = home.join("console-ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    let server_dir = home.join("server");
+    std::fs::create_dir_all(&server_dir).unwrap();
+    let tofu = app_binary().with_file_name("tofu");
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": tofu,
+        "ssh_host": "127.0.0.1",
+        "ssh_port": ssh_port,
+        "ssh_user": current_user(),
+        "ssh_connect_timeout_s": 60,
+        "ssh_server_paths": {
+            "cloud_init_log": server_dir.join("cloud-init-output.log"),
+            "kubeconfig": server_dir.join("k3s.yaml"),
+        },
+        "kube_api_override": kube.url(),
+        "console_url_override": console.url,
+        "console_ca_file": ca_file,
+        "console_interval_s": 1,
+    });
+    std::fs::create_dir_all(&paths.config_dir).unwrap();
+    std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
+    keyring.set("pdm-password", &pdm.password()).unwrap();
+
+    // The wizard, in this process over the same keyring: token, generated key.
+    let engine = Engine::with_secrets(paths.clone(), false, keyring.clone());
+    let mut a = call(&engine, json!({"cmd": "wizard_defaults"})).await;
+    a["organisation"]["name"] = json!("Omantel");
+    a["domain"]["subdomain"] = json!("omantel-crash");
+    a["domain"]["admin_email"] = json!("platform@omantel.om");
+    let check = call(
+        &engine,
+        json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}),
+    )
+    .await;
+    assert_eq!(check["scope"], "read_write", "{check}");
+    a["credentials"]["token_validated"] = json!(true);
+    let key = call(
+        &engine,
+        json!({"cmd": "ssh_generate", "args": {"fqdn": "omantel-crash.omani.works"}}),
+    )
+    .await;
+    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
+    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
+    drop(engine);
+    let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
+    kube.apply(&Action::kustomization(
+        "bootstrap-kit",
+        1,
+        Some(ready(
+            "True",
+            "ReconciliationSucceeded",
+            "Applied revision: main",
+            1,
+        )),
+    ));
+    for r in expected_releases(&components) {
+        kube.apply(&Action::release(
+            &format!("bp-{r}"),
+            1,
+            Some(ready("True", "InstallSucceeded", "Helm install succeeded", 1)),
+        ));
+    }
+    let answers = home.join("answers.json");
+    std::fs::write(&answers, a.to_string()).unwrap();
+
+    let log = home.join("app.log");
+    let mut run = Run {
+        home: home.clone(),
+        log: log.clone(),
+        keyring: keyring.clone(),
+        admin_public: key["public_openssh"].as_str().unwrap().to_owned(),
+        server_dir,
+        sshd_port,
+        kube_yaml: kube.kubeconfig(),
+        sshd: None,
+    };
+
+    let mut child = app(
+        &home,
+        &["provision", "--answers", answers.to_str().unwrap(), "--json"],
+        &log,
+    )
+    .spawn()
+    .unwrap();
+    let deployments = home.join("data/deployments");
+    let id = {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ids: Vec<String> = std::fs::read_dir(&deployments)
+                .map(|d| {
+                    d.flatten()
+                        .filter(|e| e.path().join("record.json").exists())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let [one] = ids.as_slice() {
+                break one.clone();
+            }
+            assert!(
+                Instant::now() < end,
+                "no deployment appeared; see {}",
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+
+    // Kill just after each phase but the last has finished, resume each time.
+    let mut kills = Vec::new();
+    for boundary in &PHASES[..PHASES.len() - 1] {
+        let killed = run
+            .drive(&mut child, &id, |evs| finished(evs, *boundary) > 0)
+            .await;
+        assert!(killed, "the run ended before {boundary:?} finished");
+        kills.push(*boundary);
+        let d = run.status(&id);
+        assert_eq!(d["status"], "interrupted", "after a kill past {boundary:?}: {d}");
+        eprintln!(
+            "killed after {boundary:?} finished; the record says interrupted in {}",
+            d["phase"]
+        );
+        child = app(&home, &["resume", &id, "--json"], &log).spawn().unwrap();
+    }
+    let killed = run.drive(&mut child, &id, |_| false).await;
+    assert!(!killed);
+    assert_eq!(kills.len(), 9);
+
+    let d = run.status(&id);
+    assert_eq!(d["status"], "done", "{d}");
+    let evs = events(&deployments.join(&id));
+    for p in PHASES {
+        assert!(finished(&evs, p) >= 1, "{p:?} never finished");
+    }
+    assert!(matches!(
+        evs.last().map(|e| &e.kind),
+        Some(EventKind::Done { .. })
+    ));
+    for w in evs.windows(2) {
+        assert!(w[1].seq > w[0].seq, "seq went back after a restart: {w:?}");
+    }
+
+    // One copy of each resource, whatever was half done when the app died.
+    let inv = hetzner.inventory();
+    for kind in ["servers", "networks", "firewalls", "ssh_keys", "load_balancers"] {
+        assert_eq!(inv.count(kind), 1, "{kind}: {:?}", inv.resources[kind]);
+    }
+    assert_eq!(inv.count("floating_ips") + inv.count("volumes"), 0);
+    let primary = inv.count("primary_ips");
+    assert!(primary <= 2);
+    assert_eq!(inv.total(), 5 + primary, "{:?}", inv.resources);
+    let alloc = pdm.allocation("omani.works", "omantel-crash").unwrap();
+    assert_eq!(alloc.state, FakeState::Active);
+    assert_eq!(pdm.allocations().len(), 1);
+    drop(run);
+}
