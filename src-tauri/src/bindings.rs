@@ -95,6 +95,7 @@ pub fn render() -> String {
         decl::<StartArgs>(&cfg),
         decl::<WipeArgs>(&cfg),
         decl::<WipeReport>(&cfg),
+        decl::<crate::engine::domain_delegation::Delegation>(&cfg),
         decl::<IdArgs>(&cfg),
         decl::<EventsArgs>(&cfg),
         decl::<DeploymentSummary>(&cfg),

@@ -213,7 +213,11 @@ mod tests {
         let logs = tempfile::tempdir().unwrap();
         let secret = "hcloud-diagnostics-canary-7f3a9c";
         register_secret(secret);
-        std::fs::write(dep.path().join("record.json"), r#"{"id":"d-1","fqdn":"t2.omani.works"}"#).unwrap();
+        std::fs::write(
+            dep.path().join("record.json"),
+            r#"{"id":"d-1","fqdn":"t2.omani.works"}"#,
+        )
+        .unwrap();
         std::fs::write(
             dep.path().join("events.jsonl"),
             format!("{{\"seq\":1,\"line\":\"token {secret}\"}}\n"),
@@ -229,7 +233,13 @@ mod tests {
         let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["README.txt", "record.json", "events.jsonl", "app-log.jsonl", "about.json"]
+            [
+                "README.txt",
+                "record.json",
+                "events.jsonl",
+                "app-log.jsonl",
+                "about.json"
+            ]
         );
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
         let mut all = String::new();

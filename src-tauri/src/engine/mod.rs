@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod demo;
 pub mod diagnostics;
 pub mod domain;
+pub mod domain_delegation;
 pub mod events;
 pub mod hetzner;
 pub mod keys;

@@ -45,6 +45,9 @@ pub struct Settings {
     pub console_ca_file: Option<PathBuf>,
     /// Seconds between console attempts; `None` means 10.
     pub console_interval_s: Option<u64>,
+    /// DNS server (`ip:port`) for the own-domain delegation check instead of
+    /// the system's resolvers (tests; a franchise's own resolver).
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 /// Where a (test) control plane keeps the files the run reads over SSH.

@@ -241,6 +241,16 @@ left: Array<string>,
  */
 clean: boolean, dns_released: boolean, finished_at: string, };
 
+export type Delegation = { domain: string, 
+/**
+ * True when every expected nameserver is among the domain's NS records.
+ */
+visible: boolean, 
+/**
+ * The NS records DNS answered with (lower case, no trailing dot).
+ */
+seen: Array<string>, expected: Array<string>, message: string, };
+
 export type IdArgs = { id: string, };
 
 export type EventsArgs = { id: string, 
@@ -275,7 +285,11 @@ export type DemoSettings = { scenario: DemoScenario,
  */
 speed: number, seed: number, };
 
-export type RunOutputs = { console_url: string | null, gitea_url: string | null, load_balancer_ips: Array<string>, control_plane_ips: Array<string>, kubeconfig_path: string | null, };
+export type RunOutputs = { console_url: string | null, gitea_url: string | null, load_balancer_ips: Array<string>, control_plane_ips: Array<string>, kubeconfig_path: string | null, 
+/**
+ * Own-domain runs: whether DNS shows the delegation yet (checked at the end, never blocking).
+ */
+delegation: Delegation | null, };
 
 export type Failure = { phase: Phase, error: string, hint: string, };
 

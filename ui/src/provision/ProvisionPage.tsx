@@ -157,6 +157,12 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
               </>
             )}
           </p>
+          {record?.outputs.delegation && (
+            <p className="hint" data-testid="delegation" data-visible={record.outputs.delegation.visible}>
+              {record.outputs.delegation.visible ? "✓ " : "⚠ "}
+              {record.outputs.delegation.message}
+            </p>
+          )}
         </div>
       )}
 

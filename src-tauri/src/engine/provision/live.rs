@@ -19,6 +19,7 @@ use crate::engine::cluster::{
     SshSession, SshTarget, WatchEvent, WatchOptions,
 };
 use crate::engine::domain::registrar_secret_name;
+use crate::engine::domain_delegation;
 use crate::engine::events::{EventKind, LogLevel, Phase};
 use crate::engine::hetzner::{self, HetznerConfig};
 use crate::engine::keys::GeneratedKey;
@@ -1347,9 +1348,25 @@ impl LiveCloud {
         ctx.record.outputs.console_url = Some(format!("https://console.{fqdn}"));
         ctx.record.outputs.gitea_url = Some(format!("https://gitea.{fqdn}"));
         ctx.save();
+        if ctx.record.answers.domain.mode != DomainMode::Pool {
+            let d = domain_delegation::check(
+                &fqdn,
+                &self.settings.nameservers(),
+                self.settings.dns_resolver,
+                DELEGATION_CHECK_TIMEOUT,
+            )
+            .await;
+            let level = if d.visible { LogLevel::Info } else { LogLevel::Warn };
+            ctx.log(level, "dns", d.message.clone());
+            ctx.record.outputs.delegation = Some(d);
+            ctx.save();
+        }
         Ok(())
     }
 }
+
+/// The delegation check may not hold up the end of a run for long.
+const DELEGATION_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Points every `server:` line of a kubeconfig at `url`.
 fn point_at(yaml: &str, url: &str) -> String {

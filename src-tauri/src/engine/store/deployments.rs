@@ -56,6 +56,9 @@ pub struct RunOutputs {
     pub load_balancer_ips: Vec<String>,
     pub control_plane_ips: Vec<String>,
     pub kubeconfig_path: Option<String>,
+    /// Own-domain runs: whether DNS shows the delegation yet (checked at the end, never blocking).
+    #[serde(default)]
+    pub delegation: Option<crate::engine::domain_delegation::Delegation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
