@@ -9,9 +9,11 @@ use crate::engine::catalog::{Catalog, Estimate, Selection, ServerOffers};
 use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
 use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::events::ProvisionEvent;
+use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
+use crate::engine::replay::{Replay, ReplayArgs};
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
 use crate::engine::wipe::{WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
@@ -121,5 +123,11 @@ commands! {
         deployment_events(EventsArgs) -> Vec<ProvisionEvent>;
         /// Removes what the deployment created (confirmed by typing its FQDN) and reports it.
         deployment_wipe(WipeArgs) -> WipeReport;
+        /// Saves the run's kubeconfig (mode 0600) where the operator picks, or to `path`.
+        deployment_kubeconfig_save(SaveArgs) -> ExportOutcome;
+        /// Exports the run's event log (header + events, JSON lines) for a replay.
+        deployment_events_export(SaveArgs) -> EventsExport;
+        /// Reads an exported event log for a read-only replay at a speed (nothing is stored).
+        replay_load(ReplayArgs) -> Replay;
     }
 }

@@ -128,7 +128,7 @@ impl Engine {
     }
 
     /// The dialog the adapter installed, or the exports folder.
-    fn save_dialog(&self) -> Arc<dyn SaveDialog + Send + Sync> {
+    pub(crate) fn save_dialog(&self) -> Arc<dyn SaveDialog + Send + Sync> {
         let set = self.save_dialog.read().unwrap_or_else(|e| e.into_inner()).clone();
         set.unwrap_or_else(|| {
             Arc::new(ExportsFolder {

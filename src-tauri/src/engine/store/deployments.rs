@@ -149,6 +149,12 @@ impl Deployments {
         self.dir(id).join("record.json")
     }
 
+    /// Where a run keeps its kubeconfig (0600); always here, whatever a
+    /// record says, so a tampered record cannot point the export elsewhere.
+    pub fn kubeconfig_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("kubeconfig.yaml")
+    }
+
     pub fn events_path(&self, id: &str) -> PathBuf {
         self.dir(id).join("events.jsonl")
     }
