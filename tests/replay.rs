@@ -70,8 +70,16 @@ impl SaveDialog for Cancels {
 async fn a_replay_reproduces_the_recorded_run_exactly_and_is_never_a_deployment() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Paths::under(dir.path()), true);
+    let mut sent = engine.events().subscribe();
     // The retry scenario: a failed component, then installed — a rich sequence.
     let id = run_to(&engine, "component_retry", "done").await;
+    // What the window saw live, as sent.
+    let mut live: Vec<ProvisionEvent> = Vec::new();
+    while let Ok(e) = sent.try_recv() {
+        if e.deployment_id == id {
+            live.push(e);
+        }
+    }
     let recorded: Vec<ProvisionEvent> = serde_json::from_value(
         call(
             &engine,
@@ -82,6 +90,7 @@ async fn a_replay_reproduces_the_recorded_run_exactly_and_is_never_a_deployment(
     )
     .unwrap();
     assert!(recorded.len() > 100, "{}", recorded.len());
+    assert_eq!(live, recorded, "the log on disk differs from what was sent");
     let record = call(&engine, json!({"cmd": "deployment_get", "args": {"id": id}}))
         .await
         .unwrap();
