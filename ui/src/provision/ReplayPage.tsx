@@ -3,11 +3,23 @@
 // only waits and folds them like the live page. Nothing is stored, nothing
 // runs, and there are no actions (no Retry, Resume, Wipe or Cancel).
 import { useEffect, useRef, useState } from "react";
-import { call, type ApiError, type Replay } from "../api";
+import { call, transportKind, type ApiError, type Replay } from "../api";
 import { RunBody } from "./RunBody";
 import { applyEvents, emptyRun, type RunView } from "./runState";
 
 const SPEEDS = [1, 5, 10, 30, 60, 300];
+const MB = 1024 * 1024;
+// The engine refuses more than 64 MB; the browser bridge carries one message
+// of at most 16 MB (a websocket frame), so bigger logs are replayed from the CLI.
+/** FileReader rather than `File.text()`: older WebKitGTK webviews lack the latter. */
+const readText = (f: File) =>
+  new Promise<string>((ok, fail) => {
+    const r = new FileReader();
+    r.onload = () => ok(String(r.result));
+    r.onerror = () => fail(new Error(`${f.name} could not be read`));
+    r.readAsText(f);
+  });
+const maxBytes = () => (transportKind() === "bridge" ? 16 * MB : 64 * MB);
 
 export function ReplayPage() {
   const [replay, setReplay] = useState<Replay | null>(null);
@@ -47,10 +59,14 @@ export function ReplayPage() {
       setError("Choose an exported event log first.");
       return;
     }
+    if (f.size > maxBytes()) {
+      setError(`${f.name} is larger than ${maxBytes() / MB} MB; replay it with \`catalyst-provisioner replay FILE\`.`);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      const r = await call("replay_load", { text: await f.text(), path: null, speed });
+      const r = await call("replay_load", { text: await readText(f), path: null, speed });
       // A fresh page for each play; the effect then plays `r` from the start.
       setRun(emptyRun());
       setPlayed(0);
