@@ -9,9 +9,11 @@ use crate::engine::catalog::{Catalog, Estimate, Selection, ServerOffers};
 use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
 use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::events::ProvisionEvent;
+use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
+use crate::engine::replay::{Replay, ReplayArgs};
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
 use crate::engine::wipe::{WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
@@ -122,6 +124,12 @@ commands! {
         /// Removes what the deployment created (confirmed by typing its FQDN) and reports it.
         deployment_wipe(WipeArgs) -> WipeReport;
         /// Saves a zip of the record, events and log lines of a run, secrets absent ("Save as…").
-        deployment_diagnostics(IdArgs) -> ExportOutcome;
+        deployment_diagnostics(SaveArgs) -> ExportOutcome;
+        /// Saves the run's kubeconfig (mode 0600) where the operator picks, or to `path`.
+        deployment_kubeconfig_save(SaveArgs) -> ExportOutcome;
+        /// Exports the run's event log (header + events, JSON lines) for a replay.
+        deployment_events_export(SaveArgs) -> EventsExport;
+        /// Reads an exported event log for a read-only replay at a speed (nothing is stored).
+        replay_load(ReplayArgs) -> Replay;
     }
 }

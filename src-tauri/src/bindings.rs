@@ -13,10 +13,12 @@ use crate::engine::catalog::offers::{
 use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
 use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
+use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::hetzner::TokenScope;
 use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
 use crate::engine::pdm::{Availability, CheckReason, RegistrarInfo, RegistrarKind, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
+use crate::engine::replay::{EventLogHeader, Replay, ReplayArgs};
 use crate::engine::settings::Mode;
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
@@ -109,6 +111,11 @@ pub fn render() -> String {
         decl::<EventKind>(&cfg),
         decl::<Phase>(&cfg),
         decl::<LogLevel>(&cfg),
+        decl::<SaveArgs>(&cfg),
+        decl::<EventsExport>(&cfg),
+        decl::<ReplayArgs>(&cfg),
+        decl::<Replay>(&cfg),
+        decl::<EventLogHeader>(&cfg),
         decl::<BridgeRequest>(&cfg),
         decl::<ServerMessage>(&cfg),
     ] {

@@ -32,6 +32,8 @@ fn help_explains_every_subcommand() {
         "deployments",
         "events",
         "wipe",
+        "kubeconfig",
+        "replay",
         "--serve",
         "--port",
         "Exit codes",
@@ -405,4 +407,98 @@ fn ctrl_c_cancels_the_run_cleanly_and_resume_continues_it() {
     assert!(!starts.contains(&"preflight"), "{starts:?}");
     assert_eq!(starts.last(), Some(&"console"));
     assert_eq!(evs.last().unwrap()["kind"]["type"], "done");
+}
+
+#[test]
+fn a_recorded_demo_run_is_exported_and_replayed_exactly_and_its_kubeconfig_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd(dir.path())
+        .args(["provision", "--answers"])
+        .arg(demo_answers())
+        .args(["--demo", "--speed", "60", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = json_lines(&out.stdout);
+    let id = run[0]["deployment_id"].as_str().unwrap().to_owned();
+
+    // The kubeconfig: printed, or written 0600 to a path relative to here.
+    let out = cmd(dir.path()).args(["kubeconfig", &id]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        yaml.contains("current-context: omantel-demo.omani.works"),
+        "{yaml}"
+    );
+    let out = cmd(dir.path())
+        .current_dir(dir.path())
+        .args(["kubeconfig", &id, "--out", "k.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let k = dir.path().join("k.yaml");
+    assert_eq!(std::fs::read_to_string(&k).unwrap().trim_end(), yaml.trim_end());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&k).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let out = cmd(dir.path()).args(["kubeconfig", "d-nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    // Export, then replay: the same events as the run printed, in order.
+    let file = dir.path().join("run.events.jsonl");
+    let out = cmd(dir.path())
+        .args(["events", &id, "--export"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("Wrote {} events", run.len())));
+    let started = std::time::Instant::now();
+    let out = cmd(dir.path())
+        .arg("replay")
+        .arg(&file)
+        .args(["--speed", "600", "--json"])
+        .output()
+        .unwrap();
+    eprintln!(
+        "replay of {} events at x600 took {:.2}s",
+        run.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_lines(&out.stdout), run);
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("Replay — recorded on 20"), "{note}");
+    assert!(note.contains("nothing is run or created"), "{note}");
+    // Text replay tells the same story, and the replays stored nothing.
+    let out = cmd(dir.path())
+        .arg("replay")
+        .arg(&file)
+        .args(["--speed", "600"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Replay finished"));
+    let out = cmd(dir.path()).args(["deployments", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+
+    // Not an event log, a bad speed: refused with the reason.
+    let out = cmd(dir.path()).arg("replay").arg(&k).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Catalyst event log"));
+    let out = cmd(dir.path())
+        .arg("replay")
+        .arg(&file)
+        .args(["--speed", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -46,7 +46,7 @@ fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
-/// "Save as…" for key exports: rfd's GTK dialog, opened on the main thread
+/// "Save as…" for exports (key, kubeconfig, event log): rfd's GTK dialog, opened on the main thread
 /// (GTK's rule) while the engine call waits on a blocking thread.
 struct WindowSaveDialog<R: Runtime> {
     app: tauri::AppHandle<R>,
@@ -54,12 +54,17 @@ struct WindowSaveDialog<R: Runtime> {
 
 impl<R: Runtime> crate::engine::keys::SaveDialog for WindowSaveDialog<R> {
     fn pick_save_path(&self, suggested_name: &str) -> Option<std::path::PathBuf> {
+        self.pick_save_path_titled("Export the admin private key", suggested_name)
+    }
+
+    fn pick_save_path_titled(&self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf> {
         let (tx, rx) = std::sync::mpsc::channel();
         let name = suggested_name.to_owned();
+        let title = title.to_owned();
         self.app
             .run_on_main_thread(move || {
                 let path = rfd::FileDialog::new()
-                    .set_title("Export the admin private key")
+                    .set_title(&title)
                     .set_file_name(&name)
                     .save_file();
                 let _ = tx.send(path);

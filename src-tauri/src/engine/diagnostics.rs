@@ -13,10 +13,8 @@ use ts_rs::TS;
 use zip::write::SimpleFileOptions;
 
 use super::credentials::ExportOutcome;
-use super::provision::IdArgs;
-use super::provision::live::{k3s_token_name, state_passphrase_name};
-use super::provision::run_secrets::{self, NameOf};
-use super::secrets::{SecretStore, names, redact, register_secret};
+use super::exports::{SaveArgs, file_slug};
+use super::secrets::redact;
 use super::store::deployments::now_rfc3339;
 use super::{ApiError, Engine};
 
@@ -40,35 +38,6 @@ pub struct DiagnosticsFile {
     pub name: String,
     #[ts(type = "number")]
     pub bytes: u64,
-}
-
-/// Registers every secret of deployment `id` the keyring holds, so `redact` masks them.
-fn register_deployment_secrets(store: &dyn SecretStore, id: &str) {
-    let kinds: [NameOf; 6] = [
-        names::hetzner_token,
-        names::admin_private_key,
-        names::host_private_key,
-        crate::engine::domain::registrar_secret_name,
-        k3s_token_name_of,
-        state_passphrase_name_of,
-    ];
-    for name_of in kinds {
-        if let Ok(Some(v)) = run_secrets::lookup(store, name_of, id) {
-            register_secret(&v);
-            // Multi-line keys: each line on its own, as logs would cut them.
-            for line in v.lines() {
-                register_secret(line);
-            }
-        }
-    }
-}
-
-fn k3s_token_name_of(id: &str) -> String {
-    k3s_token_name(id)
-}
-
-fn state_passphrase_name_of(id: &str) -> String {
-    state_passphrase_name(id)
 }
 
 /// The log lines that name `id`, newest last, from every file in `dir`.
@@ -140,8 +109,8 @@ pub fn build_zip(
 }
 
 impl Engine {
-    /// Writes the diagnostics zip where the operator chooses ("Save as…").
-    pub async fn deployment_diagnostics(&self, args: IdArgs) -> Result<ExportOutcome, ApiError> {
+    /// Writes the diagnostics zip to `path`, or where the operator chooses ("Save as…").
+    pub async fn deployment_diagnostics(&self, args: SaveArgs) -> Result<ExportOutcome, ApiError> {
         let store = self.deployments();
         let record = store.load(&args.id).map_err(|e| {
             ApiError::new(
@@ -149,62 +118,34 @@ impl Engine {
                 format!("There is no readable deployment \"{}\" ({e}).", args.id),
             )
         })?;
-        let secrets = self.secrets.clone();
+        self.register_run_secrets(&record.id).await;
         let id = record.id.clone();
         let dir = store.dir(&id);
         let log_dir = self.paths.log_dir.clone();
-        let (bytes, _files) = tokio::task::spawn_blocking(move || {
-            register_deployment_secrets(secrets.as_ref(), &id);
-            build_zip(&dir, &log_dir, &id)
-        })
-        .await
-        .map_err(|e| ApiError::new("diagnostics_failed", format!("The export stopped: {e}")))?
-        .map_err(|e| {
-            ApiError::new(
-                "diagnostics_failed",
-                format!("The diagnostics could not be collected: {e}"),
-            )
-        })?;
+        let (bytes, _files) = tokio::task::spawn_blocking(move || build_zip(&dir, &log_dir, &id))
+            .await
+            .map_err(|e| ApiError::new("diagnostics_failed", format!("The export stopped: {e}")))?
+            .map_err(|e| {
+                ApiError::new(
+                    "diagnostics_failed",
+                    format!("The diagnostics could not be collected: {e}"),
+                )
+            })?;
         let day = now_rfc3339().get(..10).unwrap_or("today").to_owned();
-        let name = format!(
-            "catalyst-diagnostics-{}-{day}.zip",
-            if record.fqdn.is_empty() {
-                record.id.as_str()
-            } else {
-                record.fqdn.as_str()
-            }
-        );
-        let dialog = self.save_dialog();
-        let path = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
-            let Some(path) = dialog.pick_save_path(&name) else {
-                return Ok(None);
-            };
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            super::store::write_atomic(&path, &bytes)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-            }
-            Ok(Some(path.display().to_string()))
+        let name = format!("catalyst-diagnostics-{}-{day}.zip", file_slug(&record.fqdn));
+        let path = self
+            .save_to(args.path, "Export diagnostics", &name, bytes)
+            .await?;
+        Ok(ExportOutcome {
+            path: path.map(|p| p.display().to_string()),
         })
-        .await
-        .map_err(|e| ApiError::new("diagnostics_failed", format!("The export stopped: {e}")))?
-        .map_err(|e| {
-            ApiError::new(
-                "diagnostics_unwritable",
-                format!("The diagnostics could not be written: {e}"),
-            )
-        })?;
-        Ok(ExportOutcome { path })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::secrets::register_secret;
     use std::io::Read;
 
     #[test]

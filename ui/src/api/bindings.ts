@@ -305,6 +305,66 @@ export type Phase = "preflight" | "reserve_domain" | "tofu_init" | "tofu_plan" |
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+export type SaveArgs = { id: string, 
+/**
+ * Where to write (absolute). Without it the window asks with its
+ * "Save as…" dialog; without a window it goes to the exports folder.
+ */
+path: string | null, };
+
+export type EventsExport = { 
+/**
+ * Where the log was written; `None` when the operator cancelled.
+ */
+path: string | null, events: number, 
+/**
+ * Events in which something secret was found and masked (expected: 0).
+ */
+masked: number, };
+
+export type ReplayArgs = { 
+/**
+ * The file's content (the window and the browser read the file the
+ * operator picked), or
+ */
+text: string | null, 
+/**
+ * an absolute path to read (CLI, tests).
+ */
+path: string | null, 
+/**
+ * ×1 (original timings) to ×600; default ×1.
+ */
+speed: number | null, };
+
+export type Replay = { header: EventLogHeader, speed: number, events: Array<ProvisionEvent>, offsets_ms: Array<number>, };
+
+export type EventLogHeader = { format: string, version: number, 
+/**
+ * When the run was started (RFC 3339 UTC).
+ */
+recorded_at: string, 
+/**
+ * When the file was written.
+ */
+exported_at: string, fqdn: string, 
+/**
+ * The version of the app that wrote the file.
+ */
+app_version: string, 
+/**
+ * The run used the simulated cloud.
+ */
+demo: boolean, 
+/**
+ * How the run stood when it was exported.
+ */
+status: RunStatus | null, 
+/**
+ * How many event lines follow; a shorter file was cut short.
+ */
+events: number, };
+
 export type BridgeRequest = { 
 /**
  * Chosen by the client; echoed in the reply.
@@ -345,7 +405,10 @@ export type Commands = {
   deployment_get: { args: IdArgs; result: DeploymentRecord };
   deployment_events: { args: EventsArgs; result: Array<ProvisionEvent> };
   deployment_wipe: { args: WipeArgs; result: WipeReport };
-  deployment_diagnostics: { args: IdArgs; result: ExportOutcome };
+  deployment_diagnostics: { args: SaveArgs; result: ExportOutcome };
+  deployment_kubeconfig_save: { args: SaveArgs; result: ExportOutcome };
+  deployment_events_export: { args: SaveArgs; result: EventsExport };
+  replay_load: { args: ReplayArgs; result: Replay };
 };
 
 export type CommandName = keyof Commands;

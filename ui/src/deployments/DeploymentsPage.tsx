@@ -6,6 +6,7 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
   const [list, setList] = useState<DeploymentSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [wiping, setWiping] = useState<DeploymentSummary | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
   const reload = () =>
     call("deployments_list")
       .then(setList)
@@ -23,6 +24,7 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
         </button>
       </header>
       {error && <p className="field-error" role="alert">{error}</p>}
+      {saved && <p className="hint" role="status">{saved}</p>}
       {list && list.length === 0 && <p>No deployments yet.</p>}
       {list && list.length > 0 && (
         <table className="deployments">
@@ -51,6 +53,19 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
                   {!d.problem && (
                     <button type="button" className="secondary small" onClick={() => onOpen(d.id)}>
                       Open
+                    </button>
+                  )}
+                  {d.status === "done" && (
+                    <button
+                      type="button"
+                      className="secondary small"
+                      onClick={() =>
+                        void call("deployment_kubeconfig_save", { id: d.id, path: null })
+                          .then((r) => r.path && setSaved(`Kubeconfig of ${d.fqdn} saved to ${r.path}`))
+                          .catch((e: ApiError) => setError(e.message))
+                      }
+                    >
+                      Save kubeconfig…
                     </button>
                   )}
                   {d.status && d.status !== "running" && d.status !== "wiped" && !d.problem && (

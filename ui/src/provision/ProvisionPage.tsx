@@ -1,18 +1,12 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { call, listen, type ApiError, type DeploymentRecord, type ProvisionEvent } from "../api";
-import { LogView } from "./LogView";
+import { RunBody } from "./RunBody";
 import { applyEvents, emptyRun, PHASES, type RunView } from "./runState";
-
-function elapsed(s: number) {
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
-}
 
 export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }) {
   const [record, setRecord] = useState<DeploymentRecord | null>(null);
   const [run, setRun] = useState<RunView>(emptyRun);
   const [error, setError] = useState<string | null>(null);
-  const [compFilter, setCompFilter] = useState("");
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   const [saved, setSaved] = useState<string | null>(null);
@@ -60,11 +54,6 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
     return () => clearInterval(t);
   }, [running]);
 
-  const comps = useMemo(() => {
-    const q = compFilter.trim().toLowerCase();
-    return [...run.components.entries()].filter(([n, c]) => !q || n.includes(q) || c.state.includes(q));
-  }, [run.components, compFilter]);
-
   const act = async (f: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
@@ -78,7 +67,13 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
     }
   };
 
-  const installed = [...run.components.values()].filter((c) => c.state === "installed").length;
+  // Saved where the operator picked (window) or in the exports folder (browser); a cancelled dialog says nothing.
+  const save = (what: string, f: () => Promise<{ path: string | null }>) =>
+    void act(async () => {
+      setSaved(null);
+      const r = await f();
+      if (r.path) setSaved(`${what} saved to ${r.path}`);
+    });
 
   return (
     <section className="provision" aria-labelledby="run-title">
@@ -98,12 +93,22 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
               Cancel run
             </button>
           )}
+          {run.lastSeq > 0 && (
+            <button type="button" className="secondary" disabled={busy} onClick={() => save("Event log", () => call("deployment_events_export", { id, path: null }))}>
+              Export event log
+            </button>
+          )}
           <button type="button" className="secondary" onClick={onBack}>
             All deployments
           </button>
         </div>
       </header>
       {error && <p className="field-error" role="alert">{error}</p>}
+      {saved && (
+        <p className="hint" role="status" data-testid="saved-note">
+          {saved}
+        </p>
+      )}
 
       {run.failure && (
         <div className="failure-card" role="alert">
@@ -120,21 +125,11 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
               type="button"
               className="secondary"
               disabled={busy}
-              onClick={() =>
-                void act(async () => {
-                  const out = await call("deployment_diagnostics", { id });
-                  setSaved(out.path ? `Diagnostics saved to ${out.path} (no secrets in it).` : null);
-                })
-              }
+              onClick={() => save("Diagnostics (no secrets in them)", () => call("deployment_diagnostics", { id, path: null }))}
             >
               Export diagnostics…
             </button>
           </div>
-          {saved && (
-            <p className="hint" role="status" data-testid="diagnostics-saved">
-              {saved}
-            </p>
-          )}
         </div>
       )}
       {!run.failure && record && (record.status === "interrupted" || record.status === "cancelled") && (
@@ -163,64 +158,15 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
               {record.outputs.delegation.message}
             </p>
           )}
+          {record?.outputs.kubeconfig_path && (
+            <button type="button" className="primary" disabled={busy} onClick={() => save("Kubeconfig", () => call("deployment_kubeconfig_save", { id, path: null }))}>
+              Save kubeconfig…
+            </button>
+          )}
         </div>
       )}
 
-      <div className="run-grid">
-        <ol className="timeline" aria-label="Phases">
-          {PHASES.map((p) => {
-            const v = run.phases[p.id] ?? { state: "pending" };
-            const secs = v.durationS ?? (v.state === "running" && v.startedAt ? (now - v.startedAt) / 1000 : undefined);
-            return (
-              <li key={p.id} className={`phase ${v.state}`} data-testid={`phase-${p.id}`} data-state={v.state}>
-                <span className="phase-dot" aria-hidden="true" />
-                <div className="phase-body">
-                  <span className="phase-title">{p.title}</span>
-                  <span className="phase-state">
-                    {v.state}
-                    {secs !== undefined && ` · ${elapsed(secs)}`}
-                  </span>
-                  {v.progress && v.state === "running" && (
-                    <progress max={v.progress.total} value={v.progress.done} aria-label={`${p.title}: ${v.progress.label}`} />
-                  )}
-                </div>
-              </li>
-            );
-          })}
-        </ol>
-
-        <div className="run-main">
-          <section aria-labelledby="res-title">
-            <h2 id="res-title">Cloud resources ({run.resources.size})</h2>
-            <ul className="resources">
-              {[...run.resources.entries()].map(([addr, r]) => (
-                <li key={addr} className={`res ${r.state}`}>
-                  <code>{addr}</code> <span className="pill">{r.state}</span>
-                </li>
-              ))}
-            </ul>
-          </section>
-          <section aria-labelledby="comp-title">
-            <header className="toolbar">
-              <h2 id="comp-title">
-                Components ({installed} of {run.components.size} installed)
-              </h2>
-              <label htmlFor="comp-filter" className="visually-hidden">
-                Filter components
-              </label>
-              <input id="comp-filter" type="search" placeholder="Filter by name or state" value={compFilter} onChange={(e) => setCompFilter(e.target.value)} />
-            </header>
-            <ul className="comp-grid">
-              {comps.map(([name, c]) => (
-                <li key={name} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${name}`}>
-                  <span>{name}</span> <span className="pill">{c.state}</span>
-                </li>
-              ))}
-            </ul>
-          </section>
-        </div>
-      </div>
-      <LogView lines={run.logs} />
+      <RunBody run={run} now={now} />
     </section>
   );
 }

@@ -1,10 +1,12 @@
 //! The command line: starts the window, the browser bridge, or runs headless
 //! subcommands over the same engine API as the window: check answers,
 //! provision and resume runs (progress bars or JSON lines), list deployments
-//! and their events, wipe a deployment.
+//! and their events, wipe a deployment, save its kubeconfig, export its
+//! event log and replay a recorded one.
 
 mod answers;
 mod deployments;
+mod replay;
 mod run;
 mod view;
 
@@ -44,7 +46,8 @@ Exit codes:
        the hint are printed)
   2    bad command line (unknown flag, missing argument)
   3    the answers file is invalid (one line per problem is printed)
-  130  the run was cancelled (Ctrl-C or SIGTERM during provision or resume)
+  130  the run was cancelled (Ctrl-C or SIGTERM during provision or resume),
+       or a replay was stopped
 
 Files: settings, data and logs live in the platform dirs; set CATALYST_HOME to
 keep all of them under one directory. CATALYST_LOG sets the log filter
@@ -176,6 +179,40 @@ pub enum Command {
         /// One event per line as JSON.
         #[arg(long)]
         json: bool,
+        /// Write the whole log to FILE (a header line, then one event per
+        /// line) for `replay`, instead of printing it.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["follow", "since", "json"])]
+        export: Option<PathBuf>,
+    },
+    /// Print a deployment's kubeconfig, or write it to FILE (mode 0600).
+    ///
+    /// It exists once the run finished "Fetch the kubeconfig"; before that
+    /// the command says so and exits 1. A demo run's kubeconfig points at a
+    /// simulated cluster and holds no credential.
+    Kubeconfig {
+        /// The deployment id (see `deployments`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Write it to FILE (mode 0600) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Replay a recorded run from a file `events <id> --export` wrote.
+    ///
+    /// Shown like a live run (progress bars and the log, or JSON lines with
+    /// --json) at the recorded timings divided by --speed; pauses longer
+    /// than 5 minutes (the app was closed) play as 5 minutes. Read-only:
+    /// nothing is run, created or stored. Ctrl-C stops it (exit 130).
+    Replay {
+        /// The exported event log.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// How many times faster than recorded (1–600; default 1).
+        #[arg(long, value_name = "N", value_parser = parse_replay_speed)]
+        speed: Option<f64>,
+        /// Print the events as JSON lines on stdout, exactly as recorded.
+        #[arg(long)]
+        json: bool,
     },
     /// Show or forget the wizard draft the window saves as you type.
     Draft {
@@ -203,6 +240,14 @@ impl From<Scenario> for DemoScenario {
             Scenario::ComponentRetry => DemoScenario::ComponentRetry,
         }
     }
+}
+
+fn parse_replay_speed(s: &str) -> Result<f64, String> {
+    let n = s
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("\"{s}\" is not a number"))?;
+    crate::engine::replay::check_speed(Some(n)).map_err(|e| e.message)
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -283,10 +328,20 @@ pub fn main() -> ExitCode {
         Some(Command::Deployments { json }) => runtime().block_on(deployments::deployments(&engine, json)),
         Some(Command::Events {
             id,
+            export: Some(file),
+            ..
+        }) => runtime().block_on(replay::export(&engine, &id, &file)),
+        Some(Command::Events {
+            id,
             follow,
             since,
             json,
+            export: None,
         }) => runtime().block_on(deployments::events(&engine, &id, since, follow, json)),
+        Some(Command::Kubeconfig { id, out }) => runtime().block_on(replay::kubeconfig(&engine, &id, out)),
+        Some(Command::Replay { file, speed, json }) => {
+            runtime().block_on(replay::replay(&engine, &file, speed, json))
+        }
     }
 }
 
@@ -448,6 +503,8 @@ mod tests {
             "deployments",
             "events",
             "wipe",
+            "kubeconfig",
+            "replay",
             "--serve",
             "--port",
             "Exit codes",

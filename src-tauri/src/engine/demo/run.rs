@@ -32,6 +32,24 @@ pub fn real_seconds(p: Phase) -> f64 {
     }
 }
 
+/// The demo run's kubeconfig: the shape of k3s's, pointed at a
+/// documentation address, with no credential in it.
+pub fn demo_kubeconfig(fqdn: &str, ip: &str) -> String {
+    format!(
+        "# Demo mode: a simulated cluster. Nothing real was created; {ip} is a\n\
+         # documentation address that answers nothing, and this file holds no credential.\n\
+         apiVersion: v1\n\
+         kind: Config\n\
+         clusters:\n\
+         - name: {fqdn}\n  cluster:\n    server: https://{ip}:6443\n\
+         contexts:\n\
+         - name: {fqdn}\n  context:\n    cluster: {fqdn}\n    user: admin@{fqdn}\n\
+         current-context: {fqdn}\n\
+         users:\n\
+         - name: admin@{fqdn}\n  user: {{}}\n"
+    )
+}
+
 pub struct DemoCloud {
     settings: DemoSettings,
     rng: StdRng,
@@ -327,7 +345,16 @@ impl DemoCloud {
             .first()
             .cloned()
             .unwrap_or_default();
-        ctx.log(LogLevel::Info, "ssh", format!("Read /etc/rancher/k3s/k3s.yaml and pointed it at https://{ip}:6443 (demo: no file is written)."));
+        // A kubeconfig file like a real run's, so "Save kubeconfig" can be
+        // shown in a demo; it says what it is and holds no credential.
+        let fqdn = ctx.record.fqdn.clone();
+        let yaml = demo_kubeconfig(&fqdn, &ip);
+        let path = ctx.store.kubeconfig_path(&ctx.record.id);
+        crate::engine::exports::write_private_file(&path, yaml.as_bytes())
+            .map_err(|e| PhaseError::new(e.message, "Free some disk space, then Resume."))?;
+        ctx.record.outputs.kubeconfig_path = Some(path.display().to_string());
+        ctx.save();
+        ctx.log(LogLevel::Info, "ssh", format!("Read /etc/rancher/k3s/k3s.yaml and pointed it at https://{ip}:6443; wrote kubeconfig.yaml (mode 0600; demo: a simulated cluster, no credential in it)."));
         Ok(())
     }
 

@@ -10,6 +10,12 @@ use crate::engine::store::write_atomic;
 /// Asks the operator where to save a file; `None` when they cancel.
 pub trait SaveDialog {
     fn pick_save_path(&self, suggested_name: &str) -> Option<PathBuf>;
+
+    /// The same with a title saying what is saved (the native dialog shows
+    /// it; pickers without a title ignore it).
+    fn pick_save_path_titled(&self, _title: &str, suggested_name: &str) -> Option<PathBuf> {
+        self.pick_save_path(suggested_name)
+    }
 }
 
 /// A file name like ssh-keygen's, e.g. `catalyst-omantel_openova_io_ed25519`.

@@ -152,6 +152,12 @@ impl Deployments {
         self.dir(id).join("record.json")
     }
 
+    /// Where a run keeps its kubeconfig (0600); always here, whatever a
+    /// record says, so a tampered record cannot point the export elsewhere.
+    pub fn kubeconfig_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("kubeconfig.yaml")
+    }
+
     pub fn events_path(&self, id: &str) -> PathBuf {
         self.dir(id).join("events.jsonl")
     }
@@ -313,6 +319,38 @@ fn process_alive(_pid: u32) -> bool {
     false
 }
 
+/// Seconds in events are kept to the millisecond: a float with all its
+/// digits does not survive a JSON round trip bit for bit here (serde_json's
+/// default parser), and what is sent, stored, exported and replayed must be
+/// the same event.
+fn to_the_millisecond(kind: crate::engine::events::EventKind) -> crate::engine::events::EventKind {
+    use crate::engine::events::EventKind;
+    let ms = |s: f64| {
+        if s.is_finite() {
+            (s * 1000.0).round() / 1000.0
+        } else {
+            0.0
+        }
+    };
+    match kind {
+        EventKind::PhaseFinished { duration_s } => EventKind::PhaseFinished {
+            duration_s: ms(duration_s),
+        },
+        EventKind::Resource {
+            address,
+            action,
+            state,
+            elapsed_s,
+        } => EventKind::Resource {
+            address,
+            action,
+            state,
+            elapsed_s: ms(elapsed_s),
+        },
+        other => other,
+    }
+}
+
 /// The append side of `events.jsonl`.
 pub struct EventLog {
     id: String,
@@ -336,7 +374,7 @@ impl EventLog {
             seq: self.next_seq,
             at: now_rfc3339(),
             phase,
-            kind,
+            kind: to_the_millisecond(kind),
         };
         let mut line = serde_json::to_vec(&ev).map_err(io::Error::other)?;
         line.push(b'\n');
@@ -399,6 +437,35 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![3, 4]
         );
+    }
+
+    #[test]
+    fn seconds_are_kept_to_the_millisecond_and_survive_the_disk_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Running);
+        let mut log = s.open_log(&r.id).unwrap();
+        let sent = log
+            .append(
+                Phase::CloudInit,
+                EventKind::PhaseFinished {
+                    duration_s: 3.8647558650000002,
+                },
+            )
+            .unwrap();
+        assert_eq!(sent.kind, EventKind::PhaseFinished { duration_s: 3.865 });
+        let nan = log
+            .append(
+                Phase::TofuApply,
+                EventKind::Resource {
+                    address: "a".into(),
+                    action: "create".into(),
+                    state: "created".into(),
+                    elapsed_s: f64::NAN,
+                },
+            )
+            .unwrap();
+        assert_eq!(s.events(&r.id, 0).unwrap(), vec![sent, nan]);
     }
 
     #[test]

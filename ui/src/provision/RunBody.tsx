@@ -1,0 +1,80 @@
+// The body of the live page (phase timeline, resources, components, log),
+// shared by a deployment's page and a replay: both fold the same events.
+import { useMemo, useState } from "react";
+import { LogView } from "./LogView";
+import { PHASES, type RunView } from "./runState";
+
+function elapsed(s: number) {
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
+}
+
+/** `now` (ms since epoch) times the running phase: the wall clock live, the recorded clock in a replay. */
+export function RunBody({ run, now }: { run: RunView; now: number }) {
+  const [compFilter, setCompFilter] = useState("");
+  const comps = useMemo(() => {
+    const q = compFilter.trim().toLowerCase();
+    return [...run.components.entries()].filter(([n, c]) => !q || n.includes(q) || c.state.includes(q));
+  }, [run.components, compFilter]);
+  const installed = [...run.components.values()].filter((c) => c.state === "installed").length;
+
+  return (
+    <>
+      <div className="run-grid">
+        <ol className="timeline" aria-label="Phases">
+          {PHASES.map((p) => {
+            const v = run.phases[p.id] ?? { state: "pending" };
+            const secs = v.durationS ?? (v.state === "running" && v.startedAt ? Math.max(0, (now - v.startedAt) / 1000) : undefined);
+            return (
+              <li key={p.id} className={`phase ${v.state}`} data-testid={`phase-${p.id}`} data-state={v.state}>
+                <span className="phase-dot" aria-hidden="true" />
+                <div className="phase-body">
+                  <span className="phase-title">{p.title}</span>
+                  <span className="phase-state">
+                    {v.state}
+                    {secs !== undefined && ` · ${elapsed(secs)}`}
+                  </span>
+                  {v.progress && v.state === "running" && (
+                    <progress max={v.progress.total} value={v.progress.done} aria-label={`${p.title}: ${v.progress.label}`} />
+                  )}
+                </div>
+              </li>
+            );
+          })}
+        </ol>
+
+        <div className="run-main">
+          <section aria-labelledby="res-title">
+            <h2 id="res-title">Cloud resources ({run.resources.size})</h2>
+            <ul className="resources">
+              {[...run.resources.entries()].map(([addr, r]) => (
+                <li key={addr} className={`res ${r.state}`}>
+                  <code>{addr}</code> <span className="pill">{r.state}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+          <section aria-labelledby="comp-title">
+            <header className="toolbar">
+              <h2 id="comp-title">
+                Components ({installed} of {run.components.size} installed)
+              </h2>
+              <label htmlFor="comp-filter" className="visually-hidden">
+                Filter components
+              </label>
+              <input id="comp-filter" type="search" placeholder="Filter by name or state" value={compFilter} onChange={(e) => setCompFilter(e.target.value)} />
+            </header>
+            <ul className="comp-grid">
+              {comps.map(([name, c]) => (
+                <li key={name} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${name}`}>
+                  <span>{name}</span> <span className="pill">{c.state}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        </div>
+      </div>
+      <LogView lines={run.logs} />
+    </>
+  );
+}
