@@ -33,6 +33,7 @@ fn help_explains_every_subcommand() {
         "events",
         "wipe",
         "kubeconfig",
+        "diagnostics",
         "replay",
         "--serve",
         "--port",
@@ -450,6 +451,22 @@ fn a_recorded_demo_run_is_exported_and_replayed_exactly_and_its_kubeconfig_saved
     }
     let out = cmd(dir.path()).args(["kubeconfig", "d-nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+
+    // Diagnostics: a zip with the record and events, written 0600.
+    let zip_path = dir.path().join("diag.zip");
+    let out = cmd(dir.path())
+        .args(["diagnostics", &id, "--out"])
+        .arg(&zip_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&zip_path).unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    let listing = String::from_utf8_lossy(&bytes);
+    for name in ["record.json", "events.jsonl", "app-log.jsonl", "README.txt"] {
+        assert!(listing.contains(name), "{name} is not in the zip");
+    }
+    assert!(!listing.contains("kubeconfig.yaml\u{0}"));
 
     // Export, then replay: the same events as the run printed, in order.
     let file = dir.path().join("run.events.jsonl");

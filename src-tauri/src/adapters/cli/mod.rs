@@ -197,6 +197,16 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Save a zip for support: record, events, wipe report and the app's log
+    /// lines about the run, with secrets masked (no kubeconfig, no tofu state).
+    Diagnostics {
+        /// The deployment id (see `deployments`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Where to write the zip (mode 0600).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Replay a recorded run from a file `events <id> --export` wrote.
     ///
     /// Shown like a live run (progress bars and the log, or JSON lines with
@@ -339,6 +349,7 @@ pub fn main() -> ExitCode {
             export: None,
         }) => runtime().block_on(deployments::events(&engine, &id, since, follow, json)),
         Some(Command::Kubeconfig { id, out }) => runtime().block_on(replay::kubeconfig(&engine, &id, out)),
+        Some(Command::Diagnostics { id, out }) => runtime().block_on(replay::diagnostics(&engine, &id, &out)),
         Some(Command::Replay { file, speed, json }) => {
             runtime().block_on(replay::replay(&engine, &file, speed, json))
         }

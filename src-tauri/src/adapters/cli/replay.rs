@@ -56,6 +56,30 @@ pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>) ->
     }
 }
 
+/// `diagnostics <id> --out FILE`: the support zip, secrets masked.
+pub async fn diagnostics(engine: &Engine, id: &str, file: &Path) -> ExitCode {
+    let result = async {
+        let path = absolute(file)?;
+        let call = Call::deployment_diagnostics(SaveArgs {
+            id: id.to_owned(),
+            path: Some(path.clone()),
+        });
+        dispatch(engine, call).await?;
+        err(&format!(
+            "Wrote {path} (mode 0600; secrets masked, no kubeconfig)."
+        ));
+        Ok::<(), crate::engine::ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            err(&e.message);
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
 /// `events <id> --export FILE`: the event log with its header, for `replay`.
 pub async fn export(engine: &Engine, id: &str, file: &Path) -> ExitCode {
     let result = async {
