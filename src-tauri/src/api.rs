@@ -13,7 +13,7 @@ use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
-use crate::engine::wipe::{WipeArgs, WipeReport};
+use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
 use crate::engine::wizard::{FieldError, WizardAnswers};
 use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
@@ -121,5 +121,9 @@ commands! {
         deployment_events(EventsArgs) -> Vec<ProvisionEvent>;
         /// Removes what the deployment created (confirmed by typing its FQDN) and reports it.
         deployment_wipe(WipeArgs) -> WipeReport;
+        /// Removes a deployment from this machine: after a clean wipe, or acknowledged.
+        deployment_forget(ForgetArgs) -> ();
+        /// The report of the last wipe of a deployment, if it was wiped.
+        deployment_wipe_report(IdArgs) -> Option<WipeReport>;
     }
 }

@@ -45,6 +45,14 @@ pub struct Settings {
     pub console_ca_file: Option<PathBuf>,
     /// Seconds between console attempts; `None` means 10.
     pub console_interval_s: Option<u64>,
+    /// How long the wipe's verification sweep waits for deleted objects to
+    /// stop being listed (Hetzner: 5–30 s); `None` means 120.
+    pub wipe_sweep_deadline_s: Option<u64>,
+    /// Milliseconds between sweep rounds; `None` means 5000.
+    pub wipe_poll_ms: Option<u64>,
+    /// First wait after `resource_in_use` (doubled per retry, 4 retries);
+    /// `None` means 6000 (6, 12, 24, 48 s as Hetzner needs).
+    pub wipe_retry_base_ms: Option<u64>,
 }
 
 /// Where a (test) control plane keeps the files the run reads over SSH.

@@ -229,17 +229,53 @@ export type WipeArgs = { id: string,
 /**
  * Must equal the deployment's FQDN.
  */
-confirm: string, };
+confirm: string, 
+/**
+ * The second confirmation, asked for when the wipe answered
+ * `still_converging` (the Sovereign is still installing its components).
+ */
+converging_ok: boolean, };
 
-export type WipeReport = { deleted: Array<string>, retried: Array<string>, 
+export type WipeReport = { 
+/**
+ * `<kind> <name> (id N)` per deleted resource; `tofu destroy: …` for what the state removed.
+ */
+deleted: Array<string>, 
+/**
+ * Deletes that had to be tried again, with the reason.
+ */
+retried: Array<string>, 
 /**
  * What could not be removed, with why.
  */
 left: Array<string>, 
 /**
+ * Steps that failed but did not stop the wipe (e.g. `tofu destroy`).
+ */
+errors: Array<string>, 
+/**
  * True only when the final sweep found nothing left.
  */
-clean: boolean, dns_released: boolean, finished_at: string, };
+clean: boolean, dns_released: boolean, tofu_destroyed: boolean, 
+/**
+ * The tofu directory and kubeconfig were removed (only after a clean sweep).
+ */
+local_cleaned: boolean, 
+/**
+ * How many wipes worked on this deployment to reach this report.
+ */
+attempts: number, started_at: string, 
+/**
+ * Empty while the wipe is going (or when it crashed).
+ */
+finished_at: string, };
+
+export type ForgetArgs = { id: string, 
+/**
+ * The operator read that cloud resources may remain (the deployment was
+ * not wiped clean) and forgets it anyway.
+ */
+cloud_may_remain: boolean, };
 
 export type IdArgs = { id: string, };
 
@@ -253,7 +289,12 @@ export type DeploymentSummary = { id: string, fqdn: string, demo: boolean, statu
 /**
  * Set when record.json is unreadable: the record is reported, never deleted.
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * What the servers cost per hour while they may exist (list price
+ * estimate); `None` once wiped or when unknown.
+ */
+eur_per_hour: number | null, };
 
 export type DeploymentRecord = { id: string, fqdn: string, 
 /**
@@ -265,7 +306,7 @@ demo: DemoSettings | null, created_at: string, updated_at: string, status: RunSt
  */
 phase: Phase | null, completed: Array<Phase>, answers: WizardAnswers, outputs: RunOutputs, failure: Failure | null, };
 
-export type RunStatus = "running" | "interrupted" | "failed" | "cancelled" | "done" | "wiping" | "wiped";
+export type RunStatus = "running" | "interrupted" | "failed" | "cancelled" | "done" | "wiping" | "wipe_incomplete" | "wiped";
 
 export type DemoScenario = "happy_path" | "quota_exceeded" | "component_retry";
 
@@ -331,6 +372,8 @@ export type Commands = {
   deployment_get: { args: IdArgs; result: DeploymentRecord };
   deployment_events: { args: EventsArgs; result: Array<ProvisionEvent> };
   deployment_wipe: { args: WipeArgs; result: WipeReport };
+  deployment_forget: { args: ForgetArgs; result: null };
+  deployment_wipe_report: { args: IdArgs; result: WipeReport | null };
 };
 
 export type CommandName = keyof Commands;

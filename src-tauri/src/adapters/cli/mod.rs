@@ -145,9 +145,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove everything a deployment created (demo deployments; a real one
-    /// is refused with what to do) and release its name. Asks to type the
-    /// deployment's FQDN first, unless --yes. Exit 0 when nothing is left.
+    /// Remove everything a deployment created and release its name:
+    /// `tofu destroy`, the purge by label and by name, then a sweep that
+    /// lists everything again until nothing of the Sovereign is left. Asks to
+    /// type the deployment's FQDN first, unless --yes. Prints the report.
+    /// Exit 0 only when the cloud was proven empty; 1 otherwise (the state
+    /// is kept and running the wipe again carries on).
     Wipe {
         /// The deployment id (see `deployments`).
         #[arg(value_name = "ID")]
@@ -155,6 +158,10 @@ pub enum Command {
         /// Do not ask: confirm with the deployment's FQDN.
         #[arg(long)]
         yes: bool,
+        /// Wipe even while the Sovereign is still converging (its run started
+        /// less than 30 minutes ago and is installing the components).
+        #[arg(long)]
+        converging_ok: bool,
         /// Print the wipe's events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -279,7 +286,12 @@ pub fn main() -> ExitCode {
             json,
         )),
         Some(Command::Resume { id, json }) => runtime().block_on(run::resume(&engine, &id, json)),
-        Some(Command::Wipe { id, yes, json }) => runtime().block_on(run::wipe(&engine, &id, yes, json)),
+        Some(Command::Wipe {
+            id,
+            yes,
+            converging_ok,
+            json,
+        }) => runtime().block_on(run::wipe(&engine, &id, yes, converging_ok, json)),
         Some(Command::Deployments { json }) => runtime().block_on(deployments::deployments(&engine, json)),
         Some(Command::Events {
             id,
