@@ -124,6 +124,9 @@ pub async fn wipe(env: &WipeEnv, record: DeploymentRecord) -> Result<WipeReport,
         let outcome = sweep::verify(&mut p).await;
         p.report.left = outcome.left;
         p.report.clean = p.report.left.is_empty();
+        if p.report.clean {
+            p.report.settle_pending();
+        }
         p.save();
     }
 

@@ -154,12 +154,19 @@ impl<'a> Purger<'a> {
     pub async fn delete_with(&mut self, r: &ResourceRef, why: Match, retries: u32) -> bool {
         let key = (r.kind, r.id);
         let what = ownership::describe(r);
+        // Written down before the DELETE goes out: if the process dies before
+        // the answer, the next wipe still reports this object.
+        let sent_before = self.report.pending.contains(&what);
+        WipeReport::note(&mut self.report.pending, what.clone());
+        self.save();
         for attempt in 0..=retries {
             match self.client.delete_resource(r.kind, r.id).await {
                 Ok(outcome) => {
                     self.handled.insert(key);
                     self.last_error.remove(&key);
-                    if outcome == DeleteOutcome::Deleted {
+                    self.report.pending.retain(|p| *p != what);
+                    // Gone now after a delete an earlier (crashed) attempt sent: that one deleted it.
+                    if outcome == DeleteOutcome::Deleted || sent_before {
                         WipeReport::note(&mut self.report.deleted, what.clone());
                         self.ctx.emit(EventKind::Resource {
                             address: what.clone(),
@@ -191,6 +198,7 @@ impl<'a> Purger<'a> {
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
+                    self.report.pending.retain(|p| *p != what);
                     let msg = e.operator_message();
                     self.log(LogLevel::Warn, format!("{what} could not be deleted: {msg}"));
                     self.last_error.insert(key, msg);

@@ -17,6 +17,9 @@ pub const REPORT_FILE: &str = "wipe-report.json";
 pub struct WipeReport {
     /// `<kind> <name> (id N)` per deleted resource; `tofu destroy: …` for what the state removed.
     pub deleted: Vec<String>,
+    /// Deletes sent whose answer was never recorded (the wipe crashed
+    /// meanwhile); a later clean sweep proves them gone and moves them to `deleted`.
+    pub pending: Vec<String>,
     /// Deletes that had to be tried again, with the reason.
     pub retried: Vec<String>,
     /// What could not be removed, with why.
@@ -41,6 +44,13 @@ impl WipeReport {
     pub fn note(list: &mut Vec<String>, line: String) {
         if !list.contains(&line) {
             list.push(line);
+        }
+    }
+
+    /// A clean sweep proved every pending delete done.
+    pub fn settle_pending(&mut self) {
+        for p in std::mem::take(&mut self.pending) {
+            Self::note(&mut self.deleted, p);
         }
     }
 
