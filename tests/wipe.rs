@@ -8,13 +8,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use catalyst_provisioner::engine::Paths;
 use catalyst_provisioner::engine::events::{EventKind, Phase};
-use catalyst_provisioner::engine::secrets::{KeyringBackend, OsKeyring, SecretStore, names};
+use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_provisioner::engine::store::deployments::{
     DeploymentRecord, Deployments, RunOutputs, RunStatus, new_id, now_rfc3339,
 };
 use catalyst_provisioner::engine::wizard::WizardAnswers;
-use catalyst_provisioner::engine::Paths;
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, RW_TOKEN};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
 use catalyst_tests::support::{call, events, live_engine, wait_end, wizard_answers};
@@ -432,14 +432,8 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
         settings(&hetzner, &pdm).to_string(),
     )
     .unwrap();
-    // The CLI reads the token from the OS keyring; with no D-Bus session
-    // that is the kernel keyutils store this process shares with its child.
-    let keyring = OsKeyring::new(
-        KeyringBackend::Keyutils,
-        catalyst_provisioner::engine::secrets::store::KEYRING_SERVICE,
-    );
-    keyring.set(&names::hetzner_token("draft"), RW_TOKEN).unwrap();
-
+    // The CLI child has no keyring holding the wizard's token: it gets it
+    // the headless way, from HCLOUD_TOKEN.
     let fqdn = "t7.omani.works";
     let mut made = Vec::new();
     for i in 0..4 {
@@ -474,6 +468,7 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_catalyst-cli"));
         c.args(["wipe", &id, "--yes"])
             .env("CATALYST_HOME", home)
+            .env("HCLOUD_TOKEN", RW_TOKEN)
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env_remove("CATALYST_LOG")
             .stdin(std::process::Stdio::null())
@@ -561,5 +556,4 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
         made.len(),
         t1.elapsed().as_secs_f64()
     );
-    let _ = keyring.delete(&names::hetzner_token("draft"));
 }

@@ -48,7 +48,8 @@ Exit codes:
 
 Files: settings, data and logs live in the platform dirs; set CATALYST_HOME to
 keep all of them under one directory. CATALYST_LOG sets the log filter
-(e.g. CATALYST_LOG=debug).";
+(e.g. CATALYST_LOG=debug). For wipe and resume, HCLOUD_TOKEN (when set) is
+the Hetzner token instead of the one the wizard kept in the keyring.";
 
 /// Catalyst Provisioner: provisions a Catalyst Sovereign on Hetzner Cloud
 /// from this machine.
@@ -256,7 +257,21 @@ pub fn main() -> ExitCode {
     );
     let stderr_logs = interactive || std::env::var_os("CATALYST_LOG").is_some();
     let _guard = crate::logging::init(&paths.log_dir, stderr_logs);
-    let engine = Arc::new(Engine::new(paths, cli.demo));
+    // A headless wipe or resume may bring the token in HCLOUD_TOKEN (a
+    // machine whose keyring lacks the wizard's); nothing else reads it.
+    let env_token = std::env::var("HCLOUD_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .filter(|_| !cli.demo && matches!(cli.command, Some(Command::Wipe { .. } | Command::Resume { .. })));
+    let engine = Arc::new(match env_token {
+        Some(token) => {
+            use crate::engine::secrets::{OsKeyring, TokenFromEnv, names, store::KEYRING_SERVICE};
+            let keyring = Arc::new(OsKeyring::detect(KEYRING_SERVICE));
+            let store = TokenFromEnv::new(keyring, names::hetzner_token("draft"), token.trim().to_owned());
+            Engine::with_secrets(paths, cli.demo, Arc::new(store))
+        }
+        None => Engine::new(paths, cli.demo),
+    });
 
     match cli.command {
         Some(Command::Window) => window(engine),
