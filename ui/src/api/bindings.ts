@@ -242,6 +242,11 @@ export type WipeReport = {
  */
 deleted: Array<string>, 
 /**
+ * Deletes sent whose answer was never recorded (the wipe crashed
+ * meanwhile); a later clean sweep proves them gone and moves them to `deleted`.
+ */
+pending: Array<string>, 
+/**
  * Deletes that had to be tried again, with the reason.
  */
 retried: Array<string>, 
