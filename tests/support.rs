@@ -91,3 +91,22 @@ pub async fn events(engine: &Engine, id: &str) -> Vec<ProvisionEvent> {
     .unwrap();
     serde_json::from_value(v).unwrap()
 }
+
+/// Files under `dir` whose bytes contain `needle` (a secret that must not be there).
+pub fn grep_dir(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            hits.extend(grep_dir(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            hits.push(p.display().to_string());
+        }
+    }
+    hits
+}
