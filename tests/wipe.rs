@@ -555,3 +555,105 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
         t1.elapsed().as_secs_f64()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_later_one_finishes() {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let mut s = settings(&hetzner, &pdm);
+    s["wipe_sweep_deadline_s"] = json!(1);
+    let (secrets, engine) = live_engine(&paths, &s, &pdm);
+    secrets.set(&names::hetzner_token("draft"), RW_TOKEN).unwrap();
+    let fqdn = "t5.omani.works";
+    server(&hetzner, "catalyst-t5-omani-works-fsn1", Some(labels(fqdn))).await;
+    create(
+        &hetzner,
+        "networks",
+        "network",
+        json!({"name": "catalyst-t5-omani-works-net", "ip_range": "10.0.0.0/16", "labels": labels(fqdn)}),
+    )
+    .await;
+    let id = seed_record(&paths, fqdn, RunStatus::Failed, Phase::TofuApply);
+    // A state and a kubeconfig the next wipe may still need.
+    let dir = paths.data_dir.join("deployments").join(&id);
+    std::fs::create_dir_all(dir.join("tofu")).unwrap();
+    std::fs::write(dir.join("kubeconfig.yaml"), "apiVersion: v1\n").unwrap();
+    // The server's delete protection is on (someone set it in the console).
+    hetzner.inject(Fault::new(
+        Some(reqwest::Method::DELETE),
+        "/servers",
+        1000,
+        FaultKind::Error {
+            status: 403,
+            code: "protected".into(),
+            message: "server is delete protected".into(),
+        },
+    ));
+    let report = call(
+        &engine,
+        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": fqdn}}),
+    )
+    .await
+    .unwrap();
+    let (deleted, _, left) = report_of(&report);
+    assert_eq!(report["clean"], false, "{report:#}");
+    assert_eq!(report["local_cleaned"], false);
+    assert!(
+        has(&deleted, "network catalyst-t5-omani-works-net"),
+        "{deleted:?}"
+    );
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].starts_with("server catalyst-t5-omani-works-fsn1"),
+        "{left:?}"
+    );
+    assert!(left[0].contains("protected"), "says why: {left:?}");
+    let rec = catalyst_tests::support::engine_record(&paths, &id);
+    assert_eq!(rec["status"], "wipe_incomplete", "{rec}");
+    assert_eq!(rec["failure"]["phase"], "wipe");
+    assert!(
+        rec["failure"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not prove the cloud empty")
+    );
+    assert!(
+        dir.join("tofu").is_dir() && dir.join("kubeconfig.yaml").is_file(),
+        "state kept"
+    );
+    let evs = events(&engine, &id).await;
+    assert!(matches!(
+        evs.last().map(|e| &e.kind),
+        Some(EventKind::PhaseFailed { .. })
+    ));
+    // Forget is refused until acknowledged.
+    let e = call(&engine, json!({"cmd": "deployment_forget", "args": {"id": id}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "cloud_may_remain");
+
+    // The protection is lifted; wiping again carries on and finishes.
+    hetzner.clear_faults();
+    let report = call(
+        &engine,
+        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": fqdn}}),
+    )
+    .await
+    .unwrap();
+    let (deleted, _, left) = report_of(&report);
+    assert_eq!(report["clean"], true, "{report:#}");
+    assert!(left.is_empty());
+    assert_eq!(report["attempts"], 2);
+    assert!(
+        has(&deleted, "network catalyst-t5-omani-works-net")
+            && has(&deleted, "server catalyst-t5-omani-works-fsn1")
+    );
+    assert_eq!(hetzner.inventory().total(), 0);
+    assert!(!dir.join("tofu").exists() && !dir.join("kubeconfig.yaml").exists());
+    assert_eq!(
+        catalyst_tests::support::engine_record(&paths, &id)["status"],
+        "wiped"
+    );
+}

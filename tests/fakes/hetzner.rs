@@ -1150,6 +1150,11 @@ impl FakeHetzner {
         lock(&self.state).faults.push(fault);
     }
 
+    /// Drops every scripted fault not used up yet.
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
     /// Sets how many requests are left in the rate-limit bucket now.
     pub fn set_rate_limit_remaining(&self, remaining: u32) {
         let mut s = lock(&self.state);
