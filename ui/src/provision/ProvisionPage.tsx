@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { call, listen, type ApiError, type DeploymentRecord, type ProvisionEvent } from "../api";
+import { WipeDialog } from "../deployments/WipeDialog";
 import { LogView } from "./LogView";
 import { applyEvents, emptyRun, PHASES, type RunView } from "./runState";
 
@@ -15,6 +16,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   const [compFilter, setCompFilter] = useState("");
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now());
+  const [wiping, setWiping] = useState(false);
 
   // History first, then the live stream. Live events that arrive before the
   // history are held back, then applied after it; seq drops the overlap.
@@ -106,15 +108,22 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
 
       {run.failure && (
         <div className="failure-card" role="alert">
-          <h2>{PHASES.find((p) => p.id === run.failure?.phase)?.title} failed</h2>
+          <h2>{PHASES.find((p) => p.id === run.failure?.phase)?.title ?? "Wipe"} failed</h2>
           <p>{run.failure.error}</p>
           <p>
             <strong>What to do:</strong> {run.failure.hint}
           </p>
           <div className="inline">
-            <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
-              Retry this phase
-            </button>
+            {record?.status !== "wipe_incomplete" && (
+              <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
+                Retry this phase
+              </button>
+            )}
+            {record && record.status !== "wiping" && record.status !== "wiped" && (
+              <button type="button" className="secondary" disabled={busy} onClick={() => setWiping(true)}>
+                {record.status === "wipe_incomplete" ? "Wipe again…" : "Wipe…"}
+              </button>
+            )}
           </div>
         </div>
       )}
@@ -196,6 +205,16 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
         </div>
       </div>
       <LogView lines={run.logs} />
+      {wiping && record && (
+        <WipeDialog
+          id={id}
+          fqdn={record.fqdn}
+          onClose={() => {
+            setWiping(false);
+            void act(async () => undefined);
+          }}
+        />
+      )}
     </section>
   );
 }
