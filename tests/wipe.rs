@@ -131,6 +131,21 @@ async fn leftovers(h: &FakeHetzner, fqdn: &str) -> Vec<String> {
     ]
 }
 
+/// `catalyst-cli wipe <id> --yes` over the test's home, with the token the
+/// headless way (HCLOUD_TOKEN): the child has no keyring holding the wizard's.
+fn cli_wipe(home: &Path, id: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_catalyst-cli"));
+    c.args(["wipe", id, "--yes"])
+        .env("CATALYST_HOME", home)
+        .env("HCLOUD_TOKEN", RW_TOKEN)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("CATALYST_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
 fn report_of(v: &Value) -> (Vec<String>, Vec<String>, Vec<String>) {
     let list = |k: &str| -> Vec<String> { serde_json::from_value(v[k].clone()).unwrap_or_default() };
     (list("deleted"), list("retried"), list("left"))
@@ -462,19 +477,7 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
     let id = seed_record(&paths, fqdn, RunStatus::Failed, Phase::CloudInit);
     hetzner.set_delete_delay(Duration::from_millis(300));
 
-    let cli = |home: &Path| {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_catalyst-cli"));
-        c.args(["wipe", &id, "--yes"])
-            .env("CATALYST_HOME", home)
-            .env("HCLOUD_TOKEN", RW_TOKEN)
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .env_remove("CATALYST_LOG")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        c
-    };
-    let mut child = cli(home.path()).spawn().unwrap();
+    let mut child = cli_wipe(home.path(), &id).spawn().unwrap();
     let deletes = || hetzner.requests().iter().filter(|r| r.method == "DELETE").count();
     let t0 = Instant::now();
     while deletes() < 3 {
@@ -512,7 +515,7 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
     assert!(left_after_kill > 0, "the kill came too late to prove anything");
 
     let t1 = Instant::now();
-    let out = cli(home.path()).output().unwrap();
+    let out = cli_wipe(home.path(), &id).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -634,6 +637,17 @@ async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_
         .unwrap_err();
     assert_eq!(e.code, "cloud_may_remain");
 
+    // The CLI says so too, prints what is left and why, and exits non-zero.
+    let out = cli_wipe(home.path(), &id).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.starts_with("Not wiped clean: t5.omani.works"), "{stdout}");
+    assert!(
+        stdout.contains("left: server catalyst-t5-omani-works-fsn1"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("state is kept"));
+
     // The protection is lifted; wiping again carries on and finishes.
     hetzner.clear_faults();
     let report = call(
@@ -645,7 +659,7 @@ async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_
     let (deleted, _, left) = report_of(&report);
     assert_eq!(report["clean"], true, "{report:#}");
     assert!(left.is_empty());
-    assert_eq!(report["attempts"], 2);
+    assert_eq!(report["attempts"], 3, "the engine, the CLI, the engine again");
     assert!(
         has(&deleted, "network catalyst-t5-omani-works-net")
             && has(&deleted, "server catalyst-t5-omani-works-fsn1")
