@@ -2,3 +2,4 @@
 //! against (`fakes`): fake Hetzner Cloud API, fake PDM, and later the
 //! stand-in `tofu` and fake Kubernetes API.
 pub mod fakes;
+pub mod support;

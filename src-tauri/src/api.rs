@@ -15,7 +15,7 @@ use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::replay::{Replay, ReplayArgs};
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
-use crate::engine::wipe::{WipeArgs, WipeReport};
+use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
 use crate::engine::wizard::{FieldError, WizardAnswers};
 use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
@@ -131,5 +131,9 @@ commands! {
         deployment_events_export(SaveArgs) -> EventsExport;
         /// Reads an exported event log for a read-only replay at a speed (nothing is stored).
         replay_load(ReplayArgs) -> Replay;
+        /// Removes a deployment from this machine: after a clean wipe, or acknowledged.
+        deployment_forget(ForgetArgs) -> ();
+        /// The report of the last wipe of a deployment, if it was wiped.
+        deployment_wipe_report(IdArgs) -> Option<WipeReport>;
     }
 }

@@ -23,7 +23,7 @@ use crate::engine::settings::Mode;
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
 };
-use crate::engine::wipe::{WipeArgs, WipeReport};
+use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::FieldError;
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
 use crate::engine::wizard::model::{
@@ -98,6 +98,7 @@ pub fn render() -> String {
         decl::<WipeArgs>(&cfg),
         decl::<WipeReport>(&cfg),
         decl::<crate::engine::domain_delegation::Delegation>(&cfg),
+        decl::<ForgetArgs>(&cfg),
         decl::<IdArgs>(&cfg),
         decl::<EventsArgs>(&cfg),
         decl::<DeploymentSummary>(&cfg),

@@ -114,6 +114,8 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   // Wipe from the deployments list, confirmed by typing the name.
   await page.getByRole("button", { name: "All deployments" }).click();
   const row = page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).filter({ hasText: "done" }).first();
+  // While the servers exist the list says what they cost per hour.
+  await expect(row).toContainText("€");
   await row.getByRole("button", { name: "Wipe…" }).click();
   const dialog = page.getByRole("alertdialog");
   await expect(dialog.getByRole("button", { name: "Wipe" })).toBeDisabled();
@@ -122,5 +124,15 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(dialog.getByRole("status")).toContainText("The cloud is empty");
   await page.screenshot({ path: resolve(shots, "walk-9-wiped.png"), fullPage: true });
   await dialog.getByRole("button", { name: "Close" }).click();
-  await expect(page.getByRole("row").filter({ hasText: "wiped" }).first()).toBeVisible();
+  const wiped = page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).filter({ hasText: "wiped" }).first();
+  await expect(wiped).toBeVisible();
+  await expect(wiped.getByRole("button", { name: "Wipe…" })).toHaveCount(0);
+
+  // Forget after a clean wipe: one confirmation, and the row is gone.
+  const before = await page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).count();
+  await wiped.getByRole("button", { name: "Forget…" }).click();
+  const forget = page.getByRole("alertdialog");
+  await expect(forget).toContainText("removes its record");
+  await forget.getByRole("button", { name: "Forget" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" })).toHaveCount(before - 1);
 });

@@ -56,6 +56,9 @@ pub struct FakeConfig {
     pub server_limit: usize,
     /// `per_page` when the caller gives none (Hetzner: 25; maximum 50).
     pub default_per_page: u64,
+    /// Every DELETE answers only after this long (a slow API, so a test can
+    /// kill a wipe half-way).
+    pub delete_delay: Duration,
 }
 
 pub const RW_TOKEN: &str = "fake-rw-token-0123456789abcdef0123456789abcdef0123456789abcdef0123";
@@ -76,6 +79,7 @@ impl Default for FakeConfig {
             readonly_code: "token_readonly",
             server_limit: 25,
             default_per_page: 25,
+            delete_delay: Duration::ZERO,
         }
     }
 }
@@ -1146,6 +1150,11 @@ impl FakeHetzner {
         lock(&self.state).faults.push(fault);
     }
 
+    /// Drops every scripted fault not used up yet.
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
     /// Sets how many requests are left in the rate-limit bucket now.
     pub fn set_rate_limit_remaining(&self, remaining: u32) {
         let mut s = lock(&self.state);
@@ -1155,6 +1164,10 @@ impl FakeHetzner {
 
     pub fn set_linger(&self, linger: Duration) {
         lock(&self.state).cfg.linger = linger;
+    }
+
+    pub fn set_delete_delay(&self, delay: Duration) {
+        lock(&self.state).cfg.delete_delay = delay;
     }
 
     pub fn set_server_limit(&self, limit: usize) {
@@ -1203,6 +1216,12 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method == Method::DELETE {
+        let delay = lock(&state).cfg.delete_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let mut s = lock(&state);
     s.sweep();
     let path = uri.path().to_owned();

@@ -113,6 +113,8 @@ pub struct Engine {
     save_dialog: RwLock<Option<Arc<dyn keys::SaveDialog + Send + Sync>>>,
     /// Runs going on now: their cancel switches.
     runs: Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>>,
+    /// Wipes going on now (one per deployment).
+    wipes: wipe::WipesInFlight,
 }
 
 impl Engine {
@@ -157,6 +159,7 @@ impl Engine {
             secrets,
             save_dialog: RwLock::new(None),
             runs: Arc::default(),
+            wipes: Arc::default(),
         }
     }
 
@@ -212,7 +215,7 @@ impl Engine {
         Ok(WizardAnswers::defaults())
     }
 
-    fn offers(&self) -> ServerOffers {
+    pub(crate) fn offers(&self) -> ServerOffers {
         let live = self.live_offers.read().unwrap_or_else(|e| e.into_inner());
         live.clone().unwrap_or_else(|| catalog::snapshot().clone())
     }

@@ -48,6 +48,14 @@ pub struct Settings {
     /// DNS server (`ip:port`) for the own-domain delegation check instead of
     /// the system's resolvers (tests; a franchise's own resolver).
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// How long the wipe's verification sweep waits for deleted objects to
+    /// stop being listed (Hetzner: 5–30 s); `None` means 120.
+    pub wipe_sweep_deadline_s: Option<u64>,
+    /// Milliseconds between sweep rounds; `None` means 5000.
+    pub wipe_poll_ms: Option<u64>,
+    /// First wait after `resource_in_use` (doubled per retry, 4 retries);
+    /// `None` means 6000 (6, 12, 24, 48 s as Hetzner needs).
+    pub wipe_retry_base_ms: Option<u64>,
 }
 
 /// Where a (test) control plane keeps the files the run reads over SSH.

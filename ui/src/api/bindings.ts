@@ -229,17 +229,51 @@ export type WipeArgs = { id: string,
 /**
  * Must equal the deployment's FQDN.
  */
-confirm: string, };
+confirm: string, 
+/**
+ * The second confirmation, asked for when the wipe answered
+ * `still_converging` (the Sovereign is still installing its components).
+ */
+converging_ok: boolean, };
 
-export type WipeReport = { deleted: Array<string>, retried: Array<string>, 
+export type WipeReport = { 
+/**
+ * `<kind> <name> (id N)` per deleted resource; `tofu destroy: …` for what the state removed.
+ */
+deleted: Array<string>, 
+/**
+ * Deletes sent whose answer was never recorded (the wipe crashed
+ * meanwhile); a later clean sweep proves them gone and moves them to `deleted`.
+ */
+pending: Array<string>, 
+/**
+ * Deletes that had to be tried again, with the reason.
+ */
+retried: Array<string>, 
 /**
  * What could not be removed, with why.
  */
 left: Array<string>, 
 /**
+ * Steps that failed but did not stop the wipe (e.g. `tofu destroy`).
+ */
+errors: Array<string>, 
+/**
  * True only when the final sweep found nothing left.
  */
-clean: boolean, dns_released: boolean, finished_at: string, };
+clean: boolean, dns_released: boolean, tofu_destroyed: boolean, 
+/**
+ * The tofu directory and kubeconfig were removed (only after a clean sweep).
+ */
+local_cleaned: boolean, 
+/**
+ * How many wipes worked on this deployment to reach this report.
+ */
+attempts: number, started_at: string, 
+/**
+ * Empty while the wipe is going (or when it crashed).
+ */
+finished_at: string, };
 
 export type Delegation = { domain: string, 
 /**
@@ -250,6 +284,13 @@ visible: boolean,
  * The NS records DNS answered with (lower case, no trailing dot).
  */
 seen: Array<string>, expected: Array<string>, message: string, };
+
+export type ForgetArgs = { id: string, 
+/**
+ * The operator read that cloud resources may remain (the deployment was
+ * not wiped clean) and forgets it anyway.
+ */
+cloud_may_remain: boolean, };
 
 export type IdArgs = { id: string, };
 
@@ -263,7 +304,12 @@ export type DeploymentSummary = { id: string, fqdn: string, demo: boolean, statu
 /**
  * Set when record.json is unreadable: the record is reported, never deleted.
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * What the servers cost per hour while they may exist (list price
+ * estimate); `None` once wiped or when unknown.
+ */
+eur_per_hour: number | null, };
 
 export type DeploymentRecord = { id: string, fqdn: string, 
 /**
@@ -275,7 +321,7 @@ demo: DemoSettings | null, created_at: string, updated_at: string, status: RunSt
  */
 phase: Phase | null, completed: Array<Phase>, answers: WizardAnswers, outputs: RunOutputs, failure: Failure | null, };
 
-export type RunStatus = "running" | "interrupted" | "failed" | "cancelled" | "done" | "wiping" | "wiped";
+export type RunStatus = "running" | "interrupted" | "failed" | "cancelled" | "done" | "wiping" | "wipe_incomplete" | "wiped";
 
 export type DemoScenario = "happy_path" | "quota_exceeded" | "component_retry";
 
@@ -409,6 +455,8 @@ export type Commands = {
   deployment_kubeconfig_save: { args: SaveArgs; result: ExportOutcome };
   deployment_events_export: { args: SaveArgs; result: EventsExport };
   replay_load: { args: ReplayArgs; result: Replay };
+  deployment_forget: { args: ForgetArgs; result: null };
+  deployment_wipe_report: { args: IdArgs; result: WipeReport | null };
 };
 
 export type CommandName = keyof Commands;

@@ -1,19 +1,29 @@
 import { useState } from "react";
 import { call, type ApiError, type WipeReport } from "../api";
 
-/** Wipe asks for the FQDN typed in full, then shows the report. */
+/**
+ * Wipe asks for the FQDN typed in full; a Sovereign still converging is
+ * asked about a second time (the engine says so with `still_converging`);
+ * then the report: what was deleted, retried and left, and why.
+ */
 export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; onClose: (report: WipeReport | null) => void }) {
   const [typed, setTyped] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [converging, setConverging] = useState<string | null>(null);
   const [report, setReport] = useState<WipeReport | null>(null);
-  const wipe = async () => {
+  const wipe = async (convergingOk: boolean) => {
     setBusy(true);
     setError(null);
     try {
-      setReport(await call("deployment_wipe", { id, confirm: typed }));
+      setReport(await call("deployment_wipe", { id, confirm: typed, converging_ok: convergingOk }));
     } catch (e) {
-      setError((e as ApiError).message);
+      const err = e as ApiError;
+      if (err.code === "still_converging") {
+        setConverging(err.message);
+      } else {
+        setError(err.message);
+      }
     } finally {
       setBusy(false);
     }
@@ -25,15 +35,37 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
         {report ? (
           <div id="wipe-body" role="status">
             <p>
-              {report.clean ? "The cloud is empty: " : "Not everything could be removed: "}
-              {report.deleted.length} resource(s) deleted{report.dns_released ? ", the domain released" : ""}.
+              {report.clean ? "The cloud is empty: " : "The cloud could not be proven empty, so the state is kept: "}
+              {report.deleted.length} resource(s) deleted
+              {report.retried.length > 0 ? `, ${report.retried.length} retried` : ""}
+              {report.dns_released ? ", the domain released" : ""}.
             </p>
             {report.left.length > 0 && (
-              <ul>
-                {report.left.map((l) => (
+              <>
+                <p>Left, with why (Wipe again carries on):</p>
+                <ul data-testid="wipe-left">
+                  {report.left.map((l) => (
+                    <li key={l}>{l}</li>
+                  ))}
+                </ul>
+              </>
+            )}
+            {report.errors.length > 0 && (
+              <ul className="field-error">
+                {report.errors.map((l) => (
                   <li key={l}>{l}</li>
                 ))}
               </ul>
+            )}
+            {report.deleted.length > 0 && (
+              <details>
+                <summary>Deleted</summary>
+                <ul data-testid="wipe-deleted">
+                  {report.deleted.map((l) => (
+                    <li key={l}>{l}</li>
+                  ))}
+                </ul>
+              </details>
             )}
             <div className="dialog-actions">
               <button type="button" className="primary" autoFocus onClick={() => onClose(report)}>
@@ -41,6 +73,25 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
               </button>
             </div>
           </div>
+        ) : converging ? (
+          <>
+            <p id="wipe-body" role="alert">
+              {converging}
+            </p>
+            {error && (
+              <p className="field-error" role="alert">
+                {error}
+              </p>
+            )}
+            <div className="dialog-actions">
+              <button type="button" className="secondary" autoFocus onClick={() => onClose(null)}>
+                Keep it
+              </button>
+              <button type="button" className="danger" disabled={busy} onClick={() => void wipe(true)}>
+                {busy ? "Wiping…" : "Wipe anyway"}
+              </button>
+            </div>
+          </>
         ) : (
           <>
             <p id="wipe-body">
@@ -59,7 +110,7 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
               <button type="button" className="secondary" autoFocus onClick={() => onClose(null)}>
                 Keep it
               </button>
-              <button type="button" className="danger" disabled={typed.trim() !== fqdn || busy} onClick={() => void wipe()}>
+              <button type="button" className="danger" disabled={typed.trim() !== fqdn || busy} onClick={() => void wipe(false)}>
                 {busy ? "Wiping…" : "Wipe"}
               </button>
             </div>

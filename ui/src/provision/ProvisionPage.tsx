@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { call, listen, type ApiError, type DeploymentRecord, type ProvisionEvent } from "../api";
 import { RunBody } from "./RunBody";
+import { WipeDialog } from "../deployments/WipeDialog";
 import { applyEvents, emptyRun, PHASES, type RunView } from "./runState";
 
 export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }) {
@@ -10,6 +11,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   const [saved, setSaved] = useState<string | null>(null);
+  const [wiping, setWiping] = useState(false);
 
   // History first, then the live stream. Live events that arrive before the
   // history are held back, then applied after it; seq drops the overlap.
@@ -112,15 +114,22 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
 
       {run.failure && (
         <div className="failure-card" role="alert">
-          <h2>{PHASES.find((p) => p.id === run.failure?.phase)?.title} failed</h2>
+          <h2>{PHASES.find((p) => p.id === run.failure?.phase)?.title ?? "Wipe"} failed</h2>
           <p>{run.failure.error}</p>
           <p>
             <strong>What to do:</strong> {run.failure.hint}
           </p>
           <div className="inline">
-            <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
-              Retry this phase
-            </button>
+            {record?.status !== "wipe_incomplete" && (
+              <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
+                Retry this phase
+              </button>
+            )}
+            {record && record.status !== "wiping" && record.status !== "wiped" && (
+              <button type="button" className="secondary" disabled={busy} onClick={() => setWiping(true)}>
+                {record.status === "wipe_incomplete" ? "Wipe again…" : "Wipe…"}
+              </button>
+            )}
             <button
               type="button"
               className="secondary"
@@ -167,6 +176,16 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
       )}
 
       <RunBody run={run} now={now} />
+      {wiping && record && (
+        <WipeDialog
+          id={id}
+          fqdn={record.fqdn}
+          onClose={() => {
+            setWiping(false);
+            void act(async () => undefined);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -176,6 +176,7 @@ mod tests {
             created_at: "2026-11-22T23:15:00Z".into(),
             updated_at: String::new(),
             problem: None,
+            eur_per_hour: None,
         };
         let broken = DeploymentSummary {
             id: "d-broken".into(),
@@ -186,6 +187,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             problem: Some("x".into()),
+            eur_per_hour: None,
         };
         let t = table(&[d, broken]);
         assert_eq!(t.len(), 3);

@@ -51,7 +51,8 @@ Exit codes:
 
 Files: settings, data and logs live in the platform dirs; set CATALYST_HOME to
 keep all of them under one directory. CATALYST_LOG sets the log filter
-(e.g. CATALYST_LOG=debug).";
+(e.g. CATALYST_LOG=debug). For wipe and resume, HCLOUD_TOKEN (when set) is
+the Hetzner token instead of the one the wizard kept in the keyring.";
 
 /// Catalyst Provisioner: provisions a Catalyst Sovereign on Hetzner Cloud
 /// from this machine.
@@ -148,9 +149,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove everything a deployment created (demo deployments; a real one
-    /// is refused with what to do) and release its name. Asks to type the
-    /// deployment's FQDN first, unless --yes. Exit 0 when nothing is left.
+    /// Remove everything a deployment created and release its name:
+    /// `tofu destroy`, the purge by label and by name, then a sweep that
+    /// lists everything again until nothing of the Sovereign is left. Asks to
+    /// type the deployment's FQDN first, unless --yes. Prints the report.
+    /// Exit 0 only when the cloud was proven empty; 1 otherwise (the state
+    /// is kept and running the wipe again carries on).
     Wipe {
         /// The deployment id (see `deployments`).
         #[arg(value_name = "ID")]
@@ -158,6 +162,10 @@ pub enum Command {
         /// Do not ask: confirm with the deployment's FQDN.
         #[arg(long)]
         yes: bool,
+        /// Wipe even while the Sovereign is still converging (its run started
+        /// less than 30 minutes ago and is installing the components).
+        #[arg(long)]
+        converging_ok: bool,
         /// Print the wipe's events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -304,7 +312,21 @@ pub fn main() -> ExitCode {
     );
     let stderr_logs = interactive || std::env::var_os("CATALYST_LOG").is_some();
     let _guard = crate::logging::init(&paths.log_dir, stderr_logs);
-    let engine = Arc::new(Engine::new(paths, cli.demo));
+    // A headless wipe or resume may bring the token in HCLOUD_TOKEN (a
+    // machine whose keyring lacks the wizard's); nothing else reads it.
+    let env_token = std::env::var("HCLOUD_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .filter(|_| !cli.demo && matches!(cli.command, Some(Command::Wipe { .. } | Command::Resume { .. })));
+    let engine = Arc::new(match env_token {
+        Some(token) => {
+            use crate::engine::secrets::{OsKeyring, TokenFromEnv, store::KEYRING_SERVICE};
+            let keyring = Arc::new(OsKeyring::detect(KEYRING_SERVICE));
+            let store = TokenFromEnv::new(keyring, token.trim().to_owned());
+            Engine::with_secrets(paths, cli.demo, Arc::new(store))
+        }
+        None => Engine::new(paths, cli.demo),
+    });
 
     match cli.command {
         Some(Command::Window) => window(engine),
@@ -334,7 +356,12 @@ pub fn main() -> ExitCode {
             json,
         )),
         Some(Command::Resume { id, json }) => runtime().block_on(run::resume(&engine, &id, json)),
-        Some(Command::Wipe { id, yes, json }) => runtime().block_on(run::wipe(&engine, &id, yes, json)),
+        Some(Command::Wipe {
+            id,
+            yes,
+            converging_ok,
+            json,
+        }) => runtime().block_on(run::wipe(&engine, &id, yes, converging_ok, json)),
         Some(Command::Deployments { json }) => runtime().block_on(deployments::deployments(&engine, json)),
         Some(Command::Events {
             id,

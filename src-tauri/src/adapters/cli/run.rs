@@ -301,7 +301,7 @@ fn outcome(rec: &DeploymentRecord, json: bool) -> ExitCode {
 
 /// `wipe <id> [--yes]`: removes what the deployment created, after the
 /// operator typed its FQDN (or said --yes), showing the wipe as it goes.
-pub async fn wipe(engine: &Engine, id: &str, yes: bool, json: bool) -> ExitCode {
+pub async fn wipe(engine: &Engine, id: &str, yes: bool, converging_ok: bool, json: bool) -> ExitCode {
     let rec = match record(engine, id).await {
         Ok(r) => r,
         Err(e) => {
@@ -334,6 +334,7 @@ pub async fn wipe(engine: &Engine, id: &str, yes: bool, json: bool) -> ExitCode 
     let call = Call::deployment_wipe(WipeArgs {
         id: id.to_owned(),
         confirm,
+        converging_ok,
     });
     let wiping = dispatch(engine, call);
     tokio::pin!(wiping);
@@ -359,27 +360,42 @@ pub async fn wipe(engine: &Engine, id: &str, yes: bool, json: bool) -> ExitCode 
         Ok(r) => r,
         Err(e) => {
             err(&e.message);
+            if e.code == "still_converging" {
+                err("Run again with --converging-ok to wipe it anyway.");
+            }
             return ExitCode::from(EXIT_FAILED);
         }
     };
     let say = |l: &str| if json { err(l) } else { out(l) };
-    say(&format!(
-        "Wiped {}: {} resource(s) deleted{}.",
-        rec.fqdn,
-        report.deleted.len(),
-        if report.dns_released {
-            ", name released"
-        } else {
-            ""
-        }
-    ));
-    for l in &report.left {
-        err(&format!("left: {l}"));
+    for l in report_lines(&rec.fqdn, &report) {
+        say(&l);
     }
     if report.clean {
         ExitCode::SUCCESS
     } else {
-        err("The final sweep found resources left (listed above).");
+        err("The cloud could not be proven empty; the state is kept. Run the wipe again to carry on.");
         ExitCode::from(EXIT_FAILED)
     }
+}
+
+/// The wipe report as the terminal shows it.
+pub fn report_lines(fqdn: &str, r: &WipeReport) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} {fqdn}: {} resource(s) deleted, {} retried, {} left{}{}.",
+        if r.clean { "Wiped" } else { "Not wiped clean:" },
+        r.deleted.len(),
+        r.retried.len(),
+        r.left.len(),
+        if r.dns_released { ", name released" } else { "" },
+        if r.attempts > 1 {
+            format!(" (attempt {})", r.attempts)
+        } else {
+            String::new()
+        },
+    )];
+    lines.extend(r.deleted.iter().map(|d| format!("  deleted: {d}")));
+    lines.extend(r.retried.iter().map(|d| format!("  retried: {d}")));
+    lines.extend(r.left.iter().map(|d| format!("  left: {d}")));
+    lines.extend(r.errors.iter().map(|d| format!("  error: {d}")));
+    lines
 }

@@ -69,6 +69,8 @@ pub struct ResourceRef {
     pub id: u64,
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// SSH keys only: the OpenSSH line, whose comment may name the Sovereign.
+    pub public_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +80,8 @@ struct WireResource {
     name: Option<String>,
     #[serde(default)]
     labels: BTreeMap<String, String>,
+    #[serde(default)]
+    public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +111,7 @@ impl HetznerClient {
                 id: r.id,
                 name: r.name.unwrap_or_default(),
                 labels: r.labels,
+                public_key: r.public_key,
             })
             .collect())
     }

@@ -70,8 +70,24 @@ impl Engine {
         Deployments::new(&self.paths.data_dir)
     }
 
+    /// Every deployment, newest first, with what its servers cost per hour
+    /// while they may exist (from the apply on, until a clean wipe).
     pub async fn deployments_list(&self) -> Result<Vec<DeploymentSummary>, ApiError> {
-        Ok(self.deployments().list())
+        let store = self.deployments();
+        let offers = self.offers();
+        let mut list = store.list();
+        for s in &mut list {
+            if s.problem.is_some() || s.status == Some(RunStatus::Wiped) {
+                continue;
+            }
+            if let Ok(r) = store.load(&s.id)
+                && (r.completed.contains(&Phase::TofuApply) || r.phase == Some(Phase::TofuApply))
+            {
+                let hourly = crate::engine::catalog::estimate(&r.answers, &offers).hourly_eur;
+                s.eur_per_hour = (hourly > 0.0).then_some(hourly);
+            }
+        }
+        Ok(list)
     }
 
     pub async fn deployment_get(&self, args: IdArgs) -> Result<DeploymentRecord, ApiError> {
@@ -202,7 +218,7 @@ impl Engine {
         }
     }
 
-    fn is_running(&self, id: &str) -> bool {
+    pub(crate) fn is_running(&self, id: &str) -> bool {
         self.runs
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -4,4 +4,6 @@ pub mod redact;
 pub mod store;
 
 pub use redact::{RedactingWriter, redact, register_secret};
-pub use store::{KeyringBackend, MemoryStore, OsKeyring, SecretEnv, SecretError, SecretStore, names};
+pub use store::{
+    KeyringBackend, MemoryStore, OsKeyring, SecretEnv, SecretError, SecretStore, TokenFromEnv, names,
+};

@@ -121,6 +121,49 @@ pub trait SecretStore: Send + Sync {
     fn backend(&self) -> String;
 }
 
+/// A store whose Hetzner token comes from the environment (`HCLOUD_TOKEN`,
+/// as the hcloud CLI and provider read it) instead of the keyring: a
+/// headless wipe or resume on a machine whose keyring does not hold the
+/// wizard's token. It stands for every Hetzner token name (the draft's and
+/// each deployment's copy); everything else goes to the inner store.
+pub struct TokenFromEnv {
+    inner: std::sync::Arc<dyn SecretStore>,
+    prefix: String,
+    token: String,
+}
+
+impl TokenFromEnv {
+    pub fn new(inner: std::sync::Arc<dyn SecretStore>, token: String) -> TokenFromEnv {
+        register_secret(&token);
+        TokenFromEnv {
+            inner,
+            prefix: names::hetzner_token(""),
+            token,
+        }
+    }
+}
+
+impl SecretStore for TokenFromEnv {
+    fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
+        self.inner.set(name, value)
+    }
+
+    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+        if name.starts_with(&self.prefix) {
+            return Ok(Some(self.token.clone()));
+        }
+        self.inner.get(name)
+    }
+
+    fn delete(&self, name: &str) -> Result<bool, SecretError> {
+        self.inner.delete(name)
+    }
+
+    fn backend(&self) -> String {
+        format!("{} (Hetzner token from HCLOUD_TOKEN)", self.inner.backend())
+    }
+}
+
 /// Secrets in memory only: tests, and demo mode.
 #[derive(Default)]
 pub struct MemoryStore {

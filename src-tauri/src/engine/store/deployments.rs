@@ -25,6 +25,9 @@ pub enum RunStatus {
     Cancelled,
     Done,
     Wiping,
+    /// A wipe started but did not prove the cloud empty (it stopped, crashed,
+    /// or found resources left): the state is kept; Wipe again carries on.
+    WipeIncomplete,
     Wiped,
 }
 
@@ -101,6 +104,9 @@ pub struct DeploymentSummary {
     pub updated_at: String,
     /// Set when record.json is unreadable: the record is reported, never deleted.
     pub problem: Option<String>,
+    /// What the servers cost per hour while they may exist (list price
+    /// estimate); `None` once wiped or when unknown.
+    pub eur_per_hour: Option<f64>,
 }
 
 impl DeploymentRecord {
@@ -114,6 +120,7 @@ impl DeploymentRecord {
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
             problem: None,
+            eur_per_hour: None,
         }
     }
 }
@@ -207,6 +214,7 @@ impl Deployments {
                         problem: Some(format!(
                             "record.json of {id} cannot be read ({err}); it was left in place."
                         )),
+                        eur_per_hour: None,
                     },
                 }
             })
@@ -231,18 +239,30 @@ impl Deployments {
 
     /// True when a live process other than this one holds the run.
     fn owned_by_other_process(&self, id: &str) -> bool {
-        let Ok(text) = fs::read_to_string(self.lock_path(id)) else {
-            return false;
-        };
-        let Ok(pid) = text.trim().parse::<u32>() else {
-            return false;
-        };
-        pid != std::process::id() && process_alive(pid)
+        self.holder(id).is_some()
+    }
+
+    /// The pid of another live process holding the deployment (a run or a
+    /// wipe in a second window or the CLI), if any.
+    pub fn holder(&self, id: &str) -> Option<u32> {
+        let text = fs::read_to_string(self.lock_path(id)).ok()?;
+        let pid = text.trim().parse::<u32>().ok()?;
+        (pid != std::process::id() && process_alive(pid)).then_some(pid)
+    }
+
+    /// Removes a deployment's directory (record, events, state) for good.
+    pub fn remove(&self, id: &str) -> io::Result<()> {
+        Self::check_id(id)?;
+        match fs::remove_dir_all(self.dir(id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Records found `running` at start, with no live process holding them,
     /// were interrupted by a crash or a closed app: mark them so, keeping
-    /// everything else.
+    /// everything else. A wipe found going is `wipe_incomplete`, never
+    /// `interrupted`: Resume would build again what was half deleted.
     pub fn recover(&self) -> Vec<String> {
         let mut marked = Vec::new();
         for s in self.list() {
@@ -250,7 +270,18 @@ impl Deployments {
                 && !self.owned_by_other_process(&s.id)
                 && let Ok(mut r) = self.load(&s.id)
             {
-                r.status = RunStatus::Interrupted;
+                if r.status == RunStatus::Wiping {
+                    r.status = RunStatus::WipeIncomplete;
+                    r.failure = Some(Failure {
+                        phase: Phase::Wipe,
+                        error:
+                            "The wipe stopped (the app closed or crashed) before it proved the cloud empty."
+                                .into(),
+                        hint: "Wipe again: it carries on where it stopped.".into(),
+                    });
+                } else {
+                    r.status = RunStatus::Interrupted;
+                }
                 r.updated_at = now_rfc3339();
                 if self.save(&r).is_ok() {
                     marked.push(s.id);
@@ -499,6 +530,19 @@ mod tests {
         let broken = list.iter().find(|x| x.id == "d-broken").unwrap();
         assert!(broken.problem.as_deref().unwrap().contains("cannot be read"));
         assert!(s.record_path("d-broken").exists(), "never deleted");
+    }
+
+    #[test]
+    fn a_wipe_found_going_at_start_is_incomplete_never_resumable() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let wiping = record(&s, RunStatus::Wiping);
+        assert_eq!(s.recover(), vec![wiping.id.clone()]);
+        let r = s.load(&wiping.id).unwrap();
+        assert_eq!(r.status, RunStatus::WipeIncomplete);
+        let f = r.failure.unwrap();
+        assert_eq!(f.phase, Phase::Wipe);
+        assert!(f.hint.contains("Wipe again"), "{}", f.hint);
     }
 
     #[test]

@@ -1,0 +1,112 @@
+//! Helpers for suites that drive a live run through the engine API against
+//! the fakes (the same steps tests/live_run.rs takes): settings in a
+//! temporary home, an engine with an in-memory keyring, the wizard's
+//! answers, and waits on the record on disk.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::engine::events::ProvisionEvent;
+use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore};
+use catalyst_provisioner::engine::{ApiError, Engine, Paths};
+use serde_json::{Value, json};
+
+use crate::fakes::hetzner::RW_TOKEN;
+use crate::fakes::pdm::FakePdm;
+
+pub async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
+    let c: Call = serde_json::from_value(v).map_err(|e| ApiError::new("bad_call", e.to_string()))?;
+    dispatch(engine, c).await
+}
+
+/// An engine in live mode over `settings`, with PDM's password in its keyring.
+pub fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<MemoryStore>, Engine) {
+    std::fs::create_dir_all(&paths.config_dir).unwrap();
+    std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    secrets.set("pdm-password", &pdm.password()).unwrap();
+    let store: Arc<dyn SecretStore> = secrets.clone();
+    (secrets, Engine::with_secrets(paths.clone(), false, store))
+}
+
+/// The wizard's path: defaults, token check against the fake, a generated key.
+pub async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
+    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
+    a["organisation"]["name"] = json!("Omantel");
+    a["domain"]["subdomain"] = json!(sub);
+    a["domain"]["admin_email"] = json!("platform@omantel.om");
+    let check = call(engine, json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}))
+        .await
+        .unwrap();
+    assert_eq!(check["scope"], "read_write", "{check}");
+    a["credentials"]["token_validated"] = json!(true);
+    let key = call(
+        engine,
+        json!({"cmd": "ssh_generate", "args": {"fqdn": format!("{sub}.omani.works")}}),
+    )
+    .await
+    .unwrap();
+    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
+    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
+    (a, key)
+}
+
+pub async fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The record as on disk; "running" while it cannot be read yet.
+pub fn engine_record(paths: &Paths, id: &str) -> Value {
+    let p = paths.data_dir.join("deployments").join(id).join("record.json");
+    std::fs::read(&p)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| json!({"status": "running"}))
+}
+
+pub async fn wait_end(paths: &Paths, id: &str, secs: u64) -> Value {
+    wait_for("the run to end", secs, || {
+        let r = engine_record(paths, id);
+        match r["status"].as_str() {
+            Some("running") => None,
+            _ => Some(r),
+        }
+    })
+    .await
+}
+
+pub async fn events(engine: &Engine, id: &str) -> Vec<ProvisionEvent> {
+    let v = call(
+        engine,
+        json!({"cmd": "deployment_events", "args": {"id": id, "since_seq": 0}}),
+    )
+    .await
+    .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// Files under `dir` whose bytes contain `needle` (a secret that must not be there).
+pub fn grep_dir(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            hits.extend(grep_dir(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            hits.push(p.display().to_string());
+        }
+    }
+    hits
+}
