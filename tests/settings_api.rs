@@ -64,7 +64,10 @@ async fn save_keeps_secrets_in_the_keyring_and_shows_them_as_set() {
         Some("MirrorCanary-91be")
     );
     let file = config_text(home.path());
-    assert!(file.contains("harbor.example.org") && file.contains("stable"), "{file}");
+    assert!(
+        file.contains("harbor.example.org") && file.contains("stable"),
+        "{file}"
+    );
     for canary in ["PdmCanary-7f3a", "MirrorCanary-91be"] {
         assert!(!file.contains(canary));
         assert!(!saved.to_string().contains(canary));
@@ -84,7 +87,10 @@ async fn save_keeps_secrets_in_the_keyring_and_shows_them_as_set() {
     .await
     .unwrap();
     assert_eq!(saved["saved"], true, "{saved}");
-    assert_eq!(saved["settings"]["secrets"]["registry_mirror_password"], "not_set");
+    assert_eq!(
+        saved["settings"]["secrets"]["registry_mirror_password"],
+        "not_set"
+    );
     assert_eq!(store.get(&names::registry_mirror_password()).unwrap(), None);
     assert!(store.get(&names::pdm_password()).unwrap().is_some());
 }
@@ -115,7 +121,13 @@ async fn field_errors_come_back_together_and_nothing_is_written() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    for f in ["pdm_url", "pdm_username", "tofu_path", "timeouts.tofu_apply", "pull_username"] {
+    for f in [
+        "pdm_url",
+        "pdm_username",
+        "tofu_path",
+        "timeouts.tofu_apply",
+        "pull_username",
+    ] {
         assert!(fields.contains(&f), "{f} missing in {fields:?}");
     }
     assert_eq!(config_text(home.path()), "");
