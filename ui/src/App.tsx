@@ -4,20 +4,23 @@ import { DemoBanner } from "./DemoBanner";
 import { ThemeToggle } from "./ThemeToggle";
 import { DeploymentsPage } from "./deployments/DeploymentsPage";
 import { ProvisionPage } from "./provision/ProvisionPage";
+import { SettingsPage } from "./settings/SettingsPage";
 import { WizardShell } from "./wizard/WizardShell";
 
-type View = { page: "wizard" } | { page: "deployments" } | { page: "run"; id: string };
+type View = { page: "wizard" } | { page: "deployments" } | { page: "settings" } | { page: "run"; id: string };
 
 /** The view lives in the URL fragment so a reload shows the same page. */
 function viewFromHash(): View {
   const m = /^#\/run\/([A-Za-z0-9-]+)$/.exec(window.location.hash);
   if (m?.[1]) return { page: "run", id: m[1] };
   if (window.location.hash === "#/deployments") return { page: "deployments" };
+  if (window.location.hash === "#/settings") return { page: "settings" };
   return { page: "wizard" };
 }
 
 function hashOf(v: View) {
-  return v.page === "run" ? `#/run/${v.id}` : v.page === "deployments" ? "#/deployments" : "#/";
+  if (v.page === "run") return `#/run/${v.id}`;
+  return v.page === "deployments" ? "#/deployments" : v.page === "settings" ? "#/settings" : "#/";
 }
 
 type Boot = {
@@ -82,8 +85,11 @@ export function App() {
           <button type="button" className="ghost" aria-current={view.page === "wizard" ? "page" : undefined} onClick={() => setView({ page: "wizard" })}>
             New Sovereign
           </button>
-          <button type="button" className="ghost" aria-current={view.page !== "wizard" ? "page" : undefined} onClick={() => setView({ page: "deployments" })}>
+          <button type="button" className="ghost" aria-current={view.page === "deployments" || view.page === "run" ? "page" : undefined} onClick={() => setView({ page: "deployments" })}>
             Deployments
+          </button>
+          <button type="button" className="ghost" aria-current={view.page === "settings" ? "page" : undefined} onClick={() => setView({ page: "settings" })}>
+            Settings
           </button>
           <ThemeToggle />
         </nav>
@@ -108,6 +114,7 @@ export function App() {
           />
         )}
         {boot && view.page === "deployments" && <DeploymentsPage onOpen={(id) => setView({ page: "run", id })} onNew={() => setView({ page: "wizard" })} />}
+        {boot && view.page === "settings" && <SettingsPage />}
         {boot && view.page === "run" && <ProvisionPage key={view.id} id={view.id} onBack={() => setView({ page: "deployments" })} />}
       </main>
     </div>
