@@ -61,10 +61,20 @@ pub struct SettingsView {
     pub restart_needed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SecretValue {
     pub key: SecretKey,
     pub value: String,
+}
+
+/// Masked: a logged call (`{:?}` of a command) must not carry the value.
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretValue")
+            .field("key", &self.key)
+            .field("value", &"********")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -139,6 +149,23 @@ fn defaults() -> SettingsValues {
         hetzner_endpoint: crate::engine::hetzner::HetznerConfig::default().base_url,
         timeouts: t,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_debug_printed_save_call_shows_no_secret() {
+        let call: crate::api::Call = serde_json::from_value(serde_json::json!({
+            "cmd": "settings_save",
+            "args": {"values": {}, "set_secrets": [{"key": "pdm_password", "value": "DebugCanary-55"}]}
+        }))
+        .unwrap();
+        let shown = format!("{call:?}");
+        assert!(
+            shown.contains("pdm_password") && !shown.contains("DebugCanary-55"),
+            "{shown}"
+        );
     }
 }
 
