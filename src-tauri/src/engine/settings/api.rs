@@ -152,23 +152,6 @@ fn defaults() -> SettingsValues {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_debug_printed_save_call_shows_no_secret() {
-        let call: crate::api::Call = serde_json::from_value(serde_json::json!({
-            "cmd": "settings_save",
-            "args": {"values": {}, "set_secrets": [{"key": "pdm_password", "value": "DebugCanary-55"}]}
-        }))
-        .unwrap();
-        let shown = format!("{call:?}");
-        assert!(
-            shown.contains("pdm_password") && !shown.contains("DebugCanary-55"),
-            "{shown}"
-        );
-    }
-}
-
 fn blocking_err(e: tokio::task::JoinError) -> ApiError {
     ApiError::new("internal", format!("the keyring call stopped: {e}"))
 }
@@ -391,5 +374,22 @@ impl Engine {
     /// Lets the window put a native "open" dialog in front of profile import.
     pub fn set_open_dialog(&self, dialog: Arc<dyn OpenDialog + Send + Sync>) {
         *self.open_dialog.write().unwrap_or_else(|e| e.into_inner()) = Some(dialog);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_debug_printed_save_call_shows_no_secret() {
+        let call: crate::api::Call = serde_json::from_value(serde_json::json!({
+            "cmd": "settings_save",
+            "args": {"values": {}, "set_secrets": [{"key": "pdm_password", "value": "DebugCanary-55"}]}
+        }))
+        .unwrap();
+        let shown = format!("{call:?}");
+        assert!(
+            shown.contains("pdm_password") && !shown.contains("DebugCanary-55"),
+            "{shown}"
+        );
     }
 }
