@@ -388,7 +388,7 @@ mod tests {
         .unwrap();
         let shown = format!("{call:?}");
         assert!(
-            shown.contains("pdm_password") && !shown.contains("DebugCanary-55"),
+            shown.contains("PdmPassword") && !shown.contains("DebugCanary-55"),
             "{shown}"
         );
     }
