@@ -303,7 +303,11 @@ config_file: string, keyring: string,
 /**
  * The mode the app runs in now; a saved change applies at the next start.
  */
-running_mode: Mode, restart_needed: boolean, };
+running_mode: Mode, restart_needed: boolean, 
+/**
+ * Set when the keyring could not be asked: the page still opens and says why.
+ */
+keyring_error: string | null, };
 
 export type SettingsValues = { mode: Mode | null, pdm_url: string, pdm_username: string, pool_domains: Array<string>, nameservers: Array<string>, gitops_url: string, gitops_branch: string, registry_mirror_url: string, registry_mirror_upstream: string, registry_mirror_username: string, pull_registry: string, pull_username: string, hetzner_endpoint: string, tofu_path: string, provider_mirror: string, timeouts: PhaseTimeouts, };
 

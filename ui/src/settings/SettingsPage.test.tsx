@@ -14,7 +14,7 @@ const VIEW: SettingsView = {
   values: VALUES,
   secrets: { pdm_password: "set", registry_mirror_password: "not_set", pull_password: "not_set" },
   defaults: { ...VALUES, gitops_url: "https://github.com/openova-io/openova", timeouts: { ...TIMEOUTS, tofu_apply: 1800 } },
-  config_file: "/tmp/x/settings.json", keyring: "memory", running_mode: "demo", restart_needed: false,
+  config_file: "/tmp/x/settings.json", keyring: "memory", running_mode: "demo", restart_needed: false, keyring_error: null,
 };
 
 /** The engine behind the transport: rejects a non-https GitOps URL, records saves. */

@@ -238,6 +238,11 @@ export function SettingsPage() {
         Saved in {view.config_file}; passwords in the {view.keyring} keyring. Runs already going keep the settings they started with.
       </p>
 
+      {view.keyring_error && (
+        <p className="field-error" role="alert">
+          {view.keyring_error}
+        </p>
+      )}
       <ImportProfile onApplied={(out: SaveOutcome) => afterSave(out, "Profile applied.")} />
       <hr />
 

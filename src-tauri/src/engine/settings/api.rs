@@ -59,6 +59,8 @@ pub struct SettingsView {
     /// The mode the app runs in now; a saved change applies at the next start.
     pub running_mode: Mode,
     pub restart_needed: bool,
+    /// Set when the keyring could not be asked: the page still opens and says why.
+    pub keyring_error: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -198,7 +200,10 @@ impl Engine {
 
     async fn settings_view(&self) -> Result<SettingsView, ApiError> {
         let s = self.current_settings();
-        let present = self.secrets_present(&s).await?;
+        let (present, keyring_error) = match self.secrets_present(&s).await {
+            Ok(p) => (p, None),
+            Err(e) => (Vec::new(), Some(e.message)),
+        };
         let running_mode = self.mode();
         Ok(SettingsView {
             values: SettingsValues::from_settings(&s),
@@ -208,6 +213,7 @@ impl Engine {
             keyring: self.settings_store().backend(),
             restart_needed: !self.forced_demo && s.mode() != running_mode,
             running_mode,
+            keyring_error,
         })
     }
 
