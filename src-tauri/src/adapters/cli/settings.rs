@@ -91,6 +91,9 @@ fn print_view(v: &SettingsView) {
     }
     out(&format!("settings file: {}", v.config_file));
     out(&format!("secrets in: {} keyring", v.keyring));
+    if let Some(e) = &v.keyring_error {
+        out(&format!("The keyring could not be asked: {e}"));
+    }
     if v.restart_needed {
         out("The saved mode applies when the app starts next.");
     }
