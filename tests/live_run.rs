@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
+
 use std::time::Duration;
+use tokio::net::TcpListener;
 
 use catalyst_provisioner::api::{Call, dispatch};
 use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
@@ -562,4 +564,91 @@ async fn an_admin_key_already_in_the_project_is_reused_not_uploaded_again() {
         EventKind::Resource { address, .. } if address.starts_with("hcloud_ssh_key."))));
     assert!(evs.iter().any(|e| matches!(&e.kind,
         EventKind::Log { line, .. } if line.contains("operator-laptop") && line.contains("reused"))));
+}
+
+/// A TCP port that accepts connections and never answers: a PDM behind a
+/// black-holing firewall, the case that hangs without timeouts.
+async fn silent_listener() -> (u16, tokio::task::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_pdm_at_run_start_fails_preflight_with_a_clear_message() {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let (silent, _task) = silent_listener().await;
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": format!("http://127.0.0.1:{silent}"), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
+    });
+    let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
+    let (a, _key) = wizard_answers(&engine, "omantel-nopdm").await;
+    let t0 = std::time::Instant::now();
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    let record = wait_end(&paths, &id, 30).await;
+    let took = t0.elapsed();
+    // PDM's check timeout is 5 s: the run says so well before anyone waits long.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "preflight", "{record}");
+    let error = record["failure"]["error"].as_str().unwrap();
+    assert!(error.contains("Cannot reach the pool-domain-manager"), "{error}");
+    let hint = record["failure"]["hint"].as_str().unwrap();
+    assert!(hint.contains("did not answer"), "{hint}");
+    // Nothing was created at Hetzner.
+    assert_eq!(hetzner.inventory().total(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phase_past_its_time_limit_from_the_settings_fails_and_says_which() {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    // Nothing answers SSH here, and the connect would wait 60 s for the
+    // server to boot; the phase's limit of 2 s ends it first.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
+        "ssh_host": "127.0.0.1",
+        "ssh_port": closed_port,
+        "ssh_connect_timeout_s": 60,
+        "timeouts": {"cloud_init": 2},
+    });
+    let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
+    let (a, _key) = wizard_answers(&engine, "omantel-slow").await;
+    let t0 = std::time::Instant::now();
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    let record = wait_end(&paths, &id, 50).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+    let error = record["failure"]["error"].as_str().unwrap();
+    assert!(error.contains("time limit of 2 s"), "{error}");
+    assert!(record["failure"]["hint"].as_str().unwrap().contains("Settings"));
+    // Well before the 60 s SSH wait would have ended on its own.
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(40), "took {took:?}");
 }

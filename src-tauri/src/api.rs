@@ -14,6 +14,9 @@ use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::replay::{Replay, ReplayArgs};
+use crate::engine::settings::api::{
+    PathArgs, PickOutcome, ProfilePreview, SaveOutcome, SettingsSaveArgs, SettingsView,
+};
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
 use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
@@ -87,6 +90,10 @@ commands! {
         draft_clear -> ();
         /// Every deployment, newest first (unreadable records listed with the reason).
         deployments_list -> Vec<DeploymentSummary>;
+        /// The settings, with each secret only as "set" / "not_set".
+        settings_get -> SettingsView;
+        /// The native "open file" dialog for a franchise profile (dialog: false without a window).
+        profile_pick -> PickOutcome;
     }
     with_args {
         /// Field errors of one step (empty: the step is valid).
@@ -135,5 +142,11 @@ commands! {
         deployment_forget(ForgetArgs) -> ();
         /// The report of the last wipe of a deployment, if it was wiped.
         deployment_wipe_report(IdArgs) -> Option<WipeReport>;
+        /// Saves the settings (secrets to the keyring); with field errors nothing is written.
+        settings_save(SettingsSaveArgs) -> SaveOutcome;
+        /// What importing a franchise profile would change (secrets masked).
+        profile_preview(PathArgs) -> ProfilePreview;
+        /// Imports a franchise profile: settings to the config file, secrets to the keyring.
+        profile_apply(PathArgs) -> SaveOutcome;
     }
 }

@@ -19,7 +19,13 @@ use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
 use crate::engine::pdm::{Availability, CheckReason, RegistrarInfo, RegistrarKind, RegistrarValidation};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::replay::{EventLogHeader, Replay, ReplayArgs};
-use crate::engine::settings::Mode;
+use crate::engine::settings::api::{
+    PathArgs, PickOutcome, ProfilePreview, SaveOutcome, SecretPreview, SecretState, SecretStates,
+    SecretValue, SettingsSaveArgs, SettingsView,
+};
+use crate::engine::settings::profile::SettingChange;
+use crate::engine::settings::values::{SecretKey, SettingsValues};
+use crate::engine::settings::{Mode, PhaseTimeouts};
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
 };
@@ -117,6 +123,20 @@ pub fn render() -> String {
         decl::<ReplayArgs>(&cfg),
         decl::<Replay>(&cfg),
         decl::<EventLogHeader>(&cfg),
+        decl::<SettingsView>(&cfg),
+        decl::<SettingsValues>(&cfg),
+        decl::<PhaseTimeouts>(&cfg),
+        decl::<SecretKey>(&cfg),
+        decl::<SecretState>(&cfg),
+        decl::<SecretStates>(&cfg),
+        decl::<SecretValue>(&cfg),
+        decl::<SettingsSaveArgs>(&cfg),
+        decl::<SaveOutcome>(&cfg),
+        decl::<PathArgs>(&cfg),
+        decl::<ProfilePreview>(&cfg),
+        decl::<SettingChange>(&cfg),
+        decl::<SecretPreview>(&cfg),
+        decl::<PickOutcome>(&cfg),
         decl::<BridgeRequest>(&cfg),
         decl::<ServerMessage>(&cfg),
     ] {

@@ -27,6 +27,7 @@ fn help_explains_every_subcommand() {
         "info",
         "validate",
         "draft",
+        "settings",
         "provision",
         "resume",
         "deployments",
@@ -518,4 +519,121 @@ fn a_recorded_demo_run_is_exported_and_replayed_exactly_and_its_kubeconfig_saved
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+fn run_ok(c: &mut Command) -> (Option<i32>, String, String) {
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn settings_set_show_and_field_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_ok(cmd(dir.path()).args(["settings", "set", "gitops_branch", "stable"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, _) =
+        run_ok(cmd(dir.path()).args(["settings", "set", "pool_domains", "omani.works,openova.io"]));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out, _) = run_ok(cmd(dir.path()).args(["settings", "show", "--json"]));
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["values"]["gitops_branch"], "stable");
+    assert_eq!(
+        v["values"]["pool_domains"],
+        serde_json::json!(["omani.works", "openova.io"])
+    );
+    assert_eq!(v["secrets"]["pdm_password"], "not_set");
+    let (_, text, _) = run_ok(cmd(dir.path()).args(["settings", "show"]));
+    assert!(
+        text.contains("gitops_branch") && text.contains("stable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("timeouts.tofu_apply") && text.contains("(default: 1800)"),
+        "{text}"
+    );
+
+    // A bad value is refused with the field's message; nothing is written.
+    let (code, out, _) = run_ok(cmd(dir.path()).args(["settings", "set", "timeouts.tofu_apply", "0"]));
+    assert_eq!(code, Some(3));
+    assert!(out.starts_with("timeouts.tofu_apply: "), "{out}");
+    let (code, _, err) = run_ok(cmd(dir.path()).args(["settings", "set", "no_such_key", "1"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("There is no setting"), "{err}");
+    let (code, _, _) = run_ok(cmd(dir.path()).args(["settings", "clear", "gitops_branch"]));
+    assert_eq!(code, Some(0));
+    let (_, out, _) = run_ok(cmd(dir.path()).args(["settings", "show", "--json"]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["values"]["gitops_branch"],
+        ""
+    );
+}
+
+#[test]
+fn settings_never_take_a_secret_from_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_ok(cmd(dir.path()).args(["settings", "set", "pdm_password", "hunter2"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not taken from the command line"), "{err}");
+    let (code, _, err) = run_ok(
+        cmd(dir.path())
+            .args([
+                "settings",
+                "set",
+                "pdm_password",
+                "--from-env",
+                "CATALYST_TEST_NO_SUCH_VAR",
+            ])
+            .env_remove("CATALYST_TEST_NO_SUCH_VAR"),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("CATALYST_TEST_NO_SUCH_VAR is not set"), "{err}");
+    // Empty stdin: nothing to store, said plainly.
+    let (code, _, err) = run_ok(cmd(dir.path()).args(["settings", "set", "pull_password"]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("No value for pull_password"), "{err}");
+    let text = std::fs::read_to_string(dir.path().join("config/settings.json")).unwrap_or_default();
+    assert!(!text.contains("hunter2"));
+}
+
+#[test]
+fn settings_import_profile_previews_then_needs_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("profile.json");
+    // No secrets here: the binary would put them into this machine's keyring.
+    std::fs::write(
+        &f,
+        r#"{"format": "catalyst-franchise-profile", "version": 1, "name": "Test franchise",
+            "settings": {"gitops_branch": "franchise", "timeouts": {"console": 600}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run_ok(cmd(dir.path()).args(["settings", "import-profile"]).arg(&f));
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("Profile Test franchise (version 1)"), "{out}");
+    assert!(out.contains("gitops_branch: (default) -> franchise"), "{out}");
+    assert!(out.contains("timeouts.console: (default) -> 600"), "{out}");
+    assert!(err.contains("--yes"), "{err}");
+    let (code, out, _) = run_ok(
+        cmd(dir.path())
+            .args(["settings", "import-profile", "--yes"])
+            .arg(&f),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (_, out, _) = run_ok(cmd(dir.path()).args(["settings", "show", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["values"]["gitops_branch"], "franchise");
+    assert_eq!(v["values"]["timeouts"]["console"], 600);
+
+    std::fs::write(&f, r#"{"format": "catalyst-franchise-profile", "version": 2}"#).unwrap();
+    let (code, _, err) = run_ok(
+        cmd(dir.path())
+            .args(["settings", "import-profile", "--yes"])
+            .arg(&f),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("version 2"), "{err}");
 }

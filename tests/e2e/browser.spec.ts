@@ -68,3 +68,30 @@ test("step 1 passes an accessibility check in both themes", async ({ page }) => 
     expect(result.violations.map((v) => `${v.id}: ${v.help}`), theme).toEqual([]);
   }
 });
+
+test("the settings page previews a franchise profile with its secrets masked", async ({ page }) => {
+  const offLoopback = watchNetwork(page);
+  await page.goto(url());
+  await page.getByRole("button", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+  await expect(page.getByLabel("Create the cloud resources")).toHaveAttribute("placeholder", "1800");
+  // No window here, so the path is typed; the preview comes before any change.
+  await page.getByRole("button", { name: "Import profile…" }).click();
+  await expect(page.getByText("No file dialog here")).toBeVisible();
+  const example = resolve(import.meta.dirname, "../../examples/franchise-profile.json");
+  await page.getByLabel("Profile file").fill(example);
+  await page.getByRole("button", { name: "Preview" }).click();
+  const preview = page.getByLabel("Profile preview");
+  await expect(preview.getByRole("cell", { name: "pdm_url" })).toBeVisible();
+  await expect(preview.getByRole("cell", { name: "https://pdm.openova.io" })).toBeVisible();
+  await expect(preview.getByText("pdm_password")).toBeVisible();
+  await expect(page.locator("body")).not.toContainText("replace-me");
+  await expect(page.getByRole("button", { name: "Apply" })).toBeEnabled();
+  // A wrong field shows its error beside it; nothing is saved.
+  await page.getByLabel("GitOps repository").fill("http://git.example.org/r");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#settings-gitops_url-error")).toContainText("https://");
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  expect(result.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+  expect(offLoopback).toEqual([]);
+});

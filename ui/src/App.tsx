@@ -5,9 +5,10 @@ import { ThemeToggle } from "./ThemeToggle";
 import { DeploymentsPage } from "./deployments/DeploymentsPage";
 import { ProvisionPage } from "./provision/ProvisionPage";
 import { ReplayPage } from "./provision/ReplayPage";
+import { SettingsPage } from "./settings/SettingsPage";
 import { WizardShell } from "./wizard/WizardShell";
 
-type View = { page: "wizard" } | { page: "deployments" } | { page: "run"; id: string } | { page: "replay" };
+type View = { page: "wizard" } | { page: "deployments" } | { page: "settings" } | { page: "run"; id: string } | { page: "replay" };
 
 /** The view lives in the URL fragment so a reload shows the same page. */
 function viewFromHash(): View {
@@ -15,11 +16,14 @@ function viewFromHash(): View {
   if (m?.[1]) return { page: "run", id: m[1] };
   if (window.location.hash === "#/deployments") return { page: "deployments" };
   if (window.location.hash === "#/replay") return { page: "replay" };
+  if (window.location.hash === "#/settings") return { page: "settings" };
   return { page: "wizard" };
 }
 
 function hashOf(v: View) {
-  return v.page === "run" ? `#/run/${v.id}` : v.page === "deployments" ? "#/deployments" : v.page === "replay" ? "#/replay" : "#/";
+  if (v.page === "run") return `#/run/${v.id}`;
+  if (v.page === "replay") return "#/replay";
+  return v.page === "deployments" ? "#/deployments" : v.page === "settings" ? "#/settings" : "#/";
 }
 
 type Boot = {
@@ -90,6 +94,9 @@ export function App() {
           <button type="button" className="ghost" aria-current={view.page === "replay" ? "page" : undefined} onClick={() => setView({ page: "replay" })}>
             Replay
           </button>
+          <button type="button" className="ghost" aria-current={view.page === "settings" ? "page" : undefined} onClick={() => setView({ page: "settings" })}>
+            Settings
+          </button>
           <ThemeToggle />
         </nav>
       </header>
@@ -114,6 +121,7 @@ export function App() {
         )}
         {boot && view.page === "deployments" && <DeploymentsPage onOpen={(id) => setView({ page: "run", id })} onNew={() => setView({ page: "wizard" })} />}
         {boot && view.page === "replay" && <ReplayPage />}
+        {boot && view.page === "settings" && <SettingsPage />}
         {boot && view.page === "run" && <ProvisionPage key={view.id} id={view.id} onBack={() => setView({ page: "deployments" })} />}
       </main>
     </div>

@@ -74,6 +74,30 @@ impl<R: Runtime> crate::engine::keys::SaveDialog for WindowSaveDialog<R> {
     }
 }
 
+/// "Open…" for franchise profiles: rfd's GTK dialog on the main thread, like
+/// the save dialog.
+struct WindowOpenDialog<R: Runtime> {
+    app: tauri::AppHandle<R>,
+}
+
+impl<R: Runtime> crate::engine::settings::profile::OpenDialog for WindowOpenDialog<R> {
+    fn pick_open_path(&self, title: &str, extensions: &[&str]) -> Option<std::path::PathBuf> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let title = title.to_owned();
+        let exts: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        self.app
+            .run_on_main_thread(move || {
+                let path = rfd::FileDialog::new()
+                    .set_title(&title)
+                    .add_filter("Franchise profile", &exts)
+                    .pick_file();
+                let _ = tx.send(path);
+            })
+            .ok()?;
+        rx.recv().ok().flatten()
+    }
+}
+
 /// The app, generic over the runtime so tests can use the mock runtime.
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let forward = engine.clone();
@@ -83,6 +107,7 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
         .setup(move |app| {
             let handle = app.handle().clone();
             forward.set_save_dialog(Arc::new(WindowSaveDialog { app: handle.clone() }));
+            forward.set_open_dialog(Arc::new(WindowOpenDialog { app: handle.clone() }));
             let mut rx = forward.events().subscribe();
             tauri::async_runtime::spawn(async move {
                 loop {

@@ -69,7 +69,7 @@ impl Engine {
             Mode::Demo => super::demo::hetzner::check_token(&token),
             Mode::Live => {
                 register_secret(&token);
-                let config = match &self.settings.hetzner_endpoint {
+                let config = match &self.current_settings().hetzner_endpoint {
                     Some(url) => HetznerConfig::with_base_url(url.clone()),
                     None => HetznerConfig::from_env(),
                 };

@@ -17,7 +17,7 @@ pub struct DomainCheckArgs {
 
 impl Engine {
     pub async fn domain_check(&self, args: DomainCheckArgs) -> Result<Availability, ApiError> {
-        if !self.settings.pools().contains(&args.pool) {
+        if !self.current_settings().pools().contains(&args.pool) {
             return Err(ApiError {
                 code: "unsupported_pool".into(),
                 message: format!("\"{}\" is not one of the pool domains offered.", args.pool),
@@ -40,14 +40,18 @@ impl Engine {
 impl Engine {
     /// The PDM client from settings; its password comes from the keyring.
     async fn pdm_client(&self) -> Result<super::pdm::PdmClient, ApiError> {
-        let Some(pdm) = &self.settings.pdm else {
+        let settings = self.current_settings();
+        let Some(pdm) = &settings.pdm else {
             return Err(ApiError {
                 code: "pdm_unconfigured".into(),
                 message: "No pool-domain-manager is configured in the settings. Use your own domain, or add PDM's address in Settings.".into(),
                 field: Some("domain.subdomain".into()),
             });
         };
-        let password = self.secret(&pdm.password_secret).await?.unwrap_or_default();
+        let password = self
+            .secret(&settings.pdm_password_secret())
+            .await?
+            .unwrap_or_default();
         let config = super::pdm::PdmConfig::new(&pdm.url, &pdm.username, password);
         super::pdm::PdmClient::new(config).map_err(ApiError::from)
     }

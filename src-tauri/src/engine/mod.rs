@@ -101,7 +101,8 @@ pub struct StepInfo {
 
 pub struct Engine {
     paths: Paths,
-    settings: Settings,
+    /// Replaced by a save; a run takes a copy when it starts.
+    settings: RwLock<Settings>,
     settings_error: Option<String>,
     forced_demo: bool,
     store: Store,
@@ -111,8 +112,13 @@ pub struct Engine {
     live_offers: RwLock<Option<ServerOffers>>,
     secrets: Arc<dyn secrets::SecretStore>,
     save_dialog: RwLock<Option<Arc<dyn keys::SaveDialog + Send + Sync>>>,
+    open_dialog: RwLock<Option<Arc<dyn settings::profile::OpenDialog + Send + Sync>>>,
+    /// Where the settings' own secrets (PDM password, registry credentials) live.
+    settings_secrets: std::sync::OnceLock<Arc<dyn secrets::SecretStore>>,
+    /// The mode chosen at start: the secret store was picked for it.
+    started_mode: Mode,
     /// Runs going on now: their cancel switches.
-    runs: Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>>,
+    runs: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::watch::Sender<bool>>>>>,
     /// Wipes going on now (one per deployment).
     wipes: wipe::WipesInFlight,
 }
@@ -143,14 +149,24 @@ impl Engine {
         let demo = force_demo || settings.mode() == Mode::Demo;
         // Demo mode keeps its pretend secrets in memory: it must run on a
         // laptop without any keyring.
+        let settings_secrets = std::sync::OnceLock::new();
         let secrets: Arc<dyn secrets::SecretStore> = match secrets {
-            Some(s) => s,
+            Some(s) => {
+                let _ = settings_secrets.set(s.clone());
+                s
+            }
             None if demo => Arc::new(secrets::MemoryStore::new()),
-            None => Arc::new(secrets::OsKeyring::detect(secrets::store::KEYRING_SERVICE)),
+            None => {
+                let s: Arc<dyn secrets::SecretStore> =
+                    Arc::new(secrets::OsKeyring::detect(secrets::store::KEYRING_SERVICE));
+                let _ = settings_secrets.set(s.clone());
+                s
+            }
         };
+        let started_mode = if demo { Mode::Demo } else { Mode::Live };
         Engine {
             paths,
-            settings,
+            settings: RwLock::new(settings),
             settings_error,
             forced_demo: force_demo,
             store,
@@ -158,6 +174,9 @@ impl Engine {
             live_offers: RwLock::new(None),
             secrets,
             save_dialog: RwLock::new(None),
+            open_dialog: RwLock::new(None),
+            settings_secrets,
+            started_mode,
             runs: Arc::default(),
             wipes: Arc::default(),
         }
@@ -171,12 +190,10 @@ impl Engine {
         &self.bus
     }
 
+    /// The mode of this session. A saved change applies at the next start:
+    /// the secret store was chosen for the mode at start.
     pub fn mode(&self) -> Mode {
-        if self.forced_demo {
-            Mode::Demo
-        } else {
-            self.settings.mode()
-        }
+        self.started_mode
     }
 
     pub async fn app_info(&self) -> Result<AppInfo, ApiError> {
@@ -231,9 +248,9 @@ impl Engine {
             industries: strings(wizard::model::INDUSTRIES),
             org_sizes: strings(wizard::model::ORG_SIZES),
             compliance_frameworks: strings(wizard::model::COMPLIANCE_FRAMEWORKS),
-            pool_domains: self.settings.pools(),
+            pool_domains: self.current_settings().pools(),
             registrars: pdm::registrars(),
-            nameservers: self.settings.nameservers(),
+            nameservers: self.current_settings().nameservers(),
             reserved_subdomains: strings(&pdm::RESERVED_LABELS),
             max_workers: wizard::model::MAX_WORKERS,
         })
@@ -241,7 +258,7 @@ impl Engine {
 
     pub async fn wizard_validate(&self, args: ValidateArgs) -> Result<Vec<FieldError>, ApiError> {
         let offers = self.offers();
-        let pools = self.settings.pools();
+        let pools = self.current_settings().pools();
         let ctx = wizard::Context {
             offers: &offers,
             pools: &pools,

@@ -411,6 +411,86 @@ status: RunStatus | null,
  */
 events: number, };
 
+export type SettingsView = { values: SettingsValues, secrets: SecretStates, 
+/**
+ * What an empty field means (placeholders on the page).
+ */
+defaults: SettingsValues, 
+/**
+ * Where the settings are kept, and which keyring holds the secrets.
+ */
+config_file: string, keyring: string, 
+/**
+ * The mode the app runs in now; a saved change applies at the next start.
+ */
+running_mode: Mode, restart_needed: boolean, 
+/**
+ * Set when the keyring could not be asked: the page still opens and says why.
+ */
+keyring_error: string | null, };
+
+export type SettingsValues = { mode: Mode | null, pdm_url: string, pdm_username: string, pool_domains: Array<string>, nameservers: Array<string>, gitops_url: string, gitops_branch: string, registry_mirror_url: string, registry_mirror_upstream: string, registry_mirror_username: string, pull_registry: string, pull_username: string, hetzner_endpoint: string, tofu_path: string, provider_mirror: string, timeouts: PhaseTimeouts, };
+
+export type PhaseTimeouts = { preflight: number | null, reserve_domain: number | null, tofu_init: number | null, tofu_plan: number | null, tofu_apply: number | null, dns_commit: number | null, cloud_init: number | null, kubeconfig: number | null, bootstrap: number | null, console: number | null, };
+
+export type SecretKey = "pdm_password" | "registry_mirror_password" | "pull_password";
+
+export type SecretState = "set" | "not_set";
+
+export type SecretStates = { pdm_password: SecretState, registry_mirror_password: SecretState, pull_password: SecretState, };
+
+export type SecretValue = { key: SecretKey, value: string, };
+
+export type SettingsSaveArgs = { values: SettingsValues, 
+/**
+ * New values for these secrets.
+ */
+set_secrets: Array<SecretValue>, 
+/**
+ * Remove these secrets from the keyring.
+ */
+clear_secrets: Array<SecretKey>, };
+
+export type SaveOutcome = { 
+/**
+ * False when a field was wrong: nothing was written.
+ */
+saved: boolean, errors: Array<FieldError>, settings: SettingsView, };
+
+export type PathArgs = { path: string, };
+
+export type ProfilePreview = { path: string, name: string, version: number, changes: Array<SettingChange>, 
+/**
+ * Secrets the profile brings, values never shown.
+ */
+secrets: Array<SecretPreview>, 
+/**
+ * Problems with the settings the profile would leave; Apply refuses them.
+ */
+errors: Array<FieldError>, };
+
+export type SettingChange = { key: string, 
+/**
+ * Empty: the default.
+ */
+from: string, to: string, };
+
+export type SecretPreview = { key: SecretKey, 
+/**
+ * Whether the keyring holds one now (the profile's value replaces it).
+ */
+now: SecretState, };
+
+export type PickOutcome = { 
+/**
+ * The chosen file; `None` when cancelled or when there is no dialog.
+ */
+path: string | null, 
+/**
+ * False without a window (browser, CLI): type the path instead.
+ */
+dialog: boolean, };
+
 export type BridgeRequest = { 
 /**
  * Chosen by the client; echoed in the reply.
@@ -434,6 +514,8 @@ export type Commands = {
   draft_load: { args: null; result: WizardAnswers | null };
   draft_clear: { args: null; result: null };
   deployments_list: { args: null; result: Array<DeploymentSummary> };
+  settings_get: { args: null; result: SettingsView };
+  profile_pick: { args: null; result: PickOutcome };
   wizard_validate: { args: ValidateArgs; result: Array<FieldError> };
   draft_save: { args: WizardAnswers; result: null };
   wizard_change: { args: ChangeArgs; result: ChangeOutcome };
@@ -457,6 +539,9 @@ export type Commands = {
   replay_load: { args: ReplayArgs; result: Replay };
   deployment_forget: { args: ForgetArgs; result: null };
   deployment_wipe_report: { args: IdArgs; result: WipeReport | null };
+  settings_save: { args: SettingsSaveArgs; result: SaveOutcome };
+  profile_preview: { args: PathArgs; result: ProfilePreview };
+  profile_apply: { args: PathArgs; result: SaveOutcome };
 };
 
 export type CommandName = keyof Commands;

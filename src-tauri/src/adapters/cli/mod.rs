@@ -8,6 +8,7 @@ mod answers;
 mod deployments;
 mod replay;
 mod run;
+mod settings;
 mod view;
 
 use std::path::PathBuf;
@@ -232,6 +233,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show and change the settings (the Settings page), or import a
+    /// franchise profile. Secrets are read from stdin or an environment
+    /// variable, never from the command line.
+    Settings {
+        #[command(subcommand)]
+        action: settings::SettingsAction,
+    },
     /// Show or forget the wizard draft the window saves as you type.
     Draft {
         #[command(subcommand)]
@@ -343,6 +351,7 @@ pub fn main() -> ExitCode {
         Some(Command::Info { json }) => runtime().block_on(info(&engine, json)),
         Some(Command::Validate { answers }) => runtime().block_on(validate(&engine, &answers)),
         Some(Command::Draft { action }) => runtime().block_on(draft(&engine, action)),
+        Some(Command::Settings { action }) => runtime().block_on(settings::run(&engine, action)),
         Some(Command::Provision {
             answers,
             speed,

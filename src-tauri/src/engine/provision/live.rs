@@ -34,15 +34,13 @@ use crate::engine::store::write_atomic;
 use crate::engine::tofu::messages::{LogLevel as TofuLevel, ResourceAction};
 use crate::engine::tofu::{
     self, BootInputs, CancelHandle, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec,
-    Runner, Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets,
+    RegistryCredential, RegistryMirror, Runner, Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent,
+    TofuSecrets,
 };
 use crate::engine::wizard::WizardAnswers;
 use crate::engine::wizard::model::{DomainMode, SshKeyMode, Topology as WizardTopology};
 
 /// The wizard keeps the token and the admin key under this owner.
-/// The platform repository Flux reconciles from.
-const GITOPS_URL: &str = "https://github.com/openova-io/openova";
-const GITOPS_BRANCH: &str = "main";
 const DEFAULT_SSH_CONNECT: Duration = Duration::from_secs(10 * 60);
 const KUBECONFIG_TIMEOUT: Duration = Duration::from_secs(60);
 const KUBECONFIG_FILE: &str = "kubeconfig.yaml";
@@ -404,9 +402,64 @@ impl LiveCloud {
                 "Add PDM's address in Settings, or start a new run with your own domain.",
             ));
         };
-        let password = self.secret(&p.password_secret).await?.unwrap_or_default();
+        let password = self
+            .secret(&self.settings.pdm_password_secret())
+            .await?
+            .unwrap_or_default();
         PdmClient::new(PdmConfig::new(&p.url, &p.username, password))
             .map_err(|e| pdm_stop("The PDM client could not be set up", e))
+    }
+
+    /// The registry mirror and pull credentials from the settings, their
+    /// passwords from the keyring (they reach the nodes through cloud-init).
+    async fn registries(&self) -> Result<(Option<RegistryMirror>, Vec<RegistryCredential>), Stop> {
+        use crate::engine::settings::{DEFAULT_MIRROR_UPSTREAM, DEFAULT_PULL_REGISTRY};
+        let or = |s: &str, d: &str| {
+            if s.trim().is_empty() {
+                d.to_owned()
+            } else {
+                s.trim().to_owned()
+            }
+        };
+        let mut creds = Vec::new();
+        let mut mirror = None;
+        if let Some(m) = &self.settings.registry_mirror {
+            mirror = Some(RegistryMirror {
+                upstream: or(&m.upstream, DEFAULT_MIRROR_UPSTREAM),
+                endpoint: m.url.trim().trim_end_matches('/').to_owned(),
+                rewrite: None,
+            });
+            let password = self.secret(&names::registry_mirror_password()).await?;
+            if let (false, Some(p)) = (m.username.trim().is_empty(), password) {
+                // containerd looks the credential up by the mirror's host.
+                let host = reqwest::Url::parse(m.url.trim())
+                    .ok()
+                    .and_then(|u| {
+                        u.host_str()
+                            .map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
+                    })
+                    .unwrap_or_default();
+                creds.push(RegistryCredential {
+                    registry: host,
+                    username: m.username.trim().to_owned(),
+                    password: Secret::new(p),
+                });
+            }
+        }
+        if let Some(c) = &self.settings.pull_credential {
+            let password = self.secret(&names::pull_password()).await?.ok_or_else(|| {
+                fail(
+                    "The image pull credential has no password in the keyring.",
+                    "Set the pull password in Settings (or clear the pull user), then Resume.",
+                )
+            })?;
+            creds.push(RegistryCredential {
+                registry: or(&c.registry, DEFAULT_PULL_REGISTRY),
+                username: c.username.trim().to_owned(),
+                password: Secret::new(password),
+            });
+        }
+        Ok((mirror, creds))
     }
 
     async fn locate_tofu(&mut self) -> Result<TofuBinary, Stop> {
@@ -522,6 +575,9 @@ impl LiveCloud {
             })?
             .to_string();
         register_secret(&host_private);
+        let (url, branch) = self.settings.gitops();
+        let gitops = GitOpsSource { url, branch };
+        let (registry_mirror, pull_secrets) = self.registries().await?;
         let boot = BootInputs {
             k3s_token: Secret::new(k3s),
             host_key: HostKey {
@@ -529,12 +585,9 @@ impl LiveCloud {
                 public_line: host.public_openssh().to_owned(),
             },
             components: ctx.record.answers.components.clone(),
-            gitops: GitOpsSource {
-                url: GITOPS_URL.into(),
-                branch: GITOPS_BRANCH.into(),
-            },
-            pull_secrets: Vec::new(),
-            registry_mirror: None,
+            gitops,
+            pull_secrets,
+            registry_mirror,
         };
         let work = tofu::module::work_dir(&self.data_dir, &id).map_err(tofu_stop)?;
         tofu::module::stage(&work, &inputs).map_err(tofu_stop)?;
@@ -543,9 +596,22 @@ impl LiveCloud {
             hcloud_endpoint: self.hcloud_endpoint(),
             ..Default::default()
         };
-        let mirror = std::env::current_exe()
-            .ok()
-            .and_then(|exe| tofu::bundled::provider_mirror(&exe));
+        // A mirror named in the settings wins over the one shipped with the app.
+        let mirror = match &self.settings.provider_mirror {
+            Some(p) if p.is_dir() => Some(p.clone()),
+            Some(p) => {
+                return Err(fail(
+                    format!(
+                        "The provider mirror {} named in the settings is not a directory.",
+                        p.display()
+                    ),
+                    "Fix the provider mirror path in Settings (or clear it to use the one shipped with the app), then Resume.",
+                ));
+            }
+            None => std::env::current_exe()
+                .ok()
+                .and_then(|exe| tofu::bundled::provider_mirror(&exe)),
+        };
         if let Some(mirror) = mirror {
             let cache = self.data_dir.join("tofu-plugin-cache");
             tofu::cliconfig::ensure_cache_dir(&cache).map_err(tofu_stop)?;
@@ -555,10 +621,7 @@ impl LiveCloud {
             ctx.log(
                 LogLevel::Info,
                 "tofu",
-                format!(
-                    "Using the provider mirror shipped with the app: {}",
-                    mirror.display()
-                ),
+                format!("Using the provider mirror {}", mirror.display()),
             );
         }
         let env = ChildEnv::build(
@@ -1255,7 +1318,14 @@ impl LiveCloud {
             return Err(fail("The SSH session is missing.", "Resume retries."));
         };
         let report = session
-            .follow_cloud_init(&mut sink, &cancel.token, CloudInitWait::default())
+            .follow_cloud_init(
+                &mut sink,
+                &cancel.token,
+                CloudInitWait {
+                    timeout: self.settings.timeouts.limit(Phase::CloudInit),
+                    ..CloudInitWait::default()
+                },
+            )
             .await;
         let report = match report {
             Ok(r) => r,
@@ -1394,7 +1464,10 @@ impl LiveCloud {
             expected,
             &mut sink,
             &cancel.token,
-            &WatchOptions::default(),
+            &WatchOptions {
+                overall_timeout: self.settings.timeouts.limit(Phase::Bootstrap),
+                ..WatchOptions::default()
+            },
         )
         .await
         .map_err(cluster_stop)?;
@@ -1414,6 +1487,7 @@ impl LiveCloud {
     async fn console(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let fqdn = ctx.record.fqdn.clone();
         let mut check = ConsoleCheck::for_fqdn(&fqdn);
+        check.timeout = self.settings.timeouts.limit(Phase::Console);
         if let Some(url) = &self.settings.console_url_override {
             check.url = url.clone();
         }

@@ -8,20 +8,21 @@ pub mod live;
 pub mod phases;
 pub mod run_secrets;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use ts_rs::TS;
 
 use crate::engine::events::{EventKind, Phase, ProvisionEvent};
+use crate::engine::settings::PhaseTimeouts;
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, Failure, RunOutputs,
     RunStatus, new_id, now_rfc3339,
 };
 use crate::engine::wizard::{Context, Step, WizardAnswers, validate_step};
 use crate::engine::{ApiError, Engine, settings::Mode};
-use context::{RunCtx, Stop};
+use context::{PhaseError, RunCtx, Stop};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct StartArgs {
@@ -112,7 +113,7 @@ impl Engine {
     /// Validates every step, creates the record and starts the run.
     pub async fn provision_start(&self, args: StartArgs) -> Result<DeploymentSummary, ApiError> {
         let offers = self.offers();
-        let pools = self.settings.pools();
+        let pools = self.current_settings().pools();
         let errors = validate_step(
             Step::Review,
             &args.answers,
@@ -233,26 +234,30 @@ impl Engine {
                 format!("The event log could not be opened: {e}"),
             )
         })?;
+        let settings = self.current_settings();
+        // Demo runs keep their compressed timings; only live phases are bounded.
+        let limits = record.demo.is_none().then(|| settings.timeouts.clone());
         let backend = match &record.demo {
             Some(d) => Backend::Demo(Box::new(crate::engine::demo::run::DemoCloud::new(d.clone()))),
             None => Backend::Live(Box::new(live::LiveCloud::new(
-                self.settings.clone(),
+                settings,
                 self.secrets.clone(),
                 self.paths.data_dir.clone(),
             ))),
         };
         let (tx, rx) = watch::channel(false);
+        let tx = std::sync::Arc::new(tx);
         let id = record.id.clone();
         self.runs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), tx);
+            .insert(id.clone(), tx.clone());
         let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx);
         let runs = self.runs.clone();
         let lock_store = self.deployments();
         let _ = lock_store.take_lock(&id);
         tokio::spawn(async move {
-            run(ctx, backend, from).await;
+            run(ctx, backend, from, limits, tx).await;
             lock_store.release_lock(&id);
             runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         });
@@ -260,8 +265,50 @@ impl Engine {
     }
 }
 
+/// Runs one phase under its time limit. An inner wait (cloud-init, the Flux
+/// watch, the console) has the same limit and a more precise message, so
+/// this backstop fires a little later. On expiry the phase is stopped the way
+/// Cancel stops it (tofu gets one SIGINT and saves its state), then the run
+/// fails with the reason.
+async fn bounded_phase(
+    ctx: &mut RunCtx,
+    backend: &mut Backend,
+    limits: Option<&PhaseTimeouts>,
+    stopper: &watch::Sender<bool>,
+) -> Result<(), Stop> {
+    let Some(limits) = limits else {
+        return backend.phase(ctx).await;
+    };
+    let phase = ctx.phase;
+    let limit = limits.limit(phase);
+    let backstop = limit + (limit / 10).min(Duration::from_secs(30));
+    let fut = backend.phase(ctx);
+    tokio::pin!(fut);
+    tokio::select! {
+        outcome = &mut fut => outcome,
+        _ = tokio::time::sleep(backstop) => {
+            let _ = stopper.send(true);
+            let _ = fut.await;
+            Err(Stop::Failed(PhaseError::new(
+                format!(
+                    "\"{}\" did not finish within its time limit of {} s.",
+                    phases::title(phase),
+                    limit.as_secs()
+                ),
+                "If this phase needs longer here, raise its time limit in Settings, then Resume; Wipe removes what was created.",
+            )))
+        }
+    }
+}
+
 /// The phase loop. Every outcome ends up in the record and the event log.
-async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
+async fn run(
+    mut ctx: RunCtx,
+    mut backend: Backend,
+    from: Phase,
+    limits: Option<PhaseTimeouts>,
+    stopper: std::sync::Arc<watch::Sender<bool>>,
+) {
     for phase in phases::from(from) {
         ctx.phase = phase;
         ctx.record.phase = Some(phase);
@@ -270,7 +317,7 @@ async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
         let started = Instant::now();
         let outcome = match ctx.check() {
             Err(c) => Err(Stop::from(c)),
-            Ok(()) => backend.phase(&mut ctx).await,
+            Ok(()) => bounded_phase(&mut ctx, &mut backend, limits.as_ref(), &stopper).await,
         };
         match outcome {
             Ok(()) => {

@@ -75,6 +75,16 @@ pub mod names {
     pub fn host_private_key(owner: &str) -> String {
         format!("host-key/{owner}")
     }
+    /// Settings secrets: one of each per machine.
+    pub fn pdm_password() -> String {
+        "settings/pdm-password".into()
+    }
+    pub fn registry_mirror_password() -> String {
+        "settings/registry-mirror-password".into()
+    }
+    pub fn pull_password() -> String {
+        "settings/pull-password".into()
+    }
 }
 
 /// Names are file-name-like so every backend stores them unchanged.

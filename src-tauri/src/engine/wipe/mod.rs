@@ -185,7 +185,7 @@ impl Engine {
         let env = WipeEnv {
             store: store.clone(),
             bus: self.bus.clone(),
-            settings: self.settings.clone(),
+            settings: self.current_settings(),
             secrets: self.secrets.clone(),
             data_dir: self.paths.data_dir.clone(),
         };
@@ -252,7 +252,7 @@ impl Engine {
             && r.demo.is_none()
         {
             crate::engine::provision::live::LiveCloud::new(
-                self.settings.clone(),
+                self.current_settings(),
                 self.secrets.clone(),
                 self.paths.data_dir.clone(),
             )

@@ -1,0 +1,241 @@
+//! The settings commands through the same dispatch every adapter uses:
+//! field errors, secrets only in the keyring (never the config file, never
+//! the answer), and the franchise profile's preview and apply.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
+use catalyst_provisioner::engine::{ApiError, Engine, Paths};
+use serde_json::{Value, json};
+
+async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
+    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
+}
+
+fn engine(home: &Path) -> (Arc<MemoryStore>, Engine) {
+    let store = Arc::new(MemoryStore::new());
+    let dyn_store: Arc<dyn SecretStore> = store.clone();
+    (store, Engine::with_secrets(Paths::under(home), false, dyn_store))
+}
+
+fn config_text(home: &Path) -> String {
+    std::fs::read_to_string(home.join("config").join("settings.json")).unwrap_or_default()
+}
+
+const EXAMPLE: &str = include_str!("../examples/franchise-profile.json");
+
+#[tokio::test]
+async fn save_keeps_secrets_in_the_keyring_and_shows_them_as_set() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, engine) = engine(home.path());
+    let view = call(&engine, json!({"cmd": "settings_get"})).await.unwrap();
+    assert_eq!(view["secrets"]["pdm_password"], "not_set");
+    assert_eq!(view["defaults"]["timeouts"]["tofu_apply"], 1800);
+
+    let mut values = view["values"].clone();
+    values["pdm_url"] = json!("https://pdm.example.org");
+    values["pdm_username"] = json!("franchise");
+    values["registry_mirror_url"] = json!("https://harbor.example.org");
+    values["registry_mirror_username"] = json!("robot");
+    values["gitops_branch"] = json!("stable");
+    values["timeouts"]["cloud_init"] = json!(900);
+    let saved = call(
+        &engine,
+        json!({"cmd": "settings_save", "args": {"values": values, "set_secrets": [
+            {"key": "pdm_password", "value": "PdmCanary-7f3a"},
+            {"key": "registry_mirror_password", "value": "MirrorCanary-91be"}
+        ]}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved["saved"], true, "{saved}");
+    assert_eq!(saved["settings"]["secrets"]["pdm_password"], "set");
+    assert_eq!(saved["settings"]["secrets"]["registry_mirror_password"], "set");
+    assert_eq!(saved["settings"]["secrets"]["pull_password"], "not_set");
+    assert_eq!(saved["settings"]["values"]["timeouts"]["cloud_init"], 900);
+    assert_eq!(
+        store.get(&names::pdm_password()).unwrap().as_deref(),
+        Some("PdmCanary-7f3a")
+    );
+    assert_eq!(
+        store.get(&names::registry_mirror_password()).unwrap().as_deref(),
+        Some("MirrorCanary-91be")
+    );
+    let file = config_text(home.path());
+    assert!(
+        file.contains("harbor.example.org") && file.contains("stable"),
+        "{file}"
+    );
+    for canary in ["PdmCanary-7f3a", "MirrorCanary-91be"] {
+        assert!(!file.contains(canary));
+        assert!(!saved.to_string().contains(canary));
+    }
+
+    // A new engine over the same home reads what was saved.
+    let (_, again) = engine_with(home.path(), store.clone());
+    let view = call(&again, json!({"cmd": "settings_get"})).await.unwrap();
+    assert_eq!(view["values"]["gitops_branch"], "stable");
+    assert_eq!(view["secrets"]["pdm_password"], "set");
+
+    // Clearing a secret removes it from the keyring; the rest stays.
+    let saved = call(
+        &engine,
+        json!({"cmd": "settings_save", "args": {"values": saved["settings"]["values"], "clear_secrets": ["registry_mirror_password"]}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved["saved"], true, "{saved}");
+    assert_eq!(
+        saved["settings"]["secrets"]["registry_mirror_password"],
+        "not_set"
+    );
+    assert_eq!(store.get(&names::registry_mirror_password()).unwrap(), None);
+    assert!(store.get(&names::pdm_password()).unwrap().is_some());
+}
+
+fn engine_with(home: &Path, store: Arc<MemoryStore>) -> (Arc<MemoryStore>, Engine) {
+    let dyn_store: Arc<dyn SecretStore> = store.clone();
+    (store, Engine::with_secrets(Paths::under(home), false, dyn_store))
+}
+
+#[tokio::test]
+async fn field_errors_come_back_together_and_nothing_is_written() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, engine) = engine(home.path());
+    let out = call(
+        &engine,
+        json!({"cmd": "settings_save", "args": {"values": {
+            "pdm_url": "http://pdm.example.org",
+            "tofu_path": home.path().join("no-tofu").display().to_string(),
+            "timeouts": {"tofu_apply": 0}
+        }, "set_secrets": [{"key": "pull_password", "value": "PullCanary-22"}]}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["saved"], false);
+    let fields: Vec<&str> = out["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "pdm_url",
+        "pdm_username",
+        "tofu_path",
+        "timeouts.tofu_apply",
+        "pull_username",
+    ] {
+        assert!(fields.contains(&f), "{f} missing in {fields:?}");
+    }
+    assert_eq!(config_text(home.path()), "");
+    assert_eq!(store.get(&names::pull_password()).unwrap(), None);
+    // An unknown field is refused by the command itself, not silently dropped.
+    assert!(
+        serde_json::from_value::<Call>(json!({"cmd": "settings_save", "args": {"values": {"pdm_ulr": "x"}}}))
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, engine) = engine(home.path());
+    let path = home.path().join("franchise.json");
+    std::fs::write(&path, EXAMPLE).unwrap();
+    let secrets: Value = serde_json::from_str::<Value>(EXAMPLE).unwrap()["secrets"].clone();
+
+    let preview = call(
+        &engine,
+        json!({"cmd": "profile_preview", "args": {"path": path.display().to_string()}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(preview["version"], 1);
+    assert_eq!(preview["errors"], json!([]), "{preview}");
+    let keys: Vec<&str> = preview["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    for k in ["mode", "pdm_url", "registry_mirror_url", "timeouts.tofu_apply"] {
+        assert!(keys.contains(&k), "{k} not in {keys:?}");
+    }
+    assert_eq!(preview["secrets"].as_array().unwrap().len(), 3);
+    // Previewing changes nothing.
+    assert_eq!(config_text(home.path()), "");
+    assert_eq!(store.get(&names::pdm_password()).unwrap(), None);
+
+    let applied = call(
+        &engine,
+        json!({"cmd": "profile_apply", "args": {"path": path.display().to_string()}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied["saved"], true, "{applied}");
+    assert_eq!(
+        store.get(&names::pdm_password()).unwrap().as_deref(),
+        secrets["pdm_password"].as_str()
+    );
+    assert_eq!(
+        store.get(&names::pull_password()).unwrap().as_deref(),
+        secrets["pull_password"].as_str()
+    );
+    let file = config_text(home.path());
+    assert!(file.contains("pdm.openova.io"), "{file}");
+    for (_, v) in secrets.as_object().unwrap() {
+        let v = v.as_str().unwrap();
+        assert!(!file.contains(v), "a secret is in the config file");
+        assert!(!preview.to_string().contains(v), "a secret is in the preview");
+        assert!(!applied.to_string().contains(v), "a secret is in the answer");
+    }
+    // The mode the app runs in changes at the next start, and it says so.
+    assert_eq!(applied["settings"]["values"]["mode"], "live");
+    assert_eq!(applied["settings"]["running_mode"], "demo");
+    assert_eq!(applied["settings"]["restart_needed"], true);
+    // Pools from the profile are what the wizard offers now.
+    let options = call(&engine, json!({"cmd": "wizard_options"})).await.unwrap();
+    assert_eq!(options["pool_domains"], json!(["omani.works"]));
+}
+
+#[tokio::test]
+async fn a_bad_profile_is_refused_with_its_reason() {
+    let home = tempfile::tempdir().unwrap();
+    let (store, engine) = engine(home.path());
+    let path = home.path().join("p.json");
+    let apply = |p: &Path| json!({"cmd": "profile_apply", "args": {"path": p.display().to_string()}});
+
+    std::fs::write(&path, EXAMPLE.replace("\"version\": 1", "\"version\": 7")).unwrap();
+    let e = call(&engine, apply(&path)).await.unwrap_err();
+    assert_eq!(e.code, "profile_unknown_version");
+    assert!(e.message.contains("version 7"), "{e:?}");
+    assert_eq!(e.field.as_deref(), Some("profile_path"));
+
+    let e = call(&engine, apply(&home.path().join("missing.json")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "profile_unreadable");
+
+    // Valid JSON, but a field is wrong: nothing is applied, secrets included.
+    std::fs::write(
+        &path,
+        EXAMPLE.replace("https://pdm.openova.io", "http://pdm.openova.io"),
+    )
+    .unwrap();
+    let out = call(&engine, apply(&path)).await.unwrap();
+    assert_eq!(out["saved"], false);
+    assert_eq!(out["errors"][0]["field"], "pdm_url");
+    assert_eq!(store.get(&names::pdm_password()).unwrap(), None);
+    assert_eq!(config_text(home.path()), "");
+}
+
+#[tokio::test]
+async fn without_a_window_the_picker_says_to_type_the_path() {
+    let home = tempfile::tempdir().unwrap();
+    let (_, engine) = engine(home.path());
+    let out = call(&engine, json!({"cmd": "profile_pick"})).await.unwrap();
+    assert_eq!(out, json!({"path": null, "dialog": false}));
+}

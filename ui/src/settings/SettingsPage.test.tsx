@@ -1,0 +1,79 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { setTransport, type SettingsSaveArgs, type SettingsValues, type SettingsView, type Transport } from "../api";
+import { SettingsPage } from "./SettingsPage";
+
+const TIMEOUTS = { preflight: null, reserve_domain: null, tofu_init: null, tofu_plan: null, tofu_apply: null, dns_commit: null, cloud_init: null, kubeconfig: null, bootstrap: null, console: null };
+const VALUES: SettingsValues = {
+  mode: null, pdm_url: "", pdm_username: "", pool_domains: [], nameservers: [], gitops_url: "", gitops_branch: "",
+  registry_mirror_url: "", registry_mirror_upstream: "", registry_mirror_username: "", pull_registry: "", pull_username: "",
+  hetzner_endpoint: "", tofu_path: "", provider_mirror: "", timeouts: TIMEOUTS,
+};
+const VIEW: SettingsView = {
+  values: VALUES,
+  secrets: { pdm_password: "set", registry_mirror_password: "not_set", pull_password: "not_set" },
+  defaults: { ...VALUES, gitops_url: "https://github.com/openova-io/openova", timeouts: { ...TIMEOUTS, tofu_apply: 1800 } },
+  config_file: "/tmp/x/settings.json", keyring: "memory", running_mode: "demo", restart_needed: false, keyring_error: null,
+};
+
+/** The engine behind the transport: rejects a non-https GitOps URL, records saves. */
+function fakeEngine() {
+  const saves: SettingsSaveArgs[] = [];
+  const t: Transport = {
+    kind: "bridge",
+    async call(cmd, args) {
+      if (cmd === "settings_get") return VIEW;
+      if (cmd === "settings_save") {
+        const a = args as unknown as SettingsSaveArgs;
+        saves.push(a);
+        if (!a.values.gitops_url.startsWith("https://")) {
+          return { saved: false, errors: [{ field: "gitops_url", message: "must use https://" }], settings: VIEW };
+        }
+        return { saved: true, errors: [], settings: { ...VIEW, values: a.values } };
+      }
+      if (cmd === "profile_pick") return { path: null, dialog: false };
+      throw { code: "x", message: `unexpected ${cmd}`, field: null };
+    },
+    listen: () => () => {},
+  };
+  return { t, saves };
+}
+
+describe("SettingsPage", () => {
+  it("shows a field error next to its field, and sends a typed secret only as a new value", async () => {
+    const { t, saves } = fakeEngine();
+    setTransport(t);
+    render(<SettingsPage />);
+    const user = userEvent.setup();
+    const gitops = await screen.findByLabelText("GitOps repository");
+    const value = (label: string) => (screen.getByLabelText(label) as HTMLInputElement).value;
+    expect(value("PDM password (set)")).toBe("");
+    expect(screen.getByLabelText("Create the cloud resources").getAttribute("placeholder")).toBe("1800");
+
+    await user.type(gitops, "http://git.example.org/r");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(document.getElementById("settings-gitops_url-error")?.textContent).toBe("must use https://"));
+    expect(saves[0]!.set_secrets).toEqual([]);
+
+    await user.clear(gitops);
+    await user.type(gitops, "https://git.example.org/r");
+    await user.type(screen.getByLabelText("Registry mirror password (not set)"), "s3cret");
+    await user.click(screen.getByRole("button", { name: "Clear" }));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await screen.findByText("Saved.");
+    expect(saves[1]!.set_secrets).toEqual([{ key: "registry_mirror_password", value: "s3cret" }]);
+    expect(saves[1]!.clear_secrets).toEqual(["pdm_password"]);
+    expect(document.getElementById("settings-gitops_url-error")).toBeNull();
+    // After the save the typed secret is gone from the page.
+    expect(value("Registry mirror password (not set)")).toBe("");
+  });
+
+  it("without a native dialog asks for the profile path", async () => {
+    setTransport(fakeEngine().t);
+    render(<SettingsPage />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Import profile…" }));
+    await screen.findByText("No file dialog here: type the profile's path, then Preview.");
+  });
+});
