@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   webkit2gtk-driver xvfb xauth chromium
-  dbus gnome-keyring keyutils
+  dbus gnome-keyring keyutils iproute2 util-linux
   openssh-client openssh-server shellcheck cloud-init
 )
 

@@ -47,11 +47,12 @@ suite() {
 suite "ui build" 600 npm --workspace ui run build
 suite "rustfmt" 300 cargo fmt --all -- --check
 suite "eslint" 600 npm --workspace ui run lint
-suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh tests/crash/*.sh
+suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh tests/crash/*.sh tests/offline/*.sh
 suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "cargo build" 2400 cargo build --workspace --bins --quiet
 suite "cargo test" 2400 cargo test --workspace
 suite "crash (SIGKILL)" 1200 bash tests/crash/sigkill.sh
+suite "offline (netns)" 900 bash tests/offline/netns.sh
 suite "vitest" 600 npm --workspace ui run test
 if [ -f scripts/keyring-test.sh ]; then
   suite "os keyring" 900 bash scripts/keyring-test.sh
