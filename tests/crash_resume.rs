@@ -28,17 +28,8 @@ use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
 use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
+use catalyst_tests::support::app_binary;
 use serde_json::{Value, json};
-
-/// The app binary: next to this test's own `deps/` dir, or CATALYST_BIN.
-fn app_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("CATALYST_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    dir.join("catalyst-provisioner")
-}
 
 fn app(home: &Path, args: &[&str], log: &Path) -> Command {
     let mut c = Command::new(app_binary());

@@ -12,22 +12,20 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-use catalyst_provisioner::api::{Call, dispatch};
-use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
+use catalyst_provisioner::engine::events::{EventKind, Phase};
 use catalyst_provisioner::engine::provision::live::{k3s_token_name, state_passphrase_name};
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
-use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
+use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_provisioner::engine::{Engine, Paths};
 use catalyst_tests::fakes::console::{FakeConsole, Pki};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
 use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
+use catalyst_tests::support::{
+    call, engine_record, events, grep_dir, live_engine, wait_end, wait_for, wizard_answers,
+};
 use serde_json::{Value, json};
-
-async fn call(engine: &Engine, v: Value) -> Result<Value, catalyst_provisioner::engine::ApiError> {
-    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
-}
 
 fn installed() -> Option<Value> {
     Some(ready(
@@ -36,31 +34,6 @@ fn installed() -> Option<Value> {
         "Helm install succeeded for release x",
         1,
     ))
-}
-
-async fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..secs * 10 {
-        if let Some(v) = f() {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn grep_dir(dir: &Path, needle: &str) -> Vec<String> {
-    let mut hits = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            hits.extend(grep_dir(&p, needle));
-        } else if let Ok(bytes) = std::fs::read(&p)
-            && String::from_utf8_lossy(&bytes).contains(needle)
-        {
-            hits.push(p.display().to_string());
-        }
-    }
-    hits
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -266,59 +239,6 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     drop(sshd);
 }
 
-/// An engine in live mode over `settings`, with PDM's password in its keyring.
-fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<MemoryStore>, Engine) {
-    std::fs::create_dir_all(&paths.config_dir).unwrap();
-    std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
-    let secrets = Arc::new(MemoryStore::new());
-    secrets.set("pdm-password", &pdm.password()).unwrap();
-    let store: Arc<dyn SecretStore> = secrets.clone();
-    (secrets, Engine::with_secrets(paths.clone(), false, store))
-}
-
-/// The wizard's path: defaults, token check against the fake, a generated key.
-async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
-    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!(sub);
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    let check = call(engine, json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}))
-        .await
-        .unwrap();
-    assert_eq!(check["scope"], "read_write", "{check}");
-    a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": format!("{sub}.omani.works")}}),
-    )
-    .await
-    .unwrap();
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
-    (a, key)
-}
-
-async fn wait_end(paths: &Paths, id: &str, secs: u64) -> Value {
-    wait_for("the run to end", secs, || {
-        let r = engine_record(paths, id);
-        match r["status"].as_str() {
-            Some("running") => None,
-            _ => Some(r),
-        }
-    })
-    .await
-}
-
-async fn events(engine: &Engine, id: &str) -> Vec<ProvisionEvent> {
-    let v = call(
-        engine,
-        json!({"cmd": "deployment_events", "args": {"id": id, "since_seq": 0}}),
-    )
-    .await
-    .unwrap();
-    serde_json::from_value(v).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let hetzner = FakeHetzner::start(FakeConfig {
@@ -374,15 +294,6 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let error = record["failure"]["error"].as_str().unwrap();
     assert!(error.contains("resource_limit_exceeded"), "{error}");
     assert!(!error.contains("stale"), "{error}");
-}
-
-/// The record as on disk; "running" while it cannot be read yet.
-fn engine_record(paths: &Paths, id: &str) -> Value {
-    let p = paths.data_dir.join("deployments").join(id).join("record.json");
-    std::fs::read(&p)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_else(|| json!({"status": "running"}))
 }
 
 /// Settings for a run whose control plane never answers SSH (nothing

@@ -110,3 +110,14 @@ pub fn grep_dir(dir: &std::path::Path, needle: &str) -> Vec<String> {
     }
     hits
 }
+
+/// The app binary cargo built for this workspace (`target/<profile>/`, next
+/// to the test's own `deps/` dir), or CATALYST_BIN when set.
+pub fn app_binary() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("CATALYST_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    dir.join("catalyst-provisioner")
+}

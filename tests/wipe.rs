@@ -131,10 +131,10 @@ async fn leftovers(h: &FakeHetzner, fqdn: &str) -> Vec<String> {
     ]
 }
 
-/// `catalyst-cli wipe <id> --yes` over the test's home, with the token the
+/// `catalyst-provisioner wipe <id> --yes` over the test's home, with the token the
 /// headless way (HCLOUD_TOKEN): the child has no keyring holding the wizard's.
 fn cli_wipe(home: &Path, id: &str) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_catalyst-cli"));
+    let mut c = std::process::Command::new(catalyst_tests::support::app_binary());
     c.args(["wipe", id, "--yes"])
         .env("CATALYST_HOME", home)
         .env("HCLOUD_TOKEN", RW_TOKEN)
