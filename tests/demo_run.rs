@@ -3,35 +3,10 @@
 //! cancel and resume, and a run found `running` at start is `interrupted`.
 //! Time is paused (tokio test-util), so the simulated delays cost nothing.
 
-use catalyst_provisioner::api::{Call, dispatch};
 use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
 use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_tests::support::{call, demo_answers};
 use serde_json::{Value, json};
-
-async fn call(engine: &Engine, v: Value) -> Result<Value, catalyst_provisioner::engine::ApiError> {
-    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
-}
-
-/// Valid answers for demo mode, built through the engine like the wizard does.
-async fn answers(engine: &Engine) -> Value {
-    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!("omantel-prod");
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    call(engine, json!({"cmd": "token_check", "args": {"token": "demo"}}))
-        .await
-        .unwrap();
-    a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": "omantel-prod.omani.works"}}),
-    )
-    .await
-    .unwrap();
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
-    a
-}
 
 async fn wait_status(engine: &Engine, id: &str, want: &str) -> Value {
     for _ in 0..100_000 {
@@ -48,7 +23,7 @@ async fn wait_status(engine: &Engine, id: &str, want: &str) -> Value {
 
 /// Starts a ×60 demo run of valid answers (plus `extra` args) and returns its id.
 async fn start_demo(engine: &Engine, extra: Value) -> String {
-    let mut args = json!({"answers": answers(engine).await, "speed": 60});
+    let mut args = json!({"answers": demo_answers(engine, "omantel-prod").await, "speed": 60});
     if let (Some(a), Some(e)) = (args.as_object_mut(), extra.as_object()) {
         a.extend(e.clone());
     }
@@ -67,7 +42,7 @@ async fn a_demo_run_goes_through_every_phase_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Paths::under(dir.path()), true);
     let mut live = engine.events().subscribe();
-    let a = answers(&engine).await;
+    let a = demo_answers(&engine, "omantel-prod").await;
     let started = call(
         &engine,
         json!({"cmd": "provision_start", "args": {"answers": a, "speed": 60}}),

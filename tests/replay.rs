@@ -5,39 +5,15 @@
 
 use std::sync::Arc;
 
-use catalyst_provisioner::api::{Call, dispatch};
 use catalyst_provisioner::engine::events::ProvisionEvent;
 use catalyst_provisioner::engine::keys::SaveDialog;
-use catalyst_provisioner::engine::{ApiError, Engine, Paths};
+use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_tests::support::{call, demo_answers};
 use serde_json::{Value, json};
 
-async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
-    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
-}
-
-/// Valid demo answers, built through the engine like the wizard does.
-async fn answers(engine: &Engine) -> Value {
-    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!("omantel-rec");
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    call(engine, json!({"cmd": "token_check", "args": {"token": "demo"}}))
-        .await
-        .unwrap();
-    a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": "omantel-rec.omani.works"}}),
-    )
-    .await
-    .unwrap();
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
-    a
-}
-
 async fn run_to(engine: &Engine, scenario: &str, want: &str) -> String {
-    let args = json!({"answers": answers(engine).await, "speed": 60, "scenario": scenario});
+    let args =
+        json!({"answers": demo_answers(engine, "omantel-rec").await, "speed": 60, "scenario": scenario});
     let s = call(engine, json!({"cmd": "provision_start", "args": args}))
         .await
         .unwrap();

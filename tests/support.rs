@@ -121,3 +121,25 @@ pub fn app_binary() -> std::path::PathBuf {
     let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
     dir.join("catalyst-provisioner")
 }
+
+/// Valid answers for demo mode with subdomain `sub`, built through the engine
+/// as the wizard does (defaults, the demo token, a generated key).
+pub async fn demo_answers(engine: &Engine, sub: &str) -> Value {
+    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
+    a["organisation"]["name"] = json!("Omantel");
+    a["domain"]["subdomain"] = json!(sub);
+    a["domain"]["admin_email"] = json!("platform@omantel.om");
+    call(engine, json!({"cmd": "token_check", "args": {"token": "demo"}}))
+        .await
+        .unwrap();
+    a["credentials"]["token_validated"] = json!(true);
+    let key = call(
+        engine,
+        json!({"cmd": "ssh_generate", "args": {"fqdn": format!("{sub}.omani.works")}}),
+    )
+    .await
+    .unwrap();
+    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
+    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
+    a
+}
