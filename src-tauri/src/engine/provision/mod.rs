@@ -238,6 +238,7 @@ impl Engine {
 
 /// The phase loop. Every outcome ends up in the record and the event log.
 async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
+    let wall = Instant::now();
     for phase in phases::from(from) {
         ctx.phase = phase;
         ctx.record.phase = Some(phase);
@@ -302,4 +303,13 @@ async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
     ctx.emit(EventKind::Done { console_url });
     ctx.sync();
     ctx.save();
+    if let Backend::Demo(d) = &backend {
+        // Read by bench/ (demo overhead: wall time over the simulated delays).
+        tracing::info!(
+            id = %ctx.record.id,
+            wall_s = wall.elapsed().as_secs_f64(),
+            simulated_delay_s = d.slept.as_secs_f64(),
+            "demo run finished"
+        );
+    }
 }
