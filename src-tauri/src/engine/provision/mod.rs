@@ -300,11 +300,9 @@ async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
     ctx.phase = Phase::Done;
     ctx.record.phase = Some(Phase::Done);
     ctx.record.status = RunStatus::Done;
-    ctx.emit(EventKind::Done { console_url });
-    ctx.sync();
-    ctx.save();
     if let Backend::Demo(d) = &backend {
-        // Read by bench/ (demo overhead: wall time over the simulated delays).
+        // Read by bench/ (demo overhead: wall time over the simulated delays);
+        // logged before Done, after which a CLI follower may exit at once.
         tracing::info!(
             id = %ctx.record.id,
             wall_s = wall.elapsed().as_secs_f64(),
@@ -312,4 +310,7 @@ async fn run(mut ctx: RunCtx, mut backend: Backend, from: Phase) {
             "demo run finished"
         );
     }
+    ctx.emit(EventKind::Done { console_url });
+    ctx.sync();
+    ctx.save();
 }
