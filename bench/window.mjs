@@ -157,7 +157,7 @@ async function biglog(app, answers, lines) {
       method,
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(120_000),
+      signal: AbortSignal.timeout(Number(process.env.BENCH_WD_TIMEOUT_MS ?? 60_000)),
     });
     const json = await res.json();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value)}`);
@@ -188,27 +188,40 @@ async function biglog(app, answers, lines) {
       [answers],
     );
     if (String(id).startsWith("ERROR")) throw new Error(`provision_start: ${id}`);
-    let shown = 0;
     let total = 0;
-    let status = "";
-    const deadline = Date.now() + Number(process.env.BENCH_BIGLOG_TIMEOUT_S ?? 900) * 1000;
+    let status = "running";
+    let peak = { rss_kb: 0, pss_kb: 0 };
+    let answered = 0;
+    const limitS = Number(process.env.BENCH_BIGLOG_TIMEOUT_S ?? 600);
+    const deadline = Date.now() + limitS * 1000;
+    // While the page is busy a script may wait long for its turn: a poll that
+    // times out is retried; memory is sampled meanwhile (peak).
+    const poll = (script, args) => Promise.race([execAsync(script, args).catch(() => undefined), sleep(10_000).then(() => undefined)]);
     while (Date.now() < deadline) {
-      const txt = (await exec("const c = document.querySelector('[data-testid=log-count]'); return c ? c.textContent : ''")) ?? "";
-      const m = /(\d+) of (\d+) lines/.exec(txt);
-      if (m) [shown, total] = [Number(m[1]), Number(m[2])];
-      status = await execAsync(
+      const m = treeMem(appPid);
+      if (m.pss_kb > peak.pss_kb) peak = { rss_kb: m.rss_kb, pss_kb: m.pss_kb };
+      const got = await poll(
         `const [id, done] = arguments;
-         window.__TAURI_INTERNALS__.invoke("api", { call: { cmd: "deployment_get", args: { id } } }).then((r) => done(r.status), (e) => done("error"));`,
+         const c = document.querySelector('[data-testid=log-count]');
+         window.__TAURI_INTERNALS__.invoke("api", { call: { cmd: "deployment_get", args: { id } } })
+           .then((r) => done([r.status, c ? c.textContent : ""]), () => done(["error", ""]));`,
         [id],
       );
-      if (status !== "running" && total >= lines) break;
+      if (got) {
+        answered++;
+        status = got[0];
+        const t = /(\d+) of (\d+) lines/.exec(got[1]);
+        if (t) total = Number(t[2]);
+        if (status !== "running" && total >= lines) break;
+      }
       await sleep(1000);
     }
     const drainS = (Date.now() - started) / 1000;
     await sleep(5000);
     const after = treeMem(appPid);
     await wd("DELETE", `/session/${session}`).catch(() => {});
-    return { lines_asked: lines, lines_shown: total, status, seconds_to_show: drainS, idle, after };
+    const finished = total >= lines && status !== "running";
+    return { lines_asked: lines, lines_shown: total, finished, limit_s: limitS, status, seconds_to_show: drainS, polls_answered: answered, idle, peak, after };
   } finally {
     await stop(driver);
     rmSync(home, { recursive: true, force: true });
