@@ -43,23 +43,30 @@ for tool in cargo node jq xvfb-run gzip; do
   command -v "$tool" >/dev/null || die "$tool is needed (see bench/README section in the root README)"
 done
 
-target="${CARGO_TARGET_DIR:-$root/target}"
 out="$root/bench/.out"
 mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/catalyst-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# built NAME CARGO-ARGS...: builds, then copies the executable cargo reports
+# for NAME (not target/<profile>/NAME, which another work tree sharing the
+# target dir may overwrite at any time) to bench/.out.
+built() {
+  local name=$1 exe
+  shift
+  exe=$(cargo build "$@" --message-format=json-render-diagnostics \
+    | jq -r --arg n "$name" 'select(.reason == "compiler-artifact" and .target.name == $n and .executable != null) | .executable' \
+    | tail -n1)
+  [ -n "$exe" ] || die "cargo build $* reported no executable $name"
+  cp "$exe" "$out/$name"
+}
 if ((build)); then
   say "building the UI and the release binaries (slow on 2 cores)"
   npm --workspace ui run build >"$work/ui-build.log" 2>&1 || { cat "$work/ui-build.log" >&2; die "UI build failed"; }
-  cargo build --release -p catalyst-provisioner --features custom-protocol
-  cp "$target/release/catalyst-provisioner" "$out/catalyst-provisioner"
-  (cd bench/bare && cargo build --release --features custom-protocol)
-  cp "$target/release/bare-window" "$out/bare-window"
-  (cd bench/harness && cargo build --release)
-  cp "$target/release/catalyst-bench" "$out/catalyst-bench"
-  cargo build -p catalyst-tests --bin tofu
-  cp "$target/debug/tofu" "$out/tofu"
+  built catalyst-provisioner --release -p catalyst-provisioner --features custom-protocol
+  (cd bench/bare && built bare-window --release --features custom-protocol)
+  (cd bench/harness && built catalyst-bench --release)
+  built tofu -p catalyst-tests --bin tofu
 fi
 if ((deb)); then
   rm -f "$out"/*.deb
@@ -85,7 +92,7 @@ fmt() { LC_ALL=C printf "%.${1}f" "$2"; }
 # verdict VALUE OP LIMIT  (OP: le | lt)
 verdict() {
   awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-    if (v == "nan" || v == "") { print "n/a"; exit }
+    if (v !~ /^[0-9.eE+-]+$/) { print "n/a"; exit }
     ok = (op == "le") ? (v + 0 <= l + 0) : (v + 0 < l + 0)
     print ok ? "pass" : "FAIL"
   }'
