@@ -39,7 +39,7 @@ done
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
-for tool in cargo node jq xvfb-run gzip; do
+for tool in cargo node jq xvfb-run gzip column; do
   command -v "$tool" >/dev/null || die "$tool is needed (see bench/README section in the root README)"
 done
 
@@ -237,7 +237,7 @@ if ((!quick)); then
   col_b() { cut -d' ' -f"$1" "$work/biglog" | median; }
   shown=$(col_b 7)
   secs=$(col_b 8)
-  finished=$(cut -d' ' -f9 "$work/biglog" | sort -u | tr '\n' ' ')
+  finished=$(cut -d' ' -f9 "$work/biglog" | sort -u | paste -sd/)
   for m in rss pss; do
     i=1 && a=3 && p=5
     [ $m = pss ] && i=2 && a=4 && p=6
@@ -259,8 +259,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
   echo "Catalyst Provisioner benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)"
   echo "Machine: $(nproc) cores, $cpu; load average before: $load_before, after: $load_after; runs per figure: $runs (median)"
   echo
-  awk -F'\t' 'BEGIN { printf "%-72s  %-38s  %-10s  %s\n", "figure", "value", "target", "verdict" }
-    { printf "%-72s  %-38s  %-10s  %s\n", $1, $2, $3, $4 }' "$rows"
+  # column (util-linux) pads by characters; awk's printf pads by bytes (→, ≤, × are wider).
+  { printf 'figure\tvalue\ttarget\tverdict\n'; cat "$rows"; } | column -t -s $'\t' -o '  '
 } | tee "$work/table.txt"
 
 if [ -n "$markdown" ]; then
