@@ -170,6 +170,22 @@ p99=$(median <"$work/p99")
 row "Event path: latency p50, $paced lines at 1 000/s → bridge client" "$(fmt 2 "$p50") ms" "—" "—"
 row "Event path: latency p99, $paced lines at 1 000/s → bridge client" "$(fmt 2 "$p99") ms" "< 50 ms" "$(verdict "$p99" lt 50)"
 
+# Explains the big-log figure: the page's event fold, compiled as the UI build does (tsc).
+fold_n=20000
+((quick)) && fold_n=2000
+mkdir -p "$work/fold"
+echo '{"type":"module"}' >"$work/fold/package.json"
+node_modules/.bin/tsc ui/src/provision/runState.ts --target es2022 --module es2022 --moduleResolution bundler \
+  --skipLibCheck --outDir "$work/fold" >"$work/fold.log" 2>&1 || { cat "$work/fold.log" >&2; die "tsc runState.ts failed"; }
+: >"$work/fold-one"
+: >"$work/fold-batch"
+for _ in $(seq "$runs"); do
+  r=$(node bench/ui-fold.mjs "$work/fold/provision/runState.js" "$fold_n")
+  jq -r .one_by_one_ms <<<"$r" >>"$work/fold-one"
+  jq -r .batches_of_1000_ms <<<"$r" >>"$work/fold-batch"
+done
+row "UI fold of $fold_n log events (runState.applyEvents, node): one call per event / batches of 1 000" "$(fmt 0 "$(median <"$work/fold-one")") ms / $(fmt 0 "$(median <"$work/fold-batch")") ms" "—" "—"
+
 # ---------------------------------------------------------------- 5. demo overhead
 
 if ((!quick)); then
