@@ -48,9 +48,9 @@ mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/catalyst-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# built NAME CARGO-ARGS...: builds, then copies the executable cargo reports
-# for NAME (not target/<profile>/NAME, which another work tree sharing the
-# target dir may overwrite at any time) to bench/.out.
+# built NAME CARGO-ARGS...: builds, then at once copies the executable cargo
+# reports for NAME to bench/.out: another work tree sharing the target dir
+# may overwrite target/<profile>/NAME later (it did, for the stand-in tofu).
 built() {
   local name=$1 exe
   shift
