@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "./styles.css";
 import { App } from "./App";
+import { reportFirstPaint } from "./benchMark";
 import { applyTheme, initialTheme } from "./theme";
 
 applyTheme(initialTheme());
@@ -13,3 +14,4 @@ if (root) {
     </StrictMode>,
   );
 }
+reportFirstPaint();

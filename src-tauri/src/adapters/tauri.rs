@@ -22,6 +22,28 @@ pub mod commands {
         tracing::debug!(cmd = call.name(), "window call");
         dispatch(&engine, call).await
     }
+
+    /// A timing mark from the UI (e.g. `first-paint`), printed to stdout as
+    /// `CATALYST_BENCH_MARK <name> <unix ns>` only when `CATALYST_BENCH_MARK`
+    /// is set: bench/ reads it. Not an engine call, so not in `api.rs`.
+    #[tauri::command]
+    pub fn bench_mark(name: String) {
+        if std::env::var_os("CATALYST_BENCH_MARK").is_some() {
+            let ns = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            let name: String = name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(40)
+                .collect();
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "CATALYST_BENCH_MARK {name} {ns}");
+            let _ = out.flush();
+        }
+    }
 }
 
 /// Refuses every navigation away from the bundled UI: no remote page is
@@ -103,7 +125,7 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
     let forward = engine.clone();
     b.manage(engine)
         .plugin(navigation_guard())
-        .invoke_handler(tauri::generate_handler![commands::api])
+        .invoke_handler(tauri::generate_handler![commands::api, commands::bench_mark])
         .setup(move |app| {
             let handle = app.handle().clone();
             forward.set_save_dialog(Arc::new(WindowSaveDialog { app: handle.clone() }));

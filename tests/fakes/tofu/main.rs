@@ -42,6 +42,10 @@ Environment:
   CATALYST_FAKE_TOFU_FAIL_TIMES       how often init-transient fails (default 1)
   CATALYST_FAKE_TOFU_HEARTBEAT_MS     apply_progress interval (default 10000)
   CATALYST_FAKE_TOFU_SHUTDOWN_MS      graceful-stop time after SIGINT (default 200)
+  CATALYST_FAKE_TOFU_BURST            benchmarks: `apply` only writes this many
+                                      log lines, each with its write time
+  CATALYST_FAKE_TOFU_BURST_RATE       lines per second of the burst (default 0:
+                                      as fast as it can)
 ";
 
 const STATE_FILE: &str = "terraform.tfstate";
@@ -1187,6 +1191,39 @@ async fn refresh(ui: &Ui, api: &Api, st: &mut State) -> Result<(), Diag> {
 
 // ------------------------------------------------------------ commands
 
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// The event-path benchmark (bench/): `n` `-json` log lines, each carrying
+/// the time it was written (`written_ns=`, Unix ns) so a reader can measure
+/// latency, paced at `rate` lines/s (0: unpaced), then a change summary.
+fn burst(ui: &Ui, n: u64, rate: f64) -> i32 {
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        if rate > 0.0 {
+            let due = start + Duration::from_secs_f64(i as f64 / rate);
+            let now = std::time::Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+        let ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        // Rust's stdout is line-buffered: each line is written as it is made, like tofu's.
+        ui.log(&format!("burst line {i} written_ns={ns}"));
+    }
+    ui.emit(
+        "info",
+        "Apply complete! Resources: 0 added, 0 changed, 0 destroyed.",
+        "change_summary",
+        json!({"changes": {"add": 0, "change": 0, "import": 0, "remove": 0, "forget": 0, "operation": "apply"}}),
+    );
+    0
+}
+
 async fn run(args: Vec<String>) -> i32 {
     let ints = watch_interrupts();
     let version = version();
@@ -1202,6 +1239,15 @@ async fn run(args: Vec<String>) -> i32 {
         version: version.clone(),
     };
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if parsed.command == "apply"
+        && let Some(n) = env_u64("CATALYST_FAKE_TOFU_BURST")
+    {
+        let rate = std::env::var("CATALYST_FAKE_TOFU_BURST_RATE")
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        return burst(&ui, n, rate);
+    }
     match parsed.command.as_str() {
         "version" => {
             if parsed.json {

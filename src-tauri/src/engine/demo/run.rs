@@ -59,6 +59,15 @@ pub struct DemoCloud {
 
 const TOFU_VERSION: &str = "1.10.6";
 
+/// Extra cloud-init output lines a demo run writes, for the big-log benchmark
+/// (bench/): `CATALYST_DEMO_LOG_LINES=100000`. None unless it is set.
+fn extra_log_lines() -> usize {
+    std::env::var("CATALYST_DEMO_LOG_LINES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 impl DemoCloud {
     pub fn new(settings: DemoSettings) -> DemoCloud {
         let rng = StdRng::seed_from_u64(settings.seed);
@@ -322,10 +331,26 @@ impl DemoCloud {
         ];
         let n: usize = stages.iter().map(|(_, l)| l.len()).sum();
         let mut steps = self.steps(Phase::CloudInit, n).into_iter();
+        let extra = extra_log_lines();
+        let mut written = 0;
         for (i, (stage, lines)) in stages.iter().enumerate() {
             for l in *lines {
                 self.wait(ctx, steps.next().unwrap_or(1.0)).await?;
                 ctx.log(LogLevel::Info, "cloud-init", *l);
+                // The extra lines come in n bursts, one after each real line.
+                let burst = extra.div_ceil(n).min(extra - written);
+                for k in 0..burst {
+                    written += 1;
+                    ctx.log(
+                        LogLevel::Info,
+                        "cloud-init",
+                        format!("[bench] output line {written} of {extra} ({stage})"),
+                    );
+                    if k % 256 == 255 {
+                        // Lets the readers of the event bus keep up with the burst.
+                        tokio::task::yield_now().await;
+                    }
+                }
             }
             ctx.progress(
                 i as u64 + 1,

@@ -309,6 +309,7 @@ async fn run(
     limits: Option<PhaseTimeouts>,
     stopper: std::sync::Arc<watch::Sender<bool>>,
 ) {
+    let wall = Instant::now();
     for phase in phases::from(from) {
         ctx.phase = phase;
         ctx.record.phase = Some(phase);
@@ -370,6 +371,16 @@ async fn run(
     ctx.phase = Phase::Done;
     ctx.record.phase = Some(Phase::Done);
     ctx.record.status = RunStatus::Done;
+    if let Backend::Demo(d) = &backend {
+        // Read by bench/ (demo overhead: wall time over the simulated delays);
+        // logged before Done, after which a CLI follower may exit at once.
+        tracing::info!(
+            id = %ctx.record.id,
+            wall_s = wall.elapsed().as_secs_f64(),
+            simulated_delay_s = d.slept.as_secs_f64(),
+            "demo run finished"
+        );
+    }
     ctx.emit(EventKind::Done { console_url });
     ctx.sync();
     ctx.save();
