@@ -18,10 +18,23 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   useEffect(() => {
     let live = true;
     let held: ProvisionEvent[] | null = [];
+    // Live events are folded in batches (at most every 50 ms): one fold per
+    // event copied the whole log each time, O(n²) over a 100 000-line run.
+    let queue: ProvisionEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      timer = null;
+      const batch = queue;
+      queue = [];
+      if (live) setRun((r) => applyEvents(r, batch));
+    };
     const off = listen("provision", (e) => {
       if (e.deployment_id !== id || !live) return;
       if (held) held.push(e);
-      else setRun((r) => applyEvents(r, [e]));
+      else {
+        queue.push(e);
+        timer ??= setTimeout(flush, 50);
+      }
     });
     call("deployment_events", { id, since_seq: 0 })
       .then((evs) => {
@@ -33,6 +46,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
       .catch((e: ApiError) => live && setError(e.message));
     return () => {
       live = false;
+      if (timer) clearTimeout(timer);
       off();
     };
   }, [id]);
