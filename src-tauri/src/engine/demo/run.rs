@@ -55,6 +55,9 @@ pub struct DemoCloud {
     rng: StdRng,
     /// Total simulated delay so far (seconds of wall time), for the overhead benchmark.
     pub slept: Duration,
+    /// When the simulation started: each wait ends at `origin + slept`, so the
+    /// time spent writing events between waits does not add up over a run.
+    origin: tokio::time::Instant,
 }
 
 const TOFU_VERSION: &str = "1.10.6";
@@ -75,6 +78,7 @@ impl DemoCloud {
             settings,
             rng,
             slept: Duration::ZERO,
+            origin: tokio::time::Instant::now(),
         }
     }
 
@@ -82,7 +86,7 @@ impl DemoCloud {
     async fn wait(&mut self, ctx: &RunCtx, real: f64) -> Result<(), Stop> {
         let d = Duration::from_secs_f64((real / self.settings.speed).max(0.0));
         self.slept += d;
-        ctx.sleep(d).await?;
+        ctx.sleep_until(self.origin + self.slept).await?;
         Ok(())
     }
 

@@ -134,12 +134,17 @@ impl RunCtx {
 
     /// Sleeps unless cancelled first.
     pub async fn sleep(&self, d: Duration) -> Result<(), Cancelled> {
+        self.sleep_until(tokio::time::Instant::now() + d).await
+    }
+
+    /// Like `sleep`, until a point in time (no-op when it has passed).
+    pub async fn sleep_until(&self, t: tokio::time::Instant) -> Result<(), Cancelled> {
         let mut rx = self.cancel.clone();
         if *rx.borrow() {
             return Err(Cancelled);
         }
         tokio::select! {
-            _ = tokio::time::sleep(d) => Ok(()),
+            _ = tokio::time::sleep_until(t) => Ok(()),
             _ = rx.wait_for(|c| *c) => Err(Cancelled),
         }
     }
