@@ -133,11 +133,12 @@ impl Run {
                 return true;
             }
             if let Some(st) = child.try_wait().unwrap() {
-                assert!(
-                    st.success(),
-                    "the app ended with {st}; see {}",
-                    self.log.display()
-                );
+                if !st.success() {
+                    let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                    let lines: Vec<&str> = log.lines().collect();
+                    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                    panic!("the app ended with {st}; its output ends:\n{tail}");
+                }
                 return false;
             }
             assert!(Instant::now() < end, "no progress; see {}", self.log.display());
