@@ -546,12 +546,12 @@ async fn purge_finds_by_label_deletes_in_order_and_leaves_nothing() {
         [
             ResourceKind::Server,
             ResourceKind::LoadBalancer,
-            ResourceKind::Volume,
-            ResourceKind::FloatingIp,
-            ResourceKind::PrimaryIp,
             ResourceKind::Firewall,
             ResourceKind::Network,
-            ResourceKind::SshKey
+            ResourceKind::SshKey,
+            ResourceKind::Volume,
+            ResourceKind::PrimaryIp,
+            ResourceKind::FloatingIp
         ]
     );
     for r in &found {

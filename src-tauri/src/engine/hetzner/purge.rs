@@ -39,12 +39,12 @@ impl ResourceKind {
     pub const PURGE_ORDER: [ResourceKind; 8] = [
         ResourceKind::Server,
         ResourceKind::LoadBalancer,
-        ResourceKind::Volume,
-        ResourceKind::FloatingIp,
-        ResourceKind::PrimaryIp,
         ResourceKind::Firewall,
         ResourceKind::Network,
         ResourceKind::SshKey,
+        ResourceKind::Volume,
+        ResourceKind::PrimaryIp,
+        ResourceKind::FloatingIp,
     ];
 
     /// The collection name, which is both the path and the list key.
