@@ -12,9 +12,9 @@
 //     the page shows every line.
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort, until } from "../tests/e2e/webdriver.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -115,29 +115,6 @@ async function startOnce(bin, idleMs) {
     await stop(child);
     throw e;
   }
-}
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-
-async function until(what, fn, ms) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
 }
 
 async function biglog(app, answers, lines) {

@@ -17,18 +17,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use catalyst_provisioner::api::{Call, dispatch};
 use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
 use catalyst_provisioner::engine::secrets::store::KEYRING_SERVICE;
 use catalyst_provisioner::engine::secrets::{KeyringBackend, OsKeyring, SecretStore, names};
 use catalyst_provisioner::engine::{Engine, Paths};
 use catalyst_tests::fakes::console::{FakeConsole, Pki};
-use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
-use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
+use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner};
+use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
-use catalyst_tests::support::app_binary;
+use catalyst_tests::support::{app_binary, wizard_answers};
 use serde_json::{Value, json};
 
 fn app(home: &Path, args: &[&str], log: &Path) -> Command {
@@ -60,12 +59,6 @@ fn finished(evs: &[ProvisionEvent], phase: Phase) -> usize {
     evs.iter()
         .filter(|e| e.phase == phase && matches!(e.kind, EventKind::PhaseFinished { .. }))
         .count()
-}
-
-async fn call(engine: &Engine, v: Value) -> Value {
-    dispatch(engine, serde_json::from_value::<Call>(v).unwrap())
-        .await
-        .unwrap()
 }
 
 struct Run {
@@ -195,43 +188,10 @@ async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_
 
     // The wizard, in this process over the same keyring: token, generated key.
     let engine = Engine::with_secrets(paths.clone(), false, keyring.clone());
-    let mut a = call(&engine, json!({"cmd": "wizard_defaults"})).await;
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!("omantel-crash");
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    let check = call(
-        &engine,
-        json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}),
-    )
-    .await;
-    assert_eq!(check["scope"], "read_write", "{check}");
-    a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        &engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": "omantel-crash.omani.works"}}),
-    )
-    .await;
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
+    let (a, key) = wizard_answers(&engine, "omantel-crash").await;
     drop(engine);
     let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
-    kube.apply(&Action::kustomization(
-        "bootstrap-kit",
-        1,
-        Some(ready(
-            "True",
-            "ReconciliationSucceeded",
-            "Applied revision: main",
-            1,
-        )),
-    ));
-    for r in expected_releases(&components) {
-        kube.apply(&Action::release(
-            &format!("bp-{r}"),
-            1,
-            Some(ready("True", "InstallSucceeded", "Helm install succeeded", 1)),
-        ));
-    }
+    kube.converged(&expected_releases(&components));
     let answers = home.join("answers.json");
     std::fs::write(&answers, a.to_string()).unwrap();
 

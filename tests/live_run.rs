@@ -19,22 +19,13 @@ use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_provisioner::engine::{Engine, Paths};
 use catalyst_tests::fakes::console::{FakeConsole, Pki};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
-use catalyst_tests::fakes::kube::{Action, FakeKube, ready};
+use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use catalyst_tests::support::{
     call, engine_record, events, grep_dir, live_engine, wait_end, wait_for, wizard_answers,
 };
 use serde_json::{Value, json};
-
-fn installed() -> Option<Value> {
-    Some(ready(
-        "True",
-        "InstallSucceeded",
-        "Helm install succeeded for release x",
-        1,
-    ))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_live_run_goes_through_every_phase_against_the_fakes() {
@@ -79,19 +70,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
 
     // Flux's releases are already installed when the watch starts.
-    kube.apply(&Action::kustomization(
-        "bootstrap-kit",
-        1,
-        Some(ready(
-            "True",
-            "ReconciliationSucceeded",
-            "Applied revision: main",
-            1,
-        )),
-    ));
-    for r in expected_releases(&components) {
-        kube.apply(&Action::release(&format!("bp-{r}"), 1, installed()));
-    }
+    kube.converged(&expected_releases(&components));
 
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
         .await

@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 export const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
-const freePort = () =>
+export const freePort = () =>
   new Promise((ok) => {
     const s = createServer().listen(0, "127.0.0.1", () => {
       const { port } = s.address();

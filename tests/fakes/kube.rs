@@ -176,6 +176,33 @@ impl FakeKube {
         )
     }
 
+    /// Flux has converged: the bootstrap Kustomization is ready and every
+    /// release in `releases` (as `bp-<name>`) is installed.
+    pub fn converged(&self, releases: &[String]) {
+        self.apply(&Action::kustomization(
+            "bootstrap-kit",
+            1,
+            Some(ready(
+                "True",
+                "ReconciliationSucceeded",
+                "Applied revision: main",
+                1,
+            )),
+        ));
+        for r in releases {
+            self.apply(&Action::release(
+                &format!("bp-{r}"),
+                1,
+                Some(ready(
+                    "True",
+                    "InstallSucceeded",
+                    "Helm install succeeded for release x",
+                    1,
+                )),
+            ));
+        }
+    }
+
     /// Applies a change now.
     pub fn apply(&self, action: &Action) {
         apply(&self.shared, action);
