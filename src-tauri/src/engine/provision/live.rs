@@ -867,16 +867,10 @@ impl LiveCloud {
         }
     }
 
-    /// Drops the secrets generated for one deployment (after a clean wipe).
+    /// Drops the secrets kept for one deployment (after a clean wipe).
     pub(crate) fn forget_secrets(&self, id: &str) {
-        for name in [
-            k3s_token_name(id),
-            state_passphrase_name(id),
-            names::host_private_key(id),
-        ] {
-            if let Err(e) = self.secrets.delete(&name) {
-                tracing::warn!(error = %e.operator_message(), "a deployment secret could not be removed");
-            }
+        if let Err(e) = run_secrets::forget(self.secrets.as_ref(), id) {
+            tracing::warn!(error = %e.operator_message(), "a deployment secret could not be removed");
         }
     }
 

@@ -45,17 +45,24 @@ pub fn lookup(store: &dyn SecretStore, name_of: NameOf, id: &str) -> Result<Opti
     }
 }
 
-/// Removes the deployment's copies (after a clean wipe or a forget).
+/// Removes every secret kept under the deployment's name: its copies of the
+/// wizard's secrets and those the run generated (after a clean wipe).
+/// Carries on past a failed delete and returns the first error.
 pub fn forget(store: &dyn SecretStore, id: &str) -> Result<(), SecretError> {
+    let mut first = None;
     for name_of in [
         names::hetzner_token as NameOf,
         names::admin_private_key,
         names::host_private_key,
         registrar_secret_name,
+        super::live::k3s_token_name,
+        super::live::state_passphrase_name,
     ] {
-        store.delete(&name_of(id))?;
+        if let Err(e) = store.delete(&name_of(id)) {
+            first.get_or_insert(e);
+        }
     }
-    Ok(())
+    first.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]
@@ -97,8 +104,10 @@ mod tests {
             lookup(&s, registrar_secret_name, "d1").unwrap().as_deref(),
             Some("reg-one-cccccccccccccccccc")
         );
+        s.set("k3s-token/d1", "k3s-token-eeeeeeeeeeeeeeeeeeee").unwrap();
         forget(&s, "d1").unwrap();
         assert_eq!(s.get("hetzner-token/d1").unwrap(), None);
+        assert_eq!(s.get("k3s-token/d1").unwrap(), None);
         // Older runs without copies still find the draft's.
         assert_eq!(
             lookup(&s, names::hetzner_token, "d1").unwrap().as_deref(),
