@@ -53,17 +53,21 @@ function treeMem(root) {
   let rss = 0;
   let pss = 0;
   const names = [];
+  const byProc = {};
   for (const p of descendants(root)) {
     try {
       const t = readFileSync(`/proc/${p}/smaps_rollup`, "utf8");
       rss += Number(/^Rss:\s+(\d+)/m.exec(t)?.[1] ?? 0);
-      pss += Number(/^Pss:\s+(\d+)/m.exec(t)?.[1] ?? 0);
-      names.push(readFileSync(`/proc/${p}/comm`, "utf8").trim());
+      const one = Number(/^Pss:\s+(\d+)/m.exec(t)?.[1] ?? 0);
+      pss += one;
+      const name = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+      names.push(name);
+      byProc[name] = (byProc[name] ?? 0) + one;
     } catch {
       // gone meanwhile, or a kernel thread without smaps
     }
   }
-  return { rss_kb: rss, pss_kb: pss, procs: names };
+  return { rss_kb: rss, pss_kb: pss, procs: names, pss_kb_by_proc: byProc };
 }
 
 function killGroup(pid, signal) {

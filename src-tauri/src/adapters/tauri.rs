@@ -120,6 +120,9 @@ impl<R: Runtime> crate::engine::settings::profile::OpenDialog for WindowOpenDial
     }
 }
 
+/// Most events sent to the page in one emit.
+const EVENT_BATCH_MAX: usize = 2000;
+
 /// The app, generic over the runtime so tests can use the mock runtime.
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let forward = engine.clone();
@@ -132,12 +135,25 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
             forward.set_open_dialog(Arc::new(WindowOpenDialog { app: handle.clone() }));
             let mut rx = forward.events().subscribe();
             tauri::async_runtime::spawn(async move {
+                use tokio::sync::broadcast::error::{RecvError, TryRecvError};
                 loop {
                     match rx.recv().await {
                         Ok(ev) => {
-                            let _ = handle.emit("provision", ev);
+                            // Each emit is one script evaluated in the page: a
+                            // 100 000-line log sent one event at a time cost the
+                            // web process ~200 MB. Whatever is queued goes as one
+                            // array (the page's transport unpacks it).
+                            let mut batch = vec![ev];
+                            while batch.len() < EVENT_BATCH_MAX {
+                                match rx.try_recv() {
+                                    Ok(ev) => batch.push(ev),
+                                    Err(TryRecvError::Lagged(_)) => continue,
+                                    Err(_) => break,
+                                }
+                            }
+                            let _ = handle.emit("provision", batch);
                         }
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Lagged(_)) => continue,
                         Err(_) => break,
                     }
                 }

@@ -44,7 +44,8 @@ export class TauriTransport implements Transport {
     let unlisten: (() => void) | null = null;
     let cancelled = false;
     void import("@tauri-apps/api/event").then(({ listen }) =>
-      listen<ProvisionEvent>(name, (e) => handler(e.payload)).then((u) => {
+      // The window sends queued events as one array (one script evaluation per batch).
+      listen<ProvisionEvent[]>(name, (e) => e.payload.forEach((ev) => handler(ev))).then((u) => {
         if (cancelled) u();
         else unlisten = u;
       }),
