@@ -200,9 +200,14 @@ async function biglog(app, answers, lines) {
     const drainS = (Date.now() - started) / 1000;
     await sleep(5000);
     const after = treeMem(appPid);
+    const settle = [];
+    for (let i = 0; i < Number(process.env.BENCH_SETTLE_SAMPLES ?? 0); i++) {
+      await sleep(5000);
+      settle.push(treeMem(appPid).pss_kb_by_proc);
+    }
     await wd("DELETE", `/session/${session}`).catch(() => {});
     const finished = total >= lines && status !== "running";
-    return { lines_asked: lines, lines_shown: total, finished, limit_s: limitS, status, seconds_to_show: drainS, polls_answered: answered, idle, peak, after };
+    return { lines_asked: lines, lines_shown: total, finished, limit_s: limitS, status, seconds_to_show: drainS, polls_answered: answered, idle, peak, after, settle };
   } finally {
     await stop(driver);
     rmSync(home, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 // The real window: the debug build of the app under Xvfb, driven through
 // tauri-driver and WebKitWebDriver (W3C WebDriver over HTTP, no client library).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import yaml from "js-yaml";
 import { ELEMENT, startWindow, until } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -40,4 +41,35 @@ test("Next is reachable with the keyboard alone", async () => {
     if (text === "Next") return;
   }
   assert.fail(`Next never received focus; focus went through: ${seen.join(" | ")}`);
+});
+
+// The window's event path (an IPC channel, not Tauri events): subscribed the
+// way the page's transport does, the whole of a demo run arrives, in order.
+// Last: it takes the page's channel over.
+test("a demo run's events reach the window through the event channel, in order", async () => {
+  const answers = yaml.load(readFileSync(join(root, "examples/answers.demo.yaml"), "utf8"));
+  await win.wd("POST", "/timeouts", { script: 120_000 });
+  const got = await win.wd("POST", "/execute/async", {
+    script: `const [answers, done] = arguments;
+      const T = window.__TAURI_INTERNALS__;
+      const seqs = [];
+      let batches = 0;
+      const cb = T.transformCallback((raw) => {
+        const batch = raw && typeof raw === "object" && "message" in raw ? raw.message : raw;
+        if (!Array.isArray(batch)) return done({ error: "not a batch: " + JSON.stringify(raw).slice(0, 200) });
+        batches++;
+        for (const e of batch) {
+          seqs.push(Number(e.seq));
+          if (e.kind.type === "done") done({ seqs, batches });
+          if (e.kind.type === "phase_failed") done({ error: e.kind.error });
+        }
+      });
+      T.invoke("events_subscribe", { channel: "__CHANNEL__:" + cb })
+        .then(() => T.invoke("api", { call: { cmd: "provision_start", args: { answers, scenario: null, speed: 60 } } }))
+        .catch((e) => done({ error: JSON.stringify(e) }));`,
+    args: [answers],
+  });
+  assert.equal(got.error, undefined, got.error);
+  assert.ok(got.seqs.length > 40, `only ${got.seqs.length} events`);
+  assert.deepEqual(got.seqs, Array.from({ length: got.seqs.length }, (_, i) => i + 1), "every event once, in seq order");
 });

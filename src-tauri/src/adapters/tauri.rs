@@ -1,19 +1,39 @@
 //! The window: one Tauri command (`api`) that carries every engine call, and
-//! engine events forwarded as the `provision` event. Thin by design: the
-//! rules live in the engine, the command list in `api.rs`.
+//! engine events streamed to the page through an IPC channel it opens with
+//! `events_subscribe`. Thin by design: the rules live in the engine, the
+//! command list in `api.rs`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use tauri::{Emitter, Runtime};
+use tauri::Runtime;
+use tauri::ipc::Channel;
 
 use crate::engine::Engine;
+use crate::engine::events::ProvisionEvent;
+
+/// The channel each webview opened for engine events, by webview label: a
+/// reload opens a new one, which replaces the old.
+#[derive(Default)]
+pub struct EventChannels(Mutex<HashMap<String, Channel<Vec<ProvisionEvent>>>>);
+
+impl EventChannels {
+    /// Sends one batch to every open channel; a channel whose page is gone is dropped.
+    fn send(&self, batch: &[ProvisionEvent]) {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|_, ch| ch.send(batch.to_vec()).is_ok());
+    }
+}
 
 pub mod commands {
     use std::sync::Arc;
 
-    use tauri::State;
+    use tauri::ipc::Channel;
+    use tauri::{Runtime, State, Webview};
 
+    use super::EventChannels;
     use crate::api::{Call, dispatch};
+    use crate::engine::events::ProvisionEvent;
     use crate::engine::{ApiError, Engine};
 
     /// Every engine call from the window: `invoke('api', { call })`.
@@ -21,6 +41,20 @@ pub mod commands {
     pub async fn api(engine: State<'_, Arc<Engine>>, call: Call) -> Result<serde_json::Value, ApiError> {
         tracing::debug!(cmd = call.name(), "window call");
         dispatch(&engine, call).await
+    }
+
+    /// The page's stream of engine events. A channel, not Tauri events: an
+    /// event is a script evaluated in the page, and a 100 000-line log sent
+    /// that way grew the web process by ~120 MB with the page keeping nothing;
+    /// a channel hands big batches over as fetched bytes.
+    #[tauri::command]
+    pub fn events_subscribe<R: Runtime>(
+        webview: Webview<R>,
+        channels: State<'_, EventChannels>,
+        channel: Channel<Vec<ProvisionEvent>>,
+    ) {
+        let mut open = channels.0.lock().unwrap_or_else(|e| e.into_inner());
+        open.insert(webview.label().to_owned(), channel);
     }
 
     /// A timing mark from the UI (e.g. `first-paint`), printed to stdout as
@@ -127,9 +161,15 @@ const EVENT_BATCH_MAX: usize = 2000;
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let forward = engine.clone();
     b.manage(engine)
+        .manage(EventChannels::default())
         .plugin(navigation_guard())
-        .invoke_handler(tauri::generate_handler![commands::api, commands::bench_mark])
+        .invoke_handler(tauri::generate_handler![
+            commands::api,
+            commands::events_subscribe,
+            commands::bench_mark
+        ])
         .setup(move |app| {
+            use tauri::Manager;
             let handle = app.handle().clone();
             forward.set_save_dialog(Arc::new(WindowSaveDialog { app: handle.clone() }));
             forward.set_open_dialog(Arc::new(WindowOpenDialog { app: handle.clone() }));
@@ -139,10 +179,7 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
                 loop {
                     match rx.recv().await {
                         Ok(ev) => {
-                            // Each emit is one script evaluated in the page: a
-                            // 100 000-line log sent one event at a time cost the
-                            // web process ~200 MB. Whatever is queued goes as one
-                            // array (the page's transport unpacks it).
+                            // Whatever is queued goes as one batch.
                             let mut batch = vec![ev];
                             while batch.len() < EVENT_BATCH_MAX {
                                 match rx.try_recv() {
@@ -151,7 +188,7 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
                                     Err(_) => break,
                                 }
                             }
-                            let _ = handle.emit("provision", batch);
+                            handle.state::<EventChannels>().send(&batch);
                         }
                         Err(RecvError::Lagged(_)) => continue,
                         Err(_) => break,

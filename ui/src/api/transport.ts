@@ -40,19 +40,22 @@ export class TauriTransport implements Transport {
     }
   }
 
-  listen(name: EventName, handler: EventHandler): () => void {
-    let unlisten: (() => void) | null = null;
-    let cancelled = false;
-    void import("@tauri-apps/api/event").then(({ listen }) =>
-      // The window sends queued events as one array (one script evaluation per batch).
-      listen<ProvisionEvent[]>(name, (e) => e.payload.forEach((ev) => handler(ev))).then((u) => {
-        if (cancelled) u();
-        else unlisten = u;
-      }),
-    );
+  private handlers = new Set<EventHandler>();
+  private subscribed: Promise<void> | null = null;
+
+  // Engine events come through one IPC channel per page (`events_subscribe`),
+  // in batches: cheaper for the web process than one Tauri event per line.
+  listen(_name: EventName, handler: EventHandler): () => void {
+    this.handlers.add(handler);
+    this.subscribed ??= import("@tauri-apps/api/core").then(({ Channel, invoke }) => {
+      const channel = new Channel<ProvisionEvent[]>();
+      channel.onmessage = (batch) => {
+        for (const ev of batch) for (const h of this.handlers) h(ev);
+      };
+      return invoke<void>("events_subscribe", { channel });
+    });
     return () => {
-      cancelled = true;
-      unlisten?.();
+      this.handlers.delete(handler);
     };
   }
 }

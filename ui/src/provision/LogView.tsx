@@ -1,12 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { LogLevel } from "../api";
-import type { LogLine } from "./runState";
+import { FilteredLog, type LogList } from "./logList";
 
 const ROW = 20;
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
 
 /** A log that stays smooth with 100 000 lines: only the visible rows are in the DOM. */
-export function LogView({ lines }: { lines: LogLine[] }) {
+export function LogView({ lines }: { lines: LogList }) {
   const [minLevel, setMinLevel] = useState<LogLevel>("info");
   const [query, setQuery] = useState("");
   const [follow, setFollow] = useState(true);
@@ -14,10 +14,9 @@ export function LogView({ lines }: { lines: LogLine[] }) {
   const [height, setHeight] = useState(360);
   const box = useRef<HTMLDivElement>(null);
   const q = query.trim().toLowerCase();
-  const shown = useMemo(() => {
-    const min = LEVELS.indexOf(minLevel);
-    return lines.filter((l) => LEVELS.indexOf(l.level) >= min && (!q || l.line.toLowerCase().includes(q) || l.source.includes(q)));
-  }, [lines, minLevel, q]);
+  // Filtered chunk by chunk and cached: an append filters only the tail again.
+  const [filter] = useState(() => new FilteredLog());
+  const shown = useMemo(() => filter.view(lines, { minLevel, query: q }), [filter, lines, minLevel, q]);
 
   useEffect(() => {
     const el = box.current;
@@ -33,7 +32,7 @@ export function LogView({ lines }: { lines: LogLine[] }) {
 
   const first = Math.max(0, Math.floor(scrollTop / ROW) - 10);
   const last = Math.min(shown.length, Math.ceil((scrollTop + height) / ROW) + 10);
-  const copy = () => void navigator.clipboard?.writeText(shown.map((l) => `${l.at} ${l.level.toUpperCase()} [${l.source}] ${l.line}`).join("\n"));
+  const copy = () => void navigator.clipboard?.writeText(shown.all().map((l) => `${l.at} ${l.level.toUpperCase()} [${l.source}] ${l.line}`).join("\n"));
 
   return (
     <section className="logview" aria-labelledby="log-title">
@@ -79,7 +78,8 @@ export function LogView({ lines }: { lines: LogLine[] }) {
         {/* React sets styles through the CSSOM, which the strict CSP allows (no style attributes are parsed). */}
         <div className="log-spacer" style={{ height: shown.length * ROW }}>
           {shown.slice(first, last).map((l, i) => (
-            <div key={l.seq} className={`log-line ${l.level}`} style={{ top: (first + i) * ROW }}>
+            // Keyed by slot, not by line: while following, React reuses the rows' elements instead of making new ones per batch.
+            <div key={(first + i) % (last - first)} className={`log-line ${l.level}`} style={{ top: (first + i) * ROW }}>
               <span className="log-src">{l.source}</span> {l.line}
             </div>
           ))}

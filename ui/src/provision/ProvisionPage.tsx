@@ -13,37 +13,43 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   const [saved, setSaved] = useState<string | null>(null);
   const [wiping, setWiping] = useState(false);
 
-  // History first, then the live stream. Live events that arrive before the
-  // history are held back, then applied after it; seq drops the overlap.
+  // History first, then the live stream, folded in order on one promise
+  // chain. A live batch that does not follow what was folded (events sent
+  // before the subscription took, or a lagging event bus) first reads the
+  // missing ones from the event log; seq drops any overlap.
   useEffect(() => {
     let live = true;
-    let held: ProvisionEvent[] | null = [];
+    let applied = 0;
+    const fold = (evs: ProvisionEvent[]) => {
+      const last = evs.at(-1);
+      if (!live || !last) return;
+      applied = Math.max(applied, Number(last.seq));
+      setRun((r) => applyEvents(r, evs));
+    };
+    const report = (e: ApiError) => {
+      if (live) setError(e.message);
+    };
+    let chain: Promise<void> = call("deployment_events", { id, since_seq: 0 }).then(fold, report);
     // Live events are folded in batches (at most every 50 ms): one fold per
-    // event copied the whole log each time, O(n²) over a 100 000-line run.
+    // event re-rendered the page 100 000 times over a big log.
     let queue: ProvisionEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | null = null;
     const flush = () => {
       timer = null;
       const batch = queue;
       queue = [];
-      if (live) setRun((r) => applyEvents(r, batch));
+      chain = chain.then(async () => {
+        const first = batch[0];
+        if (!live || !first) return;
+        if (Number(first.seq) > applied + 1) fold(await call("deployment_events", { id, since_seq: applied }));
+        fold(batch);
+      }).catch(report);
     };
     const off = listen("provision", (e) => {
       if (e.deployment_id !== id || !live) return;
-      if (held) held.push(e);
-      else {
-        queue.push(e);
-        timer ??= setTimeout(flush, 50);
-      }
+      queue.push(e);
+      timer ??= setTimeout(flush, 50);
     });
-    call("deployment_events", { id, since_seq: 0 })
-      .then((evs) => {
-        if (!live) return;
-        const early = held ?? [];
-        held = null;
-        setRun((r) => applyEvents(applyEvents(r, evs), early));
-      })
-      .catch((e: ApiError) => live && setError(e.message));
     return () => {
       live = false;
       if (timer) clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProvisionEvent } from "../api";
+import { toArray } from "./logList";
 import { applyEvents, emptyRun } from "./runState";
 
 const ev = (seq: number, phase: ProvisionEvent["phase"], kind: ProvisionEvent["kind"]): ProvisionEvent => ({
@@ -24,7 +25,7 @@ describe("applyEvents", () => {
     expect(r.phases.preflight).toMatchObject({ state: "done", durationS: 1.5 });
     expect(r.resources.get("hcloud_server.cp")?.state).toBe("created");
     expect(r.components.get("cilium")?.state).toBe("installed");
-    expect(r.logs.map((l) => l.line)).toEqual(["slow"]);
+    expect(toArray(r.logs).map((l) => l.line)).toEqual(["slow"]);
     expect(r.done?.consoleUrl).toBe("https://console.x");
     expect(r.lastSeq).toBe(7);
   });
@@ -32,7 +33,7 @@ describe("applyEvents", () => {
   it("ignores events it already applied, so history and live can overlap", () => {
     const a = applyEvents(emptyRun(), [ev(1, "preflight", { type: "log", level: "info", source: "s", line: "one" })]);
     const b = applyEvents(a, [ev(1, "preflight", { type: "log", level: "info", source: "s", line: "one" }), ev(2, "preflight", { type: "log", level: "info", source: "s", line: "two" })]);
-    expect(b.logs.map((l) => l.line)).toEqual(["one", "two"]);
+    expect(toArray(b.logs).map((l) => l.line)).toEqual(["one", "two"]);
     expect(applyEvents(b, [])).toBe(b);
   });
 

@@ -1,6 +1,9 @@
 // Folds a deployment's events into what the live page shows. Pure, so a
 // reload (history from events.jsonl) and the live stream give the same page.
-import type { LogLevel, Phase, ProvisionEvent } from "../api";
+import type { Phase, ProvisionEvent } from "../api";
+import { appendLines, emptyLog, type LogLine, type LogList } from "./logList";
+
+export type { LogLine } from "./logList";
 
 export const PHASES: { id: Phase; title: string }[] = [
   { id: "preflight", title: "Preflight checks" },
@@ -22,20 +25,18 @@ export type PhaseView = {
   progress?: { done: number; total: number; label: string };
 };
 
-export type LogLine = { seq: number; at: string; level: LogLevel; source: string; line: string };
-
 export type RunView = {
   lastSeq: number;
   phases: Record<string, PhaseView>;
   resources: Map<string, { action: string; state: string; elapsed: number }>;
   components: Map<string, { state: string; message: string }>;
-  logs: LogLine[];
+  logs: LogList;
   failure: { phase: Phase; error: string; hint: string } | null;
   done: { consoleUrl: string } | null;
 };
 
 export function emptyRun(): RunView {
-  return { lastSeq: 0, phases: {}, resources: new Map(), components: new Map(), logs: [], failure: null, done: null };
+  return { lastSeq: 0, phases: {}, resources: new Map(), components: new Map(), logs: emptyLog, failure: null, done: null };
 }
 
 /** Applies events in seq order; events already applied are ignored (history + live overlap). */
@@ -47,8 +48,8 @@ export function applyEvents(prev: RunView, events: ProvisionEvent[]): RunView {
     phases: { ...prev.phases },
     resources: new Map(prev.resources),
     components: new Map(prev.components),
-    logs: prev.logs.slice(),
   };
+  const lines: LogLine[] = [];
   for (const e of fresh) {
     next.lastSeq = Number(e.seq);
     const k = e.kind;
@@ -64,7 +65,7 @@ export function applyEvents(prev: RunView, events: ProvisionEvent[]): RunView {
       case "phase_failed":
         next.phases[e.phase] = { ...p, state: "failed" };
         next.failure = { phase: e.phase, error: k.error, hint: k.hint };
-        next.logs.push({ seq: Number(e.seq), at: e.at, level: "error", source: "app", line: k.error });
+        lines.push({ seq: Number(e.seq), at: e.at, level: "error", source: "app", line: k.error });
         break;
       case "progress":
         next.phases[e.phase] = { ...p, progress: { done: Number(k.done), total: Number(k.total), label: k.label } };
@@ -76,12 +77,13 @@ export function applyEvents(prev: RunView, events: ProvisionEvent[]): RunView {
         next.components.set(k.name, { state: k.state, message: k.message });
         break;
       case "log":
-        next.logs.push({ seq: Number(e.seq), at: e.at, level: k.level, source: k.source, line: k.line });
+        lines.push({ seq: Number(e.seq), at: e.at, level: k.level, source: k.source, line: k.line });
         break;
       case "done":
         next.done = { consoleUrl: k.console_url };
         break;
     }
   }
+  next.logs = appendLines(prev.logs, lines);
   return next;
 }
