@@ -80,10 +80,20 @@ impl CancelBridge {
         let tofu = CancelHandle::new();
         let token = CancellationToken::new();
         let (t, k) = (tofu.clone(), token.clone());
+        // Every cancel request reaches tofu (the first interrupts it, the
+        // second kills it); the cluster calls stop at the first.
         let task = tokio::spawn(async move {
-            if rx.wait_for(|c| *c).await.is_ok() {
-                t.cancel();
-                k.cancel();
+            let mut forwarded = 0u32;
+            loop {
+                let asked = *rx.borrow_and_update();
+                while forwarded < asked.min(2) {
+                    forwarded += 1;
+                    t.cancel();
+                    k.cancel();
+                }
+                if forwarded >= 2 || rx.changed().await.is_err() {
+                    break;
+                }
             }
         });
         CancelBridge { tofu, token, task }
