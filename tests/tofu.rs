@@ -376,20 +376,29 @@ async fn canary_secrets_never_reach_a_file_in_the_work_dir_or_an_event() {
     let r = rig(&url, &m, &[]);
     let cancel = CancelHandle::new();
     let (events, mut sink) = collect();
+    // Every file in the work dir, checked for every canary; returns the files.
+    let grep_work = |when: &str| {
+        let mut files = Vec::new();
+        files_under(&r.work, &mut files);
+        for f in &files {
+            let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+            for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
+                assert!(!text.contains(canary), "{when}: {} holds a secret", f.display());
+            }
+        }
+        files
+    };
     r.runner.init(&mut sink, &cancel).await.unwrap();
     r.runner.plan(&mut sink, &cancel).await.unwrap();
+    // The saved plan carries every variable value; apply deletes it, so
+    // look while it is there.
+    let files = grep_work("after plan");
+    assert!(files.iter().any(|f| f.ends_with("tfplan")), "{files:?}");
     r.runner.apply(&mut sink, &cancel).await.unwrap();
     r.runner.output(&cancel).await.unwrap();
-    let mut files = Vec::new();
-    files_under(&r.work, &mut files);
+    let files = grep_work("after apply");
     assert!(files.iter().any(|f| f.ends_with("terraform.tfvars.json")));
     assert!(files.iter().any(|f| f.ends_with("terraform.tfstate")));
-    for f in &files {
-        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
-        for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
-            assert!(!text.contains(canary), "{} holds a secret", f.display());
-        }
-    }
     let all = serde_json::to_string(&*events.lock().unwrap()).unwrap();
     for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
         assert!(!all.contains(canary));

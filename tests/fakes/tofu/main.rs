@@ -343,6 +343,45 @@ fn declared_variables(dir: &Path) -> Result<BTreeMap<String, bool>, Diag> {
         .collect())
 }
 
+/// Whether the module encrypts saved plans (`terraform { encryption { plan {
+/// method = … } } }`), as OpenTofu's state encryption can.
+fn plan_encrypted(dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join("versions.tf")) else {
+        return false;
+    };
+    let Ok(body) = hcl::parse(&text) else {
+        return false;
+    };
+    let inner = |b: &hcl::Body, name: &str| -> Vec<hcl::Body> {
+        b.blocks()
+            .filter(|x| x.identifier() == name)
+            .map(|x| x.body().clone())
+            .collect()
+    };
+    inner(&body, "terraform")
+        .iter()
+        .flat_map(|t| inner(t, "encryption"))
+        .flat_map(|e| inner(&e, "plan"))
+        .any(|p| p.attributes().any(|a| a.key() == "method"))
+}
+
+/// Every variable's value, as a real saved plan carries them (the tfvars
+/// file and `TF_VAR_*` alike, secrets included).
+fn plan_variables(dir: &Path) -> BTreeMap<String, Value> {
+    let mut vars: BTreeMap<String, Value> = std::fs::read_to_string(dir.join(TFVARS_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.as_object().cloned())
+        .map(|m| m.into_iter().collect())
+        .unwrap_or_default();
+    for (k, v) in std::env::vars() {
+        if let Some(name) = k.strip_prefix("TF_VAR_") {
+            vars.insert(name.to_owned(), Value::String(v));
+        }
+    }
+    vars
+}
+
 /// A `TF_VAR_` value of a complex type is an HCL expression.
 fn hcl_string_map(name: &str, text: &str) -> Result<BTreeMap<String, String>, Diag> {
     use hcl::eval::Evaluate;
@@ -1439,6 +1478,14 @@ async fn plan(ui: &Ui, dir: &Path, args: &Args) -> i32 {
             "creates": creates.iter().map(|r| r.addr.clone()).collect::<Vec<_>>(),
             "deletes": deletes,
         });
+        // A real plan holds every variable value: readable unless the
+        // module encrypts plans (then only ciphertext, here left out).
+        let mut plan = plan;
+        if plan_encrypted(dir) {
+            plan["variables"] = json!("(encrypted)");
+        } else {
+            plan["variables"] = json!(plan_variables(dir));
+        }
         if std::fs::write(dir.join(out), plan.to_string()).is_err() {
             return fail(ui, &diag("Failed to write plan file", out));
         }
