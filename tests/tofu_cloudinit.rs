@@ -9,60 +9,21 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use catalyst_provisioner::engine::catalog::catalog;
 use catalyst_provisioner::engine::tofu::cloudinit::{self, USER_DATA_LIMIT};
 use catalyst_provisioner::engine::tofu::{
     BootInputs, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec, RegistryCredential,
     RegistryMirror, RenderedCloudInit, Secret, TofuEnvOptions, TofuSecrets, Topology,
 };
 
-/// About the size of the full catalog, with realistic id lengths.
-const COMPONENTS: [&str; 45] = [
-    "cilium",
-    "flux",
-    "cert-manager",
-    "crossplane",
-    "openbao",
-    "keycloak",
-    "gitea",
-    "powerdns",
-    "catalyst-console",
-    "catalyst-api",
-    "external-dns",
-    "external-secrets",
-    "kyverno",
-    "trivy-operator",
-    "falco",
-    "velero",
-    "cloudnative-pg",
-    "redis-operator",
-    "minio",
-    "harbor",
-    "grafana",
-    "prometheus",
-    "loki",
-    "tempo",
-    "alertmanager",
-    "opentelemetry-collector",
-    "vector",
-    "hcloud-csi",
-    "hcloud-ccm",
-    "cluster-autoscaler",
-    "metrics-server",
-    "kube-state-metrics",
-    "node-exporter",
-    "reloader",
-    "sealed-secrets",
-    "argo-workflows",
-    "nats",
-    "kafka-strimzi",
-    "rabbitmq",
-    "clickhouse",
-    "opensearch",
-    "mattermost",
-    "nextcloud",
-    "matrix-synapse",
-    "backstage",
-];
+/// Every component of the embedded catalog: the most a Sovereign can select,
+/// so the size check is against the real maximum.
+fn all_components() -> Vec<String> {
+    let ids: Vec<String> = catalog().components.iter().map(|c| c.id.clone()).collect();
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate ids in the catalog");
+    ids
+}
 
 fn module(topology: Topology, ha: bool) -> ModuleInputs {
     let locs = [Location::Fsn1, Location::Sin, Location::Hil];
@@ -107,7 +68,7 @@ fn boot() -> BootInputs {
     BootInputs {
         k3s_token: Secret::new("K3sToken0123456789abcdefghijklmnopqrstuvwxyzABCDEF"),
         host_key: host_key(),
-        components: COMPONENTS.iter().map(|s| s.to_string()).collect(),
+        components: all_components(),
         gitops: GitOpsSource {
             url: "https://github.com/openova-io/openova".into(),
             branch: "main".into(),
@@ -219,7 +180,7 @@ fn check_document(doc: &str, label: &str, dir: &Path, m: &ModuleInputs) {
                 .unwrap()
                 .split(',')
                 .collect();
-            assert_eq!(comps, COMPONENTS);
+            assert_eq!(comps, all_components());
             assert_eq!(subst["SOVEREIGN_FQDN"], m.sovereign_fqdn.as_str());
             assert!(subst.as_object().unwrap().values().all(Value::is_string));
             assert_eq!(flux["items"][2]["spec"]["dependsOn"][0]["name"], "bootstrap-kit");
@@ -289,6 +250,10 @@ fn env_round_trip(r: &RenderedCloudInit) {
 #[test]
 fn solo_and_triangle_ha_are_valid_small_and_shell_clean() {
     let dir = tempfile::tempdir().unwrap();
+    println!(
+        "{} components selected (the whole catalog)",
+        all_components().len()
+    );
     for (label, topology, ha) in [
         ("solo", Topology::Solo, false),
         ("triangle-ha", Topology::Triangle, true),
