@@ -620,3 +620,18 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
     assert!(said("Second cancel: killing tofu apply"), "{evs:#?}");
     assert!(said("Cancelled during"), "{evs:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tofu_gets_the_per_user_plugin_cache_even_without_a_provider_mirror() {
+    let (_hetzner, _pdm, paths, _engine, id, _home) = unreachable_ssh_run("omantel-cache", 1, false).await;
+    let record = wait_end(&paths, &id, 120).await;
+    // Past the apply (SSH is missing on purpose).
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+    let work = paths.data_dir.join("deployments").join(&id).join("tofu");
+    assert!(!work.join("tofu.rc").exists(), "no mirror, so no CLI config");
+    // The stand-in, like OpenTofu, leaves the provider in TF_PLUGIN_CACHE_DIR.
+    let cached = paths
+        .data_dir
+        .join("tofu-plugin-cache/registry.opentofu.org/hetznercloud/hcloud/1.52.0/linux_amd64/terraform-provider-hcloud");
+    assert!(cached.is_file(), "{} is missing", cached.display());
+}

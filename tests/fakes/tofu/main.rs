@@ -35,6 +35,8 @@ Commands:
 
 Environment:
   HCLOUD_TOKEN, HCLOUD_ENDPOINT       the Hetzner API to use
+  TF_CLI_CONFIG_FILE                  a filesystem_mirror `init` must find hcloud in
+  TF_PLUGIN_CACHE_DIR                 `init` leaves the provider there (if it exists)
   TF_VAR_<name>                       variables (complex ones as HCL expressions)
   CATALYST_FAKE_TOFU_VERSION          version to report (default 1.10.5)
   CATALYST_FAKE_TOFU_FAIL             readonly | uniqueness | quota | hang |
@@ -1387,9 +1389,17 @@ fn init(ui: &Ui, dir: &Path) -> i32 {
             );
         }
     }
-    let _ = std::fs::create_dir_all(
-        tf.join("providers/registry.opentofu.org/hetznercloud/hcloud/1.52.0/linux_amd64"),
-    );
+    const PROVIDER: &str = "registry.opentofu.org/hetznercloud/hcloud/1.52.0/linux_amd64";
+    let _ = std::fs::create_dir_all(tf.join("providers").join(PROVIDER));
+    // Like OpenTofu, keep the installed provider in the plugin cache (only
+    // when that directory exists: OpenTofu does not create it).
+    if let Ok(cache) = std::env::var("TF_PLUGIN_CACHE_DIR")
+        && Path::new(&cache).is_dir()
+    {
+        let dir = Path::new(&cache).join(PROVIDER);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("terraform-provider-hcloud"), "stand-in provider\n");
+    }
     let _ = std::fs::write(
         dir.join(".terraform.lock.hcl"),
         "provider \"registry.opentofu.org/hetznercloud/hcloud\" {\n  version     = \"1.52.0\"\n  constraints = \"~> 1.49\"\n}\n",
