@@ -662,12 +662,37 @@ async fn missing_binary_gives_the_install_hint_and_old_versions_are_refused() {
 async fn init_json_only_where_tofu_has_it() {
     let (url, _api) = start_api().await;
     let m = inputs(Topology::Solo, false, 0);
-    let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_VERSION", "1.12.0")]);
     let cancel = CancelHandle::new();
+    // The oldest OpenTofu the app accepts already has `init -json` (1.7+):
+    // the runner passes it, and init's version message comes back typed.
+    let r = rig(&url, &m, &[]);
+    let binary = TofuBinary {
+        path: fake_tofu().display().to_string(),
+        version: "1.8.0".into(),
+    };
+    let mut env = ChildEnv::default();
+    env.set("CATALYST_FAKE_TOFU_VERSION", "1.8.0");
+    let runner = Runner::new(binary, &r.work, env);
     let (events, mut sink) = collect();
-    // The runner's binary says 1.10.5, so it must not pass -json (the stand-in
-    // at 1.10 would reject it); at 1.12 the stand-in accepts either.
-    r.runner.init(&mut sink, &cancel).await.unwrap();
+    runner.init(&mut sink, &cancel).await.unwrap();
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, TofuEvent::Version { .. }))
+    );
+    // Before 1.7 the flag does not exist: a binary that says 1.6 does not get
+    // it (the stand-in at 1.6 would reject it).
+    let binary = TofuBinary {
+        path: fake_tofu().display().to_string(),
+        version: "1.6.2".into(),
+    };
+    let mut env = ChildEnv::default();
+    env.set("CATALYST_FAKE_TOFU_VERSION", "1.6.2");
+    let runner = Runner::new(binary, &r.work, env.clone());
+    let (events, mut sink) = collect();
+    runner.init(&mut sink, &cancel).await.unwrap();
     assert!(
         events
             .lock()
@@ -675,19 +700,17 @@ async fn init_json_only_where_tofu_has_it() {
             .iter()
             .all(|e| !matches!(e, TofuEvent::Version { .. }))
     );
-    let r = rig(&url, &m, &[]);
+    // And the stand-in at 1.6 does reject it, so the check above can fail.
     let binary = TofuBinary {
         path: fake_tofu().display().to_string(),
-        version: "1.12.0".into(),
+        version: "1.7.0".into(),
     };
-    let mut env = ChildEnv::default();
-    env.set("CATALYST_FAKE_TOFU_VERSION", "1.10.5");
     let runner = Runner::new(binary, &r.work, env);
     let (_e, mut sink) = collect();
     match runner.init(&mut sink, &cancel).await {
         Err(TofuError::Failed { summary, .. }) => {
             assert!(summary.contains("flag provided but not defined: -json"))
         }
-        other => panic!("1.10 was given -json and accepted it: {other:?}"),
+        other => panic!("1.6 was given -json and accepted it: {other:?}"),
     }
 }

@@ -257,8 +257,8 @@ fn parse_args(args: &[String], version: (u64, u64)) -> Result<Args, String> {
         };
         let allowed: &[&str] = match command.as_str() {
             "version" => &["-json"],
-            // `init -json` exists from 1.12 on.
-            "init" if version >= (1, 12) => &["-input", "-no-color", "-json", "-upgrade", "-plugin-dir"],
+            // `init -json` exists from 1.7 on (opentofu/opentofu#1453).
+            "init" if version >= (1, 7) => &["-input", "-no-color", "-json", "-upgrade", "-plugin-dir"],
             "init" => &["-input", "-no-color", "-upgrade", "-plugin-dir"],
             "plan" => &["-json", "-input", "-no-color", "-out", "-lock-timeout"],
             "apply" => &["-json", "-input", "-no-color", "-auto-approve", "-lock-timeout"],
