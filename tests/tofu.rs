@@ -714,3 +714,13 @@ async fn init_json_only_where_tofu_has_it() {
         other => panic!("1.6 was given -json and accepted it: {other:?}"),
     }
 }
+
+#[test]
+fn the_stand_in_says_in_its_help_that_it_stands_in_for_opentofu() {
+    let out = std::process::Command::new(fake_tofu())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stands in for OpenTofu"));
+}
