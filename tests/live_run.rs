@@ -542,3 +542,96 @@ async fn a_phase_past_its_time_limit_from_the_settings_fails_and_says_which() {
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(40), "took {took:?}");
 }
+
+/// The app's stand-in tofu in hang mode: the server create waits for an
+/// interrupt, then "saves state" for two minutes, ignoring it meanwhile.
+/// Settings name this wrapper, so only this run's tofu hangs.
+fn hanging_tofu(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("tofu-hang");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nCATALYST_FAKE_TOFU_FAIL=hang CATALYST_FAKE_TOFU_SHUTDOWN_MS=120000 \
+             CATALYST_FAKE_TOFU_HEARTBEAT_MS=100 exec '{}' \"$@\"\n",
+            env!("CARGO_BIN_EXE_tofu")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let settings = json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": hanging_tofu(home.path()).display().to_string(),
+    });
+    let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
+    let (a, _key) = wizard_answers(&engine, "omantel-cancel2").await;
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+
+    // Wait until tofu is inside the server create that hangs.
+    let mut creating = false;
+    for _ in 0..1200 {
+        let r = engine_record(&paths, &id);
+        assert_eq!(r["status"], "running", "the run stopped early: {r}");
+        creating = events(&engine, &id).await.iter().any(|e| {
+            e.phase == Phase::TofuApply
+                && matches!(&e.kind, EventKind::Resource { address, state, .. }
+                    if address.starts_with("hcloud_server.") && state == "creating")
+        });
+        if creating {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(creating, "the apply never reached the server create");
+
+    let cancel = json!({"cmd": "provision_cancel", "args": {"id": id}});
+    call(&engine, cancel.clone()).await.unwrap();
+    // One cancel only interrupts: tofu is still "saving its state".
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(engine_record(&paths, &id)["status"], "running");
+
+    let t0 = std::time::Instant::now();
+    call(&engine, cancel).await.unwrap();
+    let record = wait_end(&paths, &id, 30).await;
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(record["status"], "cancelled", "{record}");
+    assert_eq!(record["phase"], "tofu_apply", "{record}");
+    let evs = events(&engine, &id).await;
+    let said = |needle: &str| {
+        evs.iter()
+            .any(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.contains(needle)))
+    };
+    assert!(said("Cancel requested for tofu apply"), "{evs:#?}");
+    assert!(said("Second cancel: killing tofu apply"), "{evs:#?}");
+    assert!(said("Cancelled during"), "{evs:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tofu_gets_the_per_user_plugin_cache_even_without_a_provider_mirror() {
+    let (_hetzner, _pdm, paths, _engine, id, _home) = unreachable_ssh_run("omantel-cache", 1, false).await;
+    let record = wait_end(&paths, &id, 120).await;
+    // Past the apply (SSH is missing on purpose).
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+    let work = paths.data_dir.join("deployments").join(&id).join("tofu");
+    assert!(!work.join("tofu.rc").exists(), "no mirror, so no CLI config");
+    // The stand-in, like OpenTofu, leaves the provider in TF_PLUGIN_CACHE_DIR.
+    let cached = paths
+        .data_dir
+        .join("tofu-plugin-cache/registry.opentofu.org/hetznercloud/hcloud/1.52.0/linux_amd64/terraform-provider-hcloud");
+    assert!(cached.is_file(), "{} is missing", cached.display());
+}

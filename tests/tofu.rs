@@ -376,20 +376,29 @@ async fn canary_secrets_never_reach_a_file_in_the_work_dir_or_an_event() {
     let r = rig(&url, &m, &[]);
     let cancel = CancelHandle::new();
     let (events, mut sink) = collect();
+    // Every file in the work dir, checked for every canary; returns the files.
+    let grep_work = |when: &str| {
+        let mut files = Vec::new();
+        files_under(&r.work, &mut files);
+        for f in &files {
+            let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+            for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
+                assert!(!text.contains(canary), "{when}: {} holds a secret", f.display());
+            }
+        }
+        files
+    };
     r.runner.init(&mut sink, &cancel).await.unwrap();
     r.runner.plan(&mut sink, &cancel).await.unwrap();
+    // The saved plan carries every variable value; apply deletes it, so
+    // look while it is there.
+    let files = grep_work("after plan");
+    assert!(files.iter().any(|f| f.ends_with("tfplan")), "{files:?}");
     r.runner.apply(&mut sink, &cancel).await.unwrap();
     r.runner.output(&cancel).await.unwrap();
-    let mut files = Vec::new();
-    files_under(&r.work, &mut files);
+    let files = grep_work("after apply");
     assert!(files.iter().any(|f| f.ends_with("terraform.tfvars.json")));
     assert!(files.iter().any(|f| f.ends_with("terraform.tfstate")));
-    for f in &files {
-        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
-        for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
-            assert!(!text.contains(canary), "{} holds a secret", f.display());
-        }
-    }
     let all = serde_json::to_string(&*events.lock().unwrap()).unwrap();
     for canary in [TOKEN, HOST_KEY_CANARY, PASSPHRASE, K3S_TOKEN] {
         assert!(!all.contains(canary));
@@ -653,12 +662,37 @@ async fn missing_binary_gives_the_install_hint_and_old_versions_are_refused() {
 async fn init_json_only_where_tofu_has_it() {
     let (url, _api) = start_api().await;
     let m = inputs(Topology::Solo, false, 0);
-    let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_VERSION", "1.12.0")]);
     let cancel = CancelHandle::new();
+    // The oldest OpenTofu the app accepts already has `init -json` (1.7+):
+    // the runner passes it, and init's version message comes back typed.
+    let r = rig(&url, &m, &[]);
+    let binary = TofuBinary {
+        path: fake_tofu().display().to_string(),
+        version: "1.8.0".into(),
+    };
+    let mut env = ChildEnv::default();
+    env.set("CATALYST_FAKE_TOFU_VERSION", "1.8.0");
+    let runner = Runner::new(binary, &r.work, env);
     let (events, mut sink) = collect();
-    // The runner's binary says 1.10.5, so it must not pass -json (the stand-in
-    // at 1.10 would reject it); at 1.12 the stand-in accepts either.
-    r.runner.init(&mut sink, &cancel).await.unwrap();
+    runner.init(&mut sink, &cancel).await.unwrap();
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, TofuEvent::Version { .. }))
+    );
+    // Before 1.7 the flag does not exist: a binary that says 1.6 does not get
+    // it (the stand-in at 1.6 would reject it).
+    let binary = TofuBinary {
+        path: fake_tofu().display().to_string(),
+        version: "1.6.2".into(),
+    };
+    let mut env = ChildEnv::default();
+    env.set("CATALYST_FAKE_TOFU_VERSION", "1.6.2");
+    let runner = Runner::new(binary, &r.work, env.clone());
+    let (events, mut sink) = collect();
+    runner.init(&mut sink, &cancel).await.unwrap();
     assert!(
         events
             .lock()
@@ -666,19 +700,27 @@ async fn init_json_only_where_tofu_has_it() {
             .iter()
             .all(|e| !matches!(e, TofuEvent::Version { .. }))
     );
-    let r = rig(&url, &m, &[]);
+    // And the stand-in at 1.6 does reject it, so the check above can fail.
     let binary = TofuBinary {
         path: fake_tofu().display().to_string(),
-        version: "1.12.0".into(),
+        version: "1.7.0".into(),
     };
-    let mut env = ChildEnv::default();
-    env.set("CATALYST_FAKE_TOFU_VERSION", "1.10.5");
     let runner = Runner::new(binary, &r.work, env);
     let (_e, mut sink) = collect();
     match runner.init(&mut sink, &cancel).await {
         Err(TofuError::Failed { summary, .. }) => {
             assert!(summary.contains("flag provided but not defined: -json"))
         }
-        other => panic!("1.10 was given -json and accepted it: {other:?}"),
+        other => panic!("1.6 was given -json and accepted it: {other:?}"),
     }
+}
+
+#[test]
+fn the_stand_in_says_in_its_help_that_it_stands_in_for_opentofu() {
+    let out = std::process::Command::new(fake_tofu())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stands in for OpenTofu"));
 }

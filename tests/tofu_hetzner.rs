@@ -132,6 +132,21 @@ async fn dual_region_apply_then_destroy_leaves_the_project_empty() {
         .find("networks", "catalyst-omantel-omani-works-hel1-net")
         .unwrap();
     assert_eq!(hel_net["subnets"][0]["network_zone"], "eu-central");
+    // Port 22 is open to the answers' CIDRs only, in every region.
+    for region in ["hel1", "nbg1"] {
+        let fw = inv
+            .find("firewalls", &format!("catalyst-omantel-omani-works-{region}-fw"))
+            .unwrap();
+        let ssh: Vec<&serde_json::Value> = fw["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["port"] == "22")
+            .collect();
+        assert_eq!(ssh.len(), 1, "{fw}");
+        let sources: Vec<String> = serde_json::from_value(ssh[0]["source_ips"].clone()).unwrap();
+        assert_eq!(sources, m.ssh_allowed_cidrs, "{fw}");
+    }
     let out = r.output(&cancel).await.unwrap();
     assert_eq!(out.load_balancer_ips.len(), 2);
     let lb = inv

@@ -541,6 +541,20 @@ fn firewall_and_network_follow_the_design() {
             ("tcp".into(), "22".into())
         ]
     );
+    // 22 is open only to the answers' CIDRs (anywhere only when that list
+    // is empty); no other rule looks at that list.
+    for rule in fw.body().blocks().filter(|b| b.identifier() == "rule") {
+        let port = match attr(rule, "port") {
+            Some(Expression::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let mut sources = vec![];
+        refs(attr(rule, "source_ips").expect("source_ips"), &mut sources);
+        let from_answers = sources
+            .iter()
+            .any(|(r, a)| r == "var" && a == "ssh_allowed_cidrs");
+        assert_eq!(from_answers, port == "22", "rule {port:?}: {sources:?}");
+    }
     let lb_target = blocks(&files, "resource")
         .find(|b| label(b, 0) == "hcloud_load_balancer_target")
         .expect("lb target");

@@ -35,6 +35,8 @@ Commands:
 
 Environment:
   HCLOUD_TOKEN, HCLOUD_ENDPOINT       the Hetzner API to use
+  TF_CLI_CONFIG_FILE                  a filesystem_mirror `init` must find hcloud in
+  TF_PLUGIN_CACHE_DIR                 `init` leaves the provider there (if it exists)
   TF_VAR_<name>                       variables (complex ones as HCL expressions)
   CATALYST_FAKE_TOFU_VERSION          version to report (default 1.10.5)
   CATALYST_FAKE_TOFU_FAIL             readonly | uniqueness | quota | hang |
@@ -255,8 +257,8 @@ fn parse_args(args: &[String], version: (u64, u64)) -> Result<Args, String> {
         };
         let allowed: &[&str] = match command.as_str() {
             "version" => &["-json"],
-            // `init -json` exists from 1.12 on.
-            "init" if version >= (1, 12) => &["-input", "-no-color", "-json", "-upgrade", "-plugin-dir"],
+            // `init -json` exists from 1.7 on (opentofu/opentofu#1453).
+            "init" if version >= (1, 7) => &["-input", "-no-color", "-json", "-upgrade", "-plugin-dir"],
             "init" => &["-input", "-no-color", "-upgrade", "-plugin-dir"],
             "plan" => &["-json", "-input", "-no-color", "-out", "-lock-timeout"],
             "apply" => &["-json", "-input", "-no-color", "-auto-approve", "-lock-timeout"],
@@ -341,6 +343,45 @@ fn declared_variables(dir: &Path) -> Result<BTreeMap<String, bool>, Diag> {
             Some((name, has_default))
         })
         .collect())
+}
+
+/// Whether the module encrypts saved plans (`terraform { encryption { plan {
+/// method = … } } }`), as OpenTofu's state encryption can.
+fn plan_encrypted(dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join("versions.tf")) else {
+        return false;
+    };
+    let Ok(body) = hcl::parse(&text) else {
+        return false;
+    };
+    let inner = |b: &hcl::Body, name: &str| -> Vec<hcl::Body> {
+        b.blocks()
+            .filter(|x| x.identifier() == name)
+            .map(|x| x.body().clone())
+            .collect()
+    };
+    inner(&body, "terraform")
+        .iter()
+        .flat_map(|t| inner(t, "encryption"))
+        .flat_map(|e| inner(&e, "plan"))
+        .any(|p| p.attributes().any(|a| a.key() == "method"))
+}
+
+/// Every variable's value, as a real saved plan carries them (the tfvars
+/// file and `TF_VAR_*` alike, secrets included).
+fn plan_variables(dir: &Path) -> BTreeMap<String, Value> {
+    let mut vars: BTreeMap<String, Value> = std::fs::read_to_string(dir.join(TFVARS_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.as_object().cloned())
+        .map(|m| m.into_iter().collect())
+        .unwrap_or_default();
+    for (k, v) in std::env::vars() {
+        if let Some(name) = k.strip_prefix("TF_VAR_") {
+            vars.insert(name.to_owned(), Value::String(v));
+        }
+    }
+    vars
 }
 
 /// A `TF_VAR_` value of a complex type is an HCL expression.
@@ -1348,9 +1389,17 @@ fn init(ui: &Ui, dir: &Path) -> i32 {
             );
         }
     }
-    let _ = std::fs::create_dir_all(
-        tf.join("providers/registry.opentofu.org/hetznercloud/hcloud/1.52.0/linux_amd64"),
-    );
+    const PROVIDER: &str = "registry.opentofu.org/hetznercloud/hcloud/1.52.0/linux_amd64";
+    let _ = std::fs::create_dir_all(tf.join("providers").join(PROVIDER));
+    // Like OpenTofu, keep the installed provider in the plugin cache (only
+    // when that directory exists: OpenTofu does not create it).
+    if let Ok(cache) = std::env::var("TF_PLUGIN_CACHE_DIR")
+        && Path::new(&cache).is_dir()
+    {
+        let dir = Path::new(&cache).join(PROVIDER);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("terraform-provider-hcloud"), "stand-in provider\n");
+    }
     let _ = std::fs::write(
         dir.join(".terraform.lock.hcl"),
         "provider \"registry.opentofu.org/hetznercloud/hcloud\" {\n  version     = \"1.52.0\"\n  constraints = \"~> 1.49\"\n}\n",
@@ -1439,6 +1488,14 @@ async fn plan(ui: &Ui, dir: &Path, args: &Args) -> i32 {
             "creates": creates.iter().map(|r| r.addr.clone()).collect::<Vec<_>>(),
             "deletes": deletes,
         });
+        // A real plan holds every variable value: readable unless the
+        // module encrypts plans (then only ciphertext, here left out).
+        let mut plan = plan;
+        if plan_encrypted(dir) {
+            plan["variables"] = json!("(encrypted)");
+        } else {
+            plan["variables"] = json!(plan_variables(dir));
+        }
         if std::fs::write(dir.join(out), plan.to_string()).is_err() {
             return fail(ui, &diag("Failed to write plan file", out));
         }

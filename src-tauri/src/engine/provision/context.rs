@@ -52,7 +52,8 @@ pub struct RunCtx {
     pub phase: Phase,
     log: Arc<Mutex<EventLog>>,
     bus: EventBus,
-    cancel: watch::Receiver<bool>,
+    /// How many times Cancel was asked for (0: not cancelled).
+    cancel: watch::Receiver<u32>,
 }
 
 impl RunCtx {
@@ -61,7 +62,7 @@ impl RunCtx {
         record: DeploymentRecord,
         log: EventLog,
         bus: EventBus,
-        cancel: watch::Receiver<bool>,
+        cancel: watch::Receiver<u32>,
     ) -> Self {
         RunCtx {
             store,
@@ -121,7 +122,7 @@ impl RunCtx {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        *self.cancel.borrow()
+        *self.cancel.borrow() > 0
     }
 
     pub fn check(&self) -> Result<(), Cancelled> {
@@ -140,17 +141,18 @@ impl RunCtx {
     /// Like `sleep`, until a point in time (no-op when it has passed).
     pub async fn sleep_until(&self, t: tokio::time::Instant) -> Result<(), Cancelled> {
         let mut rx = self.cancel.clone();
-        if *rx.borrow() {
+        if *rx.borrow() > 0 {
             return Err(Cancelled);
         }
         tokio::select! {
             _ = tokio::time::sleep_until(t) => Ok(()),
-            _ = rx.wait_for(|c| *c) => Err(Cancelled),
+            _ = rx.wait_for(|n| *n > 0) => Err(Cancelled),
         }
     }
 
-    /// A receiver that flips to `true` on cancel, for long operations.
-    pub fn cancel_signal(&self) -> watch::Receiver<bool> {
+    /// The count of cancel requests, for long operations: the first asks
+    /// them to stop gracefully, a second one to stop now.
+    pub fn cancel_signal(&self) -> watch::Receiver<u32> {
         self.cancel.clone()
     }
 

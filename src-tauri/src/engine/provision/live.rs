@@ -80,10 +80,20 @@ impl CancelBridge {
         let tofu = CancelHandle::new();
         let token = CancellationToken::new();
         let (t, k) = (tofu.clone(), token.clone());
+        // Every cancel request reaches tofu (the first interrupts it, the
+        // second kills it); the cluster calls stop at the first.
         let task = tokio::spawn(async move {
-            if rx.wait_for(|c| *c).await.is_ok() {
-                t.cancel();
-                k.cancel();
+            let mut forwarded = 0u32;
+            loop {
+                let asked = *rx.borrow_and_update();
+                while forwarded < asked.min(2) {
+                    forwarded += 1;
+                    t.cancel();
+                    k.cancel();
+                }
+                if forwarded >= 2 || rx.changed().await.is_err() {
+                    break;
+                }
             }
         });
         CancelBridge { tofu, token, task }
@@ -592,8 +602,13 @@ impl LiveCloud {
         let work = tofu::module::work_dir(&self.data_dir, &id).map_err(tofu_stop)?;
         tofu::module::stage(&work, &inputs).map_err(tofu_stop)?;
         let rendered = tofu::cloudinit::render(&inputs, &boot).map_err(tofu_stop)?;
+        // One provider cache per user (the data dir), on every run: a second
+        // deployment reuses the provider the first one downloaded.
+        let cache = self.data_dir.join("tofu-plugin-cache");
+        tofu::cliconfig::ensure_cache_dir(&cache).map_err(tofu_stop)?;
         let mut options = TofuEnvOptions {
             hcloud_endpoint: self.hcloud_endpoint(),
+            plugin_cache_dir: Some(cache.clone()),
             ..Default::default()
         };
         // A mirror named in the settings wins over the one shipped with the app.
@@ -613,11 +628,8 @@ impl LiveCloud {
                 .and_then(|exe| tofu::bundled::provider_mirror(&exe)),
         };
         if let Some(mirror) = mirror {
-            let cache = self.data_dir.join("tofu-plugin-cache");
-            tofu::cliconfig::ensure_cache_dir(&cache).map_err(tofu_stop)?;
             options.cli_config_file =
                 Some(tofu::cliconfig::write(&work, &mirror, Some(&cache)).map_err(tofu_stop)?);
-            options.plugin_cache_dir = Some(cache);
             ctx.log(
                 LogLevel::Info,
                 "tofu",

@@ -208,11 +208,12 @@ impl Engine {
     }
 
     /// Asks the run to stop; it reports `cancelled` once the current step let go.
+    /// Every call counts: a second one while tofu is still saving its state kills it.
     pub async fn provision_cancel(&self, args: IdArgs) -> Result<(), ApiError> {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
         match runs.get(&args.id) {
             Some(tx) => {
-                let _ = tx.send(true);
+                tx.send_modify(|n| *n = n.saturating_add(1));
                 Ok(())
             }
             None => Err(ApiError::new("not_running", "This deployment has no run going.")),
@@ -245,7 +246,7 @@ impl Engine {
                 self.paths.data_dir.clone(),
             ))),
         };
-        let (tx, rx) = watch::channel(false);
+        let (tx, rx) = watch::channel(0u32);
         let tx = std::sync::Arc::new(tx);
         let id = record.id.clone();
         self.runs
@@ -274,7 +275,7 @@ async fn bounded_phase(
     ctx: &mut RunCtx,
     backend: &mut Backend,
     limits: Option<&PhaseTimeouts>,
-    stopper: &watch::Sender<bool>,
+    stopper: &watch::Sender<u32>,
 ) -> Result<(), Stop> {
     let Some(limits) = limits else {
         return backend.phase(ctx).await;
@@ -287,7 +288,14 @@ async fn bounded_phase(
     tokio::select! {
         outcome = &mut fut => outcome,
         _ = tokio::time::sleep(backstop) => {
-            let _ = stopper.send(true);
+            // One graceful stop, as a first Cancel; never counts as a second.
+            stopper.send_if_modified(|n| {
+                let first = *n == 0;
+                if first {
+                    *n = 1;
+                }
+                first
+            });
             let _ = fut.await;
             Err(Stop::Failed(PhaseError::new(
                 format!(
@@ -307,7 +315,7 @@ async fn run(
     mut backend: Backend,
     from: Phase,
     limits: Option<PhaseTimeouts>,
-    stopper: std::sync::Arc<watch::Sender<bool>>,
+    stopper: std::sync::Arc<watch::Sender<u32>>,
 ) {
     let wall = Instant::now();
     for phase in phases::from(from) {

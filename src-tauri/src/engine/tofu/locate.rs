@@ -29,9 +29,12 @@ impl TofuBinary {
             .unwrap_or((0, 0))
     }
 
-    /// `init -json` exists from OpenTofu 1.12 on; older versions reject the flag.
+    /// `init -json` exists from OpenTofu 1.7 on (opentofu/opentofu#1373,
+    /// implemented in #1453, documented for 1.7.0 in #1460); older versions
+    /// reject the flag. Every version the app accepts (>= 1.8) has it; the
+    /// check stays for a binary whose version could not be read.
     pub fn init_speaks_json(&self) -> bool {
-        self.major_minor() >= (1, 12)
+        self.major_minor() >= (1, 7)
     }
 }
 
@@ -175,7 +178,10 @@ mod tests {
         assert!(b("1.7.9").major_minor() < MIN_TOFU);
         assert!(b("1.8.0").major_minor() >= MIN_TOFU);
         assert!(b("1.10.0").major_minor() >= MIN_TOFU, "1.10 is newer than 1.8");
-        assert!(!b("1.11.3").init_speaks_json());
+        assert!(!b("1.6.2").init_speaks_json());
+        assert!(b("1.7.0").init_speaks_json());
+        assert!(b("1.8.0").init_speaks_json());
+        assert!(b("1.11.3").init_speaks_json());
         assert!(b("1.12.0").init_speaks_json());
     }
 

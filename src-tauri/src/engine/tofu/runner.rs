@@ -23,9 +23,10 @@ use super::messages::{ChangeSummary, LogLevel, LogSource, Operation, Severity, T
 use super::module::PLAN_FILE;
 use super::outputs::{self, TofuOutputs};
 
-/// Markers of failures worth another `init` (registry or network trouble);
+/// Markers of failures worth another `init` (registry or network trouble):
+/// exactly the original's transient list (reference §3.7, L #3126);
 /// configuration errors never match them.
-pub const TRANSIENT_INIT_MARKERS: [&str; 17] = [
+pub const TRANSIENT_INIT_MARKERS: [&str; 16] = [
     "Failed to install provider",
     "Failed to query available provider packages",
     "could not query provider registry",
@@ -42,7 +43,6 @@ pub const TRANSIENT_INIT_MARKERS: [&str; 17] = [
     "unexpected EOF",
     "checksum mismatch",
     "error fetching checksums",
-    "Error while installing",
 ];
 
 pub const DEFAULT_INIT_BACKOFFS: [Duration; 3] = [
@@ -510,6 +510,38 @@ mod tests {
             "Unsupported argument: An argument named \"foo\" is not expected here."
         ));
         assert!(!is_transient("Invalid value for variable"));
+        // OpenTofu's prefix for every provider install failure, whatever
+        // the cause: on its own it is no sign of a transient one.
+        assert!(!is_transient(
+            "Error while installing hetznercloud/hcloud v1.52.0: provider binary not found in the package"
+        ));
+    }
+
+    #[test]
+    fn transient_markers_are_the_references_list() {
+        // openova-backend.md §3.7, "Init retry (L #3126)".
+        let reference = [
+            "Failed to install provider",
+            "Failed to query available provider packages",
+            "could not query provider registry",
+            "502",
+            "503",
+            "504",
+            "TLS handshake timeout",
+            "i/o timeout",
+            "connection reset",
+            "connection refused",
+            "no such host",
+            "Temporary failure in name resolution",
+            "context deadline exceeded",
+            "unexpected EOF",
+            "checksum mismatch",
+            "error fetching checksums",
+        ];
+        assert_eq!(TRANSIENT_INIT_MARKERS.len(), reference.len());
+        for (m, r) in TRANSIENT_INIT_MARKERS.iter().zip(reference) {
+            assert!(m.contains(r), "{m:?} is not the reference's {r:?}");
+        }
     }
 
     #[test]

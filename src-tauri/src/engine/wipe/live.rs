@@ -29,7 +29,7 @@ pub async fn wipe(env: &WipeEnv, record: DeploymentRecord) -> Result<WipeReport,
         .open_log(&record.id)
         .map_err(|e| ApiError::new("events_unwritable", e.to_string()))?;
     // Nothing cancels a wipe: stopping half-way only leaves more to clean up.
-    let (_keep, never) = watch::channel(false);
+    let (_keep, never) = watch::channel(0);
     let mut ctx = RunCtx::new(env.store.clone(), record, log, env.bus.clone(), never);
     ctx.phase = Phase::Wipe;
     let mut cloud = LiveCloud::new(env.settings.clone(), env.secrets.clone(), env.data_dir.clone());

@@ -5,7 +5,10 @@
 # id, private IP) is read here from the metadata service, never templated.
 set -eu
 
-. /etc/catalyst/bootstrap.env
+# Empty on a server; tests run the script under a temporary root.
+R=${CATALYST_ROOT:-}
+
+. "$R/etc/catalyst/bootstrap.env"
 
 MD=http://169.254.169.254/hetzner/v1/metadata
 
@@ -17,7 +20,7 @@ fail() {
   code=$1
   shift
   printf 'catalyst: FAILED: %s\n' "$*" >&2
-  printf '%s %s\n' "$code" "$*" > /var/lib/catalyst/bootstrap-failed
+  printf '%s %s\n' "$code" "$*" > "$R/var/lib/catalyst/bootstrap-failed"
   exit "$code"
 }
 
@@ -57,7 +60,7 @@ configure_private_nic() {
   iface=$(ip -o link | awk -v m="$mac" 'index($0, m) {sub(":", "", $2); print $2; exit}')
   [ -n "$iface" ] || return 0
   say "configuring private interface $iface"
-  cat > /etc/netplan/60-catalyst-private.yaml <<NETPLAN
+  cat > "$R/etc/netplan/60-catalyst-private.yaml" <<NETPLAN
 network:
   version: 2
   ethernets:
@@ -68,7 +71,7 @@ network:
       dhcp4-overrides:
         use-routes: true
 NETPLAN
-  chmod 600 /etc/netplan/60-catalyst-private.yaml
+  chmod 600 "$R/etc/netplan/60-catalyst-private.yaml"
   netplan apply || true
 }
 
@@ -87,12 +90,12 @@ wait_private_ip() {
   return 1
 }
 
-mkdir -p /var/lib/catalyst
-rm -f /var/lib/catalyst/bootstrap-failed
+mkdir -p "$R/var/lib/catalyst"
+rm -f "$R/var/lib/catalyst/bootstrap-failed"
 
 say "node preparation ($CATALYST_ROLE in $CATALYST_LOCATION)"
 swapoff -a
-sed -i '/[[:space:]]swap[[:space:]]/d' /etc/fstab
+sed -i '/[[:space:]]swap[[:space:]]/d' "$R/etc/fstab"
 systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || true
 systemctl enable --now fail2ban || fail 80 "fail2ban did not start"
 systemctl enable --now unattended-upgrades || fail 81 "unattended-upgrades did not start"
@@ -108,8 +111,8 @@ say "waiting for private address $PRIVATE_IP"
 wait_private_ip "$PRIVATE_IP" || fail 84 "private address $PRIVATE_IP never came up"
 
 # Boot facts go into a k3s drop-in; the '+' keys append to config.yaml lists.
-mkdir -p /etc/rancher/k3s/config.yaml.d
-boot=/etc/rancher/k3s/config.yaml.d/50-boot.yaml
+mkdir -p "$R/etc/rancher/k3s/config.yaml.d"
+boot="$R/etc/rancher/k3s/config.yaml.d/50-boot.yaml"
 {
   printf 'node-ip: "%s"\n' "$PRIVATE_IP"
   printf 'node-external-ip: "%s"\n' "$PUBLIC_IP"
@@ -135,9 +138,9 @@ fi
 chmod 600 "$boot"
 
 say "installing k3s $CATALYST_K3S_VERSION ($exec_mode)"
-fetch https://get.k3s.io /var/lib/catalyst/k3s-install.sh || fail 82 "could not download the k3s installer"
+fetch https://get.k3s.io "$R/var/lib/catalyst/k3s-install.sh" || fail 82 "could not download the k3s installer"
 INSTALL_K3S_VERSION="$CATALYST_K3S_VERSION" INSTALL_K3S_EXEC="$exec_mode" \
-  sh /var/lib/catalyst/k3s-install.sh || fail 83 "k3s installation failed"
+  sh "$R/var/lib/catalyst/k3s-install.sh" || fail 83 "k3s installation failed"
 
-touch /var/lib/catalyst/node-ready
+touch "$R/var/lib/catalyst/node-ready"
 say "node ready"
