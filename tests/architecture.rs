@@ -233,3 +233,108 @@ fn nothing_under_engine_imports_tauri() {
         offenders.join("\n")
     );
 }
+
+// ------------------------------------------------------------ security baseline
+
+fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+/// The window's CSP stays strict: no eval, no wildcard, no remote origin.
+/// The only http(s) source is `http://ipc.localhost`, Tauri's IPC endpoint
+/// on Linux, which never leaves the process.
+#[test]
+fn the_window_csp_allows_no_eval_no_wildcard_and_no_remote_origin() {
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_file("tauri.conf.json")).unwrap()).unwrap();
+    let security = &conf["app"]["security"];
+    let csp = security["csp"]
+        .as_str()
+        .expect("a CSP string in app.security.csp");
+    assert!(
+        security.get("devCsp").is_none_or(|v| v.is_null()),
+        "a devCsp needs the same checks: {security}"
+    );
+    assert_ne!(security["dangerousDisableAssetCspModification"], true);
+    assert_eq!(security["freezePrototype"], true);
+    assert_eq!(conf["app"]["withGlobalTauri"], false);
+    let mut directives = std::collections::BTreeMap::new();
+    for d in csp.split(';').map(str::trim).filter(|d| !d.is_empty()) {
+        let mut words = d.split_whitespace();
+        let name = words.next().unwrap().to_owned();
+        let sources: Vec<String> = words.map(str::to_owned).collect();
+        assert!(directives.insert(name.clone(), sources).is_none(), "{name} twice");
+    }
+    assert_eq!(directives["default-src"], ["'self'"], "{csp}");
+    for d in ["object-src", "base-uri", "frame-ancestors"] {
+        assert_eq!(directives[d], ["'none'"], "{d} in {csp}");
+    }
+    for (name, sources) in &directives {
+        for s in sources {
+            let lower = s.to_ascii_lowercase();
+            assert!(
+                !lower.contains("unsafe-eval") && !lower.contains("wasm-unsafe-eval"),
+                "{name} allows eval: {csp}"
+            );
+            assert!(
+                !lower.contains("unsafe-inline"),
+                "{name} allows inline code: {csp}"
+            );
+            assert!(!lower.contains('*'), "{name} has a wildcard {s}: {csp}");
+            let remote_scheme = ["http:", "https:", "ws:", "wss:", "ftp:", "blob:", "filesystem:"];
+            assert!(
+                !remote_scheme.contains(&lower.as_str()),
+                "{name} allows a whole scheme {s}: {csp}"
+            );
+            if lower.contains("://") {
+                assert_eq!(s, "http://ipc.localhost", "{name} names a remote origin: {csp}");
+                assert_eq!(name, "connect-src", "ipc.localhost outside connect-src: {csp}");
+            }
+        }
+    }
+}
+
+/// The window gets exactly the permissions it uses: listening to the app's
+/// events. Adding one (or another capability file) fails here on purpose:
+/// extend this list in the same change, and say why in its message.
+#[test]
+fn capabilities_grant_only_event_listen_and_unlisten_to_the_main_window() {
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_file("tauri.conf.json")).unwrap()).unwrap();
+    assert_eq!(
+        conf["app"]["security"]["capabilities"],
+        serde_json::json!(["main-window"]),
+        "capabilities enabled in tauri.conf.json"
+    );
+    let dir = repo_file("src-tauri/capabilities");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["main-window.json"],
+        "capability files in {}",
+        dir.display()
+    );
+    let cap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("main-window.json")).unwrap()).unwrap();
+    assert_eq!(cap["identifier"], "main-window");
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    assert!(cap.get("webviews").is_none(), "{cap}");
+    assert!(cap.get("remote").is_none(), "no remote URL may get IPC: {cap}");
+    assert!(cap.get("platforms").is_none(), "{cap}");
+    assert_eq!(
+        cap["permissions"],
+        serde_json::json!(["core:event:allow-listen", "core:event:allow-unlisten"]),
+        "the window's permissions"
+    );
+    let keys: Vec<&str> = cap.as_object().unwrap().keys().map(String::as_str).collect();
+    for k in &keys {
+        assert!(
+            ["$schema", "identifier", "description", "windows", "permissions"].contains(k),
+            "unexpected capability key {k}: {cap}"
+        );
+    }
+}
