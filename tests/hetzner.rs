@@ -183,6 +183,49 @@ async fn remaining_zero_pauses_the_next_call_without_a_429() {
 }
 
 #[tokio::test]
+async fn a_far_rate_limit_reset_pauses_once_for_the_capped_wait_not_before_every_call() {
+    // Real Hetzner sends `RateLimit-Reset` for a full bucket, up to an hour
+    // ahead, while calls come back one per second. Here: a bucket of 20 000
+    // refilling every 300 ms, so the reset is ~100 minutes away but the next
+    // call is available well before the capped wait (1 s) ends.
+    let fake = FakeHetzner::start(FakeConfig {
+        rate_limit: 20_000,
+        rate_refill: Duration::from_millis(300),
+        ..FakeConfig::default()
+    })
+    .await;
+    let c = HetznerClient::new(
+        HetznerConfig {
+            max_rate_limit_wait: Duration::from_secs(1),
+            ..fast(&fake.base_url())
+        },
+        RW_TOKEN,
+    )
+    .unwrap();
+    fake.set_rate_limit_remaining(1);
+    let t0 = Instant::now();
+    for _ in 0..4 {
+        let _: Value = c.get("/pricing", &[]).await.unwrap();
+    }
+    let took = t0.elapsed();
+    println!("4 calls after RateLimit-Remaining: 0 with a far reset took {took:?}");
+    // One capped wait (1 s) after the first call; then the bucket has calls
+    // left and nobody waits. A pause kept until the raw reset would make
+    // calls 2, 3 and 4 each wait the full second (>= 3 s).
+    assert!(
+        took >= Duration::from_millis(900),
+        "the empty bucket was not honoured: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(2500),
+        "the pause never cleared: {took:?}"
+    );
+    assert_eq!(fake.count_status(429), 0);
+    assert_eq!(fake.count("GET", "/pricing"), 4);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
 async fn pagination_follows_next_page_over_three_pages_and_label_selectors_filter() {
     let fake = FakeHetzner::start(FakeConfig::default()).await;
     let c = rw(&fake);

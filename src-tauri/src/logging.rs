@@ -28,6 +28,21 @@ pub fn subscriber(
     log_dir: &Path,
     stderr: bool,
 ) -> std::io::Result<(impl tracing::Subscriber + Send + Sync, WorkerGuard)> {
+    subscriber_with_terminal(
+        log_dir,
+        stderr.then_some(std::io::stderr as fn() -> std::io::Stderr),
+    )
+}
+
+/// `subscriber` with the terminal layer writing to `terminal` instead of
+/// stderr (tests read what the terminal would show); `None` leaves it out.
+pub fn subscriber_with_terminal<T>(
+    log_dir: &Path,
+    terminal: Option<T>,
+) -> std::io::Result<(impl tracing::Subscriber + Send + Sync, WorkerGuard)>
+where
+    T: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     std::fs::create_dir_all(log_dir)?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -42,10 +57,10 @@ pub fn subscriber(
         .json()
         .with_current_span(false)
         .with_writer(Redacting(file_writer));
-    let stderr_layer = stderr.then(|| {
+    let stderr_layer = terminal.map(|w| {
         tracing_subscriber::fmt::layer()
             .compact()
-            .with_writer(Redacting(std::io::stderr))
+            .with_writer(Redacting(w))
     });
     let sub = Registry::default()
         .with(filter)
@@ -94,6 +109,60 @@ mod tests {
         assert!(!all.contains(canary), "secret leaked: {all}");
         // Each line is JSON.
         for line in all.lines() {
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+    }
+
+    /// What the terminal layer wrote, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// JSON escapes `"`, `\` and control characters, Debug (`?`) escapes
+    /// them too: a secret containing them must be masked in every form, in
+    /// the file and on the terminal.
+    #[test]
+    fn secrets_with_quotes_and_backslashes_are_masked_in_the_file_and_on_the_terminal() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "pa\"ss\\word-123";
+        register_secret(secret);
+        let terminal = Captured::default();
+        let (sub, guard) = subscriber_with_terminal(dir.path(), Some(terminal.clone())).unwrap();
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!(token = secret, "message {secret}");
+            tracing::info!(token = %secret, dbg = ?secret, "display and debug");
+            tracing::info!(pair = ?(secret, 1), "nested debug");
+            tracing::info!(body = %serde_json::json!({ "password": secret }), "json body");
+            tracing::warn!("a line without secrets");
+        });
+        drop(guard);
+        let mut file = String::new();
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            file.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+        }
+        let terminal = String::from_utf8(terminal.0.lock().unwrap().clone()).unwrap();
+        for (name, text) in [("file", &file), ("terminal", &terminal)] {
+            assert!(text.contains("a line without secrets"), "{name} empty: {text}");
+            assert!(!text.contains("word-123"), "secret leaked to the {name}: {text}");
+            assert!(text.matches("[REDACTED]").count() >= 6, "{name}: {text}");
+        }
+        for line in file.lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap();
         }
     }

@@ -144,6 +144,70 @@ fn serve_prints_a_loopback_address_with_a_token_and_stops_on_sigterm() {
     child.kill().unwrap();
 }
 
+/// Kills the child when the test ends, whatever happened.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn no_arguments_and_no_display_serves_the_ui_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // cmd() removes DISPLAY and WAYLAND_DISPLAY.
+    let mut child = KillOnDrop(
+        cmd(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("no address printed within 60 s");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("an address in {line:?}"))
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let token = url.split("#token=").nth(1).expect("#token= in the address");
+    assert_eq!(token.len(), 48, "{url}");
+    // Stop it, then read everything it said on stderr.
+    #[cfg(unix)]
+    Command::new("kill")
+        .arg(child.0.id().to_string())
+        .status()
+        .unwrap();
+    #[cfg(not(unix))]
+    child.0.kill().unwrap();
+    let status = child.0.wait().unwrap();
+    let notice = err_reader.join().unwrap();
+    assert!(
+        notice.contains("No display found, so no window can open"),
+        "stderr: {notice}"
+    );
+    assert!(notice.contains("--serve"), "stderr: {notice}");
+    #[cfg(unix)]
+    assert!(status.success(), "{status:?}");
+}
+
 /// The shipped example, as an operator would pass it.
 fn demo_answers() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/answers.demo.yaml")

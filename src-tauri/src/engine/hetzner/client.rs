@@ -151,24 +151,42 @@ impl HetznerClient {
             .is_ok()
     }
 
+    /// Pauses every call of this client until `until`, but never more than
+    /// `max_rate_limit_wait` from now: Hetzner's `RateLimit-Reset` marks a
+    /// full bucket (up to an hour ahead) while one call comes back per second.
     fn pause_for(&self, until: SystemTime) {
+        let now = SystemTime::now();
+        let wait = until.duration_since(now).unwrap_or_default();
+        if wait.is_zero() {
+            return;
+        }
+        let until = now + wait.min(self.shared.config.max_rate_limit_wait);
         let mut p = self.shared.pause_until.lock().unwrap_or_else(|e| e.into_inner());
         if p.is_none_or(|cur| cur < until) {
             *p = Some(until);
         }
     }
 
+    /// An answer showed calls left in the bucket: nobody needs to wait.
+    fn clear_pause(&self) {
+        *self.shared.pause_until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     async fn wait_for_pause(&self) {
         let until = *self.shared.pause_until.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = until
-            && let Ok(wait) = until.duration_since(SystemTime::now())
-        {
+        let Some(until) = until else { return };
+        if let Ok(wait) = until.duration_since(SystemTime::now()) {
             let wait = wait.min(self.shared.config.max_rate_limit_wait);
             tracing::info!(
                 wait_ms = wait.as_millis() as u64,
                 "Hetzner API rate limit reached; waiting until it resets"
             );
             tokio::time::sleep(wait).await;
+        }
+        // Served: the next call goes at once unless an answer sets a new pause.
+        let mut p = self.shared.pause_until.lock().unwrap_or_else(|e| e.into_inner());
+        if *p == Some(until) {
+            *p = None;
         }
     }
 
@@ -265,10 +283,14 @@ impl HetznerClient {
                         }
                     };
                     let reset = header_u64(&headers, "ratelimit-reset");
-                    if header_u64(&headers, "ratelimit-remaining") == Some(0)
-                        && let Some(r) = reset
-                    {
-                        self.pause_for(UNIX_EPOCH + Duration::from_secs(r));
+                    match header_u64(&headers, "ratelimit-remaining") {
+                        Some(0) => {
+                            if let Some(r) = reset {
+                                self.pause_for(UNIX_EPOCH + Duration::from_secs(r));
+                            }
+                        }
+                        Some(_) => self.clear_pause(),
+                        None => {}
                     }
                     tracing::debug!(%method, path, status, attempt, "Hetzner API call");
                     if (200..300).contains(&status) {

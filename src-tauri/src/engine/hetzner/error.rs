@@ -31,6 +31,14 @@ pub enum ApiErrorKind {
     ResourceInUse,
     NotFound,
     Protected,
+    /// No capacity left for the resource in the location (volumes).
+    NoSpaceLeftInLocation,
+    /// The resource is locked (an action runs on it, or Hetzner holds it).
+    ResourceLocked,
+    /// Hetzner's Robot (dedicated servers, vSwitch) does not answer.
+    RobotUnavailable,
+    /// A gateway in front of the API failed (502 with an error object).
+    BadGateway,
     Other(String),
 }
 
@@ -58,6 +66,10 @@ impl ApiErrorKind {
             "resource_in_use" => ResourceInUse,
             "not_found" => NotFound,
             "protected" => Protected,
+            "no_space_left_in_location" => NoSpaceLeftInLocation,
+            "resource_locked" => ResourceLocked,
+            "robot_unavailable" => RobotUnavailable,
+            "bad_gateway" => BadGateway,
             other => Other(other.to_owned()),
         }
     }
@@ -85,6 +97,10 @@ impl ApiErrorKind {
             ResourceInUse => "resource_in_use",
             NotFound => "not_found",
             Protected => "protected",
+            NoSpaceLeftInLocation => "no_space_left_in_location",
+            ResourceLocked => "resource_locked",
+            RobotUnavailable => "robot_unavailable",
+            BadGateway => "bad_gateway",
             Other(code) => code,
         }
     }
@@ -95,7 +111,16 @@ impl ApiErrorKind {
         use ApiErrorKind::*;
         matches!(
             self,
-            ServerError | ServiceError | Unavailable | Timeout | Maintenance | Conflict | Locked
+            ServerError
+                | ServiceError
+                | Unavailable
+                | Timeout
+                | Maintenance
+                | Conflict
+                | Locked
+                | ResourceLocked
+                | RobotUnavailable
+                | BadGateway
         )
     }
 }
@@ -342,6 +367,24 @@ fn api_message(f: &ApiFailure) -> String {
             "The resource has delete or rebuild protection at Hetzner ({m}). Lift the protection in the \
              Hetzner Cloud Console first."
         ),
+        NoSpaceLeftInLocation => format!(
+            "Hetzner has no room left for this resource in the chosen location ({m}). Choose another \
+             location, or try again later."
+        ),
+        ResourceLocked => format!(
+            "Hetzner has locked the resource ({m}): an action is still running on it, or Hetzner holds \
+             it. Wait a few minutes and try again; if it stays locked, look at the resource in the \
+             Hetzner Cloud Console."
+        ),
+        RobotUnavailable => format!(
+            "Hetzner's Robot system (dedicated servers and vSwitch links) is not answering ({m}). Try \
+             again later."
+        ),
+        BadGateway => format!(
+            "A gateway in front of Hetzner's API failed (HTTP {}: {m}). Try again in a few minutes; if \
+             a proxy sits between this computer and Hetzner, check it too.",
+            f.status
+        ),
         Other(code) => format!("Hetzner answered with error \"{code}\": {m}."),
     }
 }
@@ -394,12 +437,9 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_kept_verbatim_and_bodies_that_are_not_errors_are_none() {
-        let e = failure(
-            422,
-            r#"{"error":{"code":"no_space_left_in_location","message":"full"}}"#,
-        );
-        assert_eq!(e.code(), "no_space_left_in_location");
-        assert!(e.operator_message().contains("no_space_left_in_location"));
+        let e = failure(422, r#"{"error":{"code":"some_future_code","message":"full"}}"#);
+        assert_eq!(e.code(), "some_future_code");
+        assert!(e.operator_message().contains("some_future_code"));
         assert!(ApiFailure::from_body(502, b"<html>bad gateway</html>").is_none());
         assert!(ApiFailure::from_body(500, b"").is_none());
     }
@@ -423,6 +463,10 @@ mod tests {
             "resource_in_use",
             "not_found",
             "protected",
+            "no_space_left_in_location",
+            "resource_locked",
+            "robot_unavailable",
+            "bad_gateway",
         ];
         let mut sentences = std::collections::HashSet::new();
         for c in codes {

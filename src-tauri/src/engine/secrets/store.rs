@@ -46,6 +46,14 @@ impl SecretError {
 
     pub fn operator_message(&self) -> String {
         match self {
+            SecretError::Unavailable { backend, .. } if *backend == KeyringBackend::Keyutils.to_string() => {
+                format!(
+                    "The kernel keyring could not be used ({self}). This process has no session keyring \
+                     it may write to: a login without a desktop session often hands on one that refuses \
+                     writes. Start the app in a desktop session (GNOME Keyring or KWallet), or in a \
+                     session keyring of its own: `keyctl session - catalyst-provisioner`."
+                )
+            }
             SecretError::Unavailable { .. } => format!(
                 "The system keyring could not be used ({self}). On Linux, make sure a keyring such as GNOME \
                  Keyring or KWallet is running and unlocked, then try again."
@@ -258,7 +266,13 @@ pub struct OsKeyring {
     service: String,
     /// Secret Service does not like concurrent calls from one process.
     lock: Mutex<()>,
+    /// `detect` found that the store refuses to keep an entry.
+    refuses_writes: bool,
 }
+
+/// keyutils reports a session keyring that refuses writes (EACCES, e.g. an
+/// inherited `_uid_ses` keyring) as "no entry"; this is what it means.
+const KEYUTILS_REFUSED: &str = "the session keyring refused to store an entry";
 
 impl OsKeyring {
     pub fn new(backend: KeyringBackend, service: &str) -> OsKeyring {
@@ -266,6 +280,7 @@ impl OsKeyring {
             backend,
             service: service.to_owned(),
             lock: Mutex::new(()),
+            refuses_writes: false,
         }
     }
 
@@ -284,7 +299,29 @@ impl OsKeyring {
             KeyringBackend::Native
         };
         tracing::info!(backend = %backend, "secret store chosen");
-        Self::new(backend, service)
+        let mut store = Self::new(backend, service);
+        // A kernel keyring answers reads even when it refuses writes, so try
+        // one: a syscall, cheap. (A Secret Service write could pop up an
+        // unlock prompt at start; its errors say enough when they come.)
+        if backend == KeyringBackend::Keyutils
+            && let Err(e) = store.probe_write()
+        {
+            tracing::warn!(error = %e, "{}", e.operator_message());
+            store.refuses_writes = true;
+        }
+        store
+    }
+
+    /// Whether `detect` found that this store refuses to keep an entry.
+    pub fn refuses_writes(&self) -> bool {
+        self.refuses_writes
+    }
+
+    /// Stores and removes a probe entry: proves the store keeps what it is given.
+    pub fn probe_write(&self) -> Result<(), SecretError> {
+        const PROBE: &str = "probe/catalyst-write";
+        self.set(PROBE, "catalyst-write-probe")?;
+        self.delete(PROBE).map(|_| ())
     }
 
     pub fn kind(&self) -> KeyringBackend {
@@ -333,7 +370,9 @@ impl SecretStore for OsKeyring {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         match self.entry(name)?.set_password(value) {
             Ok(()) => Ok(()),
-            // keyutils reports a refused session keyring (EACCES) as NoEntry.
+            Err(keyring::Error::NoEntry) if self.backend == KeyringBackend::Keyutils => {
+                Err(self.unavailable(KEYUTILS_REFUSED))
+            }
             Err(keyring::Error::NoEntry) => Err(self.unavailable("the keyring refused to store the entry")),
             Err(e) => Err(self.unavailable(e)),
         }
@@ -531,6 +570,11 @@ mod tests {
             _ => store.kind(),
         };
         assert_eq!(store.kind(), expected, "detect() chose {}", store.backend());
+        assert!(
+            !store.refuses_writes(),
+            "detect() found {} refusing writes",
+            store.backend()
+        );
         println!("OS keyring backend: {}", store.backend());
         exercise(&store, "test-run");
         // A second store object sees what the first wrote: it is the OS
@@ -542,5 +586,32 @@ mod tests {
             Some("shared-secret-value-1")
         );
         assert!(other.delete("test-run/shared").unwrap());
+    }
+
+    /// Run by scripts/keyring-test.sh in a fresh session keyring whose write
+    /// permission was taken away (`keyctl setperm @s 0x3b0b0000`), as an
+    /// inherited `_uid_ses` keyring can be: detect() still picks keyutils
+    /// (there is no other store) but knows it refuses writes, and a write
+    /// fails with a keyutils sentence, not the Secret Service one.
+    #[test]
+    fn keyutils_refusing_writes_is_found_at_detect_and_explained() {
+        if std::env::var("CATALYST_KEYRING_TEST").as_deref() != Ok("1")
+            || std::env::var("CATALYST_KEYRING_BACKEND").as_deref() != Ok("keyutils-refusing")
+        {
+            println!("skipped: run by scripts/keyring-test.sh in a session keyring refusing writes");
+            return;
+        }
+        let store = OsKeyring::detect("io.openova.catalyst-provisioner.test");
+        assert_eq!(store.kind(), KeyringBackend::Keyutils);
+        assert!(store.refuses_writes(), "detect() missed the refusing keyring");
+        let e = store
+            .set("test-run/refused", "refused-secret-value-1")
+            .unwrap_err();
+        assert_eq!(e.code(), "keyring_unavailable");
+        let msg = e.operator_message();
+        println!("{msg}");
+        assert!(msg.contains("keyctl session - catalyst-provisioner"), "{msg}");
+        assert!(msg.contains(KEYUTILS_REFUSED), "{msg}");
+        assert_eq!(store.get("test-run/refused").unwrap(), None);
     }
 }
