@@ -2,12 +2,20 @@
 // every step filled in as an operator would, bad input on steps 3, 4 and 6,
 // a screenshot of each step, then a demo run to Done that survives a reload.
 import { expect, test, type Page } from "@playwright/test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const shots = resolve(import.meta.dirname, "artifacts");
 mkdirSync(shots, { recursive: true });
 const url = () => process.env.CATALYST_URL ?? "";
+/** The draft as the engine wrote it (CATALYST_HOME/data/draft.json), or "" before the first save. */
+const draftText = () => {
+  try {
+    return readFileSync(resolve(process.env.CATALYST_HOME_DIR ?? "", "data", "draft.json"), "utf8");
+  } catch {
+    return "";
+  }
+};
 
 async function next(page: Page, n: number) {
   const btn = page.getByRole("button", { name: "Next" });
@@ -59,6 +67,9 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.getByLabel(/Paste a public key/).click();
   await page.getByLabel("Public key", { exact: true }).fill("-----BEGIN OPENSSH PRIVATE KEY-----");
   await expect(page.locator("#credentials-ssh-public-key-error")).toContainText("This is a private key");
+  // The draft saved after the paste (paste mode) holds nothing of it.
+  await expect.poll(() => JSON.parse(draftText() || "{}").credentials?.ssh_key_mode, { timeout: 5_000 }).toBe("paste");
+  expect(draftText()).not.toContain("PRIVATE KEY");
   await page.getByLabel(/Generate \(recommended\)/).click();
   await page.getByRole("button", { name: "Generate key" }).click();
   await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");

@@ -52,8 +52,9 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
       setCred({ ssh_key_mode: "paste", ssh_public_key: k.openssh, ssh_fingerprint: k.fingerprint });
       setKeyMessage(null);
     } catch (e) {
-      // The field error comes from the engine's validation of the pasted text.
-      setCred({ ssh_key_mode: "paste", ssh_public_key: text, ssh_fingerprint: "" });
+      // The raw paste stays in this component only: the answers (and so the
+      // draft on disk) never hold text the parser refused, a private key above all.
+      setCred({ ssh_key_mode: "paste", ssh_public_key: "", ssh_fingerprint: "" });
       setKeyMessage((e as ApiError).message);
     }
   };
@@ -69,7 +70,9 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
 
   // The token check's own answer is more precise than "validate first".
   const tokenErr = (check.state === "done" && !check.ok ? check.message : undefined) ?? errorFor("credentials.token");
-  const keyErr = errorFor("credentials.ssh_public_key") ?? (c.ssh_key_mode === "paste" && !c.ssh_fingerprint ? (keyMessage ?? undefined) : undefined);
+  // The parser's sentence about the paste is more precise than the engine's "paste a key".
+  const pasteErr = c.ssh_key_mode === "paste" && !c.ssh_fingerprint && pasted.trim() ? (keyMessage ?? undefined) : undefined;
+  const keyErr = pasteErr ?? errorFor("credentials.ssh_public_key");
   const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => errorFor(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
 
   return (
