@@ -95,6 +95,9 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.locator("#domain-subdomain-error")).toContainText("reserved");
   await page.getByLabel("Subdomain", { exact: true }).fill("acme");
   await expect(page.locator("#domain-availability")).toContainText("already used by a live Sovereign");
+  // A taken name blocks Next, with the engine's sentence as the reason.
+  await expect(page.locator("#next-reason")).toHaveText("\"acme.omani.works\" is already used by a live Sovereign; choose another subdomain.");
+  await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "true");
   await page.getByLabel("Subdomain", { exact: true }).fill("omantel-prod");
   await expect(page.locator("#domain-availability")).toContainText("is available");
   await page.getByLabel("Admin email", { exact: true }).fill("platform@omantel");

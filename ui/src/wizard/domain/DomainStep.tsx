@@ -58,20 +58,27 @@ export function DomainStep({ answers, data, change, update, errorFor, touch }: S
   };
 
   // Availability is asked 400 ms after typing stops; the local rule answers first.
+  const { mode, pool_domain: pool, subdomain } = d;
   useEffect(() => {
-    if (d.mode !== "pool" || !d.subdomain) return;
+    if (mode !== "pool" || !subdomain) return;
     let live = true;
     const t = setTimeout(() => {
       setCheck({ state: "checking" });
-      call("domain_check", { pool: d.pool_domain, subdomain: d.subdomain })
-        .then((result) => live && setCheck({ state: "done", result }))
+      call("domain_check", { pool, subdomain })
+        .then((result) => {
+          if (!live) return;
+          setCheck({ state: "done", result });
+          // The engine's Domain rule reads PDM's answer from the answers; it
+          // only counts while the name is still the one checked.
+          update((a) => (a.domain.subdomain === subdomain && a.domain.pool_domain === pool ? { ...a, domain: { ...a.domain, availability: result } } : a));
+        })
         .catch((e: { message: string; code: string }) => live && setCheck({ state: "error", error: e.message, code: e.code }));
     }, CHECK_DELAY_MS);
     return () => {
       live = false;
       clearTimeout(t);
     };
-  }, [d.mode, d.subdomain, d.pool_domain]);
+  }, [mode, subdomain, pool, update]);
 
   const subErr = errorFor("domain.subdomain");
   const byoErr = errorFor("domain.byo_domain");
@@ -104,12 +111,12 @@ export function DomainStep({ answers, data, change, update, errorFor, touch }: S
               spellCheck={false}
               aria-invalid={!!subErr}
               aria-describedby={[describedBy("domain-subdomain", subErr, "x"), "domain-availability"].filter(Boolean).join(" ")}
-              onChange={(e) => setDomain({ subdomain: e.target.value.toLowerCase().replace(/\s+/g, "") })}
+              onChange={(e) => setDomain({ subdomain: e.target.value.toLowerCase().replace(/\s+/g, ""), availability: null })}
               onBlur={() => touch("domain.subdomain")}
             />
           </Field>
           <Field id="domain-pool-domain" label="Pool domain" error={errorFor("domain.pool_domain")}>
-            <select id="domain-pool-domain" value={d.pool_domain} onChange={(e) => setDomain({ pool_domain: e.target.value })}>
+            <select id="domain-pool-domain" value={d.pool_domain} onChange={(e) => setDomain({ pool_domain: e.target.value, availability: null })}>
               {data.options.pool_domains.map((p) => (
                 <option key={p}>{p}</option>
               ))}
