@@ -47,6 +47,18 @@ export function WizardShell(props: {
   const [startError, setStartError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
+  // Server types and prices: the boot's copy until a validated token brings live ones.
+  const [offers, setOffers] = useState(props.data.offers);
+  const reloadOffers = useCallback(() => {
+    call("server_offers")
+      .then(setOffers)
+      .catch(() => {});
+  }, []);
+  // A restored draft with a validated token: the engine may hold live offers already.
+  const restoredToken = useRef(props.initial.credentials.token_validated);
+  useEffect(() => {
+    if (restoredToken.current) reloadOffers();
+  }, [reloadOffers]);
 
   const step = steps[current];
 
@@ -155,13 +167,14 @@ export function WizardShell(props: {
         {props.note && current === 0 && <p className="note">{props.note}</p>}
         <Body
           answers={answers}
-          data={{ ...props.data, estimate }}
+          data={{ ...props.data, offers, estimate }}
           update={update}
           change={change}
           errorFor={errorFor}
           touch={touch}
           goTo={goTo}
           announce={setAnnouncement}
+          reloadOffers={reloadOffers}
         />
         <p className="announce" role="status" aria-live="polite">
           {announcement}

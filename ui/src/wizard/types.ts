@@ -21,6 +21,8 @@ export type StepProps = {
   goTo: (step: number) => void;
   /** A short message in the step's live region (e.g. "Also added: …"). */
   announce: (text: string) => void;
+  /** Asks the engine for server types and prices again (live ones once a token was validated). */
+  reloadOffers: () => void;
 };
 
 export function errorLookup(errors: FieldError[], shown: (field: string) => boolean) {

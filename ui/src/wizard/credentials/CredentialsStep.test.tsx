@@ -17,7 +17,7 @@ const ANSWERS: WizardAnswers = {
 };
 
 /** The step in a stateful harness; every answers value it produced is recorded. */
-function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers }) {
+function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reloadOffers?: () => void }) {
   const [answers, setAnswers] = useState(props.initial ?? ANSWERS);
   const update: StepProps["update"] = (f) =>
     setAnswers((a) => {
@@ -35,6 +35,7 @@ function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers }) {
       touch={() => {}}
       goTo={() => {}}
       announce={() => {}}
+      reloadOffers={props.reloadOffers ?? (() => {})}
     />
   );
 }

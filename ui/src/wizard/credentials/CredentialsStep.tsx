@@ -5,7 +5,7 @@ import type { StepProps } from "../types";
 
 type TokenState = { state: "idle" | "checking" | "done"; ok?: boolean; message?: string };
 
-export function CredentialsStep({ answers, update, errorFor, touch }: StepProps) {
+export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers }: StepProps) {
   const c = answers.credentials;
   const setCred = (patch: Partial<typeof c>) => update((a) => ({ ...a, credentials: { ...a.credentials, ...patch } }));
   // The token lives in this component only until the engine has it in the keyring.
@@ -24,7 +24,11 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
       const ok = r.scope === "read_write";
       setCheck({ state: "done", ok, message: r.message });
       setCred({ token_validated: ok });
-      if (ok) setToken("");
+      if (ok) {
+        setToken("");
+        // The engine now has this token's live server types and prices.
+        reloadOffers();
+      }
     } catch (e) {
       setCheck({ state: "done", ok: false, message: (e as ApiError).message });
       setCred({ token_validated: false });
