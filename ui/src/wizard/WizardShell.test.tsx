@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor } from "@testing-library/react";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { setTransport, type Catalog, type Estimate, type ServerOffers, type StepInfo, type Transport, type WizardAnswers, type WizardChange, type WizardOptions } from "../api";
@@ -167,6 +167,28 @@ describe("WizardShell", () => {
     render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} data={DATA} />);
     await act(() => new Promise((r) => setTimeout(r, 100)));
     expect(offerCalls).toBe(1);
+  });
+
+  it("puts the engine's refusal of Provision next to the section of its field", async () => {
+    fakeEngine({
+      provision_start: () => {
+        throw { code: "invalid_answers", message: "\"acme.omani.works\" is already used by a live Sovereign; choose another subdomain. (1 problem(s) in the answers)", field: "domain.subdomain" };
+      },
+    });
+    const user = userEvent.setup();
+    const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
+    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} />);
+    for (const n of [2, 3, 4, 5, 6, 7]) {
+      await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+      await user.click(screen.getByRole("button", { name: "Next" }));
+      await waitFor(() => expect(screen.getByText(`Step ${n} of 7`)).toBeTruthy());
+    }
+    await waitFor(() => expect(screen.getByRole("button", { name: "Provision" }).getAttribute("aria-disabled")).toBe("false"));
+    await user.click(screen.getByRole("button", { name: "Provision" }));
+    const domain = screen.getByRole("region", { name: "Domain" });
+    await waitFor(() => expect(within(domain).getByRole("alert").textContent).toContain("is already used by a live Sovereign"));
+    // Once, in its section: not repeated below the form.
+    expect(screen.getAllByText(/is already used by a live Sovereign/)).toHaveLength(1);
   });
 
   it("topology change resizes the region list", async () => {
