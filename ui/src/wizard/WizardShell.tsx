@@ -127,6 +127,7 @@ export function WizardShell(props: {
     const fromSteps = errorLookup(errors, (f) => tried || touched.has(f));
     return (f: string) => (startError && startError.field === f ? startError.message : undefined) ?? fromSteps(f);
   }, [errors, tried, touched, startError]);
+  const errorNow = useMemo(() => errorLookup(errors, () => true), [errors]);
   // A start error about a field goes next to it; one about nothing in the answers stays below.
   const startErrorPlaced = !!startError && ANSWER_FIELD.test(startError.field);
 
@@ -181,6 +182,7 @@ export function WizardShell(props: {
           update={update}
           change={change}
           errorFor={errorFor}
+          errorNow={errorNow}
           touch={touch}
           goTo={goTo}
           announce={setAnnouncement}

@@ -16,6 +16,8 @@ export type StepProps = {
   change: (c: WizardChange) => Promise<ChangeOutcome | null>;
   /** Errors of this step from the engine, shown once the field was touched or Next was tried. */
   errorFor: (field: string) => string | undefined;
+  /** The engine's current error for a field, touched or not (for problems shown at once). */
+  errorNow: (field: string) => string | undefined;
   touch: (field: string) => void;
   /** Jumps to a step (Review's Edit links). */
   goTo: (step: number) => void;

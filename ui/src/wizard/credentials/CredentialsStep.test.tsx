@@ -32,6 +32,7 @@ function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reload
       update={update}
       change={async () => null}
       errorFor={() => undefined}
+      errorNow={() => undefined}
       touch={() => {}}
       goTo={() => {}}
       announce={() => {}}

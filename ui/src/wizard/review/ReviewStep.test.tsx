@@ -21,6 +21,7 @@ function renderWith(errors: Record<string, string>) {
     update: () => {},
     change: async () => null,
     errorFor: (f) => errors[f],
+    errorNow: (f) => errors[f],
     touch: () => {},
     goTo: () => {},
     announce: () => {},
