@@ -2,6 +2,7 @@
 // every step filled in as an operator would, bad input on steps 3, 4 and 6,
 // a screenshot of each step, then a demo run to Done that survives a reload.
 import { expect, test, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -16,6 +17,12 @@ const draftText = () => {
     return "";
   }
 };
+
+/** The WCAG 2 A/AA rules axe checks, as in browser.spec.ts; `what` names the failure. */
+async function axe(page: Page, what: string) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  expect(result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), what).toEqual([]);
+}
 
 async function next(page: Page, n: number) {
   const btn = page.getByRole("button", { name: "Next" });
@@ -35,6 +42,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.getByLabel("Industry (optional)").selectOption("Telecommunications");
   await page.getByLabel("GDPR").check();
   await page.screenshot({ path: resolve(shots, "walk-1-organisation.png"), fullPage: true });
+  await axe(page, "step 1");
   await next(page, 2);
 
   // 2 Topology: DUAL, then back to SOLO; HA shows its cost.
@@ -44,6 +52,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByLabel(/TRIANGLE/)).not.toBeChecked();
   await expect(page.locator("#topology-ha-hint")).toContainText("/month");
   await page.screenshot({ path: resolve(shots, "walk-2-topology.png"), fullPage: true });
+  await axe(page, "step 2");
   await next(page, 3);
 
   // 3 Provider: two region cards; a duplicate location is refused next to its field.
@@ -55,6 +64,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.locator("#regions-1-location").selectOption("hel1");
   await expect(page.getByTestId("total-cost")).toContainText("/month");
   await page.screenshot({ path: resolve(shots, "walk-3-provider.png"), fullPage: true });
+  await axe(page, "step 3");
   await next(page, 4);
 
   // 4 Credentials: a read-only token is refused; a read-write one passes; a private key pasted is refused.
@@ -74,6 +84,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.getByRole("button", { name: "Generate key" }).click();
   await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
   await page.screenshot({ path: resolve(shots, "walk-4-credentials.png"), fullPage: true });
+  await axe(page, "step 4");
   await next(page, 5);
 
   // 5 Components: Specter cascades into CORTEX.
@@ -82,9 +93,12 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByRole("status").filter({ hasText: "Also added" })).toContainText("BGE embeddings");
   await page.getByLabel("Search components").fill("");
   await page.screenshot({ path: resolve(shots, "walk-5-components.png"), fullPage: true });
+  await axe(page, "step 5");
   // The footprint now exceeds the default servers: add workers later? Keep it: remove Specter's family again.
   await page.getByLabel("Search components").fill("vllm");
   await page.getByRole("button", { name: "Remove vLLM" }).click();
+  await expect(page.getByRole("alertdialog")).toBeVisible();
+  await axe(page, "component removal dialog");
   await page.getByRole("button", { name: "Remove all" }).click();
   await page.getByLabel("Search components").fill("");
   await next(page, 6);
@@ -105,6 +119,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.locator("#domain-admin-email-error")).toContainText("is not a domain");
   await page.getByLabel("Admin email", { exact: true }).fill("platform@omantel.om");
   await page.screenshot({ path: resolve(shots, "walk-6-domain.png"), fullPage: true });
+  await axe(page, "step 6");
   await next(page, 7);
 
   // 7 Review: every section, with Edit links; then provision at ×60.
@@ -114,6 +129,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByTestId("review-total")).toContainText("/month");
   await page.getByLabel("Speed").selectOption("60");
   await page.screenshot({ path: resolve(shots, "walk-7-review.png"), fullPage: true });
+  await axe(page, "step 7");
   await page.getByRole("button", { name: "Provision" }).click();
 
   // The live page: phases advance, then a reload mid-run shows the same page.
@@ -150,3 +166,4 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await forget.getByRole("button", { name: "Forget" }).click();
   await expect(page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" })).toHaveCount(before - 1);
 });
+
