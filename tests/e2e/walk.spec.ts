@@ -140,10 +140,12 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByText("Your Sovereign is ready")).toBeVisible();
   await expect(page.getByTestId("comp-cilium")).toContainText("installed");
   await page.screenshot({ path: resolve(shots, "walk-8-done.png"), fullPage: true });
+  await expect(page.getByTestId("demo-banner")).toBeVisible();
 
   // Wipe from the deployments list, confirmed by typing the name.
   await page.getByRole("button", { name: "All deployments" }).click();
   const row = page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).filter({ hasText: "done" }).first();
+  await expect(page.getByTestId("demo-banner")).toBeVisible();
   // While the servers exist the list says what they cost per hour.
   await expect(row).toContainText("€");
   await row.getByRole("button", { name: "Wipe…" }).click();
@@ -165,5 +167,10 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(forget).toContainText("removes its record");
   await forget.getByRole("button", { name: "Forget" }).click();
   await expect(page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" })).toHaveCount(before - 1);
+
+  // Demo mode says so on every page, Settings included.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+  await expect(page.getByTestId("demo-banner")).toBeVisible();
 });
 
