@@ -174,3 +174,32 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByTestId("demo-banner")).toBeVisible();
 });
 
+test("a reload mid-wizard restores the answers from the draft", async ({ page }) => {
+  await page.goto(url());
+  await page.getByRole("button", { name: "Start over" }).click();
+  await expect(page.getByLabel("Organisation name")).toHaveValue("");
+  await page.getByLabel("Organisation name").fill("Reload Org");
+  await next(page, 2);
+  await page.getByLabel(/DUAL/).click();
+  await expect(page.getByLabel(/DUAL/)).toBeChecked();
+  await next(page, 3);
+  await page.locator("#regions-1-location").selectOption("hel1");
+  await expect(page.locator("#regions-1-location")).toHaveValue("hel1");
+  // The draft is saved a moment after the last change: wait until it holds it.
+  await expect
+    .poll(() => {
+      const d = JSON.parse(draftText() || "{}");
+      return [d.organisation?.name, d.topology, d.regions?.[1]?.location].join(" ");
+    }, { timeout: 5_000 })
+    .toBe("Reload Org DUAL hel1");
+  await page.reload();
+  await expect(page.getByText("Your draft was restored.")).toBeVisible();
+  await expect(page.getByLabel("Organisation name")).toHaveValue("Reload Org");
+  await next(page, 2);
+  await expect(page.getByLabel(/DUAL/)).toBeChecked();
+  await next(page, 3);
+  await expect(page.getByRole("heading", { name: /^Region \d$/ })).toHaveCount(2);
+  await expect(page.locator("#regions-0-location")).toHaveValue("fsn1");
+  await expect(page.locator("#regions-1-location")).toHaveValue("hel1");
+  await page.getByRole("button", { name: "Start over" }).click();
+});
