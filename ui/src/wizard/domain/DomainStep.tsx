@@ -4,6 +4,17 @@ import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
 
 const CHECK_DELAY_MS = 400;
+/** The engine's codes for "PDM cannot answer" (engine/pdm/error.rs, engine/domain.rs): own-domain modes are offered instead. */
+const PDM_DOWN = new Set([
+  "pdm_unreachable",
+  "pdm_unconfigured",
+  "pdm_unavailable",
+  "pdm_unauthorized",
+  "pdm_server_error",
+  "pdm_wrong_endpoint",
+  "pdm_unexpected_response",
+  "pdm_config_invalid",
+]);
 
 const MODES: { id: DomainMode; title: string; text: string }[] = [
   { id: "pool", title: "Pool domain", text: "A subdomain of a domain OpenOva manages. Recommended for a first Sovereign." },
@@ -84,7 +95,7 @@ export function DomainStep({ answers, data, change, update, errorFor, touch }: S
   const byoErr = errorFor("domain.byo_domain");
   const emailErr = errorFor("domain.admin_email");
   const fqdn = d.mode === "pool" ? (d.subdomain ? `${d.subdomain}.${d.pool_domain}` : "") : d.byo_domain;
-  const pdmDown = check.state === "error" && (check.code === "pdm_unreachable" || check.code === "pdm_unconfigured" || check.code === "unreachable");
+  const pdmDown = check.state === "error" && PDM_DOWN.has(check.code ?? "");
   const shownCheck = d.subdomain ? check : { state: "idle" as const };
 
   return (
