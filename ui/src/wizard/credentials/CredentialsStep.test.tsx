@@ -74,6 +74,21 @@ describe("CredentialsStep", () => {
     expect(seen.at(-1)?.credentials.ssh_public_key).toBe("");
   });
 
+  it("says why a Generate failed, next to the key", async () => {
+    engine({
+      ssh_generate: () => {
+        throw { code: "keyring_unavailable", message: "The OS keyring is locked; unlock it and try again.", field: null };
+      },
+    });
+    const seen: WizardAnswers[] = [];
+    const user = userEvent.setup();
+    render(<Harness seen={seen} />);
+    await user.click(screen.getByRole("button", { name: "Generate key" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toBe("The OS keyring is locked; unlock it and try again.");
+    expect(seen.every((a) => a.credentials.ssh_public_key === "")).toBe(true);
+  });
+
   it("keeps a parsed public key in the answers", async () => {
     engine({ ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }) });
     const seen: WizardAnswers[] = [];

@@ -13,7 +13,9 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
   const [showToken, setShowToken] = useState(false);
   const [check, setCheck] = useState<TokenState>({ state: "idle" });
   const [pasted, setPasted] = useState(c.ssh_key_mode === "paste" ? c.ssh_public_key : "");
+  // What went wrong with the key (generate, parse, export), and what export did.
   const [keyMessage, setKeyMessage] = useState<string | null>(null);
+  const [keyNote, setKeyNote] = useState<string | null>(null);
   const [cidrText, setCidrText] = useState(c.ssh_allowed_cidrs.join("\n"));
   const fqdn = answers.domain.mode === "pool" ? (answers.domain.subdomain ? `${answers.domain.subdomain}.${answers.domain.pool_domain}` : "") : answers.domain.byo_domain;
 
@@ -37,6 +39,7 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
 
   const generate = async () => {
     setKeyMessage(null);
+    setKeyNote(null);
     try {
       const k = await call("ssh_generate", { fqdn });
       setCred({ ssh_key_mode: "generate", ssh_public_key: k.public_openssh, ssh_fingerprint: k.fingerprint });
@@ -66,7 +69,8 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
   const exportKey = async () => {
     try {
       const r = await call("ssh_export", { fqdn });
-      setKeyMessage(r.path ? `Private key saved to ${r.path} (readable by you only).` : "Export cancelled; the key stays in the keyring.");
+      setKeyMessage(null);
+      setKeyNote(r.path ? `Private key saved to ${r.path} (readable by you only).` : "Export cancelled; the key stays in the keyring.");
     } catch (e) {
       setKeyMessage((e as ApiError).message);
     }
@@ -76,7 +80,9 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
   const tokenErr = (check.state === "done" && !check.ok ? check.message : undefined) ?? errorFor("credentials.token");
   // The parser's sentence about the paste is more precise than the engine's "paste a key".
   const pasteErr = c.ssh_key_mode === "paste" && !c.ssh_fingerprint && pasted.trim() ? (keyMessage ?? undefined) : undefined;
-  const keyErr = pasteErr ?? errorFor("credentials.ssh_public_key");
+  // A failed Generate or export says why; the engine's "generate a key" comes after.
+  const generateErr = c.ssh_key_mode === "generate" ? (keyMessage ?? undefined) : undefined;
+  const keyErr = pasteErr ?? generateErr ?? errorFor("credentials.ssh_public_key");
   const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => errorFor(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
 
   return (
@@ -119,7 +125,10 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
         <fieldset className="cards two">
           <legend>How to provide it</legend>
           <label className={`card${c.ssh_key_mode === "generate" ? " selected" : ""}`}>
-            <input type="radio" name="ssh-mode" checked={c.ssh_key_mode === "generate"} onChange={() => setCred({ ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "" })} />
+            <input type="radio" name="ssh-mode" checked={c.ssh_key_mode === "generate"} onChange={() => {
+                setKeyMessage(null);
+                setCred({ ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "" });
+              }} />
             <span className="card-title">Generate (recommended)</span>
             <span className="card-text">An ed25519 key made here; the private half stays in the OS keyring until you export it.</span>
           </label>
@@ -166,7 +175,7 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
         {c.ssh_fingerprint && (
           <p>
             Fingerprint: <code data-testid="ssh-fingerprint">{c.ssh_fingerprint}</code>
-            {keyMessage && c.ssh_key_mode === "generate" && <span className="hint"> · {keyMessage}</span>}
+            {keyNote && c.ssh_key_mode === "generate" && <span className="hint"> · {keyNote}</span>}
           </p>
         )}
       </section>
