@@ -226,6 +226,43 @@ async fn invalid_answers_are_refused_with_the_field() {
     );
 }
 
+#[tokio::test]
+async fn a_taken_pool_name_is_refused_at_start_whatever_the_answers_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Paths::under(dir.path()), true);
+    // "acme" is held in the demo pool; the answers claim PDM said it is free.
+    let mut a = demo_answers(&engine, "acme").await;
+    let mut forged = call(
+        &engine,
+        json!({"cmd": "domain_check", "args": {"pool": "omani.works", "subdomain": "free-one"}}),
+    )
+    .await
+    .unwrap();
+    forged["fqdn"] = json!("acme.omani.works");
+    forged["subdomain"] = json!("acme");
+    a["domain"]["availability"] = forged;
+    let v = call(
+        &engine,
+        json!({"cmd": "wizard_validate", "args": {"step": "domain", "answers": a}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(v, json!([]), "validation alone trusts the copied answer");
+    let err = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "invalid_answers");
+    assert_eq!(err.field.as_deref(), Some("domain.subdomain"));
+    assert!(
+        err.message
+            .contains("\"acme.omani.works\" is already used by a live Sovereign"),
+        "{}",
+        err.message
+    );
+    let list = call(&engine, json!({"cmd": "deployments_list"})).await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 0);
+}
+
 #[tokio::test(start_paused = true)]
 async fn wipe_needs_the_typed_fqdn_removes_what_the_run_created_and_reports_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -484,7 +484,28 @@ async fn an_unreachable_pdm_at_run_start_fails_preflight_with_a_clear_message() 
         "tofu_path": env!("CARGO_BIN_EXE_tofu"),
     });
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, _key) = wizard_answers(&engine, "omantel-nopdm").await;
+    let (mut a, _key) = wizard_answers(&engine, "omantel-nopdm").await;
+    // Without an earlier answer from PDM the start itself is refused, with
+    // PDM's own sentence on the subdomain field and nothing recorded.
+    let err = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("domain.subdomain"), "{err:?}");
+    assert!(
+        err.message.contains("Cannot reach the pool-domain-manager"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        call(&engine, json!({"cmd": "deployments_list"})).await.unwrap(),
+        json!([])
+    );
+    // PDM answered while the operator was on the Domain step, then went away.
+    a["domain"]["availability"] = json!({
+        "subdomain": "omantel-nopdm", "pool": "omani.works", "fqdn": "omantel-nopdm.omani.works",
+        "available": true, "reason": null, "reason_code": null, "title": "Subdomain is available",
+        "message": "\"omantel-nopdm.omani.works\" is available.", "checked_locally": false,
+    });
     let t0 = std::time::Instant::now();
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
         .await

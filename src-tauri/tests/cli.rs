@@ -245,6 +245,31 @@ fn the_example_answers_file_is_valid_in_demo_mode() {
 }
 
 #[test]
+fn validate_asks_the_pool_and_refuses_a_taken_subdomain() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(demo_answers())
+        .unwrap()
+        .replace("subdomain: omantel-demo", "subdomain: acme");
+    assert!(
+        text.contains("subdomain: acme"),
+        "the example names its subdomain"
+    );
+    let f = dir.path().join("taken.yaml");
+    std::fs::write(&f, text).unwrap();
+    let out = cmd(dir.path())
+        .args(["--demo", "validate"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.trim(),
+        "Domain: domain.subdomain: \"acme.omani.works\" is already used by a live Sovereign; choose another subdomain.",
+    );
+}
+
+#[test]
 fn a_demo_provision_runs_every_phase_then_deployments_and_events_show_it() {
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();

@@ -2,12 +2,27 @@
 // every step filled in as an operator would, bad input on steps 3, 4 and 6,
 // a screenshot of each step, then a demo run to Done that survives a reload.
 import { expect, test, type Page } from "@playwright/test";
-import { mkdirSync } from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
+import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const shots = resolve(import.meta.dirname, "artifacts");
 mkdirSync(shots, { recursive: true });
 const url = () => process.env.CATALYST_URL ?? "";
+/** The draft as the engine wrote it (CATALYST_HOME/data/draft.json), or "" before the first save. */
+const draftText = () => {
+  try {
+    return readFileSync(resolve(process.env.CATALYST_HOME_DIR ?? "", "data", "draft.json"), "utf8");
+  } catch {
+    return "";
+  }
+};
+
+/** The WCAG 2 A/AA rules axe checks, as in browser.spec.ts; `what` names the failure. */
+async function axe(page: Page, what: string) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  expect(result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), what).toEqual([]);
+}
 
 async function next(page: Page, n: number) {
   const btn = page.getByRole("button", { name: "Next" });
@@ -27,6 +42,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.getByLabel("Industry (optional)").selectOption("Telecommunications");
   await page.getByLabel("GDPR").check();
   await page.screenshot({ path: resolve(shots, "walk-1-organisation.png"), fullPage: true });
+  await axe(page, "step 1");
   await next(page, 2);
 
   // 2 Topology: DUAL, then back to SOLO; HA shows its cost.
@@ -36,6 +52,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByLabel(/TRIANGLE/)).not.toBeChecked();
   await expect(page.locator("#topology-ha-hint")).toContainText("/month");
   await page.screenshot({ path: resolve(shots, "walk-2-topology.png"), fullPage: true });
+  await axe(page, "step 2");
   await next(page, 3);
 
   // 3 Provider: two region cards; a duplicate location is refused next to its field.
@@ -47,6 +64,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.locator("#regions-1-location").selectOption("hel1");
   await expect(page.getByTestId("total-cost")).toContainText("/month");
   await page.screenshot({ path: resolve(shots, "walk-3-provider.png"), fullPage: true });
+  await axe(page, "step 3");
   await next(page, 4);
 
   // 4 Credentials: a read-only token is refused; a read-write one passes; a private key pasted is refused.
@@ -59,10 +77,14 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.getByLabel(/Paste a public key/).click();
   await page.getByLabel("Public key", { exact: true }).fill("-----BEGIN OPENSSH PRIVATE KEY-----");
   await expect(page.locator("#credentials-ssh-public-key-error")).toContainText("This is a private key");
+  // The draft saved after the paste (paste mode) holds nothing of it.
+  await expect.poll(() => JSON.parse(draftText() || "{}").credentials?.ssh_key_mode, { timeout: 5_000 }).toBe("paste");
+  expect(draftText()).not.toContain("PRIVATE KEY");
   await page.getByLabel(/Generate \(recommended\)/).click();
   await page.getByRole("button", { name: "Generate key" }).click();
   await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
   await page.screenshot({ path: resolve(shots, "walk-4-credentials.png"), fullPage: true });
+  await axe(page, "step 4");
   await next(page, 5);
 
   // 5 Components: Specter cascades into CORTEX.
@@ -71,9 +93,12 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByRole("status").filter({ hasText: "Also added" })).toContainText("BGE embeddings");
   await page.getByLabel("Search components").fill("");
   await page.screenshot({ path: resolve(shots, "walk-5-components.png"), fullPage: true });
+  await axe(page, "step 5");
   // The footprint now exceeds the default servers: add workers later? Keep it: remove Specter's family again.
   await page.getByLabel("Search components").fill("vllm");
   await page.getByRole("button", { name: "Remove vLLM" }).click();
+  await expect(page.getByRole("alertdialog")).toBeVisible();
+  await axe(page, "component removal dialog");
   await page.getByRole("button", { name: "Remove all" }).click();
   await page.getByLabel("Search components").fill("");
   await next(page, 6);
@@ -84,6 +109,9 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.locator("#domain-subdomain-error")).toContainText("reserved");
   await page.getByLabel("Subdomain", { exact: true }).fill("acme");
   await expect(page.locator("#domain-availability")).toContainText("already used by a live Sovereign");
+  // A taken name blocks Next, with the engine's sentence as the reason.
+  await expect(page.locator("#next-reason")).toHaveText("\"acme.omani.works\" is already used by a live Sovereign; choose another subdomain.");
+  await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "true");
   await page.getByLabel("Subdomain", { exact: true }).fill("omantel-prod");
   await expect(page.locator("#domain-availability")).toContainText("is available");
   await page.getByLabel("Admin email", { exact: true }).fill("platform@omantel");
@@ -91,6 +119,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.locator("#domain-admin-email-error")).toContainText("is not a domain");
   await page.getByLabel("Admin email", { exact: true }).fill("platform@omantel.om");
   await page.screenshot({ path: resolve(shots, "walk-6-domain.png"), fullPage: true });
+  await axe(page, "step 6");
   await next(page, 7);
 
   // 7 Review: every section, with Edit links; then provision at ×60.
@@ -100,6 +129,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByTestId("review-total")).toContainText("/month");
   await page.getByLabel("Speed").selectOption("60");
   await page.screenshot({ path: resolve(shots, "walk-7-review.png"), fullPage: true });
+  await axe(page, "step 7");
   await page.getByRole("button", { name: "Provision" }).click();
 
   // The live page: phases advance, then a reload mid-run shows the same page.
@@ -110,10 +140,12 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.getByText("Your Sovereign is ready")).toBeVisible();
   await expect(page.getByTestId("comp-cilium")).toContainText("installed");
   await page.screenshot({ path: resolve(shots, "walk-8-done.png"), fullPage: true });
+  await expect(page.getByTestId("demo-banner")).toBeVisible();
 
   // Wipe from the deployments list, confirmed by typing the name.
   await page.getByRole("button", { name: "All deployments" }).click();
   const row = page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).filter({ hasText: "done" }).first();
+  await expect(page.getByTestId("demo-banner")).toBeVisible();
   // While the servers exist the list says what they cost per hour.
   await expect(row).toContainText("€");
   await row.getByRole("button", { name: "Wipe…" }).click();
@@ -135,4 +167,39 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(forget).toContainText("removes its record");
   await forget.getByRole("button", { name: "Forget" }).click();
   await expect(page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" })).toHaveCount(before - 1);
+
+  // Demo mode says so on every page, Settings included.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+  await expect(page.getByTestId("demo-banner")).toBeVisible();
+});
+
+test("a reload mid-wizard restores the answers from the draft", async ({ page }) => {
+  await page.goto(url());
+  await page.getByRole("button", { name: "Start over" }).click();
+  await expect(page.getByLabel("Organisation name")).toHaveValue("");
+  await page.getByLabel("Organisation name").fill("Reload Org");
+  await next(page, 2);
+  await page.getByLabel(/DUAL/).click();
+  await expect(page.getByLabel(/DUAL/)).toBeChecked();
+  await next(page, 3);
+  await page.locator("#regions-1-location").selectOption("hel1");
+  await expect(page.locator("#regions-1-location")).toHaveValue("hel1");
+  // The draft is saved a moment after the last change: wait until it holds it.
+  await expect
+    .poll(() => {
+      const d = JSON.parse(draftText() || "{}");
+      return [d.organisation?.name, d.topology, d.regions?.[1]?.location].join(" ");
+    }, { timeout: 5_000 })
+    .toBe("Reload Org DUAL hel1");
+  await page.reload();
+  await expect(page.getByText("Your draft was restored.")).toBeVisible();
+  await expect(page.getByLabel("Organisation name")).toHaveValue("Reload Org");
+  await next(page, 2);
+  await expect(page.getByLabel(/DUAL/)).toBeChecked();
+  await next(page, 3);
+  await expect(page.getByRole("heading", { name: /^Region \d$/ })).toHaveCount(2);
+  await expect(page.locator("#regions-0-location")).toHaveValue("fsn1");
+  await expect(page.locator("#regions-1-location")).toHaveValue("hel1");
+  await page.getByRole("button", { name: "Start over" }).click();
 });

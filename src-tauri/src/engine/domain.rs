@@ -38,6 +38,30 @@ impl Engine {
 }
 
 impl Engine {
+    /// What PDM says now about the answers' pool name (`None` when the answers
+    /// do not name a checkable pool subdomain: validation says why). A PDM
+    /// that cannot answer is an error about the subdomain field.
+    pub(crate) async fn availability_now(
+        &self,
+        answers: &super::wizard::WizardAnswers,
+    ) -> Result<Option<Availability>, ApiError> {
+        let d = &answers.domain;
+        if d.mode != super::wizard::model::DomainMode::Pool
+            || super::pdm::check_label(&d.subdomain).is_err()
+            || !self.current_settings().pools().contains(&d.pool_domain)
+        {
+            return Ok(None);
+        }
+        let args = DomainCheckArgs {
+            pool: d.pool_domain.clone(),
+            subdomain: d.subdomain.clone(),
+        };
+        self.domain_check(args).await.map(Some).map_err(|mut e| {
+            e.field = Some("domain.subdomain".into());
+            e
+        })
+    }
+
     /// The PDM client from settings; its password comes from the keyring.
     async fn pdm_client(&self) -> Result<super::pdm::PdmClient, ApiError> {
         let settings = self.current_settings();

@@ -61,7 +61,14 @@ registrar: string | null,
 /**
  * True once the registrar credential was validated through PDM.
  */
-registrar_validated: boolean, admin_email: string, };
+registrar_validated: boolean, admin_email: string, 
+/**
+ * What the pool-domain-manager last said about `subdomain.pool_domain`
+ * (the engine's `domain_check` answer, copied here by the front end).
+ * The Domain step passes only when it is about the current name and says
+ * available; `provision_start` asks again and never trusts this copy.
+ */
+availability: Availability | null, };
 
 export type DomainMode = "pool" | "byo_manual" | "byo_api";
 

@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor } from "@testing-library/react";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { setTransport, type Catalog, type Estimate, type ServerOffers, type StepInfo, type Transport, type WizardAnswers, type WizardChange, type WizardOptions } from "../api";
@@ -15,7 +15,7 @@ const DEFAULTS: WizardAnswers = {
   regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
   credentials: { token_validated: false, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
   components: [],
-  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "" },
+  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
 };
 
 const OPTIONS: WizardOptions = {
@@ -34,11 +34,13 @@ const DATA = { options: OPTIONS, offers: OFFERS, catalog: CATALOG };
 const ESTIMATE: Estimate = { regions: [], hourly_eur: 0, monthly_eur: 0, components: { memory_mib: 0, cpu_millis: 0 }, warning: null };
 
 /** Stands in for the engine behind the transport: the name rule, a topology change, a draft store. */
-function fakeEngine() {
+function fakeEngine(extra: Record<string, (args: unknown) => unknown> = {}) {
   const saved: WizardAnswers[] = [];
   const t: Transport = {
     kind: "bridge",
     async call(cmd, args) {
+      const own = extra[cmd];
+      if (own) return own(args);
       if (cmd === "wizard_validate") {
         const { step, answers } = args as { step: string; answers: WizardAnswers };
         if (step === "organisation" && answers.organisation.name.trim().length < 2) {
@@ -110,6 +112,83 @@ describe("WizardShell", () => {
     expect(saved).toHaveLength(0);
     await user.type(screen.getByLabelText("Organisation name"), "Om");
     await waitFor(() => expect(saved.at(-1)?.organisation.name).toBe("Om"), { timeout: 2000 });
+  });
+
+  it("shows the live server types and prices once a read-write token is validated", async () => {
+    const LIVE: ServerOffers = {
+      ...OFFERS,
+      source: { kind: "live", fetched_at: "2026-11-23T05:00:00Z" },
+      server_types: [...OFFERS.server_types, { ...OFFERS.server_types[0]!, name: "ccx53", cores: 32, memory_gb: 128 }],
+    };
+    let offerCalls = 0;
+    let scope = "read_only";
+    fakeEngine({
+      server_offers: () => {
+        offerCalls += 1;
+        return LIVE;
+      },
+      token_check: () => ({ scope, message: scope === "read_write" ? "Token accepted." : "This token can only read." }),
+    });
+    const user = userEvent.setup();
+    const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
+    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} />);
+    for (const n of [2, 3]) {
+      await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+      await user.click(screen.getByRole("button", { name: "Next" }));
+      await waitFor(() => expect(screen.getByText(`Step ${n} of 7`)).toBeTruthy());
+    }
+    expect(screen.getByText(/catalog as of 2026-11-01/)).toBeTruthy();
+    expect(screen.queryByText(/ccx53/)).toBeNull();
+    await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() => expect(screen.getByText("Step 4 of 7")).toBeTruthy());
+    const token = screen.getByLabelText("API token (read & write)");
+    // A read-only token brings nothing new.
+    await user.type(token, "ro");
+    await user.click(screen.getByRole("button", { name: "Validate" }));
+    await waitFor(() => expect(screen.getByText("This token can only read.")).toBeTruthy());
+    expect(offerCalls).toBe(0);
+    scope = "read_write";
+    await user.type(token, "rw");
+    await user.click(screen.getByRole("button", { name: "Validate" }));
+    await waitFor(() => expect(offerCalls).toBe(1));
+    await user.click(screen.getByRole("button", { name: "Back" }));
+    await waitFor(() => expect(screen.getByText("Step 3 of 7")).toBeTruthy());
+    expect(screen.getByText(/Live prices and availability, read 2026-11-23T05:00:00Z/)).toBeTruthy();
+    expect(screen.getByRole("option", { name: /^ccx53 — 32 vCPU/ })).toBeTruthy();
+  });
+
+  it("asks for the offers again at start when the restored draft has a validated token", async () => {
+    let offerCalls = 0;
+    fakeEngine({ server_offers: () => (offerCalls += 1, OFFERS) });
+    render(<WizardShell steps={STEPS} initial={{ ...DEFAULTS, credentials: { ...DEFAULTS.credentials, token_validated: true } }} note={null} data={DATA} />);
+    await waitFor(() => expect(offerCalls).toBe(1));
+    fakeEngine({ server_offers: () => (offerCalls += 1, OFFERS) });
+    render(<WizardShell steps={STEPS} initial={DEFAULTS} note={null} data={DATA} />);
+    await act(() => new Promise((r) => setTimeout(r, 100)));
+    expect(offerCalls).toBe(1);
+  });
+
+  it("puts the engine's refusal of Provision next to the section of its field", async () => {
+    fakeEngine({
+      provision_start: () => {
+        throw { code: "invalid_answers", message: "\"acme.omani.works\" is already used by a live Sovereign; choose another subdomain. (1 problem(s) in the answers)", field: "domain.subdomain" };
+      },
+    });
+    const user = userEvent.setup();
+    const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
+    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} />);
+    for (const n of [2, 3, 4, 5, 6, 7]) {
+      await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+      await user.click(screen.getByRole("button", { name: "Next" }));
+      await waitFor(() => expect(screen.getByText(`Step ${n} of 7`)).toBeTruthy());
+    }
+    await waitFor(() => expect(screen.getByRole("button", { name: "Provision" }).getAttribute("aria-disabled")).toBe("false"));
+    await user.click(screen.getByRole("button", { name: "Provision" }));
+    const domain = screen.getByRole("region", { name: "Domain" });
+    await waitFor(() => expect(within(domain).getByRole("alert").textContent).toContain("is already used by a live Sovereign"));
+    // Once, in its section: not repeated below the form.
+    expect(screen.getAllByText(/is already used by a live Sovereign/)).toHaveLength(1);
   });
 
   it("topology change resizes the region list", async () => {

@@ -21,6 +21,8 @@ const BODIES: Record<StepInfo["step"], (p: StepProps) => React.JSX.Element> = {
 };
 
 const DRAFT_DELAY_MS = 300;
+/** Fields of the answers that a step (and a Review section) shows. */
+const ANSWER_FIELD = /^(organisation|regions|credentials|components|domain)(\.|$)/;
 
 export function WizardShell(props: {
   steps: StepInfo[];
@@ -44,9 +46,24 @@ export function WizardShell(props: {
   const [scenario, setScenario] = useState<DemoScenario>("happy_path");
   const [speed, setSpeed] = useState(10);
   const [starting, setStarting] = useState(false);
-  const [startError, setStartError] = useState<string | null>(null);
+  // The engine's refusal of provision_start, shown next to the field it names;
+  // tagged with the answers it judged, so any change makes it stale.
+  const [refusal, setStartError] = useState<(FieldError & { of: WizardAnswers }) | null>(null);
+  const startError = refusal && refusal.of === answers ? refusal : null;
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
+  // Server types and prices: the boot's copy until a validated token brings live ones.
+  const [offers, setOffers] = useState(props.data.offers);
+  const reloadOffers = useCallback(() => {
+    call("server_offers")
+      .then(setOffers)
+      .catch(() => {});
+  }, []);
+  // A restored draft with a validated token: the engine may hold live offers already.
+  const restoredToken = useRef(props.initial.credentials.token_validated);
+  useEffect(() => {
+    if (restoredToken.current) reloadOffers();
+  }, [reloadOffers]);
 
   const step = steps[current];
 
@@ -106,7 +123,13 @@ export function WizardShell(props: {
   const validated = verdict !== null && verdict.of === answers && verdict.step === step?.step;
   const errors = useMemo(() => verdict?.errors ?? [], [verdict]);
   const touch = useCallback((f: string) => setTouched((t) => (t.has(f) ? t : new Set(t).add(f))), []);
-  const errorFor = useMemo(() => errorLookup(errors, (f) => tried || touched.has(f)), [errors, tried, touched]);
+  const errorFor = useMemo(() => {
+    const fromSteps = errorLookup(errors, (f) => tried || touched.has(f));
+    return (f: string) => (startError && startError.field === f ? startError.message : undefined) ?? fromSteps(f);
+  }, [errors, tried, touched, startError]);
+  const errorNow = useMemo(() => errorLookup(errors, () => true), [errors]);
+  // A start error about a field goes next to it; one about nothing in the answers stays below.
+  const startErrorPlaced = !!startError && ANSWER_FIELD.test(startError.field);
 
   if (!step) return null;
   const Body = BODIES[step.step];
@@ -138,7 +161,7 @@ export function WizardShell(props: {
     setStartError(null);
     call("provision_start", { answers, scenario: props.demo ? scenario : null, speed: props.demo ? speed : null })
       .then((d) => props.onStarted?.(d.id))
-      .catch((e: { message: string }) => setStartError(e.message))
+      .catch((e: { message: string; field?: string | null }) => setStartError({ field: e.field ?? "", message: e.message, of: answers }))
       .finally(() => setStarting(false));
   };
 
@@ -155,13 +178,15 @@ export function WizardShell(props: {
         {props.note && current === 0 && <p className="note">{props.note}</p>}
         <Body
           answers={answers}
-          data={{ ...props.data, estimate }}
+          data={{ ...props.data, offers, estimate }}
           update={update}
           change={change}
           errorFor={errorFor}
+          errorNow={errorNow}
           touch={touch}
           goTo={goTo}
           announce={setAnnouncement}
+          reloadOffers={reloadOffers}
         />
         <p className="announce" role="status" aria-live="polite">
           {announcement}
@@ -189,9 +214,9 @@ export function WizardShell(props: {
             </label>
           </div>
         )}
-        {startError && (
+        {startError && !startErrorPlaced && (
           <p className="field-error" role="alert">
-            {startError}
+            {startError.message}
           </p>
         )}
         <footer className="step-footer">

@@ -16,11 +16,15 @@ export type StepProps = {
   change: (c: WizardChange) => Promise<ChangeOutcome | null>;
   /** Errors of this step from the engine, shown once the field was touched or Next was tried. */
   errorFor: (field: string) => string | undefined;
+  /** The engine's current error for a field, touched or not (for problems shown at once). */
+  errorNow: (field: string) => string | undefined;
   touch: (field: string) => void;
   /** Jumps to a step (Review's Edit links). */
   goTo: (step: number) => void;
   /** A short message in the step's live region (e.g. "Also added: …"). */
   announce: (text: string) => void;
+  /** Asks the engine for server types and prices again (live ones once a token was validated). */
+  reloadOffers: () => void;
 };
 
 export function errorLookup(errors: FieldError[], shown: (field: string) => boolean) {

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use crate::api::{Call, dispatch};
 use crate::engine::ValidateArgs;
+use crate::engine::domain::DomainCheckArgs;
+use crate::engine::wizard::model::DomainMode;
 use crate::engine::wizard::{FieldError, Step, WizardAnswers};
 
 use super::{EXIT_FAILED, EXIT_INVALID_ANSWERS};
@@ -41,6 +43,37 @@ pub async fn problems(
     answers: &WizardAnswers,
 ) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
+    // A file has no availability answer: ask PDM (or the demo pool) here, as
+    // the window does while the operator types, so the Domain step can pass.
+    let mut answers = answers.clone();
+    let mut pdm_failed = false;
+    if let Some(fqdn) = answers.fqdn()
+        && answers.domain.mode == DomainMode::Pool
+        && answers
+            .domain
+            .availability
+            .as_ref()
+            .is_none_or(|c| c.fqdn != fqdn)
+    {
+        let call = Call::domain_check(DomainCheckArgs {
+            pool: answers.domain.pool_domain.clone(),
+            subdomain: answers.domain.subdomain.clone(),
+        });
+        match dispatch(engine, call).await.map(serde_json::from_value) {
+            Ok(Ok(a)) => answers.domain.availability = Some(a),
+            Ok(Err(e)) => return Err(format!("unexpected answer from the engine: {e}")),
+            // A name the local rule refuses is reported by validation below.
+            Err(e) if e.code == "unsupported_pool" => {}
+            Err(e) => {
+                pdm_failed = true;
+                lines.push(format!(
+                    "{}: domain.subdomain: {}",
+                    Step::Domain.title(),
+                    e.message
+                ));
+            }
+        }
+    }
     for step in &Step::ALL[..6] {
         let call = Call::wizard_validate(ValidateArgs {
             step: *step,
@@ -54,6 +87,12 @@ pub async fn problems(
         lines.extend(
             errors
                 .into_iter()
+                // PDM's own failure was said above; "checking…" adds nothing.
+                .filter(|err| {
+                    !(pdm_failed
+                        && err.field == "domain.subdomain"
+                        && err.message.starts_with("Checking whether"))
+                })
                 .map(|err| format!("{}: {}: {}", step.title(), err.field, err.message)),
         );
     }

@@ -101,6 +101,8 @@ pub enum Command {
     },
     /// Check an answers file (JSON, or YAML) against every wizard step with
     /// the same rules and messages as the window; prints one line per problem.
+    /// A pool subdomain is checked with PDM (demo: the simulated pool) first,
+    /// as the window does while the operator types.
     Validate {
         /// The answers file.
         #[arg(value_name = "FILE")]

@@ -111,9 +111,24 @@ impl Engine {
     }
 
     /// Validates every step, creates the record and starts the run.
-    pub async fn provision_start(&self, args: StartArgs) -> Result<DeploymentSummary, ApiError> {
+    pub async fn provision_start(&self, mut args: StartArgs) -> Result<DeploymentSummary, ApiError> {
         let offers = self.offers();
         let pools = self.current_settings().pools();
+        // The availability the front end copied into the answers is not taken
+        // on trust: a pool name is asked again, now. Only when PDM cannot
+        // answer does an earlier "available" for this very name stand; the
+        // run's preflight asks PDM again and stops there with PDM's reason.
+        match self.availability_now(&args.answers).await {
+            Ok(now) => args.answers.domain.availability = now,
+            Err(e) => {
+                let fqdn = args.answers.fqdn();
+                let earlier = args.answers.domain.availability.as_ref();
+                if !earlier.is_some_and(|c| c.available && Some(&c.fqdn) == fqdn.as_ref()) {
+                    return Err(e);
+                }
+                tracing::warn!(code = %e.code, "PDM did not answer at start; the Domain step's check stands");
+            }
+        }
         let errors = validate_step(
             Step::Review,
             &args.answers,

@@ -28,10 +28,13 @@ impl Store {
         self.root.join("draft.json")
     }
 
-    /// Saves the half-filled wizard. The answers type holds no secret, so the
-    /// draft cannot leak one.
+    /// Saves the half-filled wizard. The answers type holds no secret field,
+    /// but the admin key field is free text: whatever the keys parser does not
+    /// accept as a public key (a pasted private key, a half-typed paste) is
+    /// blanked before the draft is written, so the draft cannot leak one.
     pub fn save_draft(&self, answers: &WizardAnswers) -> io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(answers).map_err(io::Error::other)?;
+        let safe = draft_safe(answers);
+        let bytes = serde_json::to_vec_pretty(&safe).map_err(io::Error::other)?;
         write_atomic(&self.draft_path(), &bytes)
     }
 
@@ -55,9 +58,56 @@ impl Store {
     }
 }
 
+/// The answers as a draft may hold them: the admin key only when it parses as
+/// a public key (its fingerprint goes with it otherwise).
+pub fn draft_safe(answers: &WizardAnswers) -> WizardAnswers {
+    let mut a = answers.clone();
+    let key = &a.credentials.ssh_public_key;
+    if !key.is_empty() && crate::engine::keys::parse_public_key(key).is_err() {
+        a.credentials.ssh_public_key.clear();
+        a.credentials.ssh_fingerprint.clear();
+    }
+    a
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_draft_never_holds_a_pasted_private_key_or_unparsed_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        for text in [
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI",
+            "hello there",
+        ] {
+            let mut a = WizardAnswers::defaults();
+            a.credentials.ssh_key_mode = crate::engine::wizard::model::SshKeyMode::Paste;
+            a.credentials.ssh_public_key = text.into();
+            a.credentials.ssh_fingerprint = "SHA256:made-up".into();
+            store.save_draft(&a).unwrap();
+            let raw = std::fs::read_to_string(dir.path().join("draft.json")).unwrap();
+            assert!(!raw.contains("PRIVATE KEY"), "{raw}");
+            let back = store.load_draft().unwrap().unwrap();
+            assert_eq!(back.credentials.ssh_public_key, "", "{text}");
+            assert_eq!(back.credentials.ssh_fingerprint, "", "{text}");
+        }
+    }
+
+    #[test]
+    fn a_draft_keeps_a_parsed_public_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let key = crate::engine::keys::generate_admin_key("draft.test").unwrap();
+        let mut a = WizardAnswers::defaults();
+        a.credentials.ssh_public_key = key.public_openssh().to_owned();
+        a.credentials.ssh_fingerprint = key.fingerprint().to_owned();
+        store.save_draft(&a).unwrap();
+        assert_eq!(store.load_draft().unwrap(), Some(a));
+    }
 
     #[test]
     fn draft_round_trip_and_clear() {

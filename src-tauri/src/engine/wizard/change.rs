@@ -160,6 +160,9 @@ pub fn apply(
                     d.registrar_validated = false;
                 }
             }
+            if d.mode != mode {
+                d.availability = None;
+            }
             d.mode = mode;
         }
         WizardChange::Registrar { registrar } => {
@@ -336,6 +339,29 @@ mod tests {
             (out.domain.byo_domain.as_str(), out.domain.registrar.clone()),
             ("", None)
         );
+    }
+
+    #[test]
+    fn leaving_pool_mode_forgets_the_availability_answer() {
+        let mut a = WizardAnswers::defaults();
+        a.domain.subdomain = "omantel".into();
+        a.domain.availability = Some(crate::engine::demo::pdm::check("omani.works", "omantel"));
+        let same = run(
+            a.clone(),
+            WizardChange::DomainMode {
+                mode: DomainMode::Pool,
+            },
+        )
+        .answers;
+        assert!(same.domain.availability.is_some(), "same mode keeps it");
+        let out = run(
+            a,
+            WizardChange::DomainMode {
+                mode: DomainMode::ByoManual,
+            },
+        )
+        .answers;
+        assert_eq!(out.domain.availability, None);
     }
 
     #[test]

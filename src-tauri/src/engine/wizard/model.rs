@@ -138,6 +138,11 @@ pub struct Domain {
     /// True once the registrar credential was validated through PDM.
     pub registrar_validated: bool,
     pub admin_email: String,
+    /// What the pool-domain-manager last said about `subdomain.pool_domain`
+    /// (the engine's `domain_check` answer, copied here by the front end).
+    /// The Domain step passes only when it is about the current name and says
+    /// available; `provision_start` asks again and never trusts this copy.
+    pub availability: Option<crate::engine::pdm::Availability>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -325,8 +325,14 @@ fn domain(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
                     "Choose one of the pool domains offered.",
                 ));
             }
-            if let Err(m) = crate::engine::pdm::check_label(&d.subdomain) {
-                e.push(FieldError::new("domain.subdomain", m.to_string()));
+            match crate::engine::pdm::check_label(&d.subdomain) {
+                Err(m) => e.push(FieldError::new("domain.subdomain", m.to_string())),
+                Ok(label) if ctx.pools.contains(&d.pool_domain) => {
+                    if let Some(m) = availability_error(d, &label) {
+                        e.push(FieldError::new("domain.subdomain", m));
+                    }
+                }
+                Ok(_) => {}
             }
         }
         DomainMode::ByoManual | DomainMode::ByoApi => {
@@ -354,6 +360,25 @@ fn domain(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
     if let Err(m) = crate::engine::wizard::names::check_email(&d.admin_email) {
         e.push(FieldError::new("domain.admin_email", m));
     }
+}
+
+/// A pool name passes only once PDM said it is free: a check about another
+/// name (the operator typed since) counts as no check.
+fn availability_error(d: &Domain, label: &str) -> Option<String> {
+    let fqdn = crate::engine::pdm::fqdn(label, &d.pool_domain);
+    match &d.availability {
+        Some(c) if c.fqdn == fqdn && c.available => None,
+        Some(c) if c.fqdn == fqdn => Some(match c.reason {
+            Some(r) => r.sentence(&fqdn, &d.pool_domain),
+            None => format!("{fqdn} is taken; choose another subdomain."),
+        }),
+        _ => Some(unchecked_message(&fqdn)),
+    }
+}
+
+/// The Domain step's reason while PDM has not (yet) answered for `fqdn`.
+pub fn unchecked_message(fqdn: &str) -> String {
+    format!("Checking whether {fqdn} is available…")
 }
 
 #[cfg(test)]

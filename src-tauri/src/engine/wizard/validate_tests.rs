@@ -13,9 +13,19 @@ fn valid() -> WizardAnswers {
     a.credentials.ssh_public_key =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb0lM4mCJv2NkD4jN2XfQXv6rJbq0ih6N0E3cW1sWq9 catalyst@omantel.omani.works"
             .into();
-    a.domain.subdomain = "omantel".into();
+    a.domain.subdomain = "omantel-prod".into();
     a.domain.admin_email = "platform@omantel.om".into();
+    checked(&mut a);
     a
+}
+
+/// Records the demo pool's answer for the current name, as the window does
+/// after `domain_check` (the demo pool holds demo, acme, omantel, taken).
+fn checked(a: &mut WizardAnswers) {
+    a.domain.availability = Some(crate::engine::demo::pdm::check(
+        &a.domain.pool_domain,
+        &a.domain.subdomain,
+    ));
 }
 
 type Mutate = fn(&mut WizardAnswers);
@@ -254,7 +264,7 @@ const EMAIL: &str = "domain.admin_email";
 fn domain() {
     check(&cases![
         Domain, |a| a.domain.subdomain = "".into(), Some((SUB, "Enter a subdomain, for example \"acme-prod\"."));
-        Domain, |a| a.domain.subdomain = "Omantel".into(), None;
+        Domain, |a| { a.domain.subdomain = "Omantel-Prod".into(); checked(a); }, None;
         Domain, |a| a.domain.subdomain = "om_antel".into(), Some((SUB, "The subdomain can only contain the letters a-z, digits and hyphens; \"_\" is not allowed."));
         Domain, |a| a.domain.subdomain = "console".into(), Some((SUB, "\"console\" is reserved by the pool (it names a service under every Sovereign); choose another subdomain."));
         Domain, |a| a.domain.subdomain = "api".into(), Some((SUB, "\"api\" is reserved by the pool (it names a service under every Sovereign); choose another subdomain."));
@@ -262,9 +272,21 @@ fn domain() {
         Domain, |a| a.domain.subdomain = "a-".into(), Some((SUB, "The subdomain cannot end with a hyphen."));
         Domain, |a| a.domain.subdomain = "x".repeat(64), Some((SUB, "The subdomain can have at most 63 characters (it has 64)."));
         Domain, |a| a.domain.subdomain = "omantel.prod".into(), Some((SUB, "The subdomain can only contain the letters a-z, digits and hyphens; \".\" is not allowed."));
-        Domain, |a| a.domain.subdomain = "t2".into(), None;
-        Domain, |a| a.domain.subdomain = "omantel-prod-2".into(), None;
-        Domain, |a| a.domain.pool_domain = "omantel.biz".into(), None;
+        Domain, |a| { a.domain.subdomain = "t2".into(); checked(a); }, None;
+        Domain, |a| { a.domain.subdomain = "omantel-prod-2".into(); checked(a); }, None;
+        Domain, |a| { a.domain.pool_domain = "omantel.biz".into(); checked(a); }, None;
+        // Availability: PDM must have said the current name is free.
+        Domain, |a| a.domain.availability = None, Some((SUB, "Checking whether omantel-prod.omani.works is available…"));
+        Domain, |a| a.domain.subdomain = "omantel-prod-2".into(), Some((SUB, "Checking whether omantel-prod-2.omani.works is available…"));
+        Domain, |a| a.domain.pool_domain = "omani.homes".into(), Some((SUB, "Checking whether omantel-prod.omani.homes is available…"));
+        Domain, |a| { a.domain.subdomain = "acme".into(); checked(a); }, Some((SUB, "\"acme.omani.works\" is already used by a live Sovereign; choose another subdomain."));
+        Domain, |a| { a.domain.subdomain = "taken".into(); checked(a); }, Some((SUB, "\"taken.omani.works\" is already used by a live Sovereign; choose another subdomain."));
+        Domain, |a| { a.domain.subdomain = "acme".into(); checked(a); a.domain.subdomain = "acme-2".into(); }, Some((SUB, "Checking whether acme-2.omani.works is available…"));
+        Domain, |a| { a.domain.subdomain = "omantel".into(); checked(a); if let Some(c) = a.domain.availability.as_mut() { c.reason = Some(crate::engine::pdm::CheckReason::ReservedState); } }, Some((SUB, "\"omantel.omani.works\" is reserved by another deployment in progress; try again in a few minutes or choose another subdomain."));
+        Domain, |a| { a.domain.subdomain = "omantel".into(); checked(a); if let Some(c) = a.domain.availability.as_mut() { c.reason = None; } }, Some((SUB, "omantel.omani.works is taken; choose another subdomain."));
+        Domain, |a| { a.domain.subdomain = "omantel".into(); checked(a); a.domain.mode = DomainMode::ByoManual; a.domain.byo_domain = "acme.com".into(); }, None;
+        Review, |a| a.domain.availability = None, Some((SUB, "Checking whether omantel-prod.omani.works is available…"));
+        Review, |a| { a.domain.subdomain = "demo".into(); checked(a); }, Some((SUB, "\"demo.omani.works\" is already used by a live Sovereign; choose another subdomain."));
         Domain, |a| a.domain.pool_domain = "evil.com".into(), Some(("domain.pool_domain", "Choose one of the pool domains offered."));
         Domain, |a| a.domain.pool_domain = "".into(), Some(("domain.pool_domain", "Choose one of the pool domains offered."));
         Domain, |a| { a.domain.mode = DomainMode::ByoManual; a.domain.byo_domain = "acme.com".into(); }, None;

@@ -5,7 +5,7 @@ import type { StepProps } from "../types";
 
 type TokenState = { state: "idle" | "checking" | "done"; ok?: boolean; message?: string };
 
-export function CredentialsStep({ answers, update, errorFor, touch }: StepProps) {
+export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers }: StepProps) {
   const c = answers.credentials;
   const setCred = (patch: Partial<typeof c>) => update((a) => ({ ...a, credentials: { ...a.credentials, ...patch } }));
   // The token lives in this component only until the engine has it in the keyring.
@@ -13,7 +13,9 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
   const [showToken, setShowToken] = useState(false);
   const [check, setCheck] = useState<TokenState>({ state: "idle" });
   const [pasted, setPasted] = useState(c.ssh_key_mode === "paste" ? c.ssh_public_key : "");
+  // What went wrong with the key (generate, parse, export), and what export did.
   const [keyMessage, setKeyMessage] = useState<string | null>(null);
+  const [keyNote, setKeyNote] = useState<string | null>(null);
   const [cidrText, setCidrText] = useState(c.ssh_allowed_cidrs.join("\n"));
   const fqdn = answers.domain.mode === "pool" ? (answers.domain.subdomain ? `${answers.domain.subdomain}.${answers.domain.pool_domain}` : "") : answers.domain.byo_domain;
 
@@ -24,7 +26,11 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
       const ok = r.scope === "read_write";
       setCheck({ state: "done", ok, message: r.message });
       setCred({ token_validated: ok });
-      if (ok) setToken("");
+      if (ok) {
+        setToken("");
+        // The engine now has this token's live server types and prices.
+        reloadOffers();
+      }
     } catch (e) {
       setCheck({ state: "done", ok: false, message: (e as ApiError).message });
       setCred({ token_validated: false });
@@ -33,6 +39,7 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
 
   const generate = async () => {
     setKeyMessage(null);
+    setKeyNote(null);
     try {
       const k = await call("ssh_generate", { fqdn });
       setCred({ ssh_key_mode: "generate", ssh_public_key: k.public_openssh, ssh_fingerprint: k.fingerprint });
@@ -52,8 +59,9 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
       setCred({ ssh_key_mode: "paste", ssh_public_key: k.openssh, ssh_fingerprint: k.fingerprint });
       setKeyMessage(null);
     } catch (e) {
-      // The field error comes from the engine's validation of the pasted text.
-      setCred({ ssh_key_mode: "paste", ssh_public_key: text, ssh_fingerprint: "" });
+      // The raw paste stays in this component only: the answers (and so the
+      // draft on disk) never hold text the parser refused, a private key above all.
+      setCred({ ssh_key_mode: "paste", ssh_public_key: "", ssh_fingerprint: "" });
       setKeyMessage((e as ApiError).message);
     }
   };
@@ -61,7 +69,8 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
   const exportKey = async () => {
     try {
       const r = await call("ssh_export", { fqdn });
-      setKeyMessage(r.path ? `Private key saved to ${r.path} (readable by you only).` : "Export cancelled; the key stays in the keyring.");
+      setKeyMessage(null);
+      setKeyNote(r.path ? `Private key saved to ${r.path} (readable by you only).` : "Export cancelled; the key stays in the keyring.");
     } catch (e) {
       setKeyMessage((e as ApiError).message);
     }
@@ -69,7 +78,11 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
 
   // The token check's own answer is more precise than "validate first".
   const tokenErr = (check.state === "done" && !check.ok ? check.message : undefined) ?? errorFor("credentials.token");
-  const keyErr = errorFor("credentials.ssh_public_key") ?? (c.ssh_key_mode === "paste" && !c.ssh_fingerprint ? (keyMessage ?? undefined) : undefined);
+  // The parser's sentence about the paste is more precise than the engine's "paste a key".
+  const pasteErr = c.ssh_key_mode === "paste" && !c.ssh_fingerprint && pasted.trim() ? (keyMessage ?? undefined) : undefined;
+  // A failed Generate or export says why; the engine's "generate a key" comes after.
+  const generateErr = c.ssh_key_mode === "generate" ? (keyMessage ?? undefined) : undefined;
+  const keyErr = pasteErr ?? generateErr ?? errorFor("credentials.ssh_public_key");
   const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => errorFor(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
 
   return (
@@ -112,7 +125,10 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
         <fieldset className="cards two">
           <legend>How to provide it</legend>
           <label className={`card${c.ssh_key_mode === "generate" ? " selected" : ""}`}>
-            <input type="radio" name="ssh-mode" checked={c.ssh_key_mode === "generate"} onChange={() => setCred({ ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "" })} />
+            <input type="radio" name="ssh-mode" checked={c.ssh_key_mode === "generate"} onChange={() => {
+                setKeyMessage(null);
+                setCred({ ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "" });
+              }} />
             <span className="card-title">Generate (recommended)</span>
             <span className="card-text">An ed25519 key made here; the private half stays in the OS keyring until you export it.</span>
           </label>
@@ -159,7 +175,7 @@ export function CredentialsStep({ answers, update, errorFor, touch }: StepProps)
         {c.ssh_fingerprint && (
           <p>
             Fingerprint: <code data-testid="ssh-fingerprint">{c.ssh_fingerprint}</code>
-            {keyMessage && c.ssh_key_mode === "generate" && <span className="hint"> · {keyMessage}</span>}
+            {keyNote && c.ssh_key_mode === "generate" && <span className="hint"> · {keyNote}</span>}
           </p>
         )}
       </section>

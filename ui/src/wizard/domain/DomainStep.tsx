@@ -4,6 +4,17 @@ import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
 
 const CHECK_DELAY_MS = 400;
+/** The engine's codes for "PDM cannot answer" (engine/pdm/error.rs, engine/domain.rs): own-domain modes are offered instead. */
+const PDM_DOWN = new Set([
+  "pdm_unreachable",
+  "pdm_unconfigured",
+  "pdm_unavailable",
+  "pdm_unauthorized",
+  "pdm_server_error",
+  "pdm_wrong_endpoint",
+  "pdm_unexpected_response",
+  "pdm_config_invalid",
+]);
 
 const MODES: { id: DomainMode; title: string; text: string }[] = [
   { id: "pool", title: "Pool domain", text: "A subdomain of a domain OpenOva manages. Recommended for a first Sovereign." },
@@ -58,26 +69,33 @@ export function DomainStep({ answers, data, change, update, errorFor, touch }: S
   };
 
   // Availability is asked 400 ms after typing stops; the local rule answers first.
+  const { mode, pool_domain: pool, subdomain } = d;
   useEffect(() => {
-    if (d.mode !== "pool" || !d.subdomain) return;
+    if (mode !== "pool" || !subdomain) return;
     let live = true;
     const t = setTimeout(() => {
       setCheck({ state: "checking" });
-      call("domain_check", { pool: d.pool_domain, subdomain: d.subdomain })
-        .then((result) => live && setCheck({ state: "done", result }))
+      call("domain_check", { pool, subdomain })
+        .then((result) => {
+          if (!live) return;
+          setCheck({ state: "done", result });
+          // The engine's Domain rule reads PDM's answer from the answers; it
+          // only counts while the name is still the one checked.
+          update((a) => (a.domain.subdomain === subdomain && a.domain.pool_domain === pool ? { ...a, domain: { ...a.domain, availability: result } } : a));
+        })
         .catch((e: { message: string; code: string }) => live && setCheck({ state: "error", error: e.message, code: e.code }));
     }, CHECK_DELAY_MS);
     return () => {
       live = false;
       clearTimeout(t);
     };
-  }, [d.mode, d.subdomain, d.pool_domain]);
+  }, [mode, subdomain, pool, update]);
 
   const subErr = errorFor("domain.subdomain");
   const byoErr = errorFor("domain.byo_domain");
   const emailErr = errorFor("domain.admin_email");
   const fqdn = d.mode === "pool" ? (d.subdomain ? `${d.subdomain}.${d.pool_domain}` : "") : d.byo_domain;
-  const pdmDown = check.state === "error" && (check.code === "pdm_unreachable" || check.code === "pdm_unconfigured" || check.code === "unreachable");
+  const pdmDown = check.state === "error" && PDM_DOWN.has(check.code ?? "");
   const shownCheck = d.subdomain ? check : { state: "idle" as const };
 
   return (
@@ -104,12 +122,12 @@ export function DomainStep({ answers, data, change, update, errorFor, touch }: S
               spellCheck={false}
               aria-invalid={!!subErr}
               aria-describedby={[describedBy("domain-subdomain", subErr, "x"), "domain-availability"].filter(Boolean).join(" ")}
-              onChange={(e) => setDomain({ subdomain: e.target.value.toLowerCase().replace(/\s+/g, "") })}
+              onChange={(e) => setDomain({ subdomain: e.target.value.toLowerCase().replace(/\s+/g, ""), availability: null })}
               onBlur={() => touch("domain.subdomain")}
             />
           </Field>
           <Field id="domain-pool-domain" label="Pool domain" error={errorFor("domain.pool_domain")}>
-            <select id="domain-pool-domain" value={d.pool_domain} onChange={(e) => setDomain({ pool_domain: e.target.value })}>
+            <select id="domain-pool-domain" value={d.pool_domain} onChange={(e) => setDomain({ pool_domain: e.target.value, availability: null })}>
               {data.options.pool_domains.map((p) => (
                 <option key={p}>{p}</option>
               ))}

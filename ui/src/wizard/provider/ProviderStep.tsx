@@ -28,8 +28,13 @@ function TypeSelect(props: { id: string; label: string; value: string; location:
   );
 }
 
-export function ProviderStep({ answers, data, change, update, errorFor, announce }: StepProps) {
+export function ProviderStep({ answers, data, change, update, errorFor, errorNow, announce }: StepProps) {
   const { offers, estimate } = data;
+  // A type that cannot be ordered where the region is gets the engine's
+  // sentence on its card at once, not only after a touch or Next.
+  const unorderable = (t: string, location: string) =>
+    offers.locations.some((l) => l.name === location) && !!offers.server_types.find((x) => x.name === t && !x.prices.some((p) => p.location === location));
+  const typeError = (field: string, t: string, location: string) => errorFor(field) ?? (unorderable(t, location) ? errorNow(field) : undefined);
   const setRegion = (i: number, patch: Partial<Region>) =>
     update((a) => ({ ...a, regions: a.regions.map((r, j) => (j === i ? { ...r, ...patch } : r)) }));
   const source =
@@ -81,7 +86,7 @@ export function ProviderStep({ answers, data, change, update, errorFor, announce
                 value={r.control_plane_type}
                 location={r.location}
                 types={offers.server_types}
-                error={errorFor(f("control_plane_type"))}
+                error={typeError(f("control_plane_type"), r.control_plane_type, r.location)}
                 onChange={(v) => setRegion(i, { control_plane_type: v })}
               />
               <Field id={id("worker_count")} label="Workers" error={errorFor(f("worker_count"))} hint={`0 to ${data.options.max_workers}. With 0, the control plane runs every workload.`}>
@@ -112,7 +117,7 @@ export function ProviderStep({ answers, data, change, update, errorFor, announce
                   value={r.worker_type}
                   location={r.location}
                   types={offers.server_types}
-                  error={errorFor(f("worker_type"))}
+                  error={typeError(f("worker_type"), r.worker_type, r.location)}
                   onChange={(v) => setRegion(i, { worker_type: v })}
                 />
               )}
@@ -120,6 +125,11 @@ export function ProviderStep({ answers, data, change, update, errorFor, announce
                 <p className="warning" role="status">
                   The selected components need {(est.needed.memory_mib / 1024).toFixed(1)} GB and {(est.needed.cpu_millis / 1000).toFixed(1)} vCPU; these servers offer{" "}
                   {(est.capacity.memory_mib / 1024).toFixed(1)} GB and {(est.capacity.cpu_millis / 1000).toFixed(1)} vCPU.
+                </p>
+              )}
+              {est && est.unpriced.length > 0 && (
+                <p className="warning" data-testid={`region-${i}-unpriced`}>
+                  Not priced, not orderable in {r.location}: {est.unpriced.join(", ")}. The cost above leaves {est.unpriced.length > 1 ? "them" : "it"} out.
                 </p>
               )}
               <p className="hint">Includes one load balancer ({offers.load_balancer.name}).</p>

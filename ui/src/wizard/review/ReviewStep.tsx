@@ -37,7 +37,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor }: StepProps) {
   const regionFields = a.regions.flatMap((_, i) => ["location", "control_plane_type", "worker_count", "worker_type"].map((k) => `regions.${i}.${k}`));
   return (
     <div className="review-grid">
-      <Section title="Organisation" step={0} goTo={goTo} error={firstError(["organisation.name", "organisation.headquarters"])}>
+      <Section title="Organisation" step={0} goTo={goTo} error={firstError(["organisation.name", "organisation.headquarters", "organisation.industry", "organisation.size", "organisation.compliance"])}>
         <dt>Name</dt>
         <dd>{a.organisation.name || NONE}</dd>
         <dt>Headquarters</dt>
@@ -69,7 +69,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor }: StepProps) {
         <dt>Total cost</dt>
         <dd data-testid="review-total">{estimate ? `${euro(estimate.hourly_eur, 4)}/h · ${euro(estimate.monthly_eur)}/month (net)` : NONE}</dd>
       </Section>
-      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.ssh_public_key"])}>
+      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.ssh_public_key", ...a.credentials.ssh_allowed_cidrs.map((_, i) => `credentials.ssh_allowed_cidrs.${i}`)])}>
         <dt>Hetzner token</dt>
         <dd>{a.credentials.token_validated ? "•••••••• validated, kept in the OS keyring" : "not validated"}</dd>
         <dt>Admin SSH key</dt>

@@ -1,0 +1,102 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { useState } from "react";
+import { describe, expect, it } from "vitest";
+import { setTransport, type Transport, type WizardAnswers } from "../../api";
+import type { StepProps } from "../types";
+import { CredentialsStep } from "./CredentialsStep";
+
+const ANSWERS: WizardAnswers = {
+  organisation: { name: "Omantel", headquarters: "", industry: "", size: "", compliance: [] },
+  topology: "SOLO",
+  ha: false,
+  regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
+  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
+  components: [],
+  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "acme", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
+};
+
+/** The step in a stateful harness; every answers value it produced is recorded. */
+function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reloadOffers?: () => void }) {
+  const [answers, setAnswers] = useState(props.initial ?? ANSWERS);
+  const update: StepProps["update"] = (f) =>
+    setAnswers((a) => {
+      const n = f(a);
+      props.seen.push(n);
+      return n;
+    });
+  return (
+    <CredentialsStep
+      answers={answers}
+      data={{} as StepProps["data"]}
+      update={update}
+      change={async () => null}
+      errorFor={() => undefined}
+      errorNow={() => undefined}
+      touch={() => {}}
+      goTo={() => {}}
+      announce={() => {}}
+      reloadOffers={props.reloadOffers ?? (() => {})}
+    />
+  );
+}
+
+function engine(handlers: Record<string, (args: unknown) => unknown>) {
+  const t: Transport = {
+    kind: "bridge",
+    async call(cmd, args) {
+      const h = handlers[cmd];
+      if (!h) throw { code: "bad_request", message: `unexpected ${cmd}`, field: null };
+      return h(args);
+    },
+    listen: () => () => {},
+  };
+  setTransport(t);
+}
+
+describe("CredentialsStep", () => {
+  it("never puts a refused paste (a private key) into the answers, but says why next to the field", async () => {
+    engine({
+      ssh_parse: () => {
+        throw { code: "private_key", message: "This is a private key; paste the public half (.pub).", field: null };
+      },
+    });
+    const seen: WizardAnswers[] = [];
+    const user = userEvent.setup();
+    render(<Harness seen={seen} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, ssh_key_mode: "paste" } }} />);
+    const box = screen.getByLabelText("Public key");
+    await user.click(box);
+    await user.paste("-----BEGIN OPENSSH PRIVATE KEY-----");
+    await waitFor(() => expect(screen.getByText("This is a private key; paste the public half (.pub).")).toBeTruthy());
+    expect((box as HTMLTextAreaElement).value).toBe("-----BEGIN OPENSSH PRIVATE KEY-----");
+    expect(seen.length).toBeGreaterThan(0);
+    for (const a of seen) expect(JSON.stringify(a)).not.toContain("PRIVATE KEY");
+    expect(seen.at(-1)?.credentials.ssh_public_key).toBe("");
+  });
+
+  it("says why a Generate failed, next to the key", async () => {
+    engine({
+      ssh_generate: () => {
+        throw { code: "keyring_unavailable", message: "The OS keyring is locked; unlock it and try again.", field: null };
+      },
+    });
+    const seen: WizardAnswers[] = [];
+    const user = userEvent.setup();
+    render(<Harness seen={seen} />);
+    await user.click(screen.getByRole("button", { name: "Generate key" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toBe("The OS keyring is locked; unlock it and try again.");
+    expect(seen.every((a) => a.credentials.ssh_public_key === "")).toBe(true);
+  });
+
+  it("keeps a parsed public key in the answers", async () => {
+    engine({ ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }) });
+    const seen: WizardAnswers[] = [];
+    const user = userEvent.setup();
+    render(<Harness seen={seen} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, ssh_key_mode: "paste" } }} />);
+    await user.click(screen.getByLabelText("Public key"));
+    await user.paste("ssh-ed25519 AAAAkey you@laptop");
+    await waitFor(() => expect(seen.at(-1)?.credentials.ssh_public_key).toBe("ssh-ed25519 AAAAkey you@laptop"));
+    expect(screen.getByTestId("ssh-fingerprint").textContent).toBe("SHA256:abc");
+  });
+});

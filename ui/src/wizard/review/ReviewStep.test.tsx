@@ -1,0 +1,47 @@
+import { render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { WizardAnswers } from "../../api";
+import type { StepProps } from "../types";
+import { ReviewStep } from "./ReviewStep";
+
+const ANSWERS: WizardAnswers = {
+  organisation: { name: "Omantel", headquarters: "", industry: "Mining", size: "", compliance: [] },
+  topology: "SOLO",
+  ha: false,
+  regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
+  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: ["203.0.113.0/24", "10.0.0.1"] },
+  components: [],
+  domain: { mode: "pool", pool_domain: "omani.works", subdomain: "acme", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
+};
+
+function renderWith(errors: Record<string, string>) {
+  const props: StepProps = {
+    answers: ANSWERS,
+    data: { catalog: { version: "t", families: [], components: [] }, estimate: null } as unknown as StepProps["data"],
+    update: () => {},
+    change: async () => null,
+    errorFor: (f) => errors[f],
+    errorNow: (f) => errors[f],
+    touch: () => {},
+    goTo: () => {},
+    announce: () => {},
+    reloadOffers: () => {},
+  };
+  render(<ReviewStep {...props} />);
+}
+
+describe("ReviewStep", () => {
+  it("shows an organisation industry, size or compliance error in the Organisation section", () => {
+    for (const field of ["organisation.industry", "organisation.size", "organisation.compliance"]) {
+      renderWith({ [field]: `problem with ${field}` });
+      const section = screen.getAllByRole("region", { name: "Organisation" }).at(-1)!;
+      expect(within(section).getByRole("alert").textContent).toBe(`problem with ${field}`);
+    }
+  });
+
+  it("shows an SSH range error (any line) in the Credentials section", () => {
+    renderWith({ "credentials.ssh_allowed_cidrs.1": "Add the prefix length: 10.0.0.1/32 for this one address." });
+    const section = screen.getByRole("region", { name: "Credentials" });
+    expect(within(section).getByRole("alert").textContent).toBe("Add the prefix length: 10.0.0.1/32 for this one address.");
+  });
+});
