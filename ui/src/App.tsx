@@ -1,11 +1,13 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { call, type ApiError, type AppInfo, type Catalog, type ServerOffers, type StepInfo, type WizardAnswers, type WizardOptions } from "./api";
 import { DemoBanner } from "./DemoBanner";
 import { ThemeToggle } from "./ThemeToggle";
-import { DeploymentsPage } from "./deployments/DeploymentsPage";
-import { ProvisionPage } from "./provision/ProvisionPage";
-import { ReplayPage } from "./provision/ReplayPage";
-import { SettingsPage } from "./settings/SettingsPage";
+// Pages other than the wizard load when first opened: less script to parse
+// and compile before the first step paints (bench/: start-up, idle memory).
+const DeploymentsPage = lazy(() => import("./deployments/DeploymentsPage").then((m) => ({ default: m.DeploymentsPage })));
+const ProvisionPage = lazy(() => import("./provision/ProvisionPage").then((m) => ({ default: m.ProvisionPage })));
+const ReplayPage = lazy(() => import("./provision/ReplayPage").then((m) => ({ default: m.ReplayPage })));
+const SettingsPage = lazy(() => import("./settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 import { WizardShell } from "./wizard/WizardShell";
 
 type View = { page: "wizard" } | { page: "deployments" } | { page: "settings" } | { page: "run"; id: string } | { page: "replay" };
@@ -51,25 +53,22 @@ export function App() {
   useEffect(() => {
     let live = true;
     (async () => {
-      const [info, steps, defaults, options, offers, catalog] = await Promise.all([
+      // Every boot call at once, the draft too: the first step paints after the slowest.
+      const draftCall = call("draft_load").then(
+        (draft) => ({ draft, failed: null }),
+        (e: ApiError) => ({ draft: null, failed: e.message }),
+      );
+      const [info, steps, defaults, options, offers, catalog, loaded] = await Promise.all([
         call("app_info"),
         call("wizard_steps"),
         call("wizard_defaults"),
         call("wizard_options"),
         call("server_offers"),
         call("component_catalog"),
+        draftCall,
       ]);
-      let answers = defaults;
-      let draftNote: string | null = null;
-      try {
-        const draft = await call("draft_load");
-        if (draft) {
-          answers = draft;
-          draftNote = "Your draft was restored.";
-        }
-      } catch (e) {
-        draftNote = (e as ApiError).message;
-      }
+      const answers = loaded.draft ?? defaults;
+      const draftNote = loaded.failed ?? (loaded.draft ? "Your draft was restored." : null);
       if (live) setBoot({ info, steps, answers, draftNote, data: { options, offers, catalog } });
     })().catch((e: ApiError) => live && setError(e));
     return () => {
@@ -119,10 +118,12 @@ export function App() {
             onStarted={(id) => setView({ page: "run", id })}
           />
         )}
-        {boot && view.page === "deployments" && <DeploymentsPage onOpen={(id) => setView({ page: "run", id })} onNew={() => setView({ page: "wizard" })} />}
-        {boot && view.page === "replay" && <ReplayPage />}
-        {boot && view.page === "settings" && <SettingsPage />}
-        {boot && view.page === "run" && <ProvisionPage key={view.id} id={view.id} onBack={() => setView({ page: "deployments" })} />}
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          {boot && view.page === "deployments" && <DeploymentsPage onOpen={(id) => setView({ page: "run", id })} onNew={() => setView({ page: "wizard" })} />}
+          {boot && view.page === "replay" && <ReplayPage />}
+          {boot && view.page === "settings" && <SettingsPage />}
+          {boot && view.page === "run" && <ProvisionPage key={view.id} id={view.id} onBack={() => setView({ page: "deployments" })} />}
+        </Suspense>
       </main>
     </div>
   );

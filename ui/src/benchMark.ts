@@ -1,6 +1,7 @@
 // Tells the app when the first wizard step has been painted, for the cold
 // start benchmark (bench/). The app prints the mark only when the
 // CATALYST_BENCH_MARK environment variable is set; otherwise it is a no-op.
+import { invoke } from "@tauri-apps/api/core";
 import { insideTauri } from "./api/transport";
 
 const STEP = "form.step #step-title";
@@ -11,7 +12,7 @@ export function reportFirstPaint(doc: Document = document): void {
   const fire = () => {
     requestAnimationFrame(() =>
       setTimeout(() => {
-        void import("@tauri-apps/api/core").then(({ invoke }) => invoke("bench_mark", { name: "first-paint" })).catch(() => undefined);
+        invoke("bench_mark", { name: "first-paint" }).catch(() => undefined);
       }, 0),
     );
   };

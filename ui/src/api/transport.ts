@@ -1,5 +1,6 @@
 // Two transports behind one interface: Tauri IPC inside the window, the
 // loopback websocket bridge in a browser (`catalyst-provisioner --serve`).
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type { ApiError, BridgeRequest, JsonValue, ProvisionEvent, ServerMessage } from "./bindings";
 
 export type EventName = "provision";
@@ -32,7 +33,6 @@ export class TauriTransport implements Transport {
   readonly kind = "tauri" as const;
 
   async call(cmd: string, args: JsonValue | undefined): Promise<unknown> {
-    const { invoke } = await import("@tauri-apps/api/core");
     try {
       return await invoke("api", { call: args === undefined ? { cmd } : { cmd, args } });
     } catch (e) {
@@ -47,13 +47,17 @@ export class TauriTransport implements Transport {
   // in batches: cheaper for the web process than one Tauri event per line.
   listen(_name: EventName, handler: EventHandler): () => void {
     this.handlers.add(handler);
-    this.subscribed ??= import("@tauri-apps/api/core").then(({ Channel, invoke }) => {
+    if (!this.subscribed) {
       const channel = new Channel<ProvisionEvent[]>();
       channel.onmessage = (batch) => {
         for (const ev of batch) for (const h of this.handlers) h(ev);
       };
-      return invoke<void>("events_subscribe", { channel });
-    });
+      // A refused subscription is tried again by the next listener; the page
+      // still catches up from the event log (it fills gaps in seq).
+      this.subscribed = invoke<void>("events_subscribe", { channel }).catch(() => {
+        this.subscribed = null;
+      });
+    }
     return () => {
       this.handlers.delete(handler);
     };
