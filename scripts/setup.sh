@@ -3,16 +3,28 @@
 # system libraries for Tauri/WebKitGTK, the test tools (Xvfb, WebKitWebDriver,
 # Chromium, OpenSSH, validators), the npm packages, and tauri-driver.
 # Idempotent: a second run only checks.
+#
+#   --runtime  only what building and running the app needs (scripts/start.sh):
+#              no test tools, so an operator's machine never gets cloud-init
+#              (whose boot services a host should not run), an SSH server,
+#              Chromium or tauri-driver just to open the app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+runtime=0
+[ "${1:-}" = "--runtime" ] && runtime=1
 
 APT_PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
-  webkit2gtk-driver xvfb xauth chromium
-  dbus gnome-keyring keyutils iproute2 util-linux
-  openssh-client openssh-server shellcheck cloud-init
 )
+if ((!runtime)); then
+  APT_PACKAGES+=(
+    webkit2gtk-driver xvfb xauth chromium
+    dbus gnome-keyring keyutils iproute2 util-linux
+    openssh-client openssh-server shellcheck cloud-init
+  )
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -33,7 +45,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if ! command -v tauri-driver >/dev/null 2>&1; then
+if ((!runtime)) && ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: cargo install tauri-driver"
   cargo install tauri-driver --version "^2" --locked --quiet
 fi

@@ -4,7 +4,7 @@
 # Installs and builds what it needs on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --runtime
 npm --workspace ui run build --silent
 cargo build --quiet --bin catalyst-provisioner
 exec "${CARGO_TARGET_DIR:-target}/debug/catalyst-provisioner" "$@"
