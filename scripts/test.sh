@@ -50,7 +50,7 @@ suite "eslint" 600 npm --workspace ui run lint
 suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh tests/crash/*.sh tests/offline/*.sh
 suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "cargo build" 2400 cargo build --workspace --bins --quiet
-suite "cargo test" 2400 cargo test --workspace
+suite "cargo test" 2400 cargo test --workspace --no-fail-fast
 suite "crash (SIGKILL)" 1200 bash tests/crash/sigkill.sh
 suite "offline (netns)" 900 bash tests/offline/netns.sh
 suite "vitest" 600 npm --workspace ui run test

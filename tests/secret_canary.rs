@@ -2,7 +2,8 @@
 //! check never appears in the log file, the data dir, or any event." Here
 //! through the engine's own API in live mode, against the fake Hetzner API:
 //! the wizard's token check (accepted, unknown, and refused by the API), then
-//! a run that uses the stored token in its preflight and fails there, so the
+//! a run that uses the stored token in its preflight and fails there (at the
+//! admin key, after the token check), so the
 //! event bus and the run's files have something to carry.
 
 use std::time::Duration;
@@ -85,30 +86,30 @@ async fn a_canary_token_checked_through_the_engine_reaches_no_event_no_file_and_
     hetzner.clear_faults();
     texts.push(("token check error".into(), serde_json::to_string(&err).unwrap()));
 
-    // A run uses the stored canary in its preflight token check and fails
-    // later in preflight (the subdomain was taken meanwhile).
+    // A run uses the stored canary in its preflight token check (step 1) and
+    // fails later in preflight, at the admin key (step 3): the answers carry a
+    // key generated before the one now in the keyring. (A taken subdomain no
+    // longer gets that far: provision_start asks PDM first.)
     let mut a = call(&engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
     a["organisation"]["name"] = json!("Omantel");
     a["domain"]["subdomain"] = json!("canary");
     a["domain"]["admin_email"] = json!("platform@omantel.om");
     a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        &engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": "canary.omani.works"}}),
-    )
-    .await
-    .unwrap();
+    let generate = json!({"cmd": "ssh_generate", "args": {"fqdn": "canary.omani.works"}});
+    let key = call(&engine, generate.clone()).await.unwrap();
     a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
     a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
-    pdm.reserve_as_other("omani.works", "canary");
+    call(&engine, generate).await.unwrap();
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
         .await
         .unwrap();
     let id = started["id"].as_str().unwrap().to_owned();
     let record = wait_end(&paths, &id, 60).await;
     assert_eq!(record["status"], "failed", "{record}");
-    // It got past the token check (step 1) and stopped at the domain (step 4).
-    assert!(record.to_string().contains("is not free any more"), "{record}");
+    assert!(
+        record.to_string().contains("is not the one in the answers"),
+        "{record}"
+    );
     let before = hetzner.count("GET", "/locations");
     assert!(before >= 3, "the run's preflight asked Hetzner with the canary");
 
