@@ -49,6 +49,9 @@ suite "rustfmt" 300 cargo fmt --all -- --check
 suite "eslint" 600 npm --workspace ui run lint
 suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh tests/crash/*.sh tests/offline/*.sh
 suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The benchmark crates sit outside the workspace; they still must compile
+# against the engine (a changed signature once broke bench/run.sh unseen).
+suite "clippy (bench crates)" 600 bash -c 'cargo clippy --manifest-path bench/harness/Cargo.toml --quiet -- -D warnings && cargo clippy --manifest-path bench/bare/Cargo.toml --quiet -- -D warnings'
 suite "cargo build" 2400 cargo build --workspace --bins --quiet
 suite "cargo test" 2400 cargo test --workspace --no-fail-fast
 suite "crash (SIGKILL)" 1200 bash tests/crash/sigkill.sh

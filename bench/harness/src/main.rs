@@ -167,7 +167,7 @@ async fn event_path(args: &[String]) -> Res<Value> {
     let id = record.id.clone();
     store.save(&record)?;
     let log = store.open_log(&id)?;
-    let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(0u32);
     let mut ctx = RunCtx::new(store, record, log, engine.events().clone(), cancel_rx);
     ctx.phase = Phase::TofuApply;
     let em = ctx.emitter();
