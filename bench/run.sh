@@ -177,6 +177,8 @@ mkdir -p "$work/fold"
 echo '{"type":"module"}' >"$work/fold/package.json"
 node_modules/.bin/tsc ui/src/provision/runState.ts --target es2022 --module es2022 --moduleResolution bundler \
   --skipLibCheck --outDir "$work/fold" >"$work/fold.log" 2>&1 || { cat "$work/fold.log" >&2; die "tsc runState.ts failed"; }
+# Node's ESM loader wants file extensions on relative imports; the UI's bundler does not.
+find "$work/fold" -name '*.js' -exec sed -i -E -e 's#(from "\.{1,2}/[^"]*)";#\1.js";#' -e 's#\.js\.js";#.js";#' {} +
 : >"$work/fold-one"
 : >"$work/fold-batch"
 for _ in $(seq "$runs"); do
