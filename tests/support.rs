@@ -32,11 +32,16 @@ pub fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<Memor
 
 /// The wizard's path: defaults, token check against the fake, a generated key.
 pub async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
+    answers_through_the_wizard(engine, sub, RW_TOKEN).await
+}
+
+/// Defaults, a read-write check of `token`, a generated key: the answers and the key.
+async fn answers_through_the_wizard(engine: &Engine, sub: &str, token: &str) -> (Value, Value) {
     let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
     a["organisation"]["name"] = json!("Omantel");
     a["domain"]["subdomain"] = json!(sub);
     a["domain"]["admin_email"] = json!("platform@omantel.om");
-    let check = call(engine, json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}))
+    let check = call(engine, json!({"cmd": "token_check", "args": {"token": token}}))
         .await
         .unwrap();
     assert_eq!(check["scope"], "read_write", "{check}");
@@ -125,21 +130,5 @@ pub fn app_binary() -> std::path::PathBuf {
 /// Valid answers for demo mode with subdomain `sub`, built through the engine
 /// as the wizard does (defaults, the demo token, a generated key).
 pub async fn demo_answers(engine: &Engine, sub: &str) -> Value {
-    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!(sub);
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    call(engine, json!({"cmd": "token_check", "args": {"token": "demo"}}))
-        .await
-        .unwrap();
-    a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": format!("{sub}.omani.works")}}),
-    )
-    .await
-    .unwrap();
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
-    a
+    answers_through_the_wizard(engine, sub, "demo").await.0
 }
