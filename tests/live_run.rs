@@ -23,7 +23,7 @@ use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use catalyst_tests::support::{
-    call, engine_record, events, grep_dir, live_engine, wait_end, wait_for, wizard_answers,
+    call, engine_record, events, grep_dir, live_engine, live_settings, wait_end, wait_for, wizard_answers,
 };
 use serde_json::{Value, json};
 
@@ -46,24 +46,19 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     // settings name them through a stable directory holding symlinks.
     let server_dir = home.path().join("server");
     std::fs::create_dir_all(&server_dir).unwrap();
-    let settings = json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
-        "ssh_host": "127.0.0.1",
-        "ssh_port": ssh_port,
-        "ssh_user": current_user(),
-        "ssh_connect_timeout_s": 60,
-        "ssh_server_paths": {
-            "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
-            "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
-        },
-        "kube_api_override": kube.url(),
-        "console_url_override": console_url,
-        "console_ca_file": ca_file.display().to_string(),
-        "console_interval_s": 1,
+    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    settings["ssh_host"] = json!("127.0.0.1");
+    settings["ssh_port"] = json!(ssh_port);
+    settings["ssh_user"] = json!(current_user());
+    settings["ssh_connect_timeout_s"] = json!(60);
+    settings["ssh_server_paths"] = json!({
+        "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
+        "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
     });
+    settings["kube_api_override"] = json!(kube.url());
+    settings["console_url_override"] = json!(console_url);
+    settings["console_ca_file"] = json!(ca_file.display().to_string());
+    settings["console_interval_s"] = json!(1);
     let (secrets, engine) = live_engine(&paths, &settings, &pdm);
 
     let (a, key) = wizard_answers(&engine, "omantel-live").await;
@@ -228,12 +223,7 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let settings = json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
-    });
+    let settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (a, _key) = wizard_answers(&engine, "omantel-quota").await;
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
@@ -300,15 +290,10 @@ async fn unreachable_ssh_run_with(
     drop(closed);
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let settings = json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
-        "ssh_host": "127.0.0.1",
-        "ssh_port": port,
-        "ssh_connect_timeout_s": connect_timeout_s,
-    });
+    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    settings["ssh_host"] = json!("127.0.0.1");
+    settings["ssh_port"] = json!(port);
+    settings["ssh_connect_timeout_s"] = json!(connect_timeout_s);
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (a, key) = wizard_answers(&engine, sub).await;
     if key_in_project {
@@ -477,12 +462,8 @@ async fn an_unreachable_pdm_at_run_start_fails_preflight_with_a_clear_message() 
     let (silent, _task) = silent_listener().await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let settings = json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": format!("http://127.0.0.1:{silent}"), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
-    });
+    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    settings["pdm"]["url"] = json!(format!("http://127.0.0.1:{silent}"));
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (mut a, _key) = wizard_answers(&engine, "omantel-nopdm").await;
     // Without an earlier answer from PDM the start itself is refused, with
@@ -536,16 +517,11 @@ async fn a_phase_past_its_time_limit_from_the_settings_fails_and_says_which() {
     drop(closed);
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let settings = json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
-        "ssh_host": "127.0.0.1",
-        "ssh_port": closed_port,
-        "ssh_connect_timeout_s": 60,
-        "timeouts": {"cloud_init": 2},
-    });
+    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    settings["ssh_host"] = json!("127.0.0.1");
+    settings["ssh_port"] = json!(closed_port);
+    settings["ssh_connect_timeout_s"] = json!(60);
+    settings["timeouts"] = json!({"cloud_init": 2});
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (a, _key) = wizard_answers(&engine, "omantel-slow").await;
     let t0 = std::time::Instant::now();
@@ -589,12 +565,8 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let settings = json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": hanging_tofu(home.path()).display().to_string(),
-    });
+    let tofu = hanging_tofu(home.path());
+    let settings = live_settings(&hetzner, &pdm, &tofu.display().to_string());
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (a, _key) = wizard_answers(&engine, "omantel-cancel2").await;
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))

@@ -12,12 +12,25 @@ use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore};
 use catalyst_provisioner::engine::{ApiError, Engine, Paths};
 use serde_json::{Value, json};
 
-use crate::fakes::hetzner::RW_TOKEN;
+use crate::fakes::hetzner::{FakeHetzner, RW_TOKEN};
 use crate::fakes::pdm::FakePdm;
 
 pub async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
     let c: Call = serde_json::from_value(v).map_err(|e| ApiError::new("bad_call", e.to_string()))?;
     dispatch(engine, c).await
+}
+
+/// Live-mode settings against the fakes: Hetzner's endpoint, PDM with its
+/// password in the keyring as `pdm-password`, and the `tofu` at `tofu_path`
+/// (integration tests pass `env!("CARGO_BIN_EXE_tofu")`, which only they see).
+/// Tests that need more set keys on the returned value.
+pub fn live_settings(hetzner: &FakeHetzner, pdm: &FakePdm, tofu_path: &str) -> Value {
+    json!({
+        "mode": "live",
+        "hetzner_endpoint": hetzner.base_url(),
+        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
+        "tofu_path": tofu_path,
+    })
 }
 
 /// An engine in live mode over `settings`, with PDM's password in its keyring.

@@ -17,20 +17,16 @@ use catalyst_provisioner::engine::store::deployments::{
 use catalyst_provisioner::engine::wizard::WizardAnswers;
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, RW_TOKEN};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
-use catalyst_tests::support::{call, events, live_engine, wait_end, wizard_answers};
+use catalyst_tests::support::{call, events, live_engine, live_settings, wait_end, wizard_answers};
 use serde_json::{Value, json};
 
 fn settings(hetzner: &FakeHetzner, pdm: &FakePdm) -> Value {
-    json!({
-        "mode": "live",
-        "hetzner_endpoint": hetzner.base_url(),
-        "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": env!("CARGO_BIN_EXE_tofu"),
-        // Hetzner's waits, shortened: the sweep's deadline and rounds, the in-use backoff.
-        "wipe_sweep_deadline_s": 30,
-        "wipe_poll_ms": 200,
-        "wipe_retry_base_ms": 150,
-    })
+    let mut s = live_settings(hetzner, pdm, env!("CARGO_BIN_EXE_tofu"));
+    // Hetzner's waits, shortened: the sweep's deadline and rounds, the in-use backoff.
+    s["wipe_sweep_deadline_s"] = json!(30);
+    s["wipe_poll_ms"] = json!(200);
+    s["wipe_retry_base_ms"] = json!(150);
+    s
 }
 
 /// A deployment record as a run leaves it, without going through a run.
