@@ -23,7 +23,6 @@ use catalyst_provisioner::engine::provision::context::RunCtx;
 use catalyst_provisioner::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, Deployments, RunOutputs, RunStatus, new_id, now_rfc3339,
 };
-use catalyst_provisioner::engine::tofu::messages::LogLevel as TofuLevel;
 use catalyst_provisioner::engine::tofu::{CancelHandle, ChildEnv, Runner, TofuBinary, TofuEvent};
 use catalyst_provisioner::engine::{Engine, Paths};
 use futures_util::StreamExt;
@@ -182,11 +181,8 @@ async fn event_path(args: &[String]) -> Res<Value> {
         }
         match ev {
             TofuEvent::Log { level, message, .. } => {
-                let level = match level {
-                    TofuLevel::Trace | TofuLevel::Debug => return,
-                    TofuLevel::Info => LogLevel::Info,
-                    TofuLevel::Warn => LogLevel::Warn,
-                    TofuLevel::Error => LogLevel::Error,
+                let Some(level) = LogLevel::from_tofu(level) else {
+                    return;
                 };
                 em.emit(EventKind::Log {
                     level,

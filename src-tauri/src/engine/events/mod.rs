@@ -32,6 +32,20 @@ pub enum LogLevel {
     Error,
 }
 
+impl LogLevel {
+    /// The level a tofu log line (`type: log`) is shown at in the run's log;
+    /// `None` for trace and debug, which the run leaves out.
+    pub fn from_tofu(level: crate::engine::tofu::messages::LogLevel) -> Option<LogLevel> {
+        use crate::engine::tofu::messages::LogLevel as Tofu;
+        match level {
+            Tofu::Trace | Tofu::Debug => None,
+            Tofu::Info => Some(LogLevel::Info),
+            Tofu::Warn => Some(LogLevel::Warn),
+            Tofu::Error => Some(LogLevel::Error),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
@@ -132,6 +146,16 @@ mod tests {
         for want in 1..=3 {
             assert_eq!(rx.recv().await.unwrap().seq, want);
         }
+    }
+
+    #[test]
+    fn tofu_levels_map_to_the_log_and_trace_and_debug_are_left_out() {
+        use crate::engine::tofu::messages::LogLevel as Tofu;
+        assert_eq!(LogLevel::from_tofu(Tofu::Trace), None);
+        assert_eq!(LogLevel::from_tofu(Tofu::Debug), None);
+        assert_eq!(LogLevel::from_tofu(Tofu::Info), Some(LogLevel::Info));
+        assert_eq!(LogLevel::from_tofu(Tofu::Warn), Some(LogLevel::Warn));
+        assert_eq!(LogLevel::from_tofu(Tofu::Error), Some(LogLevel::Error));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use crate::engine::secrets::redact::register_secret;
 use crate::engine::secrets::{SecretStore, names};
 use crate::engine::settings::Settings;
 use crate::engine::store::write_atomic;
-use crate::engine::tofu::messages::{LogLevel as TofuLevel, ResourceAction};
+use crate::engine::tofu::messages::ResourceAction;
 use crate::engine::tofu::{
     self, BootInputs, CancelHandle, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec,
     RegistryCredential, RegistryMirror, Runner, Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent,
@@ -751,11 +751,8 @@ impl LiveCloud {
             }
             TofuEvent::Outputs { .. } => {}
             TofuEvent::Log { level, message, .. } => {
-                let level = match level {
-                    TofuLevel::Trace | TofuLevel::Debug => return,
-                    TofuLevel::Info => LogLevel::Info,
-                    TofuLevel::Warn => LogLevel::Warn,
-                    TofuLevel::Error => LogLevel::Error,
+                let Some(level) = LogLevel::from_tofu(level) else {
+                    return;
                 };
                 if !message.trim().is_empty() {
                     log_to(&em, level, "tofu", message);
