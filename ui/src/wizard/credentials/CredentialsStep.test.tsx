@@ -2,7 +2,8 @@ import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";
-import { setTransport, type Transport, type WizardAnswers } from "../../api";
+import type { WizardAnswers } from "../../api";
+import { setFakeTransport } from "../../test/fakeTransport";
 import type { StepProps } from "../types";
 import { CredentialsStep } from "./CredentialsStep";
 
@@ -41,22 +42,9 @@ function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reload
   );
 }
 
-function engine(handlers: Record<string, (args: unknown) => unknown>) {
-  const t: Transport = {
-    kind: "bridge",
-    async call(cmd, args) {
-      const h = handlers[cmd];
-      if (!h) throw { code: "bad_request", message: `unexpected ${cmd}`, field: null };
-      return h(args);
-    },
-    listen: () => () => {},
-  };
-  setTransport(t);
-}
-
 describe("CredentialsStep", () => {
   it("never puts a refused paste (a private key) into the answers, but says why next to the field", async () => {
-    engine({
+    setFakeTransport({
       ssh_parse: () => {
         throw { code: "private_key", message: "This is a private key; paste the public half (.pub).", field: null };
       },
@@ -75,7 +63,7 @@ describe("CredentialsStep", () => {
   });
 
   it("says why a Generate failed, next to the key", async () => {
-    engine({
+    setFakeTransport({
       ssh_generate: () => {
         throw { code: "keyring_unavailable", message: "The OS keyring is locked; unlock it and try again.", field: null };
       },
@@ -90,7 +78,7 @@ describe("CredentialsStep", () => {
   });
 
   it("keeps a parsed public key in the answers", async () => {
-    engine({ ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }) });
+    setFakeTransport({ ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }) });
     const seen: WizardAnswers[] = [];
     const user = userEvent.setup();
     render(<Harness seen={seen} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, ssh_key_mode: "paste" } }} />);

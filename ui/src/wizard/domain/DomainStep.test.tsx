@@ -1,7 +1,8 @@
 import { cleanup, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { setTransport, type WizardAnswers, type WizardChange } from "../../api";
+import type { WizardAnswers, WizardChange } from "../../api";
+import { setFakeTransport } from "../../test/fakeTransport";
 import type { StepProps } from "../types";
 import { DomainStep } from "./DomainStep";
 
@@ -37,13 +38,10 @@ function renderStep(changes: WizardChange[]) {
 
 /** A transport whose only answer is PDM's failure with `code`. */
 function pdmFailing(code: string) {
-  setTransport({
-    kind: "bridge",
-    async call(cmd) {
-      if (cmd === "domain_check") throw { code, message: `The pool-domain-manager failed (${code}).`, field: "domain.subdomain" };
-      throw { code: "bad_request", message: `unexpected ${cmd}`, field: null };
+  setFakeTransport({
+    domain_check: () => {
+      throw { code, message: `The pool-domain-manager failed (${code}).`, field: "domain.subdomain" };
     },
-    listen: () => () => {},
   });
 }
 
