@@ -1,7 +1,7 @@
 // A minimal W3C WebDriver client for the real-window suites: starts
 // tauri-driver (which drives WebKitWebDriver), opens a session on the app
 // binary, and offers the few commands the specs use. No client library.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -31,6 +31,18 @@ export async function until(what, fn, ms = 30_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+}
+
+/**
+ * The X screen as a PNG (ImageMagick's `import`), and how many colours it
+ * holds. Not WebDriver's screenshot: WebKitWebDriver takes it from a
+ * compositing frame, and the app paints without compositing
+ * (adapters/tauri.rs), so that call waited out its 60 s. The screen shows
+ * what the operator sees; a window that painted nothing is one or two colours.
+ */
+export function screenshot(file) {
+  execFileSync("import", ["-window", "root", file], { timeout: 30_000 });
+  return Number(execFileSync("identify", ["-format", "%k", file], { encoding: "utf8" }));
 }
 
 /** Starts tauri-driver with the app binary under a throw-away CATALYST_HOME. */
@@ -85,6 +97,7 @@ export async function startWindow(app, home = mkdtempSync(join(tmpdir(), "cataly
   const s = (path) => `/session/${session}${path}`;
   const find = async (selector) => (await wd("POST", s("/element"), { using: "css selector", value: selector }))[ELEMENT];
   return {
+    home,
     wd: (method, path, body) => wd(method, s(path), body),
     find,
     text: async (selector) => wd("GET", s(`/element/${await find(selector)}/text`)),
