@@ -39,6 +39,7 @@ export function WizardShell(props: {
   // The engine's verdict, tagged with what it judged so a stale verdict is never used.
   const [verdict, setVerdict] = useState<{ of: WizardAnswers; step: string; errors: FieldError[] } | null>(null);
   const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [explained, setExplained] = useState<Record<string, string>>({});
   const [tried, setTried] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
@@ -121,7 +122,22 @@ export function WizardShell(props: {
     }
   }, [answers]);
   const validated = verdict !== null && verdict.of === answers && verdict.step === step?.step;
-  const errors = useMemo(() => verdict?.errors ?? [], [verdict]);
+  // The engine's errors, each in the step's own words where it gave some (explain).
+  const errors = useMemo(() => (verdict?.errors ?? []).map((e) => {
+      const why = explained[e.field];
+      return why ? { ...e, message: why } : e;
+    }), [verdict, explained]);
+  const explain = useCallback(
+    (field: string, why: string | null) =>
+      setExplained((x) => {
+        if ((x[field] ?? null) === why) return x;
+        const next = { ...x };
+        if (why === null) delete next[field];
+        else next[field] = why;
+        return next;
+      }),
+    [],
+  );
   const touch = useCallback((f: string) => setTouched((t) => (t.has(f) ? t : new Set(t).add(f))), []);
   const errorFor = useMemo(() => {
     const fromSteps = errorLookup(errors, (f) => tried || touched.has(f));
@@ -142,6 +158,7 @@ export function WizardShell(props: {
     setCurrent(i);
     setTried(false);
     setTouched(new Set());
+    setExplained({});
   };
 
   const next = (e?: FormEvent) => {
@@ -187,6 +204,7 @@ export function WizardShell(props: {
           goTo={goTo}
           announce={setAnnouncement}
           reloadOffers={reloadOffers}
+          explain={explain}
         />
         <p className="announce" role="status" aria-live="polite">
           {announcement}

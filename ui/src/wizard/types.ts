@@ -25,6 +25,13 @@ export type StepProps = {
   announce: (text: string) => void;
   /** Asks the engine for server types and prices again (live ones once a token was validated). */
   reloadOffers: () => void;
+  /**
+   * The step's own account of why the engine's error on `field` stands, shown
+   * in its place (under the field and as Next's reason) while that error does;
+   * `null` withdraws it. E.g. the engine says a name is still being checked,
+   * the step knows the check failed because PDM cannot be reached.
+   */
+  explain: (field: string, why: string | null) => void;
 };
 
 export function errorLookup(errors: FieldError[], shown: (field: string) => boolean) {

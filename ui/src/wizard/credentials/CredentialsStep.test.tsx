@@ -38,6 +38,7 @@ function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reload
       goTo={() => {}}
       announce={() => {}}
       reloadOffers={props.reloadOffers ?? (() => {})}
+      explain={() => {}}
     />
   );
 }

@@ -17,7 +17,7 @@ const ANSWERS: WizardAnswers = {
 };
 const OPTIONS = { pool_domains: ["omani.works"], registrars: [], nameservers: ["ns1.example"] };
 
-function renderStep(changes: WizardChange[]) {
+function renderStep(changes: WizardChange[], explained: Record<string, string | null> = {}) {
   const props: StepProps = {
     answers: ANSWERS,
     data: { options: OPTIONS } as unknown as StepProps["data"],
@@ -32,6 +32,9 @@ function renderStep(changes: WizardChange[]) {
     goTo: () => {},
     announce: () => {},
     reloadOffers: () => {},
+    explain: (field, why) => {
+      explained[field] = why;
+    },
   };
   render(<DomainStep {...props} />);
 }
@@ -57,6 +60,17 @@ describe("DomainStep", () => {
       expect(changes).toEqual([{ type: "domain_mode", mode: "byo_manual" }]);
       cleanup();
     }
+  });
+
+  it("gives PDM's failure, not the engine's \"Checking whether…\", as the reason Next is blocked", async () => {
+    pdmFailing("pdm_unreachable");
+    const explained: Record<string, string | null> = {};
+    renderStep([], explained);
+    await screen.findByRole("button", { name: "Use my own domain instead" }, { timeout: 2000 });
+    expect(explained["domain.subdomain"]).toBe("The pool-domain-manager failed (pdm_unreachable). Try again later, or use your own domain instead.");
+    cleanup();
+    // Gone with the step: the next step's Next is not blocked by it.
+    expect(explained["domain.subdomain"]).toBeNull();
   });
 
   it("does not offer them for an answer about the name itself", async () => {

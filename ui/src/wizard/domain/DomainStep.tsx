@@ -46,7 +46,7 @@ function CopyRow({ value }: { value: string }) {
   );
 }
 
-export function DomainStep({ answers, data, change, update, errorFor, touch }: StepProps) {
+export function DomainStep({ answers, data, change, update, errorFor, touch, explain }: StepProps) {
   const d = answers.domain;
   const setDomain = (patch: Partial<typeof d>) => update((a) => ({ ...a, domain: { ...a.domain, ...patch } }));
   const [check, setCheck] = useState<Check>({ state: "idle" });
@@ -97,6 +97,13 @@ export function DomainStep({ answers, data, change, update, errorFor, touch }: S
   const fqdn = d.mode === "pool" ? (d.subdomain ? `${d.subdomain}.${d.pool_domain}` : "") : d.byo_domain;
   const pdmDown = check.state === "error" && PDM_DOWN.has(check.code ?? "");
   const shownCheck = d.subdomain ? check : { state: "idle" as const };
+  // While the check failed, the engine's "Checking whether … is available"
+  // is not why Next is blocked: PDM's failure is, with what to do about it.
+  const checkFailed = d.mode === "pool" && shownCheck.state === "error" ? (shownCheck.error ?? null) : null;
+  useEffect(() => {
+    explain("domain.subdomain", checkFailed === null ? null : pdmDown ? `${checkFailed} Try again later, or use your own domain instead.` : checkFailed);
+    return () => explain("domain.subdomain", null);
+  }, [checkFailed, pdmDown, explain]);
 
   return (
     <div>

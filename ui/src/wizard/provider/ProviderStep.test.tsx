@@ -45,6 +45,7 @@ describe("ProviderStep", () => {
       goTo: () => {},
       announce: () => {},
       reloadOffers: () => {},
+      explain: () => {},
     };
     render(<ProviderStep {...props} />);
     const select = screen.getByLabelText("Control-plane type", { selector: "#regions-1-control-plane-type" });

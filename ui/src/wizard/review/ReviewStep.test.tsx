@@ -26,6 +26,7 @@ function renderWith(errors: Record<string, string>) {
     goTo: () => {},
     announce: () => {},
     reloadOffers: () => {},
+    explain: () => {},
   };
   render(<ReviewStep {...props} />);
 }
