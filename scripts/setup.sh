@@ -20,7 +20,7 @@ APT_PACKAGES=(
 )
 if ((!runtime)); then
   APT_PACKAGES+=(
-    webkit2gtk-driver xvfb xauth chromium imagemagick
+    webkit2gtk-driver xvfb xauth chromium imagemagick xdotool
     dbus gnome-keyring keyutils iproute2 util-linux
     openssh-client openssh-server shellcheck cloud-init
   )

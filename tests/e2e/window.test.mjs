@@ -1,6 +1,8 @@
 // The real window: the debug build of the app under Xvfb, driven through
 // tauri-driver and WebKitWebDriver (W3C WebDriver over HTTP, no client library).
-import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -61,7 +63,7 @@ test("Next is reachable with the keyboard alone", async () => {
 
 // The window's event path (an IPC channel, not Tauri events): subscribed the
 // way the page's transport does, the whole of a demo run arrives, in order.
-// Last: it takes the page's channel over.
+// It takes the page's channel over: only tests that need no page events follow.
 test("a demo run's events reach the window through the event channel, in order", async () => {
   const answers = yaml.load(readFileSync(join(root, "examples/answers.demo.yaml"), "utf8"));
   await win.wd("POST", "/timeouts", { script: 120_000 });
@@ -88,4 +90,34 @@ test("a demo run's events reach the window through the event channel, in order",
   assert.equal(got.error, undefined, got.error);
   assert.ok(got.seqs.length > 40, `only ${got.seqs.length} events`);
   assert.deepEqual(got.seqs, Array.from({ length: got.seqs.length }, (_, i) => i + 1), "every event once, in seq order");
+});
+
+// The native "Save as…" dialog (rfd, GTK) for real: asked for the demo run's
+// event log with no path, the app opens it; xdotool types a path into it
+// through the X server as a person would, and the file is written there.
+test("Export event log opens the native Save dialog and writes where the operator typed", async () => {
+  const out = join(mkdtempSync(join(tmpdir(), "catalyst-save-")), "events typed here.jsonl");
+  const runs = await win.wd("POST", "/execute/async", {
+    script: `const done = arguments[0];
+      window.__TAURI_INTERNALS__.invoke("api", { call: { cmd: "deployments_list" } }).then(done, (e) => done({ error: e }));`,
+    args: [],
+  });
+  assert.ok(Array.isArray(runs) && runs.length > 0, `no deployment to export: ${JSON.stringify(runs)}`);
+  const exported = win.wd("POST", "/execute/async", {
+    script: `const [id, done] = arguments;
+      window.__TAURI_INTERNALS__.invoke("api", { call: { cmd: "deployment_events_export", args: { id, path: null } } }).then(done, (e) => done({ error: e }));`,
+    args: [runs[0].id],
+  });
+  const dialog = await until("the Save dialog", () => execFileSync("xdotool", ["search", "--name", "^Export the event log$"], { encoding: "utf8" }).trim().split("\n")[0], 20_000);
+  const x = (...args) => execFileSync("xdotool", args, { timeout: 10_000 });
+  x("windowfocus", "--sync", dialog);
+  x("key", "--clearmodifiers", "ctrl+a");
+  x("type", "--delay", "20", out);
+  x("key", "Return");
+  const got = await exported;
+  assert.equal(got.error, undefined, JSON.stringify(got.error));
+  assert.equal(got.path, out);
+  const lines = readFileSync(out, "utf8").trim().split("\n");
+  assert.equal(lines.length, got.events + 1, "a header line and one line per event");
+  assert.equal(statSync(out).mode & 0o777, 0o600, "written for the operator only");
 });

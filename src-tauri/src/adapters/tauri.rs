@@ -102,55 +102,37 @@ fn navigation_guard<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
-/// "Save as…" for exports (key, kubeconfig, event log): rfd's GTK dialog, opened on the main thread
-/// (GTK's rule) while the engine call waits on a blocking thread.
-struct WindowSaveDialog<R: Runtime> {
-    app: tauri::AppHandle<R>,
-}
+/// "Save as…" for exports (key, kubeconfig, event log) and "Open…" for
+/// franchise profiles: rfd's GTK dialogs, called from the engine's blocking
+/// thread, never from the main one. rfd runs GTK dialogs on a GTK thread of
+/// its own and waits for them; called on the window's main thread (as this
+/// did first), that wait blocks the loop the dialog needs and the whole
+/// window froze (tauri-apps/plugins-workspace#956). The window test opens
+/// the save dialog and types a path into it through the X server. Every
+/// engine call that asks for a dialog does so inside `spawn_blocking`.
+struct WindowSaveDialog;
 
-impl<R: Runtime> crate::engine::keys::SaveDialog for WindowSaveDialog<R> {
+impl crate::engine::keys::SaveDialog for WindowSaveDialog {
     fn pick_save_path(&self, suggested_name: &str) -> Option<std::path::PathBuf> {
         self.pick_save_path_titled("Export the admin private key", suggested_name)
     }
 
     fn pick_save_path_titled(&self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let name = suggested_name.to_owned();
-        let title = title.to_owned();
-        self.app
-            .run_on_main_thread(move || {
-                let path = rfd::FileDialog::new()
-                    .set_title(&title)
-                    .set_file_name(&name)
-                    .save_file();
-                let _ = tx.send(path);
-            })
-            .ok()?;
-        rx.recv().ok().flatten()
+        rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(suggested_name)
+            .save_file()
     }
 }
 
-/// "Open…" for franchise profiles: rfd's GTK dialog on the main thread, like
-/// the save dialog.
-struct WindowOpenDialog<R: Runtime> {
-    app: tauri::AppHandle<R>,
-}
+struct WindowOpenDialog;
 
-impl<R: Runtime> crate::engine::settings::profile::OpenDialog for WindowOpenDialog<R> {
+impl crate::engine::settings::profile::OpenDialog for WindowOpenDialog {
     fn pick_open_path(&self, title: &str, extensions: &[&str]) -> Option<std::path::PathBuf> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let title = title.to_owned();
-        let exts: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
-        self.app
-            .run_on_main_thread(move || {
-                let path = rfd::FileDialog::new()
-                    .set_title(&title)
-                    .add_filter("Franchise profile", &exts)
-                    .pick_file();
-                let _ = tx.send(path);
-            })
-            .ok()?;
-        rx.recv().ok().flatten()
+        rfd::FileDialog::new()
+            .set_title(title)
+            .add_filter("Franchise profile", extensions)
+            .pick_file()
     }
 }
 
@@ -200,8 +182,8 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
         .setup(move |app| {
             use tauri::Manager;
             let handle = app.handle().clone();
-            forward.set_save_dialog(Arc::new(WindowSaveDialog { app: handle.clone() }));
-            forward.set_open_dialog(Arc::new(WindowOpenDialog { app: handle.clone() }));
+            forward.set_save_dialog(Arc::new(WindowSaveDialog));
+            forward.set_open_dialog(Arc::new(WindowOpenDialog));
             for webview in app.webview_windows().values() {
                 paint_without_compositing(webview);
             }
