@@ -44,6 +44,8 @@ Environment:
   CATALYST_FAKE_TOFU_FAIL_TIMES       how often init-transient fails (default 1)
   CATALYST_FAKE_TOFU_HEARTBEAT_MS     apply_progress interval (default 10000)
   CATALYST_FAKE_TOFU_SHUTDOWN_MS      graceful-stop time after SIGINT (default 200)
+  CATALYST_FAKE_TOFU_CREATE_DELAY_MS  apply: wait this long after each object is
+                                      created before reporting it and saving state
   CATALYST_FAKE_TOFU_BURST            benchmarks: `apply` only writes this many
                                       log lines, each with its write time
   CATALYST_FAKE_TOFU_BURST_RATE       lines per second of the burst (default 0:
@@ -1586,7 +1588,15 @@ async fn change(
                 return Err(Some(e));
             }
             match work {
-                Some(r) => create(api, view, r).await.map(Some).map_err(Some),
+                Some(r) => {
+                    let rec = create(api, view, r).await.map_err(Some)?;
+                    // The object exists now; the state learns of it only
+                    // after this wait (a window to kill the app in).
+                    if let Some(ms) = env_u64("CATALYST_FAKE_TOFU_CREATE_DELAY_MS") {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    }
+                    Ok(Some(rec))
+                }
                 None => match view.resources.get(addr) {
                     Some(rec) => delete(api, rec).await.map(|_| None).map_err(Some),
                     None => Ok(None),
