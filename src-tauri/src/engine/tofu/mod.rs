@@ -19,6 +19,7 @@ pub mod messages;
 pub mod module;
 pub mod outputs;
 pub mod pins;
+pub mod process;
 pub mod runner;
 pub mod secret;
 pub mod vars;

@@ -6,6 +6,11 @@
 //! "cancelled". Only a second cancel kills (state may then be incomplete).
 //! The child runs in its own process group, so a Ctrl-C in the operator's
 //! terminal does not reach it as a second, state-losing interrupt.
+//!
+//! State-changing commands write to files in the work dir, not pipes, and
+//! their pid is recorded there (see `process`): if the app dies, tofu
+//! carries on and saves what it created, and the next command on that work
+//! dir follows it until it exits before starting.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,8 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Command;
+use tokio::process::{ChildStderr, ChildStdout, Command};
 use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
 
 use super::env::{ChildEnv, SCRUBBED_PREFIXES};
 use super::error::TofuError;
@@ -22,6 +28,7 @@ use super::locate::TofuBinary;
 use super::messages::{ChangeSummary, LogLevel, LogSource, Operation, Severity, TofuEvent, parse_line};
 use super::module::PLAN_FILE;
 use super::outputs::{self, TofuOutputs};
+use super::process::{self, RunRecord, Tail};
 
 /// Markers of failures worth another `init` (registry or network trouble):
 /// exactly the original's transient list (reference §3.7, L #3126);
@@ -258,14 +265,9 @@ impl Runner {
                 command: command.to_owned(),
             });
         }
+        self.follow_earlier(command, sink, cancel).await?;
         let mut cmd = Command::new(self.binary.path());
-        cmd.args(args)
-            .current_dir(&self.work_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Last resort if the caller drops the future; callers cancel instead.
-            .kill_on_drop(true);
+        cmd.args(args).current_dir(&self.work_dir).stdin(Stdio::null());
         for (k, _) in std::env::vars_os() {
             if let Some(k) = k.to_str()
                 && SCRUBBED_PREFIXES.iter().any(|p| k.starts_with(p))
@@ -276,115 +278,313 @@ impl Runner {
         for (k, v) in self.env.vars() {
             cmd.env(k, v);
         }
+        // Its own process group: neither a Ctrl-C in the operator's terminal
+        // nor the app's death signals it.
         #[cfg(unix)]
         cmd.process_group(0);
-        let mut child = cmd.spawn().map_err(|source| TofuError::Spawn {
+        let spawn_err = |source| TofuError::Spawn {
             binary: self.binary.path().to_path_buf(),
             source,
+        };
+        if capture {
+            // `tofu output -json` prints sensitive outputs in clear, so its
+            // stdout never goes to a file; it changes nothing, so dying with
+            // the app loses nothing either.
+            cmd.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                // Last resort if the caller drops the future; callers cancel instead.
+                .kill_on_drop(true);
+            let mut child = cmd.spawn().map_err(spawn_err)?;
+            let pid = child.id();
+            let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+                let _ = child.start_kill();
+                return Err(spawn_err(std::io::Error::other("no pipes to the child")));
+            };
+            let (kill_tx, waiter) = wait_child(child);
+            let mut out = Lines::Out(LineReader::new(stdout));
+            let mut err = Lines::Err(LineReader::new(stderr));
+            return supervise(
+                command,
+                pid,
+                waiter,
+                kill_tx,
+                [&mut out, &mut err],
+                capture,
+                sink,
+                cancel,
+            )
+            .await;
+        }
+        // Files, not pipes: tofu must be able to write after the app is gone,
+        // or it dies between creating an object and saving it to the state.
+        let (stdout, stderr) = process::output_files(&self.work_dir).map_err(|source| TofuError::Write {
+            path: self.work_dir.join(process::STDOUT_FILE),
+            source,
         })?;
+        cmd.stdout(stdout).stderr(stderr);
+        let child = cmd.spawn().map_err(spawn_err)?;
         let pid = child.id();
-        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-            let _ = child.start_kill();
-            return Err(TofuError::Spawn {
-                binary: self.binary.path().to_path_buf(),
-                source: std::io::Error::other("no pipes to the child"),
-            });
-        };
-        let (kill_tx, mut kill_rx) = oneshot::channel::<()>();
-        let mut waiter = tokio::spawn(async move {
-            tokio::select! {
-                st = child.wait() => st,
-                Ok(()) = &mut kill_rx => {
-                    let _ = child.start_kill();
-                    child.wait().await
-                }
-            }
-        });
-        let mut kill_tx = Some(kill_tx);
-
-        let mut out = LineReader::new(stdout);
-        let mut err = LineReader::new(stderr);
-        let mut outcome = Outcome::default();
-        let mut cancel_rx = cancel.subscribe();
-        let mut cancel_open = true;
-        let mut interrupted = false;
-        let mut killed = false;
-
-        let status = loop {
-            tokio::select! {
-                line = out.next(), if !out.done => {
-                    if let Some(line) = line {
-                        handle_line(line, LogSource::Stdout, capture, &mut outcome, sink);
-                    }
-                }
-                line = err.next(), if !err.done => {
-                    if let Some(line) = line {
-                        handle_line(line, LogSource::Stderr, false, &mut outcome, sink);
-                    }
-                }
-                changed = cancel_rx.changed(), if cancel_open => {
-                    if changed.is_err() {
-                        cancel_open = false;
-                        continue;
-                    }
-                    let n = *cancel_rx.borrow_and_update();
-                    if n >= 2 && !killed {
-                        killed = true;
-                        if let Some(tx) = kill_tx.take() {
-                            let _ = tx.send(());
-                        }
-                        sink(runner_log(LogLevel::Warn, format!("Second cancel: killing tofu {command}.")));
-                    } else if n >= 1 && !interrupted {
-                        interrupted = true;
-                        let how = if interrupt(pid) {
-                            "sent one interrupt; waiting for tofu to save its state and exit"
-                        } else {
-                            "this platform cannot interrupt tofu gracefully; waiting for it (cancel again to kill)"
-                        };
-                        sink(runner_log(LogLevel::Warn, format!("Cancel requested for tofu {command}: {how}.")));
-                    }
-                }
-                status = &mut waiter => break status,
-            }
-        };
-        // The child is gone; what it wrote before exiting is still in the pipes.
-        let drain = async {
-            while !out.done || !err.done {
-                tokio::select! {
-                    line = out.next(), if !out.done => if let Some(l) = line {
-                        handle_line(l, LogSource::Stdout, capture, &mut outcome, sink);
-                    },
-                    line = err.next(), if !err.done => if let Some(l) = line {
-                        handle_line(l, LogSource::Stderr, false, &mut outcome, sink);
-                    },
-                }
-            }
-        };
-        // A provider grandchild could hold a pipe open; do not wait on it forever.
-        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
-        outcome.exit = match status {
-            Ok(Ok(st)) => st.code().unwrap_or(-1),
-            _ => -1,
-        };
-        if killed {
-            return Err(TofuError::Killed {
+        if let Some(pid) = pid {
+            let record = RunRecord {
+                pid,
+                start_time: process::start_time(pid),
                 command: command.to_owned(),
-            });
+            };
+            if let Err(e) = record.write(&self.work_dir) {
+                sink(runner_log(
+                    LogLevel::Warn,
+                    format!(
+                        "Could not record tofu's pid in the work dir ({e}); if the app stops before tofu \
+                         {command} ends, a resume will not wait for it."
+                    ),
+                ));
+            }
         }
-        if interrupted {
-            sink(runner_log(
-                LogLevel::Info,
-                format!(
-                    "tofu {command} stopped after the interrupt (exit {}).",
-                    outcome.exit
-                ),
-            ));
-            return Err(TofuError::Cancelled {
-                command: command.to_owned(),
-            });
-        }
-        Ok(outcome)
+        let (kill_tx, waiter) = wait_child(child);
+        let mut out = Lines::File(Tail::new(self.work_dir.join(process::STDOUT_FILE)));
+        let mut err = Lines::File(Tail::new(self.work_dir.join(process::STDERR_FILE)));
+        let result = supervise(
+            command,
+            pid,
+            waiter,
+            kill_tx,
+            [&mut out, &mut err],
+            capture,
+            sink,
+            cancel,
+        )
+        .await;
+        RunRecord::remove(&self.work_dir);
+        result
     }
+
+    /// A tofu started by an earlier run of the app (which then stopped) may
+    /// still be running: its output is followed until it exits, so the next
+    /// command starts on the state it leaves. One that has already ended is
+    /// shown as it was written.
+    async fn follow_earlier(
+        &self,
+        command: &str,
+        sink: Sink<'_>,
+        cancel: &CancelHandle,
+    ) -> Result<(), TofuError> {
+        let Some(earlier) = RunRecord::read(&self.work_dir) else {
+            return Ok(());
+        };
+        let alive = earlier.alive();
+        sink(runner_log(
+            LogLevel::Warn,
+            if alive {
+                format!(
+                    "tofu {} (pid {}) from an earlier run of the app is still running; following its output \
+                     until it exits, then running tofu {command}.",
+                    earlier.command, earlier.pid
+                )
+            } else {
+                format!(
+                    "tofu {} (pid {}) from an earlier run of the app ended while the app was not watching; \
+                     its output follows.",
+                    earlier.command, earlier.pid
+                )
+            },
+        ));
+        let (kill_tx, waiter) = wait_adopted(earlier.pid, earlier.start_time, alive);
+        let mut out = Lines::File(Tail::new(self.work_dir.join(process::STDOUT_FILE)));
+        let mut err = Lines::File(Tail::new(self.work_dir.join(process::STDERR_FILE)));
+        let result = supervise(
+            &earlier.command,
+            // An ended process's pid may be someone else's by now: never signal it.
+            alive.then_some(earlier.pid),
+            waiter,
+            kill_tx,
+            [&mut out, &mut err],
+            false,
+            sink,
+            cancel,
+        )
+        .await;
+        RunRecord::remove(&self.work_dir);
+        result.map(|_| ())
+    }
+}
+
+/// Waits for our own child; a message on the channel kills its group.
+fn wait_child(mut child: tokio::process::Child) -> (oneshot::Sender<()>, JoinHandle<i32>) {
+    let (kill_tx, mut kill_rx) = oneshot::channel::<()>();
+    let waiter = tokio::spawn(async move {
+        let st = tokio::select! {
+            st = child.wait() => st,
+            Ok(()) = &mut kill_rx => {
+                let killed = child.id().is_some_and(process::kill_group);
+                if !killed {
+                    let _ = child.start_kill();
+                }
+                child.wait().await
+            }
+        };
+        match st {
+            Ok(st) => st.code().unwrap_or(-1),
+            Err(_) => -1,
+        }
+    });
+    (kill_tx, waiter)
+}
+
+/// Waits for a tofu that is not our child (its exit code is not ours to
+/// know) by looking whether it still runs.
+fn wait_adopted(pid: u32, start: Option<u64>, alive: bool) -> (oneshot::Sender<()>, JoinHandle<i32>) {
+    let (kill_tx, mut kill_rx) = oneshot::channel::<()>();
+    let waiter = tokio::spawn(async move {
+        let mut kill_open = alive;
+        while process::alive(pid, start) {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                r = &mut kill_rx, if kill_open => {
+                    kill_open = false;
+                    if r.is_ok() {
+                        process::kill_group(pid);
+                    }
+                }
+            }
+        }
+        -1
+    });
+    (kill_tx, waiter)
+}
+
+/// Where a command's output lines come from.
+enum Lines {
+    Out(LineReader<ChildStdout>),
+    Err(LineReader<ChildStderr>),
+    File(Tail),
+}
+
+impl Lines {
+    async fn next(&mut self) -> Option<String> {
+        match self {
+            Lines::Out(r) => r.next().await,
+            Lines::Err(r) => r.next().await,
+            Lines::File(t) => t.next().await,
+        }
+    }
+
+    fn done(&self) -> bool {
+        match self {
+            Lines::Out(r) => r.done,
+            Lines::Err(r) => r.done,
+            Lines::File(t) => t.done,
+        }
+    }
+
+    /// The process has exited (a pipe sees its end by itself).
+    fn close(&mut self) {
+        if let Lines::File(t) = self {
+            t.close();
+        }
+    }
+}
+
+/// Streams a running tofu's output into the sink until it exits, and turns
+/// cancels into one interrupt, then a kill.
+#[allow(clippy::too_many_arguments)]
+async fn supervise(
+    command: &str,
+    pid: Option<u32>,
+    mut waiter: JoinHandle<i32>,
+    kill_tx: oneshot::Sender<()>,
+    [out, err]: [&mut Lines; 2],
+    capture: bool,
+    sink: Sink<'_>,
+    cancel: &CancelHandle,
+) -> Result<Outcome, TofuError> {
+    let mut kill_tx = Some(kill_tx);
+    let mut outcome = Outcome::default();
+    let mut cancel_rx = cancel.subscribe();
+    // A cancel that came while an earlier tofu was followed counts here too.
+    let mut pending = *cancel_rx.borrow_and_update();
+    let mut cancel_open = true;
+    let mut interrupted = false;
+    let mut killed = false;
+
+    let status = loop {
+        if pending >= 2 && !killed {
+            killed = true;
+            if let Some(tx) = kill_tx.take() {
+                let _ = tx.send(());
+            }
+            sink(runner_log(
+                LogLevel::Warn,
+                format!("Second cancel: killing tofu {command}."),
+            ));
+        } else if pending >= 1 && !interrupted {
+            interrupted = true;
+            let how = if pid.is_some_and(process::interrupt) {
+                "sent one interrupt; waiting for tofu to save its state and exit"
+            } else {
+                "this platform cannot interrupt tofu gracefully; waiting for it (cancel again to kill)"
+            };
+            sink(runner_log(
+                LogLevel::Warn,
+                format!("Cancel requested for tofu {command}: {how}."),
+            ));
+        }
+        tokio::select! {
+            line = out.next(), if !out.done() => {
+                if let Some(line) = line {
+                    handle_line(line, LogSource::Stdout, capture, &mut outcome, sink);
+                }
+            }
+            line = err.next(), if !err.done() => {
+                if let Some(line) = line {
+                    handle_line(line, LogSource::Stderr, false, &mut outcome, sink);
+                }
+            }
+            changed = cancel_rx.changed(), if cancel_open => {
+                if changed.is_err() {
+                    cancel_open = false;
+                    continue;
+                }
+                pending = *cancel_rx.borrow_and_update();
+            }
+            status = &mut waiter => break status,
+        }
+    };
+    // The process is gone; what it wrote before exiting may not be read yet.
+    out.close();
+    err.close();
+    let drain = async {
+        while !out.done() || !err.done() {
+            tokio::select! {
+                line = out.next(), if !out.done() => if let Some(l) = line {
+                    handle_line(l, LogSource::Stdout, capture, &mut outcome, sink);
+                },
+                line = err.next(), if !err.done() => if let Some(l) = line {
+                    handle_line(l, LogSource::Stderr, false, &mut outcome, sink);
+                },
+            }
+        }
+    };
+    // A provider grandchild could hold a pipe open; do not wait on it forever.
+    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    outcome.exit = status.unwrap_or(-1);
+    if killed {
+        return Err(TofuError::Killed {
+            command: command.to_owned(),
+        });
+    }
+    if interrupted {
+        sink(runner_log(
+            LogLevel::Info,
+            format!(
+                "tofu {command} stopped after the interrupt (exit {}).",
+                outcome.exit
+            ),
+        ));
+        return Err(TofuError::Cancelled {
+            command: command.to_owned(),
+        });
+    }
+    Ok(outcome)
 }
 
 fn handle_line(line: String, source: LogSource, capture: bool, o: &mut Outcome, sink: Sink<'_>) {
@@ -434,23 +634,6 @@ fn empty_summary(operation: Operation) -> ChangeSummary {
         remove: 0,
         import: 0,
     }
-}
-
-#[cfg(unix)]
-fn interrupt(pid: Option<u32>) -> bool {
-    let Some(pid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) else {
-        return false;
-    };
-    // SAFETY: kill(2) takes plain integers and has no memory effects; the
-    // pid is our own child, which the waiter task has not reaped yet when a
-    // cancel arrives mid-run.
-    unsafe { libc::kill(pid, libc::SIGINT) == 0 }
-}
-
-#[cfg(not(unix))]
-fn interrupt(_pid: Option<u32>) -> bool {
-    // Windows needs a console CTRL event in the child's own group; not done yet.
-    false
 }
 
 /// Lines as lossy UTF-8 (a stray byte must not end the stream), read with
