@@ -1,7 +1,10 @@
 //! The app killed with SIGKILL at every phase boundary of a live run, then
 //! started again: each time the run shows `interrupted`, `resume` carries on,
 //! and at the end the fake Hetzner project holds exactly one copy of each
-//! resource and the pool name was committed once.
+//! resource and the pool name was committed once. And the app killed in the
+//! middle of `tofu apply`, while an object exists at Hetzner that the state
+//! does not know yet: the resume waits for that tofu (which outlives the
+//! app) to finish, and nothing is created twice.
 //!
 //! The app runs as the real binary (the CLI's `provision` and `resume`), so
 //! it can be killed for real; the test doubles (fake Hetzner, fake PDM,
@@ -140,9 +143,45 @@ impl Run {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
-async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_each_resource() {
+/// The test doubles, settings, wizard and a started `provision` of one
+/// deployment named `name`; `app_env` goes to every app process (and so to
+/// the stand-in tofu it starts).
+struct Rig {
+    run: Run,
+    child: Child,
+    id: String,
+    home: PathBuf,
+    app_env: Vec<(String, String)>,
+    hetzner: FakeHetzner,
+    pdm: FakePdm,
+    _kube: FakeKube,
+    _console: FakeConsole,
+    _tmp: tempfile::TempDir,
+}
+
+impl Rig {
+    fn app(&self, args: &[&str]) -> Command {
+        let mut c = app(&self.home, args, &self.run.log);
+        for (k, v) in &self.app_env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// One copy of each resource, whatever was half done when the app died.
+    fn assert_one_of_each_resource(&self) {
+        let inv = self.hetzner.inventory();
+        for kind in ["servers", "networks", "firewalls", "ssh_keys", "load_balancers"] {
+            assert_eq!(inv.count(kind), 1, "{kind}: {:?}", inv.resources[kind]);
+        }
+        assert_eq!(inv.count("floating_ips") + inv.count("volumes"), 0);
+        let primary = inv.count("primary_ips");
+        assert!(primary <= 2);
+        assert_eq!(inv.total(), 5 + primary, "{:?}", inv.resources);
+    }
+}
+
+async fn start_rig(name: &str, app_env: &[(&str, &str)]) -> Rig {
     let keyring = Arc::new(OsKeyring::new(KeyringBackend::Keyutils, KEYRING_SERVICE));
     keyring
         .probe()
@@ -188,7 +227,7 @@ async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_
 
     // The wizard, in this process over the same keyring: token, generated key.
     let engine = Engine::with_secrets(paths.clone(), false, keyring.clone());
-    let (a, key) = wizard_answers(&engine, "omantel-crash").await;
+    let (a, key) = wizard_answers(&engine, name).await;
     drop(engine);
     let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
     kube.converged(&expected_releases(&components));
@@ -196,7 +235,7 @@ async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_
     std::fs::write(&answers, a.to_string()).unwrap();
 
     let log = home.join("app.log");
-    let mut run = Run {
+    let run = Run {
         home: home.clone(),
         log: log.clone(),
         keyring: keyring.clone(),
@@ -207,13 +246,19 @@ async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_
         sshd: None,
     };
 
-    let mut child = app(
+    let app_env: Vec<(String, String)> = app_env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let mut c = app(
         &home,
         &["provision", "--answers", answers.to_str().unwrap(), "--json"],
         &log,
-    )
-    .spawn()
-    .unwrap();
+    );
+    for (k, v) in &app_env {
+        c.env(k, v);
+    }
+    let child = c.spawn().unwrap();
     let deployments = home.join("data/deployments");
     let id = {
         let end = Instant::now() + Duration::from_secs(30);
@@ -237,28 +282,49 @@ async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
+    Rig {
+        run,
+        child,
+        id,
+        home,
+        app_env,
+        hetzner,
+        pdm,
+        _kube: kube,
+        _console: console,
+        _tmp: tmp,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
+async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_each_resource() {
+    let mut rig = start_rig("omantel-crash", &[]).await;
+    let id = rig.id.clone();
+    let deployments = rig.home.join("data/deployments");
 
     // Kill just after each phase but the last has finished, resume each time.
     let mut kills = Vec::new();
     for boundary in &PHASES[..PHASES.len() - 1] {
-        let killed = run
-            .drive(&mut child, &id, |evs| finished(evs, *boundary) > 0)
+        let killed = rig
+            .run
+            .drive(&mut rig.child, &id, |evs| finished(evs, *boundary) > 0)
             .await;
         assert!(killed, "the run ended before {boundary:?} finished");
         kills.push(*boundary);
-        let d = run.status(&id);
+        let d = rig.run.status(&id);
         assert_eq!(d["status"], "interrupted", "after a kill past {boundary:?}: {d}");
         eprintln!(
             "killed after {boundary:?} finished; the record says interrupted in {}",
             d["phase"]
         );
-        child = app(&home, &["resume", &id, "--json"], &log).spawn().unwrap();
+        rig.child = rig.app(&["resume", &id, "--json"]).spawn().unwrap();
     }
-    let killed = run.drive(&mut child, &id, |_| false).await;
+    let killed = rig.run.drive(&mut rig.child, &id, |_| false).await;
     assert!(!killed);
     assert_eq!(kills.len(), 9);
 
-    let d = run.status(&id);
+    let d = rig.run.status(&id);
     assert_eq!(d["status"], "done", "{d}");
     let evs = events(&deployments.join(&id));
     for p in PHASES {
@@ -272,17 +338,95 @@ async fn sigkill_at_every_phase_boundary_then_resume_ends_done_with_one_copy_of_
         assert!(w[1].seq > w[0].seq, "seq went back after a restart: {w:?}");
     }
 
-    // One copy of each resource, whatever was half done when the app died.
-    let inv = hetzner.inventory();
-    for kind in ["servers", "networks", "firewalls", "ssh_keys", "load_balancers"] {
-        assert_eq!(inv.count(kind), 1, "{kind}: {:?}", inv.resources[kind]);
-    }
-    assert_eq!(inv.count("floating_ips") + inv.count("volumes"), 0);
-    let primary = inv.count("primary_ips");
-    assert!(primary <= 2);
-    assert_eq!(inv.total(), 5 + primary, "{:?}", inv.resources);
-    let alloc = pdm.allocation("omani.works", "omantel-crash").unwrap();
+    rig.assert_one_of_each_resource();
+    let alloc = rig.pdm.allocation("omani.works", "omantel-crash").unwrap();
     assert_eq!(alloc.state, FakeState::Active);
-    assert_eq!(pdm.allocations().len(), 1);
-    drop(run);
+    assert_eq!(rig.pdm.allocations().len(), 1);
+}
+
+/// Files under `dir`, recursively.
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
+async fn sigkill_in_the_middle_of_tofu_apply_then_resume_creates_nothing_twice() {
+    // Each object the stand-in creates waits a second before it is reported
+    // and saved to the state: the app is killed inside that window.
+    let mut rig = start_rig(
+        "omantel-midapply",
+        &[("CATALYST_FAKE_TOFU_CREATE_DELAY_MS", "1000")],
+    )
+    .await;
+    let id = rig.id.clone();
+    let dir = rig.home.join("data/deployments").join(&id);
+    let creating = |evs: &[ProvisionEvent]| {
+        evs.iter().any(|e| {
+            e.phase == Phase::TofuApply
+                && matches!(&e.kind, EventKind::Resource { state, .. } if state == "creating")
+        })
+    };
+    let killed = rig.run.drive(&mut rig.child, &id, creating).await;
+    assert!(killed, "the run ended before tofu apply created anything");
+    let d = rig.run.status(&id);
+    assert_eq!(d["status"], "interrupted", "{d}");
+    assert_eq!(d["phase"], "tofu_apply", "{d}");
+    eprintln!("killed inside tofu apply; resuming");
+
+    rig.child = rig.app(&["resume", &id, "--json"]).spawn().unwrap();
+    let killed = rig.run.drive(&mut rig.child, &id, |_| false).await;
+    assert!(!killed);
+    let d = rig.run.status(&id);
+    let evs = events(&dir);
+    let lines: Vec<String> = evs
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log { line, .. } => Some(line.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(d["status"], "done", "{d}\n{}", lines.join("\n"));
+    assert!(
+        lines.iter().all(|l| !l.contains("uniqueness_error")),
+        "{}",
+        lines.join("\n")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("from an earlier run of the app is still running")),
+        "the resume never waited for the first apply: {}",
+        lines.join("\n")
+    );
+    rig.assert_one_of_each_resource();
+
+    // tofu's output files are in the work dir: no secret is in them, nor
+    // anywhere else in the deployment's directory.
+    let token = rig.run.keyring.get(&names::hetzner_token(&id)).unwrap().unwrap();
+    let host_key = rig
+        .run
+        .keyring
+        .get(&names::host_private_key(&id))
+        .unwrap()
+        .unwrap();
+    let key_line = host_key.lines().nth(1).unwrap().to_owned();
+    let mut files = Vec::new();
+    files_under(&dir, &mut files);
+    assert!(
+        files.iter().any(|f| f.ends_with("tofu/tofu-run.stdout")),
+        "{files:?}"
+    );
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        assert!(!text.contains(&token), "{} holds the Hetzner token", f.display());
+        assert!(!text.contains(&key_line), "{} holds the host key", f.display());
+    }
 }
