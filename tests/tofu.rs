@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use catalyst_provisioner::engine::tofu::messages::{LogSource, Operation, ResourceAction, Severity};
+use catalyst_provisioner::engine::tofu::process::RunRecord;
 use catalyst_provisioner::engine::tofu::{
     BootInputs, CancelHandle, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec, Runner,
     Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology, cloudinit, locate,
@@ -473,6 +474,107 @@ async fn cancel_mid_apply_saves_state_and_reports_cancelled() {
     // SOLO without workers is 10 resources; the key, network, subnet and
     // firewall were created before the server hung.
     assert_eq!(p.add, 10 - 4, "{p:?}");
+}
+
+/// Runs `apply` until the sink sees an event `stop_at` accepts, then drops
+/// its future, as if the app had gone away: nothing tells tofu.
+async fn abandon_apply(r: &Rig, stop_at: impl Fn(&TofuEvent) -> bool + Send + 'static) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut tx = Some(tx);
+    let mut sink = move |e: TofuEvent| {
+        if stop_at(&e)
+            && let Some(tx) = tx.take()
+        {
+            let _ = tx.send(());
+        }
+    };
+    let cancel = CancelHandle::new();
+    tokio::select! {
+        res = r.runner.apply(&mut sink, &cancel) => panic!("the apply ended first: {res:?}"),
+        _ = rx => {}
+    }
+}
+
+#[tokio::test]
+async fn a_tofu_whose_runner_went_away_is_followed_to_its_end_before_the_next_command() {
+    let (url, api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    let r = rig(&url, &m, &[("CATALYST_FAKE_TOFU_CREATE_DELAY_MS", "200")]);
+    let cancel = CancelHandle::new();
+    let (_e, mut sink) = collect();
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    r.runner.plan(&mut sink, &cancel).await.unwrap();
+    abandon_apply(&r, |e| matches!(e, TofuEvent::ResourceStart { .. })).await;
+    let earlier = RunRecord::read(&r.work).expect("the apply's pid is recorded");
+    assert_eq!(earlier.command, "apply");
+    assert!(earlier.alive(), "tofu must outlive its runner");
+
+    let (events, mut sink) = collect();
+    let p = r.runner.plan(&mut sink, &cancel).await.unwrap();
+    // The earlier apply created everything (SOLO without workers: 10) and
+    // saved it; the plan started only after it had ended.
+    assert_eq!(p.add, 0, "{p:?}");
+    assert!(!earlier.alive());
+    assert!(RunRecord::read(&r.work).is_none());
+    let events = events.lock().unwrap();
+    assert!(events.iter().any(
+        |e| matches!(e, TofuEvent::Log { message, source: LogSource::Runner, .. }
+        if message.contains("from an earlier run of the app is still running"))
+    ));
+    // Its output was followed: the last object it created, reported.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TofuEvent::ResourceComplete { address, .. }
+        if address.starts_with("hcloud_load_balancer_service.")))
+    );
+    for coll in ["ssh_keys", "networks", "firewalls", "servers", "load_balancers"] {
+        assert_eq!(live(&api, coll).len(), 1, "{coll}");
+    }
+}
+
+#[tokio::test]
+async fn a_cancel_while_following_an_earlier_tofu_interrupts_that_tofu() {
+    let (url, _api) = start_api().await;
+    let m = inputs(Topology::Solo, false, 0);
+    let r = rig(
+        &url,
+        &m,
+        &[
+            ("CATALYST_FAKE_TOFU_FAIL", "hang"),
+            ("CATALYST_FAKE_TOFU_HEARTBEAT_MS", "100"),
+        ],
+    );
+    let cancel = CancelHandle::new();
+    let (_e, mut sink) = collect();
+    r.runner.init(&mut sink, &cancel).await.unwrap();
+    r.runner.plan(&mut sink, &cancel).await.unwrap();
+    // Gone while the server create hangs (until an interrupt).
+    abandon_apply(
+        &r,
+        |e| matches!(e, TofuEvent::ResourceProgress { address, .. } if address.starts_with("hcloud_server.")),
+    )
+    .await;
+    let earlier = RunRecord::read(&r.work).unwrap();
+    assert!(earlier.alive());
+
+    let c2 = cancel.clone();
+    let mut sink = move |e: TofuEvent| {
+        if matches!(&e, TofuEvent::Log { message, .. } if message.contains("still running")) {
+            c2.cancel();
+        }
+    };
+    let started = Instant::now();
+    let result = r.runner.plan(&mut sink, &cancel).await;
+    assert!(
+        matches!(&result, Err(TofuError::Cancelled { command }) if command == "apply"),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!earlier.alive());
+    // It stopped gracefully: what it had created is in the state.
+    let state = std::fs::read_to_string(r.work.join("terraform.tfstate")).unwrap();
+    assert!(state.contains("hcloud_network.region[\\\"fsn1\\\"]"), "{state}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
