@@ -108,9 +108,14 @@ test("Export event log opens the native Save dialog and writes where the operato
       window.__TAURI_INTERNALS__.invoke("api", { call: { cmd: "deployment_events_export", args: { id, path: null } } }).then(done, (e) => done({ error: e }));`,
     args: [runs[0].id],
   });
-  const dialog = await until("the Save dialog", () => execFileSync("xdotool", ["search", "--name", "^Export the event log$"], { encoding: "utf8" }).trim().split("\n")[0], 20_000);
-  const x = (...args) => execFileSync("xdotool", args, { timeout: 10_000 });
-  x("windowfocus", "--sync", dialog);
+  const x = (...args) => execFileSync("xdotool", args, { encoding: "utf8", timeout: 10_000 });
+  // Found by name it may not be mapped yet, and focusing an unmapped window is
+  // an X error (BadMatch): wait until it is visible and takes the focus.
+  await until("the Save dialog, shown and focused", () => {
+    const dialog = x("search", "--onlyvisible", "--name", "^Export the event log$").trim().split("\n")[0];
+    x("windowfocus", "--sync", dialog);
+    return dialog;
+  }, 20_000);
   x("key", "--clearmodifiers", "ctrl+a");
   x("type", "--delay", "20", out);
   x("key", "Return");
