@@ -46,6 +46,19 @@ test("the window paints without accelerated compositing", async () => {
     return undefined;
   }, 20_000);
   assert.equal(policy, "Never");
+  // And from process start (the policy alone came late and cost start-up):
+  // WebKit's web process inherits the switch the app set in main().
+  const webProcesses = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("WebKitWebProcess")) return [];
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      return env.includes(`CATALYST_HOME=${win.home}`) ? [env] : [];
+    } catch {
+      return []; // gone, or not ours
+    }
+  });
+  assert.ok(webProcesses.length > 0, "no WebKitWebProcess of this window found");
+  for (const env of webProcesses) assert.ok(env.includes("WEBKIT_DISABLE_COMPOSITING_MODE=1"), "compositing was not off from the start");
 });
 
 test("Next is reachable with the keyboard alone", async () => {

@@ -313,6 +313,14 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let opens_window = match cli.command {
+        Some(Command::Window) => true,
+        None => !cli.serve && has_display(),
+        _ => false,
+    };
+    if opens_window {
+        crate::adapters::tauri::disable_compositing_at_start();
+    }
     // One rustls crypto provider for the whole process (kube, reqwest, russh).
     crate::engine::cluster::ensure_crypto_provider();
     let paths = Paths::from_env();

@@ -25,8 +25,11 @@ pub const STDOUT_FILE: &str = "tofu-run.stdout";
 /// tofu's stderr of the last command.
 pub const STDERR_FILE: &str = "tofu-run.stderr";
 
-/// How often a followed file is looked at once it has nothing new.
-const POLL: Duration = Duration::from_millis(10);
+/// A followed file is looked at again this soon after it gave data (lines
+/// tend to come in runs), then ever less often up to `POLL_IDLE`. A fixed
+/// 10 ms poll put the event path's p99 at 34 ms at 1 000 lines/s (pipes: 0.2 ms).
+const POLL_BUSY: Duration = Duration::from_millis(1);
+const POLL_IDLE: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -181,6 +184,8 @@ pub struct Tail {
     /// Start of the unread part of `buf`.
     pos: usize,
     closing: bool,
+    /// Wait before the next look at the file; grows while it stays quiet.
+    poll: Duration,
     pub done: bool,
 }
 
@@ -193,6 +198,7 @@ impl Tail {
             buf: Vec::new(),
             pos: 0,
             closing: false,
+            poll: POLL_BUSY,
             done: false,
         }
     }
@@ -247,6 +253,7 @@ impl Tail {
                 return Some(line);
             }
             if self.fill() {
+                self.poll = POLL_BUSY;
                 continue;
             }
             if self.closing {
@@ -261,7 +268,8 @@ impl Tail {
                 }
                 return None;
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(self.poll).await;
+            self.poll = (self.poll * 2).min(POLL_IDLE);
         }
     }
 }
