@@ -437,7 +437,7 @@ impl LiveCloud {
             mirror = Some(RegistryMirror {
                 upstream: or(&m.upstream, DEFAULT_MIRROR_UPSTREAM),
                 endpoint: m.url.trim().trim_end_matches('/').to_owned(),
-                rewrite: None,
+                rewrite: m.rewrite(),
             });
             let password = self.secret(&names::registry_mirror_password()).await?;
             if let (false, Some(p)) = (m.username.trim().is_empty(), password) {

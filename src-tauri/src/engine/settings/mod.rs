@@ -97,6 +97,25 @@ pub struct RegistryMirrorSettings {
     pub upstream: String,
     /// User for the mirror; empty when it needs no login.
     pub username: String,
+    /// Harbor proxy-cache project the mirror serves the upstream under
+    /// (`proxy-dockerhub`); empty when the mirror serves it at its root.
+    /// Older files have no such field and load as empty.
+    pub project: String,
+}
+
+impl RegistryMirrorSettings {
+    /// The containerd rewrite a proxy project needs: every repository of the
+    /// upstream is asked for as `<project>/<repository>` (without it Harbor
+    /// answers with an HTML page and containerd fails with "unexpected media
+    /// type text/html"). The pattern is anchored, `^(.*)$`, the form k3s
+    /// documents for `rewrite`: containerd applies it with Go's
+    /// `ReplaceAllString` to the repository name (`library/nginx`), and the
+    /// anchors make it one match of the whole name whatever the engine does
+    /// with the empty match an unanchored `(.*)` also has at the end.
+    pub fn rewrite(&self) -> Option<(String, String)> {
+        let project = self.project.trim().trim_matches('/');
+        (!project.is_empty()).then(|| ("^(.*)$".to_owned(), format!("{project}/$1")))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,5 +336,26 @@ mod tests {
         assert_eq!(Settings::load(dir.path()).unwrap().mode(), Mode::Live);
         std::fs::write(dir.path().join("settings.json"), b"nope").unwrap();
         assert!(Settings::load(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_mirror_saved_before_the_project_field_loads_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("settings.json"),
+            br#"{"registry_mirror":{"url":"https://harbor.example.org","upstream":"","username":"robot"}}"#,
+        )
+        .unwrap();
+        let m = Settings::load(dir.path()).unwrap().registry_mirror.unwrap();
+        assert_eq!(m.project, "");
+        assert_eq!(m.rewrite(), None);
+        let m = RegistryMirrorSettings {
+            project: "proxy-dockerhub".into(),
+            ..m
+        };
+        assert_eq!(
+            m.rewrite(),
+            Some(("^(.*)$".to_owned(), "proxy-dockerhub/$1".to_owned()))
+        );
     }
 }

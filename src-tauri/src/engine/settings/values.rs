@@ -26,6 +26,8 @@ pub struct SettingsValues {
     pub registry_mirror_url: String,
     pub registry_mirror_upstream: String,
     pub registry_mirror_username: String,
+    /// Harbor proxy-cache project the mirror serves the upstream under.
+    pub registry_mirror_project: String,
     pub pull_registry: String,
     pub pull_username: String,
     pub hetzner_endpoint: String,
@@ -74,7 +76,7 @@ impl SecretKey {
 }
 
 /// Keys of the plain settings, for the CLI's `settings set` and its help.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "mode",
     "pdm_url",
     "pdm_username",
@@ -85,6 +87,7 @@ pub const KEYS: [&str; 15] = [
     "registry_mirror_url",
     "registry_mirror_upstream",
     "registry_mirror_username",
+    "registry_mirror_project",
     "pull_registry",
     "pull_username",
     "hetzner_endpoint",
@@ -128,6 +131,7 @@ impl SettingsValues {
             registry_mirror_url: mirror.url,
             registry_mirror_upstream: mirror.upstream,
             registry_mirror_username: mirror.username,
+            registry_mirror_project: mirror.project,
             pull_registry: pull.registry,
             pull_username: pull.username,
             hetzner_endpoint: s.hetzner_endpoint.clone().unwrap_or_default(),
@@ -162,6 +166,7 @@ impl SettingsValues {
             url,
             upstream: self.registry_mirror_upstream.trim().to_owned(),
             username: self.registry_mirror_username.trim().to_owned(),
+            project: self.registry_mirror_project.trim().to_owned(),
         });
         s.pull_credential = opt(&self.pull_username).map(|username| PullCredentialSettings {
             registry: self.pull_registry.trim().to_owned(),
@@ -224,6 +229,7 @@ impl SettingsValues {
             "registry_mirror_url" => self.registry_mirror_url = v,
             "registry_mirror_upstream" => self.registry_mirror_upstream = v,
             "registry_mirror_username" => self.registry_mirror_username = v,
+            "registry_mirror_project" => self.registry_mirror_project = v,
             "pull_registry" => self.pull_registry = v,
             "pull_username" => self.pull_username = v,
             "hetzner_endpoint" => self.hetzner_endpoint = v,
@@ -316,13 +322,21 @@ impl SettingsValues {
                 }
             }
             None => {
-                if opt(&self.registry_mirror_username).is_some() || has(SecretKey::RegistryMirrorPassword) {
+                if opt(&self.registry_mirror_username).is_some()
+                    || opt(&self.registry_mirror_project).is_some()
+                    || has(SecretKey::RegistryMirrorPassword)
+                {
                     err(
                         "registry_mirror_url",
-                        "Give the mirror's address, or clear its user and password.".into(),
+                        "Give the mirror's address, or clear its project, user and password.".into(),
                     );
                 }
             }
+        }
+        if let Some(p) = opt(&self.registry_mirror_project)
+            && let Err(m) = check_harbor_project(&p)
+        {
+            err("registry_mirror_project", m);
         }
         if let Some(r) = opt(&self.pull_registry)
             && !is_registry_host(&r)
@@ -439,6 +453,20 @@ fn is_domain(d: &str) -> bool {
         })
 }
 
+/// Harbor's rule for project names: 1–255 of lower-case letters, digits and
+/// `-` `_` `.`, starting with a letter or digit.
+pub fn check_harbor_project(p: &str) -> Result<(), String> {
+    const RULE: &str = "A Harbor project name is lower-case letters, digits and - _ . (starting with a letter or digit), at most 255 characters.";
+    if p.len() > 255 {
+        return Err(format!("The project name is {} characters long. {RULE}", p.len()));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
+    if !p.chars().all(allowed) || p.starts_with(['-', '_', '.']) {
+        return Err(format!("\"{p}\" is not a Harbor project name. {RULE}"));
+    }
+    Ok(())
+}
+
 /// `ghcr.io`, `registry.example.org:5000`
 fn is_registry_host(h: &str) -> bool {
     let (host, port) = match h.rsplit_once(':') {
@@ -476,6 +504,7 @@ mod tests {
             gitops_branch: "../main".into(),
             registry_mirror_url: "ftp://harbor.example.org".into(),
             registry_mirror_upstream: "docker io".into(),
+            registry_mirror_project: "Proxy DockerHub".into(),
             pull_registry: "ghcr io".into(),
             hetzner_endpoint: "nope".into(),
             tofu_path: dir.path().join("tofu").display().to_string(),
@@ -498,6 +527,7 @@ mod tests {
             "registry_mirror_url",
             "registry_mirror_upstream",
             "registry_mirror_username",
+            "registry_mirror_project",
             "pull_registry",
             "pull_username",
             "hetzner_endpoint",
@@ -529,6 +559,7 @@ mod tests {
             gitops_branch: "release/2026.11".into(),
             registry_mirror_url: "https://harbor.example.org".into(),
             registry_mirror_username: "robot$pull".into(),
+            registry_mirror_project: "proxy-dockerhub".into(),
             pull_registry: "ghcr.io".into(),
             pull_username: "openova-bot".into(),
             hetzner_endpoint: "http://127.0.0.1:8080/v1".into(),
@@ -553,6 +584,60 @@ mod tests {
             std::fs::set_permissions(&tofu, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert_eq!(field_errors(&v, &secrets), ["tofu_path"]);
         }
+    }
+
+    #[test]
+    fn harbor_project_names_are_checked_on_their_field() {
+        let with = |p: &str| SettingsValues {
+            registry_mirror_url: "https://harbor.example.org".into(),
+            registry_mirror_project: p.into(),
+            ..Default::default()
+        };
+        for good in [
+            "proxy-dockerhub",
+            "proxy_ghcr.io",
+            "0cache",
+            "a",
+            &"a".repeat(255),
+            " padded ",
+        ] {
+            assert_eq!(with(good).validate(&[]), vec![], "{good:?}");
+        }
+        for bad in [
+            "Proxy-DockerHub",
+            "-proxy",
+            "_proxy",
+            ".proxy",
+            "proxy/dockerhub",
+            "proxy dockerhub",
+            "próxy",
+            &"a".repeat(256),
+        ] {
+            let errs = with(bad).validate(&[]);
+            assert_eq!(errs.len(), 1, "{bad:?}: {errs:?}");
+            assert_eq!(errs[0].field, "registry_mirror_project", "{bad:?}");
+            assert!(
+                errs[0].message.contains("Harbor project name"),
+                "{}",
+                errs[0].message
+            );
+        }
+        // A project without a mirror to hold it: the address is missing.
+        let v = SettingsValues {
+            registry_mirror_project: "proxy-dockerhub".into(),
+            ..Default::default()
+        };
+        assert_eq!(field_errors(&v, &[]), ["registry_mirror_url"]);
+        // Saved on the mirror (trimmed), and shown again from the settings.
+        let s = with(" proxy-dockerhub ").apply_to(&Settings::default());
+        assert_eq!(s.registry_mirror.as_ref().unwrap().project, "proxy-dockerhub");
+        assert_eq!(
+            SettingsValues::from_settings(&s).registry_mirror_project,
+            "proxy-dockerhub"
+        );
+        let mut v = SettingsValues::default();
+        v.set_key("registry_mirror_project", "proxy-dockerhub").unwrap();
+        assert_eq!(v.registry_mirror_project, "proxy-dockerhub");
     }
 
     #[test]
