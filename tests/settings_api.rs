@@ -109,6 +109,7 @@ async fn field_errors_come_back_together_and_nothing_is_written() {
         json!({"cmd": "settings_save", "args": {"values": {
             "pdm_url": "http://pdm.example.org",
             "tofu_path": home.path().join("no-tofu").display().to_string(),
+            "registry_mirror_project": "Proxy/DockerHub",
             "timeouts": {"tofu_apply": 0}
         }, "set_secrets": [{"key": "pull_password", "value": "PullCanary-22"}]}}),
     )
@@ -127,6 +128,8 @@ async fn field_errors_come_back_together_and_nothing_is_written() {
         "tofu_path",
         "timeouts.tofu_apply",
         "pull_username",
+        "registry_mirror_url",
+        "registry_mirror_project",
     ] {
         assert!(fields.contains(&f), "{f} missing in {fields:?}");
     }
@@ -153,7 +156,7 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
     )
     .await
     .unwrap();
-    assert_eq!(preview["version"], 1);
+    assert_eq!(preview["version"], 2);
     assert_eq!(preview["errors"], json!([]), "{preview}");
     let keys: Vec<&str> = preview["changes"]
         .as_array()
@@ -161,7 +164,13 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
         .iter()
         .map(|c| c["key"].as_str().unwrap())
         .collect();
-    for k in ["mode", "pdm_url", "registry_mirror_url", "timeouts.tofu_apply"] {
+    for k in [
+        "mode",
+        "pdm_url",
+        "registry_mirror_url",
+        "registry_mirror_project",
+        "timeouts.tofu_apply",
+    ] {
         assert!(keys.contains(&k), "{k} not in {keys:?}");
     }
     assert_eq!(preview["secrets"].as_array().unwrap().len(), 3);
@@ -194,6 +203,13 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
     }
     // The mode the app runs in changes at the next start, and it says so.
     assert_eq!(applied["settings"]["values"]["mode"], "live");
+    // The mirror's proxy project is kept with the mirror and shown again.
+    assert_eq!(
+        applied["settings"]["values"]["registry_mirror_project"],
+        "proxy-dockerhub"
+    );
+    let saved: Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(saved["registry_mirror"]["project"], "proxy-dockerhub", "{file}");
     assert_eq!(applied["settings"]["running_mode"], "demo");
     assert_eq!(applied["settings"]["restart_needed"], true);
     // Pools from the profile are what the wizard offers now.
@@ -208,7 +224,7 @@ async fn a_bad_profile_is_refused_with_its_reason() {
     let path = home.path().join("p.json");
     let apply = |p: &Path| json!({"cmd": "profile_apply", "args": {"path": p.display().to_string()}});
 
-    std::fs::write(&path, EXAMPLE.replace("\"version\": 1", "\"version\": 7")).unwrap();
+    std::fs::write(&path, EXAMPLE.replace("\"version\": 2", "\"version\": 7")).unwrap();
     let e = call(&engine, apply(&path)).await.unwrap_err();
     assert_eq!(e.code, "profile_unknown_version");
     assert!(e.message.contains("version 7"), "{e:?}");

@@ -717,12 +717,12 @@ fn settings_import_profile_previews_then_needs_yes() {
     assert_eq!(v["values"]["gitops_branch"], "franchise");
     assert_eq!(v["values"]["timeouts"]["console"], 600);
 
-    std::fs::write(&f, r#"{"format": "catalyst-franchise-profile", "version": 2}"#).unwrap();
+    std::fs::write(&f, r#"{"format": "catalyst-franchise-profile", "version": 3}"#).unwrap();
     let (code, _, err) = run_ok(
         cmd(dir.path())
             .args(["settings", "import-profile", "--yes"])
             .arg(&f),
     );
     assert_eq!(code, Some(1));
-    assert!(err.contains("version 2"), "{err}");
+    assert!(err.contains("version 3"), "{err}");
 }

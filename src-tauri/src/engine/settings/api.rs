@@ -326,7 +326,7 @@ impl Engine {
         Ok(ProfilePreview {
             path: path.display().to_string(),
             name: p.name.clone(),
-            version: profile::VERSION,
+            version: p.version,
             changes: profile::changes(&now, &merged),
             secrets: p
                 .secrets

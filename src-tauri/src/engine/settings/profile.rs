@@ -13,7 +13,12 @@ use ts_rs::TS;
 use super::values::{SecretKey, SettingsValues};
 
 pub const FORMAT: &str = "catalyst-franchise-profile";
-pub const VERSION: u32 = 1;
+/// The versions this app reads. Version 2 added `registry_mirror_project`:
+/// an app reading only version 1 refuses that key, so a profile carrying it
+/// says version 2 and such an app names the version instead.
+pub const VERSIONS: [u32; 2] = [1, 2];
+/// Settings keys a profile may carry only from the given version on.
+const SINCE: [(&str, u32); 1] = [("registry_mirror_project", 2)];
 /// A profile is a few kilobytes; anything this large is the wrong file.
 pub const MAX_BYTES: u64 = 1024 * 1024;
 
@@ -26,6 +31,7 @@ pub trait OpenDialog {
 /// never shown; they go to the keyring).
 pub struct Profile {
     pub name: String,
+    pub version: u32,
     pub settings: serde_json::Map<String, Value>,
     pub secrets: BTreeMap<SecretKey, String>,
 }
@@ -34,6 +40,7 @@ impl std::fmt::Debug for Profile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Profile")
             .field("name", &self.name)
+            .field("version", &self.version)
             .field("settings", &self.settings)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .finish()
@@ -65,7 +72,7 @@ pub enum ProfileError {
     #[error("{0}")]
     Invalid(String),
     #[error(
-        "This profile is version {found}; this app reads version {VERSION}. Ask for a profile made for this version, or update the app."
+        "This profile is version {found}; this app reads versions 1 and 2. Ask for a profile made for these versions, or update the app."
     )]
     UnknownVersion { found: String },
 }
@@ -127,21 +134,28 @@ pub fn parse(text: &str) -> Result<Profile, ProfileError> {
     }
     // The version is checked before the rest, so a newer file gets this
     // message rather than one about a field this app does not know.
-    match obj.get("version") {
-        Some(Value::Number(n)) if n.as_u64() == Some(VERSION as u64) => {}
-        Some(other) => {
-            return Err(ProfileError::UnknownVersion {
-                found: other.to_string(),
-            });
-        }
+    let version = match obj.get("version") {
+        Some(found) => found
+            .as_u64()
+            .and_then(|v| VERSIONS.into_iter().find(|k| u64::from(*k) == v))
+            .ok_or_else(|| ProfileError::UnknownVersion {
+                found: found.to_string(),
+            })?,
         None => {
+            return Err(ProfileError::Invalid(
+                "The profile has no \"version\" (this app reads versions 1 and 2).".into(),
+            ));
+        }
+    };
+    let file: FileV1 = serde_json::from_value(v)
+        .map_err(|e| ProfileError::Invalid(format!("The profile is not valid: {e}.")))?;
+    for (key, since) in SINCE {
+        if version < since && file.settings.contains_key(key) {
             return Err(ProfileError::Invalid(format!(
-                "The profile has no \"version\" (this app reads version {VERSION})."
+                "The setting {key} needs a version {since} profile (\"version\": {since}); this one is version {version}."
             )));
         }
     }
-    let file: FileV1 = serde_json::from_value(v)
-        .map_err(|e| ProfileError::Invalid(format!("The profile is not valid: {e}.")))?;
     let mut secrets = BTreeMap::new();
     for (k, value) in file.secrets {
         let key = SecretKey::parse(&k).ok_or_else(|| {
@@ -159,6 +173,7 @@ pub fn parse(text: &str) -> Result<Profile, ProfileError> {
     }
     Ok(Profile {
         name: file.name.trim().to_owned(),
+        version,
         settings: file.settings,
         secrets,
     })
@@ -249,6 +264,7 @@ mod tests {
         assert_eq!(v.mode, Some(super::super::Mode::Live));
         assert!(v.pdm_url.starts_with("https://"));
         assert!(v.timeouts.tofu_apply.is_some());
+        assert_eq!(v.registry_mirror_project, "proxy-dockerhub");
         // Debug output names the secrets, never their values.
         let dbg = format!("{p:?}");
         for s in p.secrets.values() {
@@ -258,10 +274,10 @@ mod tests {
 
     #[test]
     fn unknown_versions_and_other_files_are_clear_errors() {
-        let e = parse(r#"{"format":"catalyst-franchise-profile","version":2,"settings":{"new_thing":1}}"#)
+        let e = parse(r#"{"format":"catalyst-franchise-profile","version":3,"settings":{"new_thing":1}}"#)
             .unwrap_err();
         assert_eq!(e.code(), "profile_unknown_version");
-        assert!(e.to_string().contains("version 2"), "{e}");
+        assert!(e.to_string().contains("version 3"), "{e}");
         assert_eq!(parse(r#"{"version":1}"#).unwrap_err().code(), "profile_invalid");
         assert_eq!(parse("[]").unwrap_err().code(), "profile_invalid");
         assert_eq!(parse("{").unwrap_err().code(), "profile_invalid");
@@ -304,6 +320,50 @@ mod tests {
         assert_eq!(keys, ["gitops_branch", "timeouts.cloud_init"]);
         assert_eq!(c[1].from, "");
         assert_eq!(c[1].to, "900");
+    }
+
+    #[test]
+    fn a_profile_carries_the_mirror_project_from_version_2_on() {
+        let text = |version: u32| {
+            format!(
+                r#"{{"format":"catalyst-franchise-profile","version":{version},"settings":{{
+                    "registry_mirror_url":"https://harbor.example.org",
+                    "registry_mirror_project":"proxy-dockerhub"}}}}"#
+            )
+        };
+        let p = parse(&text(2)).unwrap();
+        assert_eq!(p.version, 2);
+        let v = p.merged(&SettingsValues::default()).unwrap();
+        assert_eq!(v.registry_mirror_project, "proxy-dockerhub");
+        assert_eq!(v.validate(&[]), vec![]);
+        let c = changes(&SettingsValues::default(), &v);
+        assert!(
+            c.iter().any(|c| c.key == "registry_mirror_project"
+                && c.from.is_empty()
+                && c.to == "proxy-dockerhub"),
+            "{c:?}"
+        );
+        // Through the settings file and back: the project survives.
+        let dir = tempfile::tempdir().unwrap();
+        v.apply_to(&super::super::Settings::default())
+            .save(dir.path())
+            .unwrap();
+        let back = SettingsValues::from_settings(&super::super::Settings::load(dir.path()).unwrap());
+        assert_eq!(back, v);
+        // A version 1 file cannot carry it (an older app would refuse the key).
+        let e = parse(&text(1)).unwrap_err();
+        assert_eq!(e.code(), "profile_invalid");
+        assert!(e.to_string().contains("version 2"), "{e}");
+        // Version 1 files without it still read.
+        let p =
+            parse(r#"{"format":"catalyst-franchise-profile","version":1,"settings":{"gitops_branch":"x"}}"#)
+                .unwrap();
+        assert_eq!(p.version, 1);
+        // A bad project name is reported on its field in the preview.
+        let p = parse(&text(2).replace("proxy-dockerhub", "Proxy DockerHub")).unwrap();
+        let errs = p.merged(&SettingsValues::default()).unwrap().validate(&[]);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "registry_mirror_project");
     }
 
     #[test]
