@@ -316,6 +316,57 @@ async fn unreachable_ssh_run_with(
     (hetzner, pdm, paths, engine, id, home)
 }
 
+/// A Harbor proxy-cache project in the settings reaches the servers:
+/// k3s's registries.yaml mirrors docker.io through Harbor and rewrites every
+/// image to `<project>/<image>`, or Harbor answers with HTML (#557).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mirror_with_a_proxy_project_reaches_registries_yaml_with_its_rewrite() {
+    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    let pdm = FakePdm::start(FakePdmConfig::default()).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    settings["ssh_host"] = json!("127.0.0.1");
+    settings["ssh_port"] = json!(port);
+    settings["ssh_connect_timeout_s"] = json!(1);
+    settings["registry_mirror"] = json!({
+        "url": "https://harbor.example.org/",
+        "upstream": "",
+        "username": "",
+        "project": "proxy-dockerhub",
+    });
+    let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
+    let (a, _key) = wizard_answers(&engine, "omantel-mirror").await;
+    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    let record = wait_end(&paths, &id, 120).await;
+    // Past the apply: the server exists with its user_data (SSH is missing on purpose).
+    assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
+
+    let inv = hetzner.inventory();
+    let user_data = inv.resources["servers"][0]["user_data"].as_str().unwrap();
+    let doc: Value = serde_yaml_ng::from_str(user_data).unwrap();
+    let files = doc["write_files"].as_array().unwrap();
+    let reg = files
+        .iter()
+        .find(|f| f["path"] == "/etc/rancher/k3s/registries.yaml")
+        .unwrap_or_else(|| panic!("no registries.yaml in {files:?}"));
+    let reg: Value = serde_yaml_ng::from_str(reg["content"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        reg["mirrors"]["docker.io"],
+        json!({
+            "endpoint": ["https://harbor.example.org"],
+            "rewrite": {"^(.*)$": "proxy-dockerhub/$1"},
+        }),
+        "{reg}"
+    );
+}
+
 const CLOUDFLARE_TOKEN: &str = "Zx9_aB3-cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX";
 
 /// The Domain step in `byo_api` mode: the credential validated (and kept) through PDM.

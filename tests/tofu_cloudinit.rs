@@ -10,6 +10,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use catalyst_provisioner::engine::catalog::catalog;
+use catalyst_provisioner::engine::settings::RegistryMirrorSettings;
 use catalyst_provisioner::engine::tofu::cloudinit::{self, USER_DATA_LIMIT};
 use catalyst_provisioner::engine::tofu::{
     BootInputs, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec, RegistryCredential,
@@ -81,7 +82,12 @@ fn boot() -> BootInputs {
         registry_mirror: Some(RegistryMirror {
             upstream: "docker.io".into(),
             endpoint: "https://harbor.openova.io".into(),
-            rewrite: Some(("(.*)".into(), "proxy-dockerhub/$1".into())),
+            // The rewrite a proxy project in the settings makes.
+            rewrite: RegistryMirrorSettings {
+                project: "proxy-dockerhub".into(),
+                ..Default::default()
+            }
+            .rewrite(),
         }),
     }
 }
@@ -171,6 +177,15 @@ fn check_document(doc: &str, label: &str, dir: &Path, m: &ModuleInputs) {
             assert!(k3s["token"].as_str().is_some_and(|t| t.len() >= 32));
             // Decided at boot from the private IP, not templated per server.
             assert!(k3s.get("cluster-init").is_none() && k3s.get("node-external-ip").is_none());
+        }
+        if path == "/etc/rancher/k3s/registries.yaml" {
+            assert_eq!(wf["permissions"], "0600");
+            let reg = yaml_to_json(&part);
+            assert_eq!(
+                reg["mirrors"]["docker.io"]["rewrite"],
+                serde_json::json!({"^(.*)$": "proxy-dockerhub/$1"}),
+                "{reg}"
+            );
         }
         if path == "/var/lib/catalyst/flux-bootstrap.json" {
             let flux: Value = serde_json::from_str(content).unwrap();
