@@ -436,7 +436,11 @@ running_mode: Mode, restart_needed: boolean,
  */
 keyring_error: string | null, };
 
-export type SettingsValues = { mode: Mode | null, pdm_url: string, pdm_username: string, pool_domains: Array<string>, nameservers: Array<string>, gitops_url: string, gitops_branch: string, registry_mirror_url: string, registry_mirror_upstream: string, registry_mirror_username: string, pull_registry: string, pull_username: string, hetzner_endpoint: string, tofu_path: string, provider_mirror: string, timeouts: PhaseTimeouts, };
+export type SettingsValues = { mode: Mode | null, pdm_url: string, pdm_username: string, pool_domains: Array<string>, nameservers: Array<string>, gitops_url: string, gitops_branch: string, registry_mirror_url: string, registry_mirror_upstream: string, registry_mirror_username: string, 
+/**
+ * Harbor proxy-cache project the mirror serves the upstream under.
+ */
+registry_mirror_project: string, pull_registry: string, pull_username: string, hetzner_endpoint: string, tofu_path: string, provider_mirror: string, timeouts: PhaseTimeouts, };
 
 export type PhaseTimeouts = { preflight: number | null, reserve_domain: number | null, tofu_init: number | null, tofu_plan: number | null, tofu_apply: number | null, dns_commit: number | null, cloud_init: number | null, kubeconfig: number | null, bootstrap: number | null, console: number | null, };
 

@@ -7,7 +7,7 @@ import { SettingsPage } from "./SettingsPage";
 const TIMEOUTS = { preflight: null, reserve_domain: null, tofu_init: null, tofu_plan: null, tofu_apply: null, dns_commit: null, cloud_init: null, kubeconfig: null, bootstrap: null, console: null };
 const VALUES: SettingsValues = {
   mode: null, pdm_url: "", pdm_username: "", pool_domains: [], nameservers: [], gitops_url: "", gitops_branch: "",
-  registry_mirror_url: "", registry_mirror_upstream: "", registry_mirror_username: "", pull_registry: "", pull_username: "",
+  registry_mirror_url: "", registry_mirror_upstream: "", registry_mirror_username: "", registry_mirror_project: "", pull_registry: "", pull_username: "",
   hetzner_endpoint: "", tofu_path: "", provider_mirror: "", timeouts: TIMEOUTS,
 };
 const VIEW: SettingsView = {
@@ -29,6 +29,9 @@ function fakeEngine() {
         saves.push(a);
         if (!a.values.gitops_url.startsWith("https://")) {
           return { saved: false, errors: [{ field: "gitops_url", message: "must use https://" }], settings: VIEW };
+        }
+        if (/[^a-z0-9._-]/.test(a.values.registry_mirror_project)) {
+          return { saved: false, errors: [{ field: "registry_mirror_project", message: "not a Harbor project name" }], settings: VIEW };
         }
         return { saved: true, errors: [], settings: { ...VIEW, values: a.values } };
       }
@@ -67,6 +70,29 @@ describe("SettingsPage", () => {
     expect(document.getElementById("settings-gitops_url-error")).toBeNull();
     // After the save the typed secret is gone from the page.
     expect(value("Registry mirror password (not set)")).toBe("");
+  });
+
+  it("edits the mirror's proxy project, with its hint and its own error", async () => {
+    const { t, saves } = fakeEngine();
+    setTransport(t);
+    render(<SettingsPage />);
+    const user = userEvent.setup();
+    const project = await screen.findByLabelText("Proxy project");
+    expect(document.getElementById("settings-registry_mirror_project-hint")?.textContent).toContain("<project>/<image>");
+    await user.type(screen.getByLabelText("GitOps repository"), "https://git.example.org/r");
+    await user.type(screen.getByLabelText("Mirror address"), "https://harbor.example.org");
+    await user.type(project, "Proxy DockerHub");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(document.getElementById("settings-registry_mirror_project-error")?.textContent).toBe("not a Harbor project name"));
+    expect(project.getAttribute("aria-describedby")).toBe("settings-registry_mirror_project-error");
+    expect(document.getElementById("settings-gitops_url-error")).toBeNull();
+
+    await user.clear(project);
+    await user.type(project, "proxy-dockerhub");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await screen.findByText("Saved.");
+    expect(saves[1]!.values.registry_mirror_project).toBe("proxy-dockerhub");
+    expect(saves[1]!.values.registry_mirror_url).toBe("https://harbor.example.org");
   });
 
   it("without a native dialog asks for the profile path", async () => {

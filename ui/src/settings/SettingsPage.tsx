@@ -65,6 +65,11 @@ const TEXT_FIELDS: { section: string; fields: { key: TextKey | ListKey; label: s
     fields: [
       { key: "registry_mirror_url", label: "Mirror address", hint: "https:// address of the mirror, e.g. a Harbor proxy." },
       { key: "registry_mirror_upstream", label: "Registry it mirrors" },
+      {
+        key: "registry_mirror_project",
+        label: "Proxy project",
+        hint: "Harbor proxy-cache project; images are pulled as <project>/<image>. Empty: the mirror serves the registry at its root.",
+      },
       { key: "registry_mirror_username", label: "Mirror user" },
     ],
   },
