@@ -348,8 +348,8 @@ async fn a_mirror_with_a_proxy_project_reaches_registries_yaml_with_its_rewrite(
     // Past the apply: the server exists with its user_data (SSH is missing on purpose).
     assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
 
-    let inv = hetzner.inventory();
-    let user_data = inv.resources["servers"][0]["user_data"].as_str().unwrap();
+    let created = hetzner.user_data();
+    let (_, user_data) = created.first().expect("a server was created with user_data");
     let doc: Value = serde_yaml_ng::from_str(user_data).unwrap();
     let files = doc["write_files"].as_array().unwrap();
     let reg = files

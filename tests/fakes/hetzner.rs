@@ -767,6 +767,9 @@ struct FakeState {
     next_ip: u32,
     /// (server type, location) pairs marked temporarily unavailable.
     unavailable: Vec<(String, String)>,
+    /// (server name, user_data) of every server created: Hetzner takes
+    /// user_data but never returns it, so tests read it here.
+    user_data: Vec<(String, String)>,
 }
 
 impl FakeState {
@@ -788,6 +791,7 @@ impl FakeState {
             log: Vec::new(),
             next_ip: 10,
             unavailable: Vec::new(),
+            user_data: Vec::new(),
         }
     }
 
@@ -1121,6 +1125,11 @@ impl FakeHetzner {
         let mut s = lock(&self.state);
         s.sweep();
         s.inventory()
+    }
+
+    /// (name, user_data) of every server created, in order.
+    pub fn user_data(&self) -> Vec<(String, String)> {
+        lock(&self.state).user_data.clone()
     }
 
     /// Every request seen, in order.
@@ -1954,6 +1963,9 @@ fn create_server(s: &mut FakeState, body: &Value, labels: Value) -> Reply {
             "server limit exceeded",
             json!({"limits": [{"name": "server_limit"}]}),
         );
+    }
+    if let Some(u) = body["user_data"].as_str() {
+        s.user_data.push((name.to_owned(), u.to_owned()));
     }
     let id = s.id();
     let public_net = body.get("public_net").cloned().unwrap_or(json!({}));
