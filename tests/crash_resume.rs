@@ -407,6 +407,19 @@ async fn sigkill_in_the_middle_of_tofu_apply_then_resume_creates_nothing_twice()
         lines.join("\n")
     );
     rig.assert_one_of_each_resource();
+    // The resume followed the first apply from where the killed app had
+    // stopped showing its output: no object is shown "creating" twice.
+    let mut creating: Vec<&str> = evs
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Resource { address, state, .. } if state == "creating" => Some(address.as_str()),
+            _ => None,
+        })
+        .collect();
+    let all = creating.len();
+    creating.sort_unstable();
+    creating.dedup();
+    assert_eq!(creating.len(), all, "an object was shown creating twice");
 
     // tofu's output files are in the work dir: no secret is in them, nor
     // anywhere else in the deployment's directory.

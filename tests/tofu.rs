@@ -477,14 +477,16 @@ async fn cancel_mid_apply_saves_state_and_reports_cancelled() {
 }
 
 /// Runs `apply` until the sink sees an event `stop_at` accepts, then drops
-/// its future, as if the app had gone away: nothing tells tofu.
-async fn abandon_apply(r: &Rig, stop_at: impl Fn(&TofuEvent) -> bool + Send + 'static) {
+/// its future, as if the app had gone away: nothing tells tofu. Returns
+/// the events the sink saw (what the app had shown).
+async fn abandon_apply(r: &Rig, stop_at: impl Fn(&TofuEvent) -> bool + Send + 'static) -> Vec<TofuEvent> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut tx = Some(tx);
+    let (seen, mut collect) = collect();
     let mut sink = move |e: TofuEvent| {
-        if stop_at(&e)
-            && let Some(tx) = tx.take()
-        {
+        let stop = stop_at(&e);
+        collect(e);
+        if stop && let Some(tx) = tx.take() {
             let _ = tx.send(());
         }
     };
@@ -493,6 +495,7 @@ async fn abandon_apply(r: &Rig, stop_at: impl Fn(&TofuEvent) -> bool + Send + 's
         res = r.runner.apply(&mut sink, &cancel) => panic!("the apply ended first: {res:?}"),
         _ = rx => {}
     }
+    std::mem::take(&mut *seen.lock().unwrap())
 }
 
 #[tokio::test]
@@ -504,7 +507,7 @@ async fn a_tofu_whose_runner_went_away_is_followed_to_its_end_before_the_next_co
     let (_e, mut sink) = collect();
     r.runner.init(&mut sink, &cancel).await.unwrap();
     r.runner.plan(&mut sink, &cancel).await.unwrap();
-    abandon_apply(&r, |e| matches!(e, TofuEvent::ResourceStart { .. })).await;
+    let shown = abandon_apply(&r, |e| matches!(e, TofuEvent::ResourceStart { .. })).await;
     let earlier = RunRecord::read(&r.work).expect("the apply's pid is recorded");
     assert_eq!(earlier.command, "apply");
     assert!(earlier.alive(), "tofu must outlive its runner");
@@ -519,8 +522,26 @@ async fn a_tofu_whose_runner_went_away_is_followed_to_its_end_before_the_next_co
     let events = events.lock().unwrap();
     assert!(events.iter().any(
         |e| matches!(e, TofuEvent::Log { message, source: LogSource::Runner, .. }
-        if message.contains("from an earlier run of the app is still running"))
+        if message.contains("from an earlier run of the app is still running")
+            && message.contains("not repeated"))
     ));
+    // What the app had shown before it went is not shown again.
+    let started = |evs: &[TofuEvent]| -> Vec<String> {
+        evs.iter()
+            .filter_map(|e| match e {
+                TofuEvent::ResourceStart { address, .. } => Some(address.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let before = started(&shown);
+    let after = started(&events);
+    assert!(!before.is_empty(), "{shown:?}");
+    for a in &before {
+        assert!(!after.contains(a), "{a} shown twice: {after:?}");
+    }
+    // Each of SOLO's 10 resources started once, before or after.
+    assert_eq!(before.len() + after.len(), 10, "{before:?} then {after:?}");
     // Its output was followed: the last object it created, reported.
     assert!(
         events

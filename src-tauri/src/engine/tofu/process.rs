@@ -9,10 +9,11 @@
 //! pid and start time in [`RECORD_FILE`]. A later run of the same
 //! deployment finds the record, follows the files until that tofu exits,
 //! and only then runs its own command (the state lock would refuse it
-//! meanwhile anyway). The files hold exactly what tofu prints; secrets stay
-//! in its environment.
+//! meanwhile anyway). [`SHOWN_FILE`] marks how far the app had shown the
+//! output, so the follow does not show those lines twice. The files hold
+//! exactly what tofu prints; secrets stay in its environment.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub const RECORD_FILE: &str = "tofu-run.json";
 pub const STDOUT_FILE: &str = "tofu-run.stdout";
 /// tofu's stderr of the last command.
 pub const STDERR_FILE: &str = "tofu-run.stderr";
+/// How far into [`STDOUT_FILE`] and [`STDERR_FILE`] the app has shown lines.
+pub const SHOWN_FILE: &str = "tofu-run.shown";
 
 /// A followed file is looked at again this soon after it gave data (lines
 /// tend to come in runs), then ever less often up to `POLL_IDLE`. A fixed
@@ -61,6 +64,55 @@ impl RunRecord {
     /// The recorded process still runs, and it is the one recorded.
     pub fn alive(&self) -> bool {
         alive(self.pid, self.start_time)
+    }
+}
+
+/// Bytes of tofu's stdout and stderr whose lines the app has already passed
+/// on (into the event log), so a later run following the same tofu starts
+/// there instead of showing them twice. Saved after every line as one
+/// fixed-width overwrite, without fsync: the event log syncs each event
+/// before, so a stale mark only repeats lines, never skips one.
+pub struct ShownMark {
+    file: std::fs::File,
+}
+
+impl ShownMark {
+    /// Opens the mark of `work_dir`; `fresh` starts it at zero (a new command).
+    pub fn open(work_dir: &Path, fresh: bool) -> std::io::Result<ShownMark> {
+        let mut o = std::fs::OpenOptions::new();
+        o.create(true).write(true).truncate(fresh);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let mut mark = ShownMark {
+            file: o.open(work_dir.join(SHOWN_FILE))?,
+        };
+        if fresh {
+            mark.save(0, 0)?;
+        }
+        Ok(mark)
+    }
+
+    pub fn save(&mut self, stdout: u64, stderr: u64) -> std::io::Result<()> {
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file
+            .write_all(format!("{stdout:020} {stderr:020}\n").as_bytes())
+    }
+
+    /// (stdout, stderr) shown; (0, 0) when there is no readable mark.
+    pub fn read(work_dir: &Path) -> (u64, u64) {
+        let text = std::fs::read_to_string(work_dir.join(SHOWN_FILE)).unwrap_or_default();
+        let mut n = text.split_whitespace().map(|v| v.parse::<u64>().ok());
+        match (n.next().flatten(), n.next().flatten()) {
+            (Some(o), Some(e)) => (o, e),
+            _ => (0, 0),
+        }
+    }
+
+    pub fn remove(work_dir: &Path) {
+        let _ = std::fs::remove_file(work_dir.join(SHOWN_FILE));
     }
 }
 
@@ -191,16 +243,29 @@ pub struct Tail {
 
 impl Tail {
     pub fn new(path: PathBuf) -> Tail {
+        Tail::starting_at(path, 0)
+    }
+
+    /// Follows from byte `offset` on (what an earlier run already showed);
+    /// an offset past the end of the file (not the file the mark was for)
+    /// starts at the beginning instead, so nothing is skipped.
+    pub fn starting_at(path: PathBuf, offset: u64) -> Tail {
+        let len = std::fs::metadata(&path).map_or(0, |m| m.len());
         Tail {
             path,
             file: None,
-            offset: 0,
+            offset: if offset <= len { offset } else { 0 },
             buf: Vec::new(),
             pos: 0,
             closing: false,
             poll: POLL_BUSY,
             done: false,
         }
+    }
+
+    /// Bytes of the file handed out as lines so far.
+    pub fn shown(&self) -> u64 {
+        self.offset - (self.buf.len() - self.pos) as u64
     }
 
     /// The writer has exited: what is in the file now is all there will be.
@@ -296,6 +361,31 @@ mod tests {
         assert_eq!(t.next().await.as_deref(), Some("three\u{fffd}"));
         assert_eq!(t.next().await, None);
         assert!(t.done);
+    }
+
+    #[tokio::test]
+    async fn a_mark_round_trips_and_a_tail_resumes_after_what_was_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(ShownMark::read(dir.path()), (0, 0));
+        let path = dir.path().join(STDOUT_FILE);
+        std::fs::write(&path, "one\ntwo\nthr").unwrap();
+        let mut t = Tail::new(path.clone());
+        assert_eq!(t.next().await.as_deref(), Some("one"));
+        // Half a line read ahead is not shown yet.
+        assert_eq!(t.shown(), 4);
+        let mut mark = ShownMark::open(dir.path(), true).unwrap();
+        mark.save(123_456, 7).unwrap();
+        mark.save(t.shown(), 0).unwrap();
+        assert_eq!(ShownMark::read(dir.path()), (4, 0));
+        let mut again = Tail::starting_at(path.clone(), 4);
+        again.close();
+        assert_eq!(again.next().await.as_deref(), Some("two"));
+        assert_eq!(again.next().await.as_deref(), Some("thr"));
+        // A mark past the end is not this file's: start from the top.
+        let mut other = Tail::starting_at(path, 1_000);
+        assert_eq!(other.next().await.as_deref(), Some("one"));
+        ShownMark::remove(dir.path());
+        assert_eq!(ShownMark::read(dir.path()), (0, 0));
     }
 
     #[cfg(target_os = "linux")]

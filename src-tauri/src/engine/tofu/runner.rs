@@ -28,7 +28,7 @@ use super::locate::TofuBinary;
 use super::messages::{ChangeSummary, LogLevel, LogSource, Operation, Severity, TofuEvent, parse_line};
 use super::module::PLAN_FILE;
 use super::outputs::{self, TofuOutputs};
-use super::process::{self, RunRecord, Tail};
+use super::process::{self, RunRecord, ShownMark, Tail};
 
 /// Markers of failures worth another `init` (registry or network trouble):
 /// exactly the original's transient list (reference §3.7, L #3126);
@@ -310,6 +310,7 @@ impl Runner {
                 kill_tx,
                 [&mut out, &mut err],
                 capture,
+                None,
                 sink,
                 cancel,
             )
@@ -322,6 +323,7 @@ impl Runner {
             source,
         })?;
         cmd.stdout(stdout).stderr(stderr);
+        let mut mark = self.shown_mark(true, sink);
         let child = cmd.spawn().map_err(spawn_err)?;
         let pid = child.id();
         if let Some(pid) = pid {
@@ -350,12 +352,32 @@ impl Runner {
             kill_tx,
             [&mut out, &mut err],
             capture,
+            mark.as_mut(),
             sink,
             cancel,
         )
         .await;
         RunRecord::remove(&self.work_dir);
+        ShownMark::remove(&self.work_dir);
         result
+    }
+
+    /// The mark of how much of tofu's output files has been shown; without
+    /// one (a write error), a later follow shows the output from the start.
+    fn shown_mark(&self, fresh: bool, sink: Sink<'_>) -> Option<ShownMark> {
+        match ShownMark::open(&self.work_dir, fresh) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                sink(runner_log(
+                    LogLevel::Warn,
+                    format!(
+                        "Could not keep track of tofu's output in the work dir ({e}); if the app stops \
+                         while tofu runs, a resume shows that output again from the start."
+                    ),
+                ));
+                None
+            }
+        }
     }
 
     /// A tofu started by an earlier run of the app (which then stopped) may
@@ -372,25 +394,39 @@ impl Runner {
             return Ok(());
         };
         let alive = earlier.alive();
+        let (shown_out, shown_err) = ShownMark::read(&self.work_dir);
+        let repeats = if shown_out + shown_err > 0 {
+            " Lines the app showed before it stopped are not repeated."
+        } else {
+            ""
+        };
         sink(runner_log(
             LogLevel::Warn,
             if alive {
                 format!(
                     "tofu {} (pid {}) from an earlier run of the app is still running; following its output \
-                     until it exits, then running tofu {command}.",
+                     until it exits, then running tofu {command}.{repeats}",
                     earlier.command, earlier.pid
                 )
             } else {
                 format!(
                     "tofu {} (pid {}) from an earlier run of the app ended while the app was not watching; \
-                     its output follows.",
+                     its output follows.{repeats}",
                     earlier.command, earlier.pid
                 )
             },
         ));
         let (kill_tx, waiter) = wait_adopted(earlier.pid, earlier.start_time, alive);
-        let mut out = Lines::File(Tail::new(self.work_dir.join(process::STDOUT_FILE)));
-        let mut err = Lines::File(Tail::new(self.work_dir.join(process::STDERR_FILE)));
+        let mut out = Lines::File(Tail::starting_at(
+            self.work_dir.join(process::STDOUT_FILE),
+            shown_out,
+        ));
+        let mut err = Lines::File(Tail::starting_at(
+            self.work_dir.join(process::STDERR_FILE),
+            shown_err,
+        ));
+        // This run may stop too: the mark goes on from where it was.
+        let mut mark = self.shown_mark(false, sink);
         let result = supervise(
             &earlier.command,
             // An ended process's pid may be someone else's by now: never signal it.
@@ -399,11 +435,13 @@ impl Runner {
             kill_tx,
             [&mut out, &mut err],
             false,
+            mark.as_mut(),
             sink,
             cancel,
         )
         .await;
         RunRecord::remove(&self.work_dir);
+        ShownMark::remove(&self.work_dir);
         result.map(|_| ())
     }
 }
@@ -476,6 +514,14 @@ impl Lines {
         }
     }
 
+    /// Bytes handed out as lines (files only; a pipe cannot be followed again).
+    fn shown(&self) -> u64 {
+        match self {
+            Lines::File(t) => t.shown(),
+            _ => 0,
+        }
+    }
+
     /// The process has exited (a pipe sees its end by itself).
     fn close(&mut self) {
         if let Lines::File(t) = self {
@@ -494,9 +540,16 @@ async fn supervise(
     kill_tx: oneshot::Sender<()>,
     [out, err]: [&mut Lines; 2],
     capture: bool,
+    mut mark: Option<&mut ShownMark>,
     sink: Sink<'_>,
     cancel: &CancelHandle,
 ) -> Result<Outcome, TofuError> {
+    // After the line went to the sink (which logged it), never before.
+    let mut shown = |out: &Lines, err: &Lines| {
+        if let Some(m) = mark.as_mut() {
+            let _ = m.save(out.shown(), err.shown());
+        }
+    };
     let mut kill_tx = Some(kill_tx);
     let mut outcome = Outcome::default();
     let mut cancel_rx = cancel.subscribe();
@@ -532,11 +585,13 @@ async fn supervise(
             line = out.next(), if !out.done() => {
                 if let Some(line) = line {
                     handle_line(line, LogSource::Stdout, capture, &mut outcome, sink);
+                    shown(out, err);
                 }
             }
             line = err.next(), if !err.done() => {
                 if let Some(line) = line {
                     handle_line(line, LogSource::Stderr, false, &mut outcome, sink);
+                    shown(out, err);
                 }
             }
             changed = cancel_rx.changed(), if cancel_open => {
@@ -557,9 +612,11 @@ async fn supervise(
             tokio::select! {
                 line = out.next(), if !out.done() => if let Some(l) = line {
                     handle_line(l, LogSource::Stdout, capture, &mut outcome, sink);
+                    shown(out, err);
                 },
                 line = err.next(), if !err.done() => if let Some(l) = line {
                     handle_line(l, LogSource::Stderr, false, &mut outcome, sink);
+                    shown(out, err);
                 },
             }
         }
