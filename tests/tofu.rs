@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use catalyst_provisioner::engine::tofu::messages::{LogSource, Operation, ResourceAction, Severity};
 use catalyst_provisioner::engine::tofu::process::RunRecord;
 use catalyst_provisioner::engine::tofu::{
-    BootInputs, CancelHandle, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec, Runner,
-    Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology, cloudinit, locate,
-    module,
+    BootInputs, CancelHandle, ChildEnv, EngineKind, GitOpsSource, HostKey, Location, ModuleInputs,
+    RegionSpec, Runner, Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology,
+    cloudinit, locate, module,
 };
 
 const TOKEN: &str = "tofu-test-token-canary-5f3c9a0d7e1b2c4a6f8e0d1c3b5a79e8d6c4b2a0f1e3d5c7b9a8e6d4c2b0a1";
@@ -213,6 +213,7 @@ fn rig(endpoint: &str, m: &ModuleInputs, extra_env: &[(&str, &str)]) -> Rig {
     let binary = TofuBinary {
         path: fake_tofu().display().to_string(),
         version: "1.10.5".into(),
+        engine: EngineKind::OpenTofu,
     };
     let runner = Runner::new(binary, &work, env).with_init_backoffs(vec![Duration::from_millis(50)]);
     Rig {
@@ -792,6 +793,7 @@ async fn init_json_only_where_tofu_has_it() {
     let binary = TofuBinary {
         path: fake_tofu().display().to_string(),
         version: "1.8.0".into(),
+        engine: EngineKind::OpenTofu,
     };
     let mut env = ChildEnv::default();
     env.set("CATALYST_FAKE_TOFU_VERSION", "1.8.0");
@@ -810,6 +812,7 @@ async fn init_json_only_where_tofu_has_it() {
     let binary = TofuBinary {
         path: fake_tofu().display().to_string(),
         version: "1.6.2".into(),
+        engine: EngineKind::OpenTofu,
     };
     let mut env = ChildEnv::default();
     env.set("CATALYST_FAKE_TOFU_VERSION", "1.6.2");
@@ -827,6 +830,7 @@ async fn init_json_only_where_tofu_has_it() {
     let binary = TofuBinary {
         path: fake_tofu().display().to_string(),
         version: "1.7.0".into(),
+        engine: EngineKind::OpenTofu,
     };
     let runner = Runner::new(binary, &r.work, env);
     let (_e, mut sink) = collect();

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use catalyst_provisioner::engine::tofu::{
-    BootInputs, CancelHandle, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec, Runner,
-    Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology, cloudinit, module,
+    BootInputs, CancelHandle, ChildEnv, EngineKind, GitOpsSource, HostKey, Location, ModuleInputs,
+    RegionSpec, Runner, Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology,
+    cloudinit, module,
 };
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RO_TOKEN, RW_TOKEN};
 
@@ -78,6 +79,7 @@ fn runner(endpoint: &str, token: &str, m: &ModuleInputs) -> (tempfile::TempDir, 
     let binary = TofuBinary {
         path: PathBuf::from(env!("CARGO_BIN_EXE_tofu")).display().to_string(),
         version: "1.10.5".into(),
+        engine: EngineKind::OpenTofu,
     };
     (
         dir,

@@ -1,7 +1,7 @@
 //! Static checks of the embedded OpenTofu module, parsed with an HCL parser
 //! (no tofu binary exists here): variables declared and set, labels on every
 //! labelable resource, no plan cycle through user_data (F-1), token only from
-//! the environment, state and plan encrypted.
+//! the environment, state and plan encrypted (through TF_ENCRYPTION).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -484,23 +484,45 @@ fn token_comes_only_from_the_environment_and_state_is_encrypted() {
             .any(|k| k.contains("token") && k != "k3s_token")
     );
     let terraform = blocks(&files, "terraform").next().expect("terraform block");
-    let enc = terraform
+    // Terraform refuses an `encryption` block, and a passphrase variable
+    // would put the secret in a saved plan: neither is in the module.
+    assert!(
+        terraform.body().blocks().all(|b| b.identifier() != "encryption"),
+        "the encryption configuration travels in TF_ENCRYPTION, not the module"
+    );
+    assert!(!variables(&files).contains_key("state_passphrase"));
+    let providers = terraform
         .body()
         .blocks()
-        .find(|b| b.identifier() == "encryption")
-        .expect("encryption block");
+        .find(|b| b.identifier() == "required_providers")
+        .expect("required_providers");
+    let hcloud = attr(providers, "hcloud").expect("hcloud");
+    let Expression::Object(o) = hcloud else {
+        panic!("hcloud is not an object: {hcloud:?}")
+    };
+    let source = o
+        .iter()
+        .find(|(k, _)| matches!(k, ObjectKey::Identifier(i) if i.as_str() == "source"))
+        .map(|(_, v)| v);
+    assert!(
+        matches!(source, Some(Expression::String(s)) if s == "registry.opentofu.org/hetznercloud/hcloud"),
+        "the source names its host, so Terraform and OpenTofu find the same provider: {source:?}"
+    );
+    // Under OpenTofu's semantics (TF_ENCRYPTION is the body of an
+    // `encryption` block) the child's environment still demands encryption
+    // of both state and plan, with the passphrase from the keyring.
+    let pass = "module-test-passphrase";
+    let env = engine_env(&sample_inputs());
+    let enc =
+        hcl::parse(env.get("TF_ENCRYPTION").expect("TF_ENCRYPTION")).expect("TF_ENCRYPTION parses as HCL");
     let kp = enc
-        .body()
         .blocks()
         .find(|b| b.identifier() == "key_provider")
         .expect("key_provider");
     assert_eq!(label(kp, 0), "pbkdf2");
-    let mut out = vec![];
-    refs(attr(kp, "passphrase").expect("passphrase"), &mut out);
-    assert_eq!(out, [("var".to_owned(), "state_passphrase".to_owned())]);
+    assert!(matches!(attr(kp, "passphrase"), Some(Expression::String(s)) if s == pass));
     for part in ["state", "plan"] {
         let b = enc
-            .body()
             .blocks()
             .find(|b| b.identifier() == part)
             .unwrap_or_else(|| panic!("no {part} block"));
@@ -508,6 +530,9 @@ fn token_comes_only_from_the_environment_and_state_is_encrypted() {
             matches!(attr(b, "enforced"), Some(Expression::Bool(true))),
             "{part} not enforced"
         );
+        let mut out = vec![];
+        refs(attr(b, "method").expect("method"), &mut out);
+        assert_eq!(out, [("method".to_owned(), "aes_gcm".to_owned())], "{part}");
     }
     let rv = attr(terraform, "required_version").expect("required_version");
     assert!(matches!(rv, Expression::String(s) if s == ">= 1.8.0"));

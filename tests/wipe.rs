@@ -45,6 +45,7 @@ fn seed_record(paths: &Paths, fqdn: &str, status: RunStatus, phase: Phase) -> St
         outputs: RunOutputs::default(),
         failure: None,
         reservation: None,
+        engine: None,
     };
     Deployments::new(&paths.data_dir).save(&r).unwrap();
     r.id

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::engine::catalog::{Catalog, Estimate, Selection, ServerOffers};
 use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
 use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
+use crate::engine::engine_check::EngineCheck;
 use crate::engine::events::ProvisionEvent;
 use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
@@ -94,6 +95,8 @@ commands! {
         settings_get -> SettingsView;
         /// The native "open file" dialog for a franchise profile (dialog: false without a window).
         profile_pick -> PickOutcome;
+        /// The IaC engine a live run would use (OpenTofu or a Terraform named in Settings), or why none.
+        engine_check -> EngineCheck;
     }
     with_args {
         /// Field errors of one step (empty: the step is valid).

@@ -12,6 +12,7 @@ use crate::engine::catalog::offers::{
 };
 use crate::engine::credentials::{ExportOutcome, FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
 use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
+use crate::engine::engine_check::EngineCheck;
 use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
 use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::hetzner::TokenScope;
@@ -29,6 +30,7 @@ use crate::engine::settings::{Mode, PhaseTimeouts};
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
 };
+use crate::engine::tofu::{EngineKind, TofuBinary};
 use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::FieldError;
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
@@ -52,6 +54,9 @@ pub fn render() -> String {
     for d in [
         decl::<ApiError>(&cfg),
         decl::<AppInfo>(&cfg),
+        decl::<EngineCheck>(&cfg),
+        decl::<TofuBinary>(&cfg),
+        decl::<EngineKind>(&cfg),
         decl::<Mode>(&cfg),
         decl::<StepInfo>(&cfg),
         decl::<Step>(&cfg),

@@ -23,7 +23,7 @@ use catalyst_provisioner::engine::provision::context::RunCtx;
 use catalyst_provisioner::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, Deployments, RunOutputs, RunStatus, new_id, now_rfc3339,
 };
-use catalyst_provisioner::engine::tofu::{CancelHandle, ChildEnv, Runner, TofuBinary, TofuEvent};
+use catalyst_provisioner::engine::tofu::{CancelHandle, ChildEnv, EngineKind, Runner, TofuBinary, TofuEvent};
 use catalyst_provisioner::engine::{Engine, Paths};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -106,6 +106,7 @@ async fn sample_record(engine: &Engine) -> Res<DeploymentRecord> {
         outputs: RunOutputs::default(),
         failure: None,
         reservation: None,
+        engine: None,
     })
 }
 
@@ -128,6 +129,7 @@ async fn event_path(args: &[String]) -> Res<Value> {
         TofuBinary {
             path: tofu,
             version: "1.10.5".into(),
+            engine: EngineKind::OpenTofu,
         },
         &work,
         env,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod diagnostics;
 pub mod domain;
 pub mod domain_delegation;
+pub mod engine_check;
 pub mod events;
 pub mod exports;
 pub mod hetzner;

@@ -347,26 +347,52 @@ fn declared_variables(dir: &Path) -> Result<BTreeMap<String, bool>, Diag> {
         .collect())
 }
 
-/// Whether the module encrypts saved plans (`terraform { encryption { plan {
-/// method = … } } }`), as OpenTofu's state encryption can.
-fn plan_encrypted(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("versions.tf")) else {
-        return false;
+/// The encryption configuration OpenTofu reads from `TF_ENCRYPTION` (the
+/// body of an `encryption` block), as the app passes it.
+fn encryption_config() -> Option<hcl::Body> {
+    hcl::parse(&std::env::var("TF_ENCRYPTION").ok()?).ok()
+}
+
+fn blocks_named(b: &hcl::Body, name: &str) -> Vec<hcl::Body> {
+    b.blocks()
+        .filter(|x| x.identifier() == name)
+        .map(|x| x.body().clone())
+        .collect()
+}
+
+/// Whether saved plans are encrypted (`plan { method = … }`).
+fn plan_encrypted() -> bool {
+    encryption_config().is_some_and(|e| {
+        blocks_named(&e, "plan")
+            .iter()
+            .any(|p| p.attributes().any(|a| a.key() == "method"))
+    })
+}
+
+/// Whether state must be encrypted (`state { enforced = true }`).
+fn state_enforced() -> bool {
+    encryption_config().is_some_and(|e| {
+        blocks_named(&e, "state").iter().any(|p| {
+            p.attributes()
+                .any(|a| a.key() == "enforced" && matches!(a.expr(), hcl::Expression::Bool(true)))
+        })
+    })
+}
+
+/// The pbkdf2 key provider's passphrase.
+fn encryption_passphrase() -> String {
+    let Some(e) = encryption_config() else {
+        return String::new();
     };
-    let Ok(body) = hcl::parse(&text) else {
-        return false;
-    };
-    let inner = |b: &hcl::Body, name: &str| -> Vec<hcl::Body> {
-        b.blocks()
-            .filter(|x| x.identifier() == name)
-            .map(|x| x.body().clone())
-            .collect()
-    };
-    inner(&body, "terraform")
-        .iter()
-        .flat_map(|t| inner(t, "encryption"))
-        .flat_map(|e| inner(&e, "plan"))
-        .any(|p| p.attributes().any(|a| a.key() == "method"))
+    e.blocks()
+        .filter(|b| b.identifier() == "key_provider")
+        .flat_map(|b| b.body().attributes().cloned().collect::<Vec<_>>())
+        .find(|a| a.key() == "passphrase")
+        .and_then(|a| match a.expr() {
+            hcl::Expression::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// Every variable's value, as a real saved plan carries them (the tfvars
@@ -459,12 +485,11 @@ fn load_config(dir: &Path) -> Result<Config, Diag> {
             ));
         }
     }
-    let passphrase = env("state_passphrase").unwrap_or_default();
-    let versions = std::fs::read_to_string(dir.join("versions.tf")).unwrap_or_default();
-    if versions.contains("enforced = true") && passphrase.chars().count() < 16 {
+    let passphrase = encryption_passphrase();
+    if state_enforced() && passphrase.chars().count() < 16 {
         return Err(diag(
-            "Invalid value for variable",
-            "state_passphrase must have at least 16 characters (pbkdf2 requirement).",
+            "Invalid key_provider configuration",
+            "passphrase must be at least 16 characters long (pbkdf2)",
         ));
     }
     let s = |k: &str| tf.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -1493,7 +1518,7 @@ async fn plan(ui: &Ui, dir: &Path, args: &Args) -> i32 {
         // A real plan holds every variable value: readable unless the
         // module encrypts plans (then only ciphertext, here left out).
         let mut plan = plan;
-        if plan_encrypted(dir) {
+        if plan_encrypted() {
             plan["variables"] = json!("(encrypted)");
         } else {
             plan["variables"] = json!(plan_variables(dir));

@@ -11,6 +11,28 @@ export type AppInfo = { version: string, mode: Mode,
  */
 mode_reason: string, data_dir: string, log_dir: string, };
 
+export type EngineCheck = { 
+/**
+ * Demo runs use the simulated cloud and no engine.
+ */
+demo: boolean, 
+/**
+ * The engine found (OpenTofu or Terraform), its version and path.
+ */
+binary: TofuBinary | null, 
+/**
+ * What the operator must know before a run with it (Terraform: plaintext state).
+ */
+warning: string | null, 
+/**
+ * Why no usable engine was found, in a sentence with what to do.
+ */
+error: string | null, };
+
+export type TofuBinary = { path: string, version: string, engine: EngineKind, };
+
+export type EngineKind = "open_tofu" | "terraform";
+
 export type Mode = "demo" | "live";
 
 export type StepInfo = { step: Step, number: number, title: string, };
@@ -326,7 +348,12 @@ demo: DemoSettings | null, created_at: string, updated_at: string, status: RunSt
 /**
  * The phase running now, or the one the run stopped in.
  */
-phase: Phase | null, completed: Array<Phase>, answers: WizardAnswers, outputs: RunOutputs, failure: Failure | null, };
+phase: Phase | null, completed: Array<Phase>, answers: WizardAnswers, outputs: RunOutputs, failure: Failure | null, 
+/**
+ * The IaC engine (OpenTofu or Terraform), its version and path, as the
+ * live run found it; None for demo runs and before preflight.
+ */
+engine: TofuBinary | null, };
 
 export type RunStatus = "running" | "interrupted" | "failed" | "cancelled" | "done" | "wiping" | "wipe_incomplete" | "wiped";
 
@@ -527,6 +554,7 @@ export type Commands = {
   deployments_list: { args: null; result: Array<DeploymentSummary> };
   settings_get: { args: null; result: SettingsView };
   profile_pick: { args: null; result: PickOutcome };
+  engine_check: { args: null; result: EngineCheck };
   wizard_validate: { args: ValidateArgs; result: Array<FieldError> };
   draft_save: { args: WizardAnswers; result: null };
   wizard_change: { args: ChangeArgs; result: ChangeOutcome };

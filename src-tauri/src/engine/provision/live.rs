@@ -178,7 +178,10 @@ fn tofu_stop(e: TofuError) -> Stop {
         other => {
             let text = other.to_string();
             let hint = match &other {
-                TofuError::NotFound | TofuError::ConfiguredPathMissing(_) | TofuError::TooOld { .. } => {
+                TofuError::NotFound
+                | TofuError::ConfiguredPathMissing(_)
+                | TofuError::TooOld { .. }
+                | TofuError::TerraformNotNamed { .. } => {
                     "Install OpenTofu 1.8 or newer, or set its path (tofu_path) in the settings, then Resume."
                         .to_owned()
                 }
@@ -472,13 +475,23 @@ impl LiveCloud {
         Ok((mirror, creds))
     }
 
-    async fn locate_tofu(&mut self) -> Result<TofuBinary, Stop> {
+    /// The engine for this run, found once per process; the record says
+    /// which engine and version ran, and a Terraform named in Settings is
+    /// warned about in the log (its state is plaintext).
+    async fn locate_tofu(&mut self, ctx: &mut RunCtx) -> Result<TofuBinary, Stop> {
         if let Some(t) = &self.tofu {
             return Ok(t.clone());
         }
         let bin = tofu::locate::locate(self.settings.tofu_path.as_deref())
             .await
             .map_err(tofu_stop)?;
+        if let Some(w) = bin.warning() {
+            ctx.log(LogLevel::Warn, "tofu", w);
+        }
+        if ctx.record.engine.as_ref() != Some(&bin) {
+            ctx.record.engine = Some(bin.clone());
+            ctx.save();
+        }
         self.tofu = Some(bin.clone());
         Ok(bin)
     }
@@ -547,7 +560,7 @@ impl LiveCloud {
 
     /// Stages the module and builds the runner (first live run: generates
     /// the host key, k3s token and state passphrase and keeps them).
-    async fn ensure_runner(&mut self, ctx: &RunCtx) -> Result<(), Stop> {
+    async fn ensure_runner(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         if self.runner.is_some() {
             return Ok(());
         }
@@ -645,7 +658,7 @@ impl LiveCloud {
             &options,
         )
         .map_err(tofu_stop)?;
-        let bin = self.locate_tofu().await?;
+        let bin = self.locate_tofu(ctx).await?;
         ctx.log(
             LogLevel::Info,
             "tofu",
@@ -746,8 +759,15 @@ impl LiveCloud {
                 }
                 log_to(&em, level, "tofu", line);
             }
-            TofuEvent::Version { tofu, .. } => {
-                log_to(&em, LogLevel::Info, "tofu", format!("OpenTofu {tofu}"))
+            TofuEvent::Version { tofu, engine, .. } => {
+                log_to(&em, LogLevel::Info, "tofu", format!("{} {tofu}", engine.name()))
+            }
+            TofuEvent::Init { level, message, .. } => {
+                if let Some(level) = LogLevel::from_tofu(level)
+                    && !message.trim().is_empty()
+                {
+                    log_to(&em, level, "tofu", message);
+                }
             }
             TofuEvent::Outputs { .. } => {}
             TofuEvent::Log { level, message, .. } => {
@@ -1015,11 +1035,11 @@ impl LiveCloud {
         }
         ctx.progress(4, total, "Domain");
 
-        let bin = self.locate_tofu().await?;
+        let bin = self.locate_tofu(ctx).await?;
         ctx.log(
             LogLevel::Info,
             "preflight",
-            format!("✓ OpenTofu {} found at {}", bin.version, bin.path),
+            format!("✓ {} found at {}", bin.describe(), bin.path),
         );
         ctx.progress(5, total, "OpenTofu");
         Ok(())

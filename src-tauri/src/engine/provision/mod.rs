@@ -176,6 +176,7 @@ impl Engine {
             outputs: RunOutputs::default(),
             failure: None,
             reservation: None,
+            engine: None,
         };
         if record.demo.is_none() {
             let (secrets, id, answers) = (self.secrets.clone(), record.id.clone(), record.answers.clone());

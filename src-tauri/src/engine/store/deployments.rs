@@ -90,6 +90,10 @@ pub struct DeploymentRecord {
     #[ts(skip)]
     #[serde(default)]
     pub reservation: Option<Reservation>,
+    /// The IaC engine (OpenTofu or Terraform), its version and path, as the
+    /// live run found it; None for demo runs and before preflight.
+    #[serde(default)]
+    pub engine: Option<crate::engine::tofu::TofuBinary>,
 }
 
 /// What the deployments list shows of a record, or why it could not be read.
@@ -440,6 +444,7 @@ mod tests {
             outputs: RunOutputs::default(),
             failure: None,
             reservation: None,
+            engine: None,
         };
         store.save(&r).unwrap();
         r

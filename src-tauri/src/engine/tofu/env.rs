@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use super::cloudinit::RenderedCloudInit;
+use super::encryption;
 use super::error::TofuError;
 use super::hcl;
 use super::secret::Secret;
@@ -51,7 +52,7 @@ impl ChildEnv {
         user_data: &RenderedCloudInit,
         options: &TofuEnvOptions,
     ) -> Result<ChildEnv, TofuError> {
-        if secrets.state_passphrase.expose().chars().count() < 16 {
+        if secrets.state_passphrase.expose().chars().count() < encryption::MIN_PASSPHRASE_CHARS {
             return Err(TofuError::InvalidInput(
                 "the state passphrase needs at least 16 characters".to_owned(),
             ));
@@ -67,9 +68,10 @@ impl ChildEnv {
                 "HCLOUD_TOKEN".to_owned(),
                 secrets.hcloud_token.expose().to_owned(),
             ),
+            // OpenTofu encrypts state and plan from this; Terraform ignores it.
             (
-                "TF_VAR_state_passphrase".to_owned(),
-                secrets.state_passphrase.expose().to_owned(),
+                encryption::ENV.to_owned(),
+                encryption::config(&secrets.state_passphrase),
             ),
             (
                 "TF_VAR_cloud_init_control_plane".to_owned(),
@@ -143,6 +145,12 @@ mod tests {
         assert_eq!(env.get("TF_IN_AUTOMATION"), Some("1"));
         assert_eq!(env.get("CHECKPOINT_DISABLE"), Some("1"));
         assert!(env.get("HCLOUD_ENDPOINT").is_none());
+        let enc = env.get("TF_ENCRYPTION").unwrap();
+        assert!(enc.contains("\"a passphrase of some length\""), "{enc}");
+        assert!(
+            env.get("TF_VAR_state_passphrase").is_none(),
+            "the module declares no such variable"
+        );
         let cp = env.get("TF_VAR_cloud_init_control_plane").unwrap();
         assert!(cp.starts_with("{\"ash\" = \"#cloud-config\\n"));
         assert!(cp.len() < MAX_ENV_VALUE);

@@ -11,8 +11,13 @@ pub enum TofuError {
     NotFound,
     #[error("The configured OpenTofu path {0} does not exist or is not a file; fix it in Settings.")]
     ConfiguredPathMissing(PathBuf),
-    #[error("OpenTofu {found} is too old: 1.8 or newer is needed (state encryption reads variables). {hint}")]
+    #[error("OpenTofu {found} is too old: 1.8 or newer is needed (state encryption). {hint}")]
     TooOld { found: String, hint: String },
+    #[error(
+        "{path} is Terraform {version}, not OpenTofu. Terraform does not encrypt state, so the app runs it only \
+         when Settings name it as the path to tofu; otherwise install OpenTofu 1.8 or newer."
+    )]
+    TerraformNotNamed { path: String, version: String },
     #[error("`tofu version -json` could not be understood: {0}")]
     VersionUnreadable(String),
     #[error("Could not start {binary}: {source}")]
@@ -70,6 +75,7 @@ impl TofuError {
             TofuError::NotFound => "tofu_not_found",
             TofuError::ConfiguredPathMissing(_) => "tofu_path_missing",
             TofuError::TooOld { .. } => "tofu_too_old",
+            TofuError::TerraformNotNamed { .. } => "terraform_not_named",
             TofuError::VersionUnreadable(_) => "tofu_version_unreadable",
             TofuError::Spawn { .. } => "tofu_spawn_failed",
             TofuError::Failed { .. } => "tofu_failed",

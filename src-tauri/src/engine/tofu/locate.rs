@@ -1,5 +1,8 @@
 //! Finding `tofu`: the path set in Settings, else the sidecar shipped next to
-//! the app, else PATH; then `tofu version -json` must say 1.8 or newer.
+//! the app, else PATH; then `tofu version -json` must say 1.8 or newer, and
+//! which engine it is. OpenTofu is the product's engine; Terraform (same CLI,
+//! but it ignores TF_ENCRYPTION, so its state is plaintext) is accepted only
+//! when Settings name its path.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -11,13 +14,53 @@ use ts_rs::TS;
 use super::error::TofuError;
 use super::pins::MIN_TOFU;
 
+/// Which IaC engine a binary is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    OpenTofu,
+    Terraform,
+}
+
+impl EngineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::OpenTofu => "OpenTofu",
+            EngineKind::Terraform => "Terraform",
+        }
+    }
+
+    /// Whether it reads TF_ENCRYPTION (so state and plan are encrypted).
+    pub fn encrypts_state(self) -> bool {
+        self == EngineKind::OpenTofu
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TofuBinary {
     pub path: String,
     pub version: String,
+    pub engine: EngineKind,
 }
 
 impl TofuBinary {
+    /// "OpenTofu 1.10.5", "Terraform 1.11.4".
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.engine.name(), self.version)
+    }
+
+    /// What an operator must know before a run with this engine, if anything.
+    pub fn warning(&self) -> Option<String> {
+        (!self.engine.encrypts_state()).then(|| {
+            format!(
+                "{} does not encrypt state: this deployment's terraform.tfstate will hold the servers' \
+                 user_data (host key, k3s token) in plain text on this machine. OpenTofu, shipped with \
+                 the app, encrypts it.",
+                self.describe()
+            )
+        })
+    }
+
     pub fn path(&self) -> &Path {
         Path::new(&self.path)
     }
@@ -83,7 +126,21 @@ pub async fn locate(explicit: Option<&Path>) -> Result<TofuBinary, TofuError> {
         .and_then(|e| e.parent().map(Path::to_path_buf));
     let path_var = std::env::var_os("PATH");
     let path = find(explicit, exe_dir.as_deref(), path_var.as_deref())?;
-    check(&path).await
+    let bin = check(&path).await?;
+    accept(bin, explicit.is_some_and(|p| !p.as_os_str().is_empty()))
+}
+
+/// Terraform only when the operator named it: a `tofu` found on PATH that
+/// turns out to be Terraform (a symlink, a wrapper) would silently run
+/// without state encryption.
+pub fn accept(bin: TofuBinary, named_in_settings: bool) -> Result<TofuBinary, TofuError> {
+    if bin.engine == EngineKind::Terraform && !named_in_settings {
+        return Err(TofuError::TerraformNotNamed {
+            path: bin.path.clone(),
+            version: bin.version.clone(),
+        });
+    }
+    Ok(bin)
 }
 
 /// Runs `tofu version -json` and refuses anything older than 1.8.
@@ -108,10 +165,11 @@ pub async fn check(path: &Path) -> Result<TofuBinary, TofuError> {
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    let version = parse_version_json(&String::from_utf8_lossy(&out.stdout))?;
+    let (version, engine) = parse_version_json(&String::from_utf8_lossy(&out.stdout))?;
     let bin = TofuBinary {
         path: path.display().to_string(),
         version,
+        engine,
     };
     if bin.major_minor() < MIN_TOFU {
         return Err(TofuError::TooOld {
@@ -122,8 +180,9 @@ pub async fn check(path: &Path) -> Result<TofuBinary, TofuError> {
     Ok(bin)
 }
 
-/// `{"terraform_version":"1.8.5","platform":…}` (OpenTofu keeps the key name).
-pub fn parse_version_json(text: &str) -> Result<String, TofuError> {
+/// `{"terraform_version":"1.8.5","platform":…}`: OpenTofu keeps Terraform's
+/// key name; only Terraform adds `terraform_outdated` (its update check).
+pub fn parse_version_json(text: &str) -> Result<(String, EngineKind), TofuError> {
     let v: serde_json::Value =
         serde_json::from_str(text.trim()).map_err(|e| TofuError::VersionUnreadable(e.to_string()))?;
     let version = ["terraform_version", "tofu_version", "version"]
@@ -136,7 +195,12 @@ pub fn parse_version_json(text: &str) -> Result<String, TofuError> {
             "{version:?} is not a version"
         )));
     }
-    Ok(version)
+    let engine = if v.get("terraform_outdated").is_some() {
+        EngineKind::Terraform
+    } else {
+        EngineKind::OpenTofu
+    };
+    Ok((version, engine))
 }
 
 fn parse_semver(v: &str) -> Option<(u64, u64, u64)> {
@@ -159,11 +223,19 @@ mod tests {
                 r#"{"terraform_version":"1.8.5","platform":"linux_amd64","provider_selections":{}}"#
             )
             .unwrap(),
-            "1.8.5"
+            ("1.8.5".to_owned(), EngineKind::OpenTofu)
         );
         assert_eq!(
             parse_version_json(r#"{"terraform_version":"v1.12.0-beta1"}"#).unwrap(),
-            "1.12.0-beta1"
+            ("1.12.0-beta1".to_owned(), EngineKind::OpenTofu)
+        );
+        // Terraform 1.11.4's own answer, as printed on this machine.
+        assert_eq!(
+            parse_version_json(
+                "{\n  \"terraform_version\": \"1.11.4\",\n  \"platform\": \"linux_amd64\",\n  \"provider_selections\": {},\n  \"terraform_outdated\": false\n}"
+            )
+            .unwrap(),
+            ("1.11.4".to_owned(), EngineKind::Terraform)
         );
         assert!(parse_version_json("OpenTofu v1.8.0").is_err());
         assert!(parse_version_json(r#"{"terraform_version":"banana"}"#).is_err());
@@ -174,6 +246,7 @@ mod tests {
         let b = |v: &str| TofuBinary {
             path: "x".into(),
             version: v.into(),
+            engine: EngineKind::OpenTofu,
         };
         assert!(b("1.7.9").major_minor() < MIN_TOFU);
         assert!(b("1.8.0").major_minor() >= MIN_TOFU);
@@ -183,6 +256,27 @@ mod tests {
         assert!(b("1.8.0").init_speaks_json());
         assert!(b("1.11.3").init_speaks_json());
         assert!(b("1.12.0").init_speaks_json());
+    }
+
+    #[test]
+    fn terraform_only_when_named_and_always_with_a_warning() {
+        let tf = TofuBinary {
+            path: "/usr/local/bin/terraform".into(),
+            version: "1.11.4".into(),
+            engine: EngineKind::Terraform,
+        };
+        let e = accept(tf.clone(), false).unwrap_err();
+        assert!(matches!(e, TofuError::TerraformNotNamed { .. }));
+        assert!(e.to_string().contains("Terraform 1.11.4"), "{e}");
+        let ok = accept(tf, true).unwrap();
+        let w = ok.warning().unwrap();
+        assert!(w.contains("does not encrypt state"), "{w}");
+        let tofu = TofuBinary {
+            engine: EngineKind::OpenTofu,
+            ..ok
+        };
+        assert_eq!(accept(tofu.clone(), false).unwrap().warning(), None);
+        assert_eq!(tofu.describe(), "OpenTofu 1.11.4");
     }
 
     #[test]

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use super::init_message::{InitStage, classify};
+use super::locate::EngineKind;
 use crate::engine::secrets::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -82,6 +84,10 @@ pub struct ChangeSummary {
     pub remove: u64,
     #[ts(type = "number")]
     pub import: u64,
+    /// OpenTofu only (`removed { lifecycle { destroy = false } }`); 0 from Terraform.
+    #[ts(type = "number")]
+    #[serde(default)]
+    pub forget: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -126,8 +132,17 @@ pub struct OutputValue {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TofuEvent {
     Version {
+        /// The engine's version ("1.10.5").
         tofu: String,
         ui: String,
+        /// From the key it is given under (`tofu` or `terraform`).
+        engine: EngineKind,
+    },
+    /// One step of `init` (three shapes on the wire, see init_message.rs).
+    Init {
+        stage: InitStage,
+        level: LogLevel,
+        message: String,
     },
     PlannedChange {
         address: String,
@@ -219,12 +234,22 @@ pub fn parse_line(line: &str, source: LogSource) -> TofuEvent {
     let hook = v.get("hook").unwrap_or(&Value::Null);
     let hook_addr = || hook.get("resource").map(|r| s(r, "addr")).unwrap_or_default();
     match ty.as_str() {
-        "version" => TofuEvent::Version {
-            tofu: opt(&v, "tofu")
-                .or_else(|| opt(&v, "terraform"))
-                .unwrap_or_default(),
-            ui: s(&v, "ui"),
-        },
+        "version" => {
+            let (tofu, engine) = match (opt(&v, "tofu"), opt(&v, "terraform")) {
+                (Some(t), _) => (t, EngineKind::OpenTofu),
+                (None, Some(t)) => (t, EngineKind::Terraform),
+                (None, None) => (String::new(), EngineKind::OpenTofu),
+            };
+            TofuEvent::Version {
+                tofu,
+                ui: s(&v, "ui"),
+                engine,
+            }
+        }
+        // Terraform's init lines, OpenTofu 1.8–1.11's, and (no type at all,
+        // but a message) OpenTofu's newest.
+        "init_output" | "output" => init(&v, level, message),
+        "" if v.get("@message").is_some() => init(&v, level, message),
         "planned_change" => {
             let change = v.get("change").unwrap_or(&Value::Null);
             TofuEvent::PlannedChange {
@@ -268,6 +293,7 @@ pub fn parse_line(line: &str, source: LogSource) -> TofuEvent {
                     change: n(c, "change"),
                     remove: n(c, "remove"),
                     import: n(c, "import"),
+                    forget: n(c, "forget"),
                 },
             }
         }
@@ -301,6 +327,14 @@ pub fn parse_line(line: &str, source: LogSource) -> TofuEvent {
     }
 }
 
+fn init(v: &Value, level: LogLevel, message: String) -> TofuEvent {
+    TofuEvent::Init {
+        stage: classify(opt(v, "message_code").as_deref(), &message),
+        level,
+        message: message.trim_end().to_owned(),
+    }
+}
+
 /// `{name: {sensitive, type, value}}`, as in the `outputs` message and
 /// `tofu output -json`. Sensitive values are dropped here.
 pub fn parse_output_map(v: &Value) -> BTreeMap<String, OutputValue> {
@@ -331,7 +365,8 @@ mod tests {
             ),
             TofuEvent::Version {
                 tofu: "1.10.5".into(),
-                ui: "1.2".into()
+                ui: "1.2".into(),
+                engine: EngineKind::OpenTofu,
             }
         );
         assert_eq!(
@@ -340,7 +375,8 @@ mod tests {
             ),
             TofuEvent::Version {
                 tofu: "1.0.3".into(),
-                ui: "0.1.0".into()
+                ui: "0.1.0".into(),
+                engine: EngineKind::Terraform,
             }
         );
         assert_eq!(
@@ -383,7 +419,8 @@ mod tests {
                     add: 1,
                     change: 0,
                     remove: 0,
-                    import: 0
+                    import: 0,
+                    forget: 0
                 }
             }
         );
@@ -411,6 +448,53 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn init_lines_in_all_three_shapes_are_typed() {
+        let shapes = [
+            // Terraform 1.11.4, as printed on this machine.
+            r#"{"@level":"info","@message":"Initializing provider plugins...","@module":"terraform.ui","@timestamp":"2026-12-03T06:16:45Z","message_code":"initializing_provider_plugin_message","type":"init_output"}"#,
+            // OpenTofu 1.8–1.11.
+            r#"{"@level":"info","@message":"Initializing provider plugins...","@module":"tofu.ui","@timestamp":"2026-12-03T06:16:45Z","type":"output"}"#,
+            // OpenTofu's newest: no type.
+            r#"{"@level":"info","@message":"Initializing provider plugins...","@module":"tofu.ui","@timestamp":"2026-12-03T06:16:45Z"}"#,
+        ];
+        for line in shapes {
+            assert_eq!(
+                p(line),
+                TofuEvent::Init {
+                    stage: InitStage::Providers,
+                    level: LogLevel::Info,
+                    message: "Initializing provider plugins...".into()
+                },
+                "{line}"
+            );
+        }
+        match p(
+            r#"{"@level":"info","@message":"- Installed registry.opentofu.org/hetznercloud/hcloud v1.52.0 (unauthenticated)","@module":"tofu.ui"}"#,
+        ) {
+            TofuEvent::Init {
+                stage: InitStage::Installed,
+                message,
+                ..
+            } => assert!(message.contains("v1.52.0")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn change_summary_forget_is_read_and_defaults_to_zero() {
+        let tofu = p(
+            r#"{"changes":{"add":0,"change":0,"remove":0,"import":0,"forget":2,"operation":"plan"},"type":"change_summary"}"#,
+        );
+        let tf = p(
+            r#"{"changes":{"add":1,"change":0,"import":0,"remove":0,"operation":"plan"},"type":"change_summary"}"#,
+        );
+        assert!(matches!(tofu, TofuEvent::ChangeSummary { summary } if summary.forget == 2));
+        assert!(
+            matches!(tf, TofuEvent::ChangeSummary { summary } if summary.forget == 0 && summary.add == 1)
+        );
     }
 
     #[test]

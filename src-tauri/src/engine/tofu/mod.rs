@@ -10,9 +10,11 @@
 pub mod bundled;
 pub mod cliconfig;
 pub mod cloudinit;
+pub mod encryption;
 pub mod env;
 pub mod error;
 pub mod hcl;
+pub mod init_message;
 pub mod locate;
 pub mod location;
 pub mod messages;
@@ -30,7 +32,7 @@ pub use cloudinit::{
 };
 pub use env::{ChildEnv, TofuEnvOptions, TofuSecrets};
 pub use error::TofuError;
-pub use locate::TofuBinary;
+pub use locate::{EngineKind, TofuBinary};
 pub use location::Location;
 pub use messages::{ChangeSummary, Diagnostic, TofuEvent};
 pub use outputs::TofuOutputs;

@@ -668,7 +668,7 @@ fn handle_line(line: String, source: LogSource, capture: bool, o: &mut Outcome, 
                 o.first_stderr = Some(message.clone());
             }
         }
-        TofuEvent::Log { message, .. } => o.texts.push(message.clone()),
+        TofuEvent::Log { message, .. } | TofuEvent::Init { message, .. } => o.texts.push(message.clone()),
         _ => {}
     }
     sink(ev);
@@ -690,6 +690,7 @@ fn empty_summary(operation: Operation) -> ChangeSummary {
         change: 0,
         remove: 0,
         import: 0,
+        forget: 0,
     }
 }
 

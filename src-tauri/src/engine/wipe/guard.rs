@@ -43,6 +43,7 @@ mod tests {
             outputs: RunOutputs::default(),
             failure: None,
             reservation: None,
+            engine: None,
         }
     }
 

@@ -132,14 +132,3 @@ variable "cloud_init_worker" {
     error_message = "Each worker user_data must fit Hetzner's 32 KiB limit."
   }
 }
-
-variable "state_passphrase" {
-  description = "Passphrase of the state and plan encryption; set only through TF_VAR_ in the environment."
-  type        = string
-  sensitive   = true
-
-  validation {
-    condition     = length(var.state_passphrase) >= 16
-    error_message = "state_passphrase must have at least 16 characters (pbkdf2 requirement)."
-  }
-}

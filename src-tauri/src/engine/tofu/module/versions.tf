@@ -1,34 +1,19 @@
-# OpenTofu >= 1.8: the encryption block below reads a variable, which needs
-# early (static) variable evaluation.
+# Runs under OpenTofu >= 1.8 (the product's engine, shipped as a sidecar) and,
+# in the tests only, under Terraform. Two things keep it parseable by both:
+# - the provider source names its registry host, so both engines look for the
+#   same provider (a bare "hetznercloud/hcloud" means registry.terraform.io
+#   under Terraform and registry.opentofu.org under OpenTofu);
+# - state and plan encryption is not written here (Terraform refuses an
+#   `encryption` block): the app gives OpenTofu the same configuration, with
+#   `enforced = true`, in the TF_ENCRYPTION environment variable of the child
+#   (engine/tofu/encryption.rs), so the passphrase never reaches a file.
 terraform {
   required_version = ">= 1.8.0"
 
   required_providers {
     hcloud = {
-      source  = "hetznercloud/hcloud"
+      source  = "registry.opentofu.org/hetznercloud/hcloud"
       version = "~> 1.49"
-    }
-  }
-
-  # State and plan both hold secrets (the plan carries every variable value,
-  # including the user_data maps), so both are encrypted and plaintext is refused.
-  encryption {
-    key_provider "pbkdf2" "catalyst" {
-      passphrase = var.state_passphrase
-    }
-
-    method "aes_gcm" "catalyst" {
-      keys = key_provider.pbkdf2.catalyst
-    }
-
-    state {
-      method   = method.aes_gcm.catalyst
-      enforced = true
-    }
-
-    plan {
-      method   = method.aes_gcm.catalyst
-      enforced = true
     }
   }
 }
