@@ -31,7 +31,7 @@ error: string | null, };
 
 export type TofuBinary = { path: string, version: string, engine: EngineKind, };
 
-export type EngineKind = "open_tofu" | "terraform";
+export type EngineKind = "opentofu" | "terraform";
 
 export type Mode = "demo" | "live";
 

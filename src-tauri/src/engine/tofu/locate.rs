@@ -18,6 +18,7 @@ use super::pins::MIN_TOFU;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineKind {
+    #[serde(rename = "opentofu")]
     OpenTofu,
     Terraform,
 }

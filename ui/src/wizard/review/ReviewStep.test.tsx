@@ -1,8 +1,9 @@
-import { render, screen, within } from "@testing-library/react";
+import { cleanup, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { WizardAnswers } from "../../api";
 import type { StepProps } from "../types";
 import { ReviewStep } from "./ReviewStep";
+import { setFakeTransport } from "../../test/fakeTransport";
 
 const ANSWERS: WizardAnswers = {
   organisation: { name: "Omantel", headquarters: "", industry: "Mining", size: "", compliance: [] },
@@ -44,5 +45,38 @@ describe("ReviewStep", () => {
     renderWith({ "credentials.ssh_allowed_cidrs.1": "Add the prefix length: 10.0.0.1/32 for this one address." });
     const section = screen.getByRole("region", { name: "Credentials" });
     expect(within(section).getByRole("alert").textContent).toBe("Add the prefix length: 10.0.0.1/32 for this one address.");
+  });
+});
+
+describe("ReviewStep engine section", () => {
+  const engine = (answer: unknown) =>
+    setFakeTransport({
+      engine_check: () => answer,
+    });
+
+  it("names a Terraform from Settings and warns that its state is plain text", async () => {
+    engine({
+      demo: false,
+      binary: { path: "/usr/local/bin/terraform", version: "1.11.4", engine: "terraform" },
+      warning: "Terraform 1.11.4 does not encrypt state: …",
+      error: null,
+    });
+    renderWith({});
+    const section = await screen.findByRole("region", { name: "Infrastructure engine" });
+    expect(within(section).getByTestId("engine-name").textContent).toBe("Terraform 1.11.4");
+    expect(within(section).getByRole("alert").textContent).toContain("does not encrypt state");
+    expect(within(section).getByText("plain text on this machine")).toBeTruthy();
+  });
+
+  it("says why no engine was found, and nothing at all in demo mode", async () => {
+    engine({ demo: false, binary: null, warning: null, error: "OpenTofu (tofu) was not found" });
+    renderWith({});
+    const section = await screen.findByRole("region", { name: "Infrastructure engine" });
+    expect(within(section).getByRole("alert").textContent).toContain("was not found");
+    cleanup();
+    engine({ demo: true, binary: null, warning: null, error: null });
+    renderWith({});
+    await new Promise((r) => setTimeout(r, 20));
+    expect(screen.queryByRole("region", { name: "Infrastructure engine" })).toBeNull();
   });
 });

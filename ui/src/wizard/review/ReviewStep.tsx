@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { euro, type StepProps } from "../types";
+import { EngineSection } from "./EngineSection";
 
 const NONE = "— not set —";
 
@@ -102,6 +103,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor }: StepProps) {
         <dt>Admin email</dt>
         <dd>{a.domain.admin_email || NONE}</dd>
       </Section>
+      <EngineSection />
     </div>
   );
 }
