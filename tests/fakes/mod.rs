@@ -6,3 +6,4 @@ pub mod hetzner;
 pub mod kube;
 pub mod pdm;
 pub mod sshd;
+pub mod real_engine;
