@@ -16,6 +16,25 @@ echo "test.sh: setup done $(date -u +%H:%M:%S) UTC"
 
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 export CATALYST_BIN="$TARGET/debug/catalyst-provisioner"
+
+# The live-run, crash, wipe, netns and module suites run the real module
+# through a real engine: OpenTofu when CATALYST_REAL_TOFU names one, else the
+# Terraform this machine image ships (tests only: its licence keeps it out of
+# the product), with the stand-in hcloud provider (tests/fakes/hcloud-provider)
+# over the fake Hetzner API. CI sets CATALYST_REQUIRE_REAL_ENGINE=1, so there
+# a missing engine fails those suites instead of skipping them.
+if [ -z "${CATALYST_REAL_TOFU:-}" ] && [ -x /usr/local/bin/terraform ]; then
+  export CATALYST_REAL_TOFU=/usr/local/bin/terraform
+fi
+export CATALYST_HCLOUD_PROVIDER="$TARGET/debug/terraform-provider-hcloud"
+if [ -n "${CATALYST_REAL_TOFU:-}" ]; then
+  echo "test.sh: real engine $CATALYST_REAL_TOFU ($("$CATALYST_REAL_TOFU" version 2>/dev/null | head -n 1))"
+elif [ "${CATALYST_REQUIRE_REAL_ENGINE:-}" = 1 ]; then
+  echo "test.sh: no real engine (no /usr/local/bin/terraform, CATALYST_REAL_TOFU unset) and CI requires one"
+else
+  echo "test.sh: NO REAL ENGINE: the real-engine tests of the live-run, crash, wipe, netns and module"
+  echo "test.sh: suites will be SKIPPED. Set CATALYST_REAL_TOFU=/path/to/tofu to run them."
+fi
 export CARGO_TERM_COLOR=never
 passed=0 failed=0 failures=()
 
@@ -53,6 +72,12 @@ suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warning
 # against the engine (a changed signature once broke bench/run.sh unseen).
 suite "clippy (bench crates)" 600 bash -c 'cargo clippy --manifest-path bench/harness/Cargo.toml --quiet -- -D warnings && cargo clippy --manifest-path bench/bare/Cargo.toml --quiet -- -D warnings'
 suite "cargo build" 2400 cargo build --workspace --bins --quiet
+# Its own crate (tonic/prost, protoc from Debian's protobuf-compiler), outside
+# the app's workspace and default build.
+suite "hcloud provider (stand-in) build" 1200 cargo build --quiet --manifest-path tests/fakes/hcloud-provider/Cargo.toml
+if [ "${CATALYST_REQUIRE_REAL_ENGINE:-}" = 1 ]; then
+  suite "real engine present" 60 test -x "${CATALYST_REAL_TOFU:-/nonexistent}"
+fi
 suite "cargo test" 2400 cargo test --workspace --no-fail-fast
 suite "crash (SIGKILL)" 1200 bash tests/crash/sigkill.sh
 suite "offline (netns)" 900 bash tests/offline/netns.sh

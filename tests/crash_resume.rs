@@ -7,8 +7,10 @@
 //! app) to finish, and nothing is created twice.
 //!
 //! The app runs as the real binary (the CLI's `provision` and `resume`), so
-//! it can be killed for real; the test doubles (fake Hetzner, fake PDM,
-//! stand-in tofu, OpenSSH on loopback, fake Kubernetes API, HTTPS console)
+//! it can be killed for real, and drives the real engine (tests/fakes/
+//! real_engine.rs: Terraform here, OpenTofu through CATALYST_REAL_TOFU) with
+//! the stand-in hcloud provider; the test doubles (fake Hetzner, fake PDM,
+//! OpenSSH on loopback, fake Kubernetes API, HTTPS console)
 //! run in this process. The binary finds its secrets in the OS keyring, so
 //! this test needs a kernel keyring session shared with its children:
 //! `bash tests/crash/sigkill.sh` runs it under `keyctl session -` (scripts/test.sh
@@ -30,7 +32,7 @@ use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner};
 use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
-use catalyst_tests::support::{app_binary, wizard_answers};
+use catalyst_tests::support::{EngineUnderTest, app_binary, real_engine_settings, wizard_answers};
 use serde_json::{Value, json};
 
 fn app(home: &Path, args: &[&str], log: &Path) -> Command {
@@ -154,6 +156,7 @@ struct Rig {
     app_env: Vec<(String, String)>,
     hetzner: FakeHetzner,
     pdm: FakePdm,
+    under_test: EngineUnderTest,
     _kube: FakeKube,
     _console: FakeConsole,
     _tmp: tempfile::TempDir,
@@ -202,12 +205,12 @@ async fn start_rig(name: &str, app_env: &[(&str, &str)]) -> Rig {
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
     let server_dir = home.join("server");
     std::fs::create_dir_all(&server_dir).unwrap();
-    let tofu = app_binary().with_file_name("tofu");
-    let settings = json!({
+    let (engine_settings, under_test) = real_engine_settings(&hetzner, &pdm, &home);
+    let mut settings = json!({
         "mode": "live",
         "hetzner_endpoint": hetzner.base_url(),
         "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
-        "tofu_path": tofu,
+        "tofu_path": engine_settings["tofu_path"],
         "ssh_host": "127.0.0.1",
         "ssh_port": ssh_port,
         "ssh_user": current_user(),
@@ -221,6 +224,9 @@ async fn start_rig(name: &str, app_env: &[(&str, &str)]) -> Rig {
         "console_ca_file": ca_file,
         "console_interval_s": 1,
     });
+    if let Some(m) = engine_settings.get("provider_mirror") {
+        settings["provider_mirror"] = m.clone();
+    }
     std::fs::create_dir_all(&paths.config_dir).unwrap();
     std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
     keyring.set("pdm-password", &pdm.password()).unwrap();
@@ -290,6 +296,7 @@ async fn start_rig(name: &str, app_env: &[(&str, &str)]) -> Rig {
         app_env,
         hetzner,
         pdm,
+        under_test,
         _kube: kube,
         _console: console,
         _tmp: tmp,
@@ -359,19 +366,24 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
 async fn sigkill_in_the_middle_of_tofu_apply_then_resume_creates_nothing_twice() {
-    // Each object the stand-in creates waits a second before it is reported
-    // and saved to the state: the app is killed inside that window.
+    // The server's create action at Hetzner runs for three seconds (the
+    // server exists at once; the provider waits on the action before the
+    // engine saves it to the state): the app is killed inside that window.
+    // A stand-in tofu (no real engine on this machine) waits a second
+    // after each object instead.
     let mut rig = start_rig(
         "omantel-midapply",
         &[("CATALYST_FAKE_TOFU_CREATE_DELAY_MS", "1000")],
     )
     .await;
+    rig.hetzner.set_server_create_delay(Duration::from_secs(3));
     let id = rig.id.clone();
     let dir = rig.home.join("data/deployments").join(&id);
     let creating = |evs: &[ProvisionEvent]| {
         evs.iter().any(|e| {
             e.phase == Phase::TofuApply
-                && matches!(&e.kind, EventKind::Resource { state, .. } if state == "creating")
+                && matches!(&e.kind, EventKind::Resource { address, state, .. }
+                    if state == "creating" && address.starts_with("hcloud_server."))
         })
     };
     let killed = rig.run.drive(&mut rig.child, &id, creating).await;
@@ -437,9 +449,15 @@ async fn sigkill_in_the_middle_of_tofu_apply_then_resume_creates_nothing_twice()
         files.iter().any(|f| f.ends_with("tofu/tofu-run.stdout")),
         "{files:?}"
     );
+    // Terraform ignores TF_ENCRYPTION: its state (user_data) holds the host
+    // key in plain text, so the tofu dir is checked for it only with an
+    // engine that encrypts (the stand-in, or OpenTofu).
+    let work = dir.join("tofu");
     for f in &files {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
         assert!(!text.contains(&token), "{} holds the Hetzner token", f.display());
-        assert!(!text.contains(&key_line), "{} holds the host key", f.display());
+        if rig.under_test.encrypts_state() || !f.starts_with(&work) {
+            assert!(!text.contains(&key_line), "{} holds the host key", f.display());
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! A live run through the engine API against the test doubles: the fake
-//! Hetzner API (token check, the module's resources created by the stand-in
-//! `tofu`), the fake PDM (reserve, commit), a real OpenSSH sshd serving the
+//! Hetzner API (token check; the module's resources created by the real
+//! engine, tests/fakes/real_engine.rs, through the stand-in hcloud provider;
+//! the stand-in `tofu` only where a real engine cannot be made to hang on
+//! cue, or where no real engine exists on a developer machine), the fake PDM (reserve, commit), a real OpenSSH sshd serving the
 //! cloud-init log with the host key the app generated for this deployment,
 //! the fake Kubernetes API (Flux releases) and an HTTPS console with a test
 //! CA. Settings in a temporary home point the engine at all of them.
@@ -23,7 +25,8 @@ use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use catalyst_tests::support::{
-    call, engine_record, events, grep_dir, live_engine, live_settings, wait_end, wait_for, wizard_answers,
+    call, engine_record, events, grep_dir, live_engine, live_settings, real_engine_settings, wait_end,
+    wait_for, wizard_answers,
 };
 use serde_json::{Value, json};
 
@@ -46,7 +49,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     // settings name them through a stable directory holding symlinks.
     let server_dir = home.path().join("server");
     std::fs::create_dir_all(&server_dir).unwrap();
-    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    let (mut settings, under_test) = real_engine_settings(&hetzner, &pdm, home.path());
     settings["ssh_host"] = json!("127.0.0.1");
     settings["ssh_port"] = json!(ssh_port);
     settings["ssh_user"] = json!(current_user());
@@ -206,9 +209,43 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     let pass = secrets.get(&state_passphrase_name(&id)).unwrap().unwrap();
     assert!(k3s.len() >= 32 && pass.len() >= 16);
     let host_body = host_key.lines().nth(1).unwrap().to_owned();
+    // Under Terraform the tofu work dir's state and plan are plaintext (it
+    // ignores TF_ENCRYPTION) and hold user_data, so the host key and k3s
+    // token: that dir is checked only with an engine that encrypts (the
+    // stand-in, or OpenTofu through CATALYST_REAL_TOFU); tests/secret_canary.rs
+    // and tests/tofu.rs check it with the stand-in on every run.
+    let work = paths.data_dir.join("deployments").join(&id).join("tofu");
     for secret in [RW_TOKEN, k3s.as_str(), pass.as_str(), host_body.as_str()] {
-        let hits = grep_dir(&paths.data_dir, secret);
+        let hits: Vec<_> = grep_dir(&paths.data_dir, secret)
+            .into_iter()
+            .filter(|h| under_test.encrypts_state() || !Path::new(h).starts_with(&work))
+            .collect();
         assert!(hits.is_empty(), "a secret is in {hits:?}");
+    }
+    // The token and the passphrase reach no file even under Terraform.
+    for secret in [RW_TOKEN, pass.as_str()] {
+        assert!(
+            grep_dir(&work, secret).is_empty(),
+            "{secret:.4}… is in the tofu work dir"
+        );
+    }
+    // The record says which engine ran; Terraform is warned about in the log.
+    if let catalyst_tests::support::EngineUnderTest::Real(_) = &under_test {
+        let kind = record["engine"]["engine"].as_str().unwrap_or_default();
+        assert!(kind == "terraform" || kind == "opentofu", "{}", record["engine"]);
+        assert!(
+            record["engine"]["version"]
+                .as_str()
+                .is_some_and(|v| !v.is_empty())
+        );
+        let warned = evs.iter().any(
+            |e| matches!(&e.kind, EventKind::Log { line, .. } if line.contains("does not encrypt state")),
+        );
+        assert_eq!(
+            warned,
+            kind == "terraform",
+            "the plaintext-state warning belongs to Terraform only"
+        );
     }
     drop(sshd);
 }
@@ -223,7 +260,7 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    let settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (a, _key) = wizard_answers(&engine, "omantel-quota").await;
     let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
@@ -275,12 +312,29 @@ async fn unreachable_ssh_run(
     unreachable_ssh_run_with(sub, connect_timeout_s, key_in_project, async |_, _, _| {}).await
 }
 
+/// As `unreachable_ssh_run` with the stand-in tofu (for what only it does).
+async fn unreachable_ssh_run_stand_in(
+    sub: &str,
+) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
+    ssh_unreachable_run(sub, 1, false, true, async |_, _, _| {}).await
+}
+
 /// As `unreachable_ssh_run`, with `prepare` changing the answers (through
 /// the engine, as the wizard would) before the run starts.
 async fn unreachable_ssh_run_with(
     sub: &str,
     connect_timeout_s: u64,
     key_in_project: bool,
+    prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut Value),
+) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
+    ssh_unreachable_run(sub, connect_timeout_s, key_in_project, false, prepare).await
+}
+
+async fn ssh_unreachable_run(
+    sub: &str,
+    connect_timeout_s: u64,
+    key_in_project: bool,
+    stand_in: bool,
     prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut Value),
 ) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
     let hetzner = FakeHetzner::start(FakeConfig::default()).await;
@@ -290,7 +344,11 @@ async fn unreachable_ssh_run_with(
     drop(closed);
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    let mut settings = if stand_in {
+        live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"))
+    } else {
+        real_engine_settings(&hetzner, &pdm, home.path()).0
+    };
     settings["ssh_host"] = json!("127.0.0.1");
     settings["ssh_port"] = json!(port);
     settings["ssh_connect_timeout_s"] = json!(connect_timeout_s);
@@ -328,7 +386,7 @@ async fn a_mirror_with_a_proxy_project_reaches_registries_yaml_with_its_rewrite(
     drop(closed);
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    let mut settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     settings["ssh_host"] = json!("127.0.0.1");
     settings["ssh_port"] = json!(port);
     settings["ssh_connect_timeout_s"] = json!(1);
@@ -513,7 +571,7 @@ async fn an_unreachable_pdm_at_run_start_fails_preflight_with_a_clear_message() 
     let (silent, _task) = silent_listener().await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    let mut settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     settings["pdm"]["url"] = json!(format!("http://127.0.0.1:{silent}"));
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (mut a, _key) = wizard_answers(&engine, "omantel-nopdm").await;
@@ -568,7 +626,7 @@ async fn a_phase_past_its_time_limit_from_the_settings_fails_and_says_which() {
     drop(closed);
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let mut settings = live_settings(&hetzner, &pdm, env!("CARGO_BIN_EXE_tofu"));
+    let mut settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     settings["ssh_host"] = json!("127.0.0.1");
     settings["ssh_port"] = json!(closed_port);
     settings["ssh_connect_timeout_s"] = json!(60);
@@ -667,7 +725,7 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tofu_gets_the_per_user_plugin_cache_even_without_a_provider_mirror() {
-    let (_hetzner, _pdm, paths, _engine, id, _home) = unreachable_ssh_run("omantel-cache", 1, false).await;
+    let (_hetzner, _pdm, paths, _engine, id, _home) = unreachable_ssh_run_stand_in("omantel-cache").await;
     let record = wait_end(&paths, &id, 120).await;
     // Past the apply (SSH is missing on purpose).
     assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");

@@ -33,6 +33,67 @@ pub fn live_settings(hetzner: &FakeHetzner, pdm: &FakePdm, tofu_path: &str) -> V
     })
 }
 
+/// The engine a live-run suite drives: the real one (OpenTofu from
+/// `CATALYST_REAL_TOFU`, or the machine's Terraform) with the stand-in hcloud
+/// provider from a mirror, or, on a developer machine without a real engine
+/// (never in CI: `CATALYST_REQUIRE_REAL_ENGINE=1` makes that a failure), the
+/// stand-in `tofu`, said on stderr.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineUnderTest {
+    Real(std::path::PathBuf),
+    StandIn,
+}
+
+impl EngineUnderTest {
+    /// Whether state and plan in the work dir are encrypted: OpenTofu reads
+    /// TF_ENCRYPTION, the stand-in honours it, Terraform ignores it (its
+    /// state holds user_data: the host key and the k3s token).
+    pub fn encrypts_state(&self) -> bool {
+        match self {
+            EngineUnderTest::StandIn => true,
+            EngineUnderTest::Real(p) => !is_terraform(p),
+        }
+    }
+}
+
+fn is_terraform(engine: &std::path::Path) -> bool {
+    std::process::Command::new(engine)
+        .args(["version", "-json"])
+        .output()
+        .ok()
+        .is_some_and(|o| String::from_utf8_lossy(&o.stdout).contains("terraform_outdated"))
+}
+
+/// Live settings as `live_settings`, running the engine under test: a real
+/// engine gets the provider mirror laid out under `home` (as the bundle
+/// ships it) and its path named in Settings (Terraform is accepted only so).
+pub fn real_engine_settings(
+    hetzner: &FakeHetzner,
+    pdm: &FakePdm,
+    home: &std::path::Path,
+) -> (Value, EngineUnderTest) {
+    use crate::fakes::real_engine;
+    let Some(engine) = real_engine::engine() else {
+        if std::env::var("CATALYST_REQUIRE_REAL_ENGINE").as_deref() == Ok("1") {
+            panic!(
+                "CATALYST_REQUIRE_REAL_ENGINE=1 but no real engine was found: set CATALYST_REAL_TOFU=/path/to/tofu"
+            );
+        }
+        eprintln!(
+            "no real engine (set CATALYST_REAL_TOFU=/path/to/tofu): this test runs the stand-in tofu instead"
+        );
+        let stand_in = app_binary().with_file_name("tofu");
+        return (
+            live_settings(hetzner, pdm, &stand_in.display().to_string()),
+            EngineUnderTest::StandIn,
+        );
+    };
+    let mirror = real_engine::lay_out_mirror(&home.join("provider-mirror"));
+    let mut s = live_settings(hetzner, pdm, &engine.display().to_string());
+    s["provider_mirror"] = json!(mirror.display().to_string());
+    (s, EngineUnderTest::Real(engine))
+}
+
 /// An engine in live mode over `settings`, with PDM's password in its keyring.
 pub fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<MemoryStore>, Engine) {
     std::fs::create_dir_all(&paths.config_dir).unwrap();

@@ -17,11 +17,13 @@ use catalyst_provisioner::engine::store::deployments::{
 use catalyst_provisioner::engine::wizard::WizardAnswers;
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, RW_TOKEN};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
-use catalyst_tests::support::{call, events, live_engine, live_settings, wait_end, wizard_answers};
+use catalyst_tests::support::{call, events, live_engine, real_engine_settings, wait_end, wizard_answers};
 use serde_json::{Value, json};
 
-fn settings(hetzner: &FakeHetzner, pdm: &FakePdm) -> Value {
-    let mut s = live_settings(hetzner, pdm, env!("CARGO_BIN_EXE_tofu"));
+/// Live settings with the real engine (and its provider mirror under `home`),
+/// so `tofu destroy` is the real engine's over the stand-in provider.
+fn settings(hetzner: &FakeHetzner, pdm: &FakePdm, home: &std::path::Path) -> Value {
+    let (mut s, _) = real_engine_settings(hetzner, pdm, home);
     // Hetzner's waits, shortened: the sweep's deadline and rounds, the in-use backoff.
     s["wipe_sweep_deadline_s"] = json!(30);
     s["wipe_poll_ms"] = json!(200);
@@ -158,7 +160,7 @@ async fn a_wipe_after_a_live_run_leaves_the_project_empty_despite_lingering_and_
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let mut s = settings(&hetzner, &pdm);
+    let mut s = settings(&hetzner, &pdm, home.path());
     // Nothing listens: the run creates every resource, commits DNS, then stops at SSH.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     s["ssh_host"] = json!("127.0.0.1");
@@ -217,6 +219,8 @@ async fn a_wipe_after_a_live_run_leaves_the_project_empty_despite_lingering_and_
     assert!(left.is_empty(), "{left:?}");
     let errors = report["errors"].to_string();
     assert!(errors.contains("tofu destroy failed"), "{report:#}");
+    // ...at the firewall, in Hetzner's words as the provider reports them.
+    assert!(errors.contains("forbidden"), "{report:#}");
     assert!(
         has(&deleted, "firewall catalyst-wipe-live-omani-works-fsn1-fw"),
         "{deleted:?}"
@@ -303,7 +307,7 @@ async fn wiping_t2_takes_its_unlabelled_leftovers_by_name_and_leaves_t20_and_the
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let (secrets, engine) = live_engine(&paths, &settings(&hetzner, &pdm), &pdm);
+    let (secrets, engine) = live_engine(&paths, &settings(&hetzner, &pdm, home.path()), &pdm);
     secrets.set(&names::hetzner_token("draft"), RW_TOKEN).unwrap();
     let t2 = leftovers(&hetzner, "t2.omani.works").await;
     leftovers(&hetzner, "t20.omani.works").await;
@@ -368,7 +372,7 @@ async fn a_converging_sovereign_is_asked_about_twice_and_forget_needs_a_clean_wi
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let (secrets, engine) = live_engine(&paths, &settings(&hetzner, &pdm), &pdm);
+    let (secrets, engine) = live_engine(&paths, &settings(&hetzner, &pdm, home.path()), &pdm);
     secrets.set(&names::hetzner_token("draft"), RW_TOKEN).unwrap();
     // Interrupted while the components were installing, a minute ago.
     let young = seed_record(&paths, "t3.omani.works", RunStatus::Interrupted, Phase::Bootstrap);
@@ -439,7 +443,7 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
     std::fs::create_dir_all(&paths.config_dir).unwrap();
     std::fs::write(
         paths.config_dir.join("settings.json"),
-        settings(&hetzner, &pdm).to_string(),
+        settings(&hetzner, &pdm, home.path()).to_string(),
     )
     .unwrap();
     // The CLI child has no keyring holding the wizard's token: it gets it
@@ -562,7 +566,7 @@ async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    let mut s = settings(&hetzner, &pdm);
+    let mut s = settings(&hetzner, &pdm, home.path());
     s["wipe_sweep_deadline_s"] = json!(1);
     let (secrets, engine) = live_engine(&paths, &s, &pdm);
     secrets.set(&names::hetzner_token("draft"), RW_TOKEN).unwrap();

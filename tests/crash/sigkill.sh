@@ -10,9 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 command -v keyctl >/dev/null || { echo "sigkill: keyctl is missing (apt-get install keyutils)" >&2; exit 1; }
-# The binary under test and the stand-in tofu beside it.
+# The binary under test, the stand-in tofu beside it (used only where no real
+# engine exists) and the stand-in hcloud provider the real engine loads.
 cargo build -q -p catalyst-provisioner --bin catalyst-provisioner
 cargo build -q -p catalyst-tests --bin tofu
+cargo build -q --manifest-path tests/fakes/hcloud-provider/Cargo.toml
 cargo test -q -p catalyst-tests --test crash_resume --no-run
 env -u DBUS_SESSION_BUS_ADDRESS keyctl session - \
     cargo test -q -p catalyst-tests --test crash_resume -- --ignored --nocapture --test-threads=1

@@ -59,6 +59,10 @@ pub struct FakeConfig {
     /// Every DELETE answers only after this long (a slow API, so a test can
     /// kill a wipe half-way).
     pub delete_delay: Duration,
+    /// A server's `create_server` action stays `running` this long (the
+    /// server exists at once, as at Hetzner, while it boots), so a provider
+    /// waiting on it is mid-create: a test can kill the app there.
+    pub server_create_delay: Duration,
 }
 
 pub const RW_TOKEN: &str = "fake-rw-token-0123456789abcdef0123456789abcdef0123456789abcdef0123";
@@ -80,6 +84,7 @@ impl Default for FakeConfig {
             server_limit: 25,
             default_per_page: 25,
             delete_delay: Duration::ZERO,
+            server_create_delay: Duration::ZERO,
         }
     }
 }
@@ -761,6 +766,8 @@ struct FakeState {
     next_id: u64,
     res: BTreeMap<&'static str, BTreeMap<u64, Obj>>,
     actions: BTreeMap<u64, Value>,
+    /// Actions still `running`, and when each finishes.
+    running: BTreeMap<u64, Instant>,
     faults: Vec<Fault>,
     log: Vec<RequestRecord>,
     bucket: Bucket,
@@ -787,6 +794,7 @@ impl FakeState {
             next_id: 1000,
             res,
             actions: BTreeMap::new(),
+            running: BTreeMap::new(),
             faults: Vec::new(),
             log: Vec::new(),
             next_ip: 10,
@@ -861,8 +869,35 @@ impl FakeState {
             "started": t, "finished": t, "error": null,
             "resources": resources.iter().map(|(id, ty)| json!({"id": id, "type": ty})).collect::<Vec<_>>(),
         });
+        let mut a = a;
+        let delay = self.cfg.server_create_delay;
+        if command == "create_server" && !delay.is_zero() {
+            a["status"] = json!("running");
+            a["progress"] = json!(0);
+            a["finished"] = Value::Null;
+            self.running.insert(id, Instant::now() + delay);
+        }
         self.actions.insert(id, a.clone());
         a
+    }
+
+    /// Finishes the running actions whose time has come.
+    fn settle_actions(&mut self) {
+        let at = Instant::now();
+        let due: Vec<u64> = self
+            .running
+            .iter()
+            .filter(|(_, t)| **t <= at)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            self.running.remove(&id);
+            if let Some(a) = self.actions.get_mut(&id) {
+                a["status"] = json!("success");
+                a["progress"] = json!(100);
+                a["finished"] = json!(now());
+            }
+        }
     }
 
     fn public_ipv4(&mut self) -> String {
@@ -1179,6 +1214,10 @@ impl FakeHetzner {
         lock(&self.state).cfg.delete_delay = delay;
     }
 
+    pub fn set_server_create_delay(&self, delay: Duration) {
+        lock(&self.state).cfg.server_create_delay = delay;
+    }
+
     pub fn set_server_limit(&self, limit: usize) {
         lock(&self.state).cfg.server_limit = limit;
     }
@@ -1450,6 +1489,9 @@ fn visible(s: &FakeState, c: &str) -> Vec<Value> {
 
 fn route(s: &mut FakeState, method: &Method, segs: &[&str], q: &[(String, String)], body: &Value) -> Reply {
     let m = method.as_str();
+    if segs.contains(&"actions") {
+        s.settle_actions();
+    }
     match (m, segs) {
         ("GET", ["locations"]) => {
             let items = LOCATIONS.iter().map(location_json).collect();

@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
 # Build first, outside the namespace (cargo may need its registry), and take
-# the test binary's path from cargo's own report.
+# the test binary's path from cargo's own report. The live runs drive the
+# real engine (Terraform here, or CATALYST_REAL_TOFU) with the stand-in hcloud
+# provider, laid out as a filesystem mirror: `init` itself runs offline.
+cargo build -q --manifest-path tests/fakes/hcloud-provider/Cargo.toml
 bin=$(cargo test -p catalyst-tests --test live_run --no-run --message-format=json 2>/dev/null \
   | sed -n 's/.*"executable":"\([^"]*live_run-[^"]*\)".*/\1/p' | tail -n 1)
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
