@@ -272,6 +272,12 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     assert_eq!(record["failure"]["phase"], "tofu_apply", "{record}");
     let error = record["failure"]["error"].as_str().unwrap();
     assert!(error.contains("resource_limit_exceeded"), "{error}");
+    // The failure card names the resource the engine was creating.
+    assert!(
+        error.contains("hcloud_server.control_plane[\"fsn1-cp1\"]"),
+        "{error}"
+    );
+    eprintln!("quota failure card: {error}");
     assert!(record["failure"]["hint"].as_str().unwrap().contains("quota"));
     let evs = events(&engine, &id).await;
     assert!(evs.iter().any(|e| e.phase == Phase::TofuApply

@@ -1,7 +1,9 @@
-//! End to end: the runner drives the stand-in `tofu`, which creates the
-//! module's resources in the fake Hetzner API (tests/fakes/hetzner.rs) with
-//! its real behaviour (token scopes, quotas, firewalls in use after a server
-//! delete), and `destroy` leaves the project empty.
+//! End to end: the runner drives the real engine (tests/fakes/real_engine.rs;
+//! the stand-in `tofu` only on a machine without one), whose stand-in hcloud
+//! provider creates the module's resources in the fake Hetzner API
+//! (tests/fakes/hetzner.rs) with its real behaviour (token scopes, quotas,
+//! firewalls in use after a server delete), and `destroy` leaves the project
+//! empty.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,9 +12,10 @@ use std::time::Duration;
 use catalyst_provisioner::engine::tofu::{
     BootInputs, CancelHandle, ChildEnv, EngineKind, GitOpsSource, HostKey, Location, ModuleInputs,
     RegionSpec, Runner, Secret, TofuBinary, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology,
-    cloudinit, module,
+    cliconfig, cloudinit, locate, module,
 };
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RO_TOKEN, RW_TOKEN};
+use catalyst_tests::fakes::real_engine;
 
 fn inputs(topology: Topology, workers: u32) -> ModuleInputs {
     let locs = [Location::Nbg1, Location::Hel1, Location::Ash];
@@ -60,27 +63,49 @@ fn boot() -> BootInputs {
     }
 }
 
-fn runner(endpoint: &str, token: &str, m: &ModuleInputs) -> (tempfile::TempDir, Runner) {
+async fn runner(endpoint: &str, token: &str, m: &ModuleInputs) -> (tempfile::TempDir, Runner) {
     let dir = tempfile::tempdir().unwrap();
     let work = module::work_dir(dir.path(), &m.deployment_id).unwrap();
     module::stage(&work, m).unwrap();
+    let mut options = TofuEnvOptions {
+        hcloud_endpoint: Some(endpoint.to_owned()),
+        ..Default::default()
+    };
+    let binary = match real_engine::engine() {
+        Some(engine) => {
+            // Offline, as the app runs it: the provider from a mirror.
+            let mirror = real_engine::lay_out_mirror(&dir.path().join("mirror"));
+            let cache = dir.path().join("plugin-cache");
+            cliconfig::ensure_cache_dir(&cache).unwrap();
+            options.cli_config_file = Some(cliconfig::write(&work, &mirror, Some(&cache)).unwrap());
+            options.plugin_cache_dir = Some(cache);
+            locate::accept(locate::check(&engine).await.unwrap(), true).unwrap()
+        }
+        None => {
+            assert_ne!(
+                std::env::var("CATALYST_REQUIRE_REAL_ENGINE").as_deref(),
+                Ok("1"),
+                "no real engine found: set CATALYST_REAL_TOFU"
+            );
+            eprintln!(
+                "no real engine (set CATALYST_REAL_TOFU=/path/to/tofu): the stand-in tofu runs instead"
+            );
+            TofuBinary {
+                path: PathBuf::from(env!("CARGO_BIN_EXE_tofu")).display().to_string(),
+                version: "1.10.5".into(),
+                engine: EngineKind::OpenTofu,
+            }
+        }
+    };
     let env = ChildEnv::build(
         &TofuSecrets {
             hcloud_token: Secret::new(token),
             state_passphrase: Secret::new("end-to-end-state-passphrase"),
         },
         &cloudinit::render(m, &boot()).unwrap(),
-        &TofuEnvOptions {
-            hcloud_endpoint: Some(endpoint.to_owned()),
-            ..Default::default()
-        },
+        &options,
     )
     .unwrap();
-    let binary = TofuBinary {
-        path: PathBuf::from(env!("CARGO_BIN_EXE_tofu")).display().to_string(),
-        version: "1.10.5".into(),
-        engine: EngineKind::OpenTofu,
-    };
     (
         dir,
         Runner::new(binary, work, env).with_init_backoffs(vec![Duration::from_millis(50)]),
@@ -97,7 +122,7 @@ fn sink() -> (Arc<Mutex<Vec<TofuEvent>>>, impl FnMut(TofuEvent) + Send) {
 async fn dual_region_apply_then_destroy_leaves_the_project_empty() {
     let api = FakeHetzner::start(FakeConfig::default()).await;
     let m = inputs(Topology::Dual, 1);
-    let (_dir, r) = runner(&api.base_url(), RW_TOKEN, &m);
+    let (_dir, r) = runner(&api.base_url(), RW_TOKEN, &m).await;
     let cancel = CancelHandle::new();
     let (_events, mut sink) = sink();
     r.init(&mut sink, &cancel).await.unwrap();
@@ -173,7 +198,7 @@ async fn real_api_refusals_reach_the_runner_as_typed_failures() {
     let cancel = CancelHandle::new();
 
     // A read-only token: the first write is refused by the API itself.
-    let (_d, r) = runner(&api.base_url(), RO_TOKEN, &m);
+    let (_d, r) = runner(&api.base_url(), RO_TOKEN, &m).await;
     let (_e, mut s) = sink();
     r.init(&mut s, &cancel).await.unwrap();
     r.plan(&mut s, &cancel).await.unwrap();
@@ -186,7 +211,7 @@ async fn real_api_refusals_reach_the_runner_as_typed_failures() {
     // The project's server limit: the server fails, what came before stays
     // in state, and destroy still removes it.
     api.set_server_limit(0);
-    let (_d, r) = runner(&api.base_url(), RW_TOKEN, &m);
+    let (_d, r) = runner(&api.base_url(), RW_TOKEN, &m).await;
     let (_e, mut s) = sink();
     r.init(&mut s, &cancel).await.unwrap();
     r.plan(&mut s, &cancel).await.unwrap();

@@ -8,7 +8,10 @@
 //! re-apply is idempotent and `destroy` deletes what it created.
 //!
 //! It is not an HCL evaluator: the resource set mirrors `main.tf` by hand.
-//! Scripted failures come from `CATALYST_FAKE_TOFU_FAIL`.
+//! Scripted failures come from `CATALYST_FAKE_TOFU_FAIL`. The module itself
+//! meets a real engine (tests/fakes/real_engine.rs + the stand-in hcloud
+//! provider); this stand-in is kept only for what a real engine cannot be
+//! made to do on cue (see HELP).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -50,6 +53,20 @@ Environment:
                                       log lines, each with its write time
   CATALYST_FAKE_TOFU_BURST_RATE       lines per second of the burst (default 0:
                                       as fast as it can)
+
+Who still uses it, and why (everything else runs the real engine, Terraform
+or CATALYST_REAL_TOFU, with the stand-in hcloud provider):
+  tests/tofu.rs        the runner on cue: init failing transiently or for good,
+                       a tofu that hangs, ignores SIGINT or is killed, output
+                       bursts, version gates, and the secret grep of the work
+                       dir (it encrypts like OpenTofu; Terraform cannot)
+  tests/live_run.rs    a second cancel against a tofu slow to stop (hang), and
+                       the plugin cache without any mirror (a real init would
+                       need the registry)
+  tests/bundle/test.sh the sidecar packed into the .deb (Terraform's licence
+                       keeps it out of any bundle; no OpenTofu is here)
+  bench/               event-path and memory figures from bursts
+  any live-run suite   on a machine without a real engine (never in CI)
 ";
 
 const STATE_FILE: &str = "terraform.tfstate";
