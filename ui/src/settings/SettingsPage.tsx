@@ -84,7 +84,7 @@ const TEXT_FIELDS: { section: string; fields: { key: TextKey | ListKey; label: s
     section: "Tools and endpoints",
     fields: [
       { key: "hetzner_endpoint", label: "Hetzner API endpoint" },
-      { key: "tofu_path", label: "Path to tofu", hint: "Empty: the tofu shipped with the app, then PATH." },
+      { key: "tofu_path", label: "Path to tofu", hint: "Empty: the OpenTofu shipped with the app, then PATH. A Terraform runs only when named here, and keeps its state unencrypted." },
       { key: "provider_mirror", label: "Provider mirror directory", hint: "Empty: the mirror shipped with the app." },
     ],
   },
