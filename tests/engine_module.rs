@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::http::Method;
 use catalyst_provisioner::engine::tofu::{
@@ -697,4 +697,145 @@ async fn an_unknown_token_is_unauthorized() {
         "{:#?}",
         diagnostics(&ev)
     );
+}
+
+// ------------------------------------------------------------ changes
+
+/// Changed inputs on an applied deployment: labels (deployment id), the SSH
+/// sources, the control planes' type and the image (ignored by the module's
+/// lifecycle) are updated in place, never replaced; then nothing is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_inputs_update_in_place() {
+    let Some(engine) = real_engine::require_engine() else {
+        return;
+    };
+    let h = FakeHetzner::start(FakeConfig::default()).await;
+    let m = inputs("upd-place", Topology::Dual, false, 1);
+    let r = rig(&engine, &h, &m, &[]).await;
+    init(&r).await;
+    plan(&r).await.0.unwrap();
+    apply(&r).await.0.unwrap();
+    let servers_before: Vec<u64> = h.inventory().resources["servers"].iter().map(|s| s["id"].as_u64().unwrap()).collect();
+
+    let mut m2 = m.clone();
+    m2.deployment_id = "upd-place-2".into();
+    m2.ssh_allowed_cidrs = vec!["203.0.113.0/24".into()];
+    m2.server_image = Some("debian-12".into());
+    for reg in &mut m2.regions {
+        reg.control_plane_type = "cpx42".into();
+    }
+    module::stage(&r.work, &m2).unwrap();
+    let (p, ev) = plan(&r).await;
+    let p = p.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
+    let by = r.planned_by_type();
+    // key + 2 networks + 2 firewalls + 4 servers + 2 LBs.
+    assert_eq!((p.add, p.change, p.remove), (0, 11, 0), "{by:?}");
+    assert_eq!(by.keys().collect::<Vec<_>>(), vec!["update"], "{by:?}");
+    let (a, ev) = apply(&r).await;
+    a.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
+
+    let inv = h.inventory();
+    let after: Vec<u64> = inv.resources["servers"].iter().map(|s| s["id"].as_u64().unwrap()).collect();
+    assert_eq!(servers_before, after, "no server was replaced");
+    for s in &inv.resources["servers"] {
+        let cp = s["name"].as_str().unwrap().contains("-cp");
+        assert_eq!(s["server_type"]["name"], if cp { "cpx42" } else { "cpx32" }, "{}", s["name"]);
+        assert_eq!(s["status"], "running", "{}: powered on again", s["name"]);
+        assert_eq!(s["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2");
+        assert_eq!(s["image"]["name"], "ubuntu-24.04", "image changes are ignored");
+    }
+    for fw in &inv.resources["firewalls"] {
+        let ssh = fw["rules"].as_array().unwrap().iter().find(|r| r["port"] == "22").unwrap();
+        assert_eq!(ssh["source_ips"], serde_json::json!(["203.0.113.0/24"]));
+        assert_eq!(fw["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2");
+    }
+    for c in ["networks", "load_balancers", "ssh_keys"] {
+        for o in &inv.resources[c] {
+            assert_eq!(o["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2", "{c}");
+        }
+    }
+    let (p, _) = plan(&r).await;
+    let p = p.unwrap();
+    assert_eq!((p.add, p.change, p.remove), (0, 0, 0), "{:?}", r.planned_by_type());
+    destroy(&r).await.0.unwrap();
+    assert_eq!(non_empty(&h.inventory()).values().sum::<usize>(), 0);
+}
+
+/// A renamed FQDN renames in place; a new admin key is a force-new change
+/// (replace) of the key only — the servers ignore ssh_keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_admin_key_replaces_only_the_key() {
+    let Some(engine) = real_engine::require_engine() else {
+        return;
+    };
+    let h = FakeHetzner::start(FakeConfig::default()).await;
+    let m = inputs("key-swap", Topology::Solo, false, 1);
+    let r = rig(&engine, &h, &m, &[]).await;
+    init(&r).await;
+    plan(&r).await.0.unwrap();
+    apply(&r).await.0.unwrap();
+    let old_key = h.inventory().resources["ssh_keys"][0]["id"].as_u64().unwrap();
+
+    let mut m2 = m.clone();
+    m2.admin_ssh_public_key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEFub3RoZXJBZG1pbktleUZvckVuZ2luZVRlc3RzISEh second@laptop".into();
+    module::stage(&r.work, &m2).unwrap();
+    let (p, ev) = plan(&r).await;
+    let p = p.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
+    let by = r.planned_by_type();
+    assert_eq!((p.add, p.change, p.remove), (1, 0, 1), "{by:?}");
+    assert_eq!(by.get("create+delete").or(by.get("delete+create")).and_then(|m| m.get("hcloud_ssh_key")), Some(&1), "{by:?}");
+    let (a, ev) = apply(&r).await;
+    a.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
+    let inv = h.inventory();
+    assert_eq!(inv.count("ssh_keys"), 1);
+    assert_ne!(inv.resources["ssh_keys"][0]["id"].as_u64().unwrap(), old_key);
+    assert_eq!(inv.count("servers"), 2, "servers kept");
+    let (p, _) = plan(&r).await;
+    assert_eq!(p.unwrap().change, 0);
+    destroy(&r).await.0.unwrap();
+}
+
+/// Objects deleted behind the engine's back: the refresh drops them from
+/// state (404) and the plan creates them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_gone_from_hetzner_are_planned_again() {
+    let Some(engine) = real_engine::require_engine() else {
+        return;
+    };
+    let h = FakeHetzner::start(FakeConfig::default()).await;
+    let m = inputs("drift-back", Topology::Solo, false, 1);
+    let r = rig(&engine, &h, &m, &[]).await;
+    init(&r).await;
+    plan(&r).await.0.unwrap();
+    apply(&r).await.0.unwrap();
+    let inv = h.inventory();
+    let prefix = format!("catalyst-{}", m.slug());
+    let worker = inv.find("servers", &format!("{prefix}-fsn1-w1")).unwrap()["id"].as_u64().unwrap();
+    let lb = inv.find("load_balancers", &format!("{prefix}-fsn1-lb")).unwrap()["id"].as_u64().unwrap();
+    let base = h.base_url();
+    let c = reqwest::Client::new();
+    c.delete(format!("{base}/servers/{worker}")).bearer_auth(RW_TOKEN).send().await.unwrap();
+    c.post(format!("{base}/load_balancers/{lb}/actions/delete_service"))
+        .bearer_auth(RW_TOKEN)
+        .json(&serde_json::json!({"listen_port": 443}))
+        .send()
+        .await
+        .unwrap();
+
+    let (p, ev) = plan(&r).await;
+    let p = p.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
+    let by = r.planned_by_type();
+    // The worker, its LB target (gone with it) and the 443 service.
+    assert_eq!((p.add, p.change, p.remove), (3, 0, 0), "{by:?}");
+    let creates = &by["create"];
+    assert_eq!(creates.get("hcloud_server"), Some(&1));
+    assert_eq!(creates.get("hcloud_load_balancer_target"), Some(&1));
+    assert_eq!(creates.get("hcloud_load_balancer_service"), Some(&1));
+    apply(&r).await.0.unwrap();
+    assert_eq!(h.inventory().count("servers"), 2);
+    let (p, _) = plan(&r).await;
+    assert_eq!(p.unwrap().add, 0);
+    destroy(&r).await.0.unwrap();
+    assert_eq!(non_empty(&h.inventory()).values().sum::<usize>(), 0);
 }
