@@ -101,13 +101,14 @@ async fn plan_with(
     let runner = Runner::new(bin, &work, env);
     let cancel = CancelHandle::new();
     let mut events = Vec::new();
-    let mut sink = |e: TofuEvent| events.push(e);
-    let result = async {
-        runner.init(&mut sink, &cancel).await?;
-        runner.plan(&mut sink, &cancel).await.map(|_| ())
-    }
-    .await;
-    drop(sink);
+    let result = {
+        let mut sink = |e: TofuEvent| events.push(e);
+        async {
+            runner.init(&mut sink, &cancel).await?;
+            runner.plan(&mut sink, &cancel).await.map(|_| ())
+        }
+        .await
+    };
     (result, events)
 }
 

@@ -153,3 +153,20 @@ commands! {
         profile_apply(PathArgs) -> SaveOutcome;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_debug_printed_save_call_shows_no_secret() {
+        let call: super::Call = serde_json::from_value(serde_json::json!({
+            "cmd": "settings_save",
+            "args": {"values": {}, "set_secrets": [{"key": "pdm_password", "value": "DebugCanary-55"}]}
+        }))
+        .unwrap();
+        let shown = format!("{call:?}");
+        assert!(
+            shown.contains("PdmPassword") && !shown.contains("DebugCanary-55"),
+            "{shown}"
+        );
+    }
+}

@@ -2,5 +2,6 @@
 pub mod adapters;
 pub mod api;
 pub mod bindings;
-pub mod engine;
+/// The engine lives in its own crate (no Tauri); this path keeps `crate::engine::…` for the adapters.
+pub use catalyst_engine as engine;
 pub mod logging;

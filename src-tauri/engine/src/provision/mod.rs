@@ -1,0 +1,411 @@
+//! The provisioning run: phases in order, each appending its events to the
+//! deployment's log before they are sent; a failure stops the run with the
+//! provider's or tool's own words and a hint; cancel, resume and retry of
+//! the stopped phase. The cloud side is the demo simulation or the real one.
+
+pub mod context;
+pub mod live;
+pub mod phases;
+pub mod run_secrets;
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use ts_rs::TS;
+
+use crate::events::{EventKind, Phase, ProvisionEvent};
+use crate::settings::PhaseTimeouts;
+use crate::store::deployments::{
+    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, Failure, RunOutputs,
+    RunStatus, new_id, now_rfc3339,
+};
+use crate::wizard::{Context, Step, WizardAnswers, validate_step};
+use crate::{ApiError, Engine, settings::Mode};
+use context::{PhaseError, RunCtx, Stop};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StartArgs {
+    pub answers: WizardAnswers,
+    /// Demo runs only: which story to tell and how fast (default ×10, about two minutes).
+    pub scenario: Option<DemoScenario>,
+    pub speed: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct IdArgs {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct EventsArgs {
+    pub id: String,
+    /// Events after this one (0: from the start).
+    #[ts(type = "number")]
+    pub since_seq: u64,
+}
+
+pub const DEFAULT_DEMO_SPEED: f64 = 10.0;
+
+/// The cloud a run talks to.
+pub enum Backend {
+    Demo(Box<crate::demo::run::DemoCloud>),
+    Live(Box<live::LiveCloud>),
+}
+
+impl Backend {
+    async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+        match self {
+            Backend::Demo(d) => d.phase(ctx).await,
+            Backend::Live(l) => l.phase(ctx).await,
+        }
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new("not_found", format!("There is no deployment \"{id}\"."))
+}
+
+impl Engine {
+    pub(crate) fn deployments(&self) -> Deployments {
+        Deployments::new(&self.paths.data_dir)
+    }
+
+    /// Every deployment, newest first, with what its servers cost per hour
+    /// while they may exist (from the apply on, until a clean wipe).
+    pub async fn deployments_list(&self) -> Result<Vec<DeploymentSummary>, ApiError> {
+        let store = self.deployments();
+        let offers = self.offers();
+        let mut list = store.list();
+        for s in &mut list {
+            if s.problem.is_some() || s.status == Some(RunStatus::Wiped) {
+                continue;
+            }
+            if let Ok(r) = store.load(&s.id)
+                && (r.completed.contains(&Phase::TofuApply) || r.phase == Some(Phase::TofuApply))
+            {
+                let hourly = crate::catalog::estimate(&r.answers, &offers).hourly_eur;
+                s.eur_per_hour = (hourly > 0.0).then_some(hourly);
+            }
+        }
+        Ok(list)
+    }
+
+    pub async fn deployment_get(&self, args: IdArgs) -> Result<DeploymentRecord, ApiError> {
+        self.deployments().load(&args.id).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => not_found(&args.id),
+            _ => ApiError::new(
+                "record_unreadable",
+                format!("The record of {} cannot be read: {e}", args.id),
+            ),
+        })
+    }
+
+    pub async fn deployment_events(&self, args: EventsArgs) -> Result<Vec<ProvisionEvent>, ApiError> {
+        self.deployments().events(&args.id, args.since_seq).map_err(|e| {
+            ApiError::new(
+                "events_unreadable",
+                format!("The events of {} cannot be read: {e}", args.id),
+            )
+        })
+    }
+
+    /// Validates every step, creates the record and starts the run.
+    pub async fn provision_start(&self, mut args: StartArgs) -> Result<DeploymentSummary, ApiError> {
+        let offers = self.offers();
+        let pools = self.current_settings().pools();
+        // The availability the front end copied into the answers is not taken
+        // on trust: a pool name is asked again, now. Only when PDM cannot
+        // answer does an earlier "available" for this very name stand; the
+        // run's preflight asks PDM again and stops there with PDM's reason.
+        match self.availability_now(&args.answers).await {
+            Ok(now) => args.answers.domain.availability = now,
+            Err(e) => {
+                let fqdn = args.answers.fqdn();
+                let earlier = args.answers.domain.availability.as_ref();
+                if !earlier.is_some_and(|c| c.available && Some(&c.fqdn) == fqdn.as_ref()) {
+                    return Err(e);
+                }
+                tracing::warn!(code = %e.code, "PDM did not answer at start; the Domain step's check stands");
+            }
+        }
+        let errors = validate_step(
+            Step::Review,
+            &args.answers,
+            &Context {
+                offers: &offers,
+                pools: &pools,
+            },
+        );
+        if let Some(first) = errors.first() {
+            return Err(ApiError {
+                code: "invalid_answers".into(),
+                message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
+                field: Some(first.field.clone()),
+            });
+        }
+        let fqdn = args.answers.fqdn().unwrap_or_default();
+        let demo = (self.mode() == Mode::Demo).then(|| DemoSettings {
+            scenario: args.scenario.unwrap_or(DemoScenario::HappyPath),
+            speed: args.speed.unwrap_or(DEFAULT_DEMO_SPEED).clamp(1.0, 60.0),
+            seed: rand::random(),
+        });
+        let store = self.deployments();
+        // One run per FQDN at a time (a demo run never blocks a real one).
+        let busy = store.list().into_iter().any(|d| {
+            d.fqdn == fqdn && d.demo == demo.is_some() && matches!(d.status, Some(RunStatus::Running))
+        });
+        if busy {
+            return Err(ApiError {
+                code: "already_running".into(),
+                message: format!("A run for {fqdn} is already going; open it from the deployments list."),
+                field: Some("domain.subdomain".into()),
+            });
+        }
+        let now = now_rfc3339();
+        let record = DeploymentRecord {
+            id: new_id(),
+            fqdn,
+            demo,
+            created_at: now.clone(),
+            updated_at: now,
+            status: RunStatus::Running,
+            phase: Some(Phase::Preflight),
+            completed: Vec::new(),
+            answers: args.answers,
+            outputs: RunOutputs::default(),
+            failure: None,
+            reservation: None,
+            engine: None,
+        };
+        if record.demo.is_none() {
+            let (secrets, id, answers) = (self.secrets.clone(), record.id.clone(), record.answers.clone());
+            tokio::task::spawn_blocking(move || run_secrets::adopt(secrets.as_ref(), &id, &answers))
+                .await
+                .map_err(|e| ApiError::new("keyring_failed", format!("The keyring call stopped: {e}")))?
+                .map_err(ApiError::from)?;
+        }
+        store.save(&record).map_err(|e| {
+            ApiError::new(
+                "record_write_failed",
+                format!("The deployment record could not be written: {e}"),
+            )
+        })?;
+        let summary = record.summary();
+        self.spawn_run(record, Phase::Preflight)?;
+        Ok(summary)
+    }
+
+    /// Continues an interrupted, failed or cancelled run at the phase it stopped in.
+    pub async fn provision_resume(&self, args: IdArgs) -> Result<DeploymentSummary, ApiError> {
+        let mut record = self.deployment_get(args.clone()).await?;
+        if self.is_running(&record.id) {
+            return Err(ApiError::new("already_running", "This run is already going."));
+        }
+        if !matches!(
+            record.status,
+            RunStatus::Interrupted | RunStatus::Failed | RunStatus::Cancelled
+        ) {
+            return Err(ApiError::new(
+                "not_resumable",
+                format!("A {:?} run cannot be resumed.", record.status).to_lowercase(),
+            ));
+        }
+        let from = record.phase.unwrap_or(Phase::Preflight);
+        record.status = RunStatus::Running;
+        record.failure = None;
+        record.updated_at = now_rfc3339();
+        self.deployments()
+            .save(&record)
+            .map_err(|e| ApiError::new("record_write_failed", e.to_string()))?;
+        let summary = record.summary();
+        self.spawn_run(record, from)?;
+        Ok(summary)
+    }
+
+    /// Asks the run to stop; it reports `cancelled` once the current step let go.
+    /// Every call counts: a second one while tofu is still saving its state kills it.
+    pub async fn provision_cancel(&self, args: IdArgs) -> Result<(), ApiError> {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        match runs.get(&args.id) {
+            Some(tx) => {
+                tx.send_modify(|n| *n = n.saturating_add(1));
+                Ok(())
+            }
+            None => Err(ApiError::new("not_running", "This deployment has no run going.")),
+        }
+    }
+
+    pub(crate) fn is_running(&self, id: &str) -> bool {
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
+    }
+
+    fn spawn_run(&self, record: DeploymentRecord, from: Phase) -> Result<(), ApiError> {
+        let store = self.deployments();
+        let log = store.open_log(&record.id).map_err(|e| {
+            ApiError::new(
+                "events_unwritable",
+                format!("The event log could not be opened: {e}"),
+            )
+        })?;
+        let settings = self.current_settings();
+        // Demo runs keep their compressed timings; only live phases are bounded.
+        let limits = record.demo.is_none().then(|| settings.timeouts.clone());
+        let backend = match &record.demo {
+            Some(d) => Backend::Demo(Box::new(crate::demo::run::DemoCloud::new(d.clone()))),
+            None => Backend::Live(Box::new(live::LiveCloud::new(
+                settings,
+                self.secrets.clone(),
+                self.paths.data_dir.clone(),
+            ))),
+        };
+        let (tx, rx) = watch::channel(0u32);
+        let tx = std::sync::Arc::new(tx);
+        let id = record.id.clone();
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), tx.clone());
+        let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx);
+        let runs = self.runs.clone();
+        let lock_store = self.deployments();
+        let _ = lock_store.take_lock(&id);
+        tokio::spawn(async move {
+            run(ctx, backend, from, limits, tx).await;
+            lock_store.release_lock(&id);
+            runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        });
+        Ok(())
+    }
+}
+
+/// Runs one phase under its time limit. An inner wait (cloud-init, the Flux
+/// watch, the console) has the same limit and a more precise message, so
+/// this backstop fires a little later. On expiry the phase is stopped the way
+/// Cancel stops it (tofu gets one SIGINT and saves its state), then the run
+/// fails with the reason.
+async fn bounded_phase(
+    ctx: &mut RunCtx,
+    backend: &mut Backend,
+    limits: Option<&PhaseTimeouts>,
+    stopper: &watch::Sender<u32>,
+) -> Result<(), Stop> {
+    let Some(limits) = limits else {
+        return backend.phase(ctx).await;
+    };
+    let phase = ctx.phase;
+    let limit = limits.limit(phase);
+    let backstop = limit + (limit / 10).min(Duration::from_secs(30));
+    let fut = backend.phase(ctx);
+    tokio::pin!(fut);
+    tokio::select! {
+        outcome = &mut fut => outcome,
+        _ = tokio::time::sleep(backstop) => {
+            // One graceful stop, as a first Cancel; never counts as a second.
+            stopper.send_if_modified(|n| {
+                let first = *n == 0;
+                if first {
+                    *n = 1;
+                }
+                first
+            });
+            let _ = fut.await;
+            Err(Stop::Failed(PhaseError::new(
+                format!(
+                    "\"{}\" did not finish within its time limit of {} s.",
+                    phases::title(phase),
+                    limit.as_secs()
+                ),
+                "If this phase needs longer here, raise its time limit in Settings, then Resume; Wipe removes what was created.",
+            )))
+        }
+    }
+}
+
+/// The phase loop. Every outcome ends up in the record and the event log.
+async fn run(
+    mut ctx: RunCtx,
+    mut backend: Backend,
+    from: Phase,
+    limits: Option<PhaseTimeouts>,
+    stopper: std::sync::Arc<watch::Sender<u32>>,
+) {
+    let wall = Instant::now();
+    for phase in phases::from(from) {
+        ctx.phase = phase;
+        ctx.record.phase = Some(phase);
+        ctx.save();
+        ctx.emit(EventKind::PhaseStarted);
+        let started = Instant::now();
+        let outcome = match ctx.check() {
+            Err(c) => Err(Stop::from(c)),
+            Ok(()) => bounded_phase(&mut ctx, &mut backend, limits.as_ref(), &stopper).await,
+        };
+        match outcome {
+            Ok(()) => {
+                ctx.emit(EventKind::PhaseFinished {
+                    duration_s: started.elapsed().as_secs_f64(),
+                });
+                if !ctx.record.completed.contains(&phase) {
+                    ctx.record.completed.push(phase);
+                }
+                ctx.sync();
+                ctx.save();
+            }
+            Err(Stop::Failed(e)) => {
+                ctx.emit(EventKind::PhaseFailed {
+                    error: e.error.clone(),
+                    hint: e.hint.clone(),
+                });
+                ctx.record.status = RunStatus::Failed;
+                ctx.record.failure = Some(Failure {
+                    phase,
+                    error: e.error,
+                    hint: e.hint,
+                });
+                ctx.sync();
+                ctx.save();
+                return;
+            }
+            Err(Stop::Cancelled) => {
+                ctx.emit(EventKind::Log {
+                    level: crate::events::LogLevel::Warn,
+                    source: "app".into(),
+                    line: format!(
+                        "Cancelled during \"{}\". Resume continues from here; Wipe removes what was created.",
+                        phases::title(phase)
+                    ),
+                });
+                ctx.record.status = RunStatus::Cancelled;
+                ctx.sync();
+                ctx.save();
+                return;
+            }
+        }
+    }
+    let console_url = ctx
+        .record
+        .outputs
+        .console_url
+        .clone()
+        .unwrap_or_else(|| format!("https://console.{}", ctx.record.fqdn));
+    ctx.phase = Phase::Done;
+    ctx.record.phase = Some(Phase::Done);
+    ctx.record.status = RunStatus::Done;
+    if let Backend::Demo(d) = &backend {
+        // Read by bench/ (demo overhead: wall time over the simulated delays);
+        // logged before Done, after which a CLI follower may exit at once.
+        tracing::info!(
+            id = %ctx.record.id,
+            wall_s = wall.elapsed().as_secs_f64(),
+            simulated_delay_s = d.slept.as_secs_f64(),
+            "demo run finished"
+        );
+    }
+    ctx.emit(EventKind::Done { console_url });
+    ctx.sync();
+    ctx.save();
+}

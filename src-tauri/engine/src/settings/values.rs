@@ -1,0 +1,690 @@
+//! The settings as the Settings page, the CLI and a franchise profile see
+//! them: flat, named fields (the names are the CLI keys and the field names
+//! of errors), no secret among them, and one validation for all three.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{
+    MAX_TIMEOUT_S, Mode, PdmSettings, PhaseTimeouts, PullCredentialSettings, RegistryMirrorSettings, Settings,
+};
+use crate::wizard::FieldError;
+
+/// Every operator-facing setting; an empty string or list means "the default".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettingsValues {
+    pub mode: Option<Mode>,
+    pub pdm_url: String,
+    pub pdm_username: String,
+    pub pool_domains: Vec<String>,
+    pub nameservers: Vec<String>,
+    pub gitops_url: String,
+    pub gitops_branch: String,
+    pub registry_mirror_url: String,
+    pub registry_mirror_upstream: String,
+    pub registry_mirror_username: String,
+    /// Harbor proxy-cache project the mirror serves the upstream under.
+    pub registry_mirror_project: String,
+    pub pull_registry: String,
+    pub pull_username: String,
+    pub hetzner_endpoint: String,
+    pub tofu_path: String,
+    pub provider_mirror: String,
+    pub timeouts: PhaseTimeouts,
+}
+
+/// The secrets a setting needs; their values only ever travel towards the keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretKey {
+    PdmPassword,
+    RegistryMirrorPassword,
+    PullPassword,
+}
+
+impl SecretKey {
+    pub const ALL: [SecretKey; 3] = [
+        SecretKey::PdmPassword,
+        SecretKey::RegistryMirrorPassword,
+        SecretKey::PullPassword,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKey::PdmPassword => "pdm_password",
+            SecretKey::RegistryMirrorPassword => "registry_mirror_password",
+            SecretKey::PullPassword => "pull_password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SecretKey> {
+        SecretKey::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The keyring entry for this secret under the given settings.
+    pub fn secret_name(self, settings: &Settings) -> String {
+        use crate::secrets::names;
+        match self {
+            SecretKey::PdmPassword => settings.pdm_password_secret(),
+            SecretKey::RegistryMirrorPassword => names::registry_mirror_password(),
+            SecretKey::PullPassword => names::pull_password(),
+        }
+    }
+}
+
+/// Keys of the plain settings, for the CLI's `settings set` and its help.
+pub const KEYS: [&str; 16] = [
+    "mode",
+    "pdm_url",
+    "pdm_username",
+    "pool_domains",
+    "nameservers",
+    "gitops_url",
+    "gitops_branch",
+    "registry_mirror_url",
+    "registry_mirror_upstream",
+    "registry_mirror_username",
+    "registry_mirror_project",
+    "pull_registry",
+    "pull_username",
+    "hetzner_endpoint",
+    "tofu_path",
+    "provider_mirror",
+];
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn path_opt(s: &str) -> Option<PathBuf> {
+    opt(s).map(PathBuf::from)
+}
+
+fn path_str(p: &Option<PathBuf>) -> String {
+    p.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+fn clean_list(v: &[String]) -> Vec<String> {
+    v.iter()
+        .map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl SettingsValues {
+    pub fn from_settings(s: &Settings) -> SettingsValues {
+        let pdm = s.pdm.clone().unwrap_or_default();
+        let mirror = s.registry_mirror.clone().unwrap_or_default();
+        let pull = s.pull_credential.clone().unwrap_or_default();
+        SettingsValues {
+            mode: s.mode,
+            pdm_url: pdm.url,
+            pdm_username: pdm.username,
+            pool_domains: s.pool_domains.clone(),
+            nameservers: s.nameservers.clone(),
+            gitops_url: s.gitops_url.clone().unwrap_or_default(),
+            gitops_branch: s.gitops_branch.clone().unwrap_or_default(),
+            registry_mirror_url: mirror.url,
+            registry_mirror_upstream: mirror.upstream,
+            registry_mirror_username: mirror.username,
+            registry_mirror_project: mirror.project,
+            pull_registry: pull.registry,
+            pull_username: pull.username,
+            hetzner_endpoint: s.hetzner_endpoint.clone().unwrap_or_default(),
+            tofu_path: path_str(&s.tofu_path),
+            provider_mirror: path_str(&s.provider_mirror),
+            timeouts: s.timeouts.clone(),
+        }
+    }
+
+    /// `base` with these values in place; the fields the page does not show
+    /// (test overrides such as `ssh_host`) are kept as they are.
+    pub fn apply_to(&self, base: &Settings) -> Settings {
+        let mut s = base.clone();
+        s.mode = self.mode;
+        s.pdm = match (opt(&self.pdm_url), opt(&self.pdm_username)) {
+            (None, None) => None,
+            (url, user) => Some(PdmSettings {
+                url: url.unwrap_or_default(),
+                username: user.unwrap_or_default(),
+                password_secret: base
+                    .pdm
+                    .as_ref()
+                    .map(|p| p.password_secret.clone())
+                    .unwrap_or_default(),
+            }),
+        };
+        s.pool_domains = clean_list(&self.pool_domains);
+        s.nameservers = clean_list(&self.nameservers);
+        s.gitops_url = opt(&self.gitops_url);
+        s.gitops_branch = opt(&self.gitops_branch);
+        s.registry_mirror = opt(&self.registry_mirror_url).map(|url| RegistryMirrorSettings {
+            url,
+            upstream: self.registry_mirror_upstream.trim().to_owned(),
+            username: self.registry_mirror_username.trim().to_owned(),
+            project: self.registry_mirror_project.trim().to_owned(),
+        });
+        s.pull_credential = opt(&self.pull_username).map(|username| PullCredentialSettings {
+            registry: self.pull_registry.trim().to_owned(),
+            username,
+        });
+        s.hetzner_endpoint = opt(&self.hetzner_endpoint);
+        s.tofu_path = path_opt(&self.tofu_path);
+        s.provider_mirror = path_opt(&self.provider_mirror);
+        s.timeouts = self.timeouts.clone();
+        s
+    }
+
+    /// Sets one setting from text (the CLI's `settings set KEY VALUE`).
+    /// Lists are comma- or space-separated; an empty value resets to the default.
+    pub fn set_key(&mut self, key: &str, value: &str) -> Result<(), FieldError> {
+        let v = value.trim().to_owned();
+        let list = || -> Vec<String> {
+            v.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        if let Some(t) = key.strip_prefix("timeouts.") {
+            let field = key.to_owned();
+            let parsed = if v.is_empty() {
+                None
+            } else {
+                Some(v.parse::<u64>().map_err(|_| FieldError {
+                    field: field.clone(),
+                    message: format!("\"{v}\" is not a whole number of seconds."),
+                })?)
+            };
+            let slot = self.timeouts.slot(t).ok_or_else(|| FieldError {
+                field: field.clone(),
+                message: format!("There is no phase \"{t}\"."),
+            })?;
+            *slot = parsed;
+            return Ok(());
+        }
+        match key {
+            "mode" => {
+                self.mode = match v.as_str() {
+                    "" => None,
+                    "demo" => Some(Mode::Demo),
+                    "live" => Some(Mode::Live),
+                    _ => {
+                        return Err(FieldError {
+                            field: key.into(),
+                            message: "The mode is \"demo\" or \"live\".".into(),
+                        });
+                    }
+                }
+            }
+            "pdm_url" => self.pdm_url = v,
+            "pdm_username" => self.pdm_username = v,
+            "pool_domains" => self.pool_domains = list(),
+            "nameservers" => self.nameservers = list(),
+            "gitops_url" => self.gitops_url = v,
+            "gitops_branch" => self.gitops_branch = v,
+            "registry_mirror_url" => self.registry_mirror_url = v,
+            "registry_mirror_upstream" => self.registry_mirror_upstream = v,
+            "registry_mirror_username" => self.registry_mirror_username = v,
+            "registry_mirror_project" => self.registry_mirror_project = v,
+            "pull_registry" => self.pull_registry = v,
+            "pull_username" => self.pull_username = v,
+            "hetzner_endpoint" => self.hetzner_endpoint = v,
+            "tofu_path" => self.tofu_path = v,
+            "provider_mirror" => self.provider_mirror = v,
+            _ => {
+                return Err(FieldError {
+                    field: key.into(),
+                    message: format!(
+                        "There is no setting \"{key}\". Settings: {}, timeouts.<phase>.",
+                        KEYS.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every problem, each on the field it concerns. `secrets_set` says which
+    /// secrets will be in the keyring after the save (a password without its
+    /// user name is an error the operator should see now, not at run time).
+    pub fn validate(&self, secrets_set: &[SecretKey]) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let mut err = |field: &str, message: String| {
+            errs.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
+        let has = |k: SecretKey| secrets_set.contains(&k);
+
+        if let Some(url) = opt(&self.pdm_url) {
+            if let Err(m) = check_url(&url, true) {
+                err("pdm_url", m);
+            }
+            if opt(&self.pdm_username).is_none() {
+                err("pdm_username", "PDM needs a user name to log in.".into());
+            }
+        } else if opt(&self.pdm_username).is_some() || has(SecretKey::PdmPassword) {
+            err(
+                "pdm_url",
+                "Give PDM's address, or clear its user and password.".into(),
+            );
+        }
+        for d in &self.pool_domains {
+            if !is_domain(d) {
+                err("pool_domains", format!("\"{}\" is not a domain name.", d.trim()));
+                break;
+            }
+        }
+        for n in &self.nameservers {
+            if !is_domain(n) {
+                err("nameservers", format!("\"{}\" is not a host name.", n.trim()));
+                break;
+            }
+        }
+        if let Some(url) = opt(&self.gitops_url)
+            && let Err(m) = check_url(&url, false)
+        {
+            err("gitops_url", m);
+        }
+        if let Some(b) = opt(&self.gitops_branch)
+            && (!b.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+                || b.starts_with('/')
+                || b.contains(".."))
+        {
+            err(
+                "gitops_branch",
+                "A branch name is letters, digits and - _ . / (no \"..\").".into(),
+            );
+        }
+        match opt(&self.registry_mirror_url) {
+            Some(url) => {
+                if let Err(m) = check_url(&url, false) {
+                    err("registry_mirror_url", m);
+                }
+                if let Some(u) = opt(&self.registry_mirror_upstream)
+                    && !is_registry_host(&u)
+                {
+                    err(
+                        "registry_mirror_upstream",
+                        format!("\"{u}\" is not a registry host such as docker.io."),
+                    );
+                }
+                if has(SecretKey::RegistryMirrorPassword) && opt(&self.registry_mirror_username).is_none() {
+                    err(
+                        "registry_mirror_username",
+                        "The mirror has a password: give its user name too.".into(),
+                    );
+                }
+            }
+            None => {
+                if opt(&self.registry_mirror_username).is_some()
+                    || opt(&self.registry_mirror_project).is_some()
+                    || has(SecretKey::RegistryMirrorPassword)
+                {
+                    err(
+                        "registry_mirror_url",
+                        "Give the mirror's address, or clear its project, user and password.".into(),
+                    );
+                }
+            }
+        }
+        if let Some(p) = opt(&self.registry_mirror_project)
+            && let Err(m) = check_harbor_project(&p)
+        {
+            err("registry_mirror_project", m);
+        }
+        if let Some(r) = opt(&self.pull_registry)
+            && !is_registry_host(&r)
+        {
+            err(
+                "pull_registry",
+                format!("\"{r}\" is not a registry host such as ghcr.io."),
+            );
+        }
+        if has(SecretKey::PullPassword) && opt(&self.pull_username).is_none() {
+            err(
+                "pull_username",
+                "The pull credential has a password: give its user name too.".into(),
+            );
+        }
+        if opt(&self.pull_username).is_some() && !has(SecretKey::PullPassword) {
+            err(
+                "pull_password",
+                "The pull credential needs its password (or token).".into(),
+            );
+        }
+        if let Some(url) = opt(&self.hetzner_endpoint)
+            && let Err(m) = check_url(&url, true)
+        {
+            err("hetzner_endpoint", m);
+        }
+        if let Some(p) = opt(&self.tofu_path) {
+            let p = Path::new(&p);
+            if !p.is_absolute() {
+                err("tofu_path", "Give the full path to the tofu program.".into());
+            } else if !p.is_file() {
+                err("tofu_path", format!("There is no file at {}.", p.display()));
+            } else if !is_executable(p) {
+                err("tofu_path", format!("{} is not executable.", p.display()));
+            }
+        }
+        if let Some(p) = opt(&self.provider_mirror) {
+            let p = Path::new(&p);
+            if !p.is_absolute() {
+                err(
+                    "provider_mirror",
+                    "Give the full path to the mirror directory.".into(),
+                );
+            } else if !p.is_dir() {
+                err(
+                    "provider_mirror",
+                    format!("There is no directory at {}.", p.display()),
+                );
+            }
+        }
+        for (name, phase) in PhaseTimeouts::PHASES {
+            match self.timeouts.get(phase) {
+                Some(0) => err(
+                    &format!("timeouts.{name}"),
+                    "A time limit must be at least one second.".into(),
+                ),
+                Some(n) if n > MAX_TIMEOUT_S => err(
+                    &format!("timeouts.{name}"),
+                    format!("{n} s is more than a day; give at most {MAX_TIMEOUT_S} s."),
+                ),
+                _ => {}
+            }
+        }
+        errs
+    }
+}
+
+#[cfg(unix)]
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &Path) -> bool {
+    true
+}
+
+/// An http(s) URL with a host. Plain http only to loopback (tests, tunnels):
+/// a password must not cross a network in clear.
+pub fn check_url(text: &str, allow_loopback_http: bool) -> Result<(), String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("\"{text}\" is not a URL ({e})."))?;
+    let host = url.host_str().unwrap_or("");
+    if host.is_empty() {
+        return Err(format!("\"{text}\" has no host."));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("Put no user or password in the URL; they have their own fields.".into());
+    }
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_loopback_http && loopback => Ok(()),
+        "http" => Err(format!("\"{text}\" must use https://.")),
+        s => Err(format!("\"{text}\" is a {s}: URL; give an https:// one.")),
+    }
+}
+
+fn is_domain(d: &str) -> bool {
+    let d = d.trim().trim_end_matches('.');
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Harbor's rule for project names: 1–255 of lower-case letters, digits and
+/// `-` `_` `.`, starting with a letter or digit.
+pub fn check_harbor_project(p: &str) -> Result<(), String> {
+    const RULE: &str = "A Harbor project name is lower-case letters, digits and - _ . (starting with a letter or digit), at most 255 characters.";
+    if p.len() > 255 {
+        return Err(format!("The project name is {} characters long. {RULE}", p.len()));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
+    if !p.chars().all(allowed) || p.starts_with(['-', '_', '.']) {
+        return Err(format!("\"{p}\" is not a Harbor project name. {RULE}"));
+    }
+    Ok(())
+}
+
+/// `ghcr.io`, `registry.example.org:5000`
+fn is_registry_host(h: &str) -> bool {
+    let (host, port) = match h.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (h, None),
+    };
+    (is_domain(host) || host == "localhost") && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_errors(v: &SettingsValues, s: &[SecretKey]) -> Vec<String> {
+        v.validate(s).into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn empty_values_are_valid_and_round_trip() {
+        let v = SettingsValues::default();
+        assert!(v.validate(&[]).is_empty());
+        let s = v.apply_to(&Settings::default());
+        assert_eq!(s, Settings::default());
+        assert_eq!(SettingsValues::from_settings(&s), v);
+    }
+
+    #[test]
+    fn every_field_has_its_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = SettingsValues {
+            pdm_url: "http://pdm.example.org".into(),
+            pool_domains: vec!["omani.works".into(), "not a domain".into()],
+            nameservers: vec!["ns1".into()],
+            gitops_url: "git@github.com:o/r.git".into(),
+            gitops_branch: "../main".into(),
+            registry_mirror_url: "ftp://harbor.example.org".into(),
+            registry_mirror_upstream: "docker io".into(),
+            registry_mirror_project: "Proxy DockerHub".into(),
+            pull_registry: "ghcr io".into(),
+            hetzner_endpoint: "nope".into(),
+            tofu_path: dir.path().join("tofu").display().to_string(),
+            provider_mirror: "relative/mirror".into(),
+            timeouts: PhaseTimeouts {
+                tofu_apply: Some(0),
+                console: Some(MAX_TIMEOUT_S + 1),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let got = field_errors(&v, &[SecretKey::RegistryMirrorPassword, SecretKey::PullPassword]);
+        for f in [
+            "pdm_url",
+            "pdm_username",
+            "pool_domains",
+            "nameservers",
+            "gitops_url",
+            "gitops_branch",
+            "registry_mirror_url",
+            "registry_mirror_upstream",
+            "registry_mirror_username",
+            "registry_mirror_project",
+            "pull_registry",
+            "pull_username",
+            "hetzner_endpoint",
+            "tofu_path",
+            "provider_mirror",
+            "timeouts.tofu_apply",
+            "timeouts.console",
+        ] {
+            assert!(got.iter().any(|g| g == f), "no error on {f}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn a_good_set_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let tofu = dir.path().join("tofu");
+        std::fs::write(&tofu, "#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tofu, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let v = SettingsValues {
+            mode: Some(Mode::Live),
+            pdm_url: "https://pdm.openova.io".into(),
+            pdm_username: "franchise".into(),
+            pool_domains: vec!["omani.works".into()],
+            gitops_url: "https://gitea.example.org/platform/openova".into(),
+            gitops_branch: "release/2026.11".into(),
+            registry_mirror_url: "https://harbor.example.org".into(),
+            registry_mirror_username: "robot$pull".into(),
+            registry_mirror_project: "proxy-dockerhub".into(),
+            pull_registry: "ghcr.io".into(),
+            pull_username: "openova-bot".into(),
+            hetzner_endpoint: "http://127.0.0.1:8080/v1".into(),
+            tofu_path: tofu.display().to_string(),
+            provider_mirror: dir.path().display().to_string(),
+            timeouts: PhaseTimeouts {
+                tofu_apply: Some(3600),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let secrets = [
+            SecretKey::PdmPassword,
+            SecretKey::RegistryMirrorPassword,
+            SecretKey::PullPassword,
+        ];
+        assert_eq!(v.validate(&secrets), vec![]);
+        // A tofu path that is not executable is refused.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tofu, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert_eq!(field_errors(&v, &secrets), ["tofu_path"]);
+        }
+    }
+
+    #[test]
+    fn harbor_project_names_are_checked_on_their_field() {
+        let with = |p: &str| SettingsValues {
+            registry_mirror_url: "https://harbor.example.org".into(),
+            registry_mirror_project: p.into(),
+            ..Default::default()
+        };
+        for good in [
+            "proxy-dockerhub",
+            "proxy_ghcr.io",
+            "0cache",
+            "a",
+            &"a".repeat(255),
+            " padded ",
+        ] {
+            assert_eq!(with(good).validate(&[]), vec![], "{good:?}");
+        }
+        for bad in [
+            "Proxy-DockerHub",
+            "-proxy",
+            "_proxy",
+            ".proxy",
+            "proxy/dockerhub",
+            "proxy dockerhub",
+            "próxy",
+            &"a".repeat(256),
+        ] {
+            let errs = with(bad).validate(&[]);
+            assert_eq!(errs.len(), 1, "{bad:?}: {errs:?}");
+            assert_eq!(errs[0].field, "registry_mirror_project", "{bad:?}");
+            assert!(
+                errs[0].message.contains("Harbor project name"),
+                "{}",
+                errs[0].message
+            );
+        }
+        // A project without a mirror to hold it: the address is missing.
+        let v = SettingsValues {
+            registry_mirror_project: "proxy-dockerhub".into(),
+            ..Default::default()
+        };
+        assert_eq!(field_errors(&v, &[]), ["registry_mirror_url"]);
+        // Saved on the mirror (trimmed), and shown again from the settings.
+        let s = with(" proxy-dockerhub ").apply_to(&Settings::default());
+        assert_eq!(s.registry_mirror.as_ref().unwrap().project, "proxy-dockerhub");
+        assert_eq!(
+            SettingsValues::from_settings(&s).registry_mirror_project,
+            "proxy-dockerhub"
+        );
+        let mut v = SettingsValues::default();
+        v.set_key("registry_mirror_project", "proxy-dockerhub").unwrap();
+        assert_eq!(v.registry_mirror_project, "proxy-dockerhub");
+    }
+
+    #[test]
+    fn set_key_parses_lists_modes_and_timeouts() {
+        let mut v = SettingsValues::default();
+        v.set_key("pool_domains", "omani.works, openova.io").unwrap();
+        assert_eq!(v.pool_domains, ["omani.works", "openova.io"]);
+        v.set_key("mode", "live").unwrap();
+        assert_eq!(v.mode, Some(Mode::Live));
+        v.set_key("timeouts.cloud_init", "900").unwrap();
+        assert_eq!(v.timeouts.cloud_init, Some(900));
+        v.set_key("timeouts.cloud_init", "").unwrap();
+        assert_eq!(v.timeouts.cloud_init, None);
+        assert_eq!(
+            v.set_key("timeouts.cloud_init", "-1").unwrap_err().field,
+            "timeouts.cloud_init"
+        );
+        assert_eq!(
+            v.set_key("timeouts.nope", "1").unwrap_err().field,
+            "timeouts.nope"
+        );
+        assert_eq!(v.set_key("mode", "prod").unwrap_err().field, "mode");
+        assert!(
+            v.set_key("pdm_password", "x").is_err(),
+            "secrets are not plain keys"
+        );
+    }
+
+    #[test]
+    fn hidden_test_overrides_survive_a_save_from_the_page() {
+        let base = Settings {
+            ssh_host: Some("127.0.0.1".into()),
+            pdm: Some(PdmSettings {
+                url: "https://pdm.example.org".into(),
+                username: "u".into(),
+                password_secret: "pdm-password".into(),
+            }),
+            ..Default::default()
+        };
+        let mut v = SettingsValues::from_settings(&base);
+        v.gitops_branch = "stable".into();
+        let s = v.apply_to(&base);
+        assert_eq!(s.ssh_host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(s.pdm.as_ref().unwrap().password_secret, "pdm-password");
+        assert_eq!(
+            s.gitops(),
+            (super::super::DEFAULT_GITOPS_URL.to_owned(), "stable".to_owned())
+        );
+    }
+}

@@ -1,0 +1,573 @@
+//! Deployment records and their event logs:
+//! `deployments/<id>/record.json` (answers without secrets, status, phase,
+//! outputs, the PDM reservation) and `deployments/<id>/events.jsonl`.
+//! Records are written atomically; events are appended before they are sent.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::write_atomic;
+use crate::events::{Phase, ProvisionEvent};
+use crate::pdm::Reservation;
+use crate::wizard::WizardAnswers;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    /// Found mid-phase at start (the app was closed or crashed): Resume or Wipe.
+    Interrupted,
+    Failed,
+    Cancelled,
+    Done,
+    Wiping,
+    /// A wipe started but did not prove the cloud empty (it stopped, crashed,
+    /// or found resources left): the state is kept; Wipe again carries on.
+    WipeIncomplete,
+    Wiped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DemoScenario {
+    /// Every phase succeeds.
+    HappyPath,
+    /// The apply hits the project's server limit.
+    QuotaExceeded,
+    /// One component fails, then installs on the retry.
+    ComponentRetry,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DemoSettings {
+    pub scenario: DemoScenario,
+    /// How many times faster than real timings (1–60).
+    pub speed: f64,
+    #[ts(type = "number")]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct RunOutputs {
+    pub console_url: Option<String>,
+    pub gitea_url: Option<String>,
+    pub load_balancer_ips: Vec<String>,
+    pub control_plane_ips: Vec<String>,
+    pub kubeconfig_path: Option<String>,
+    /// Own-domain runs: whether DNS shows the delegation yet (checked at the end, never blocking).
+    #[serde(default)]
+    pub delegation: Option<crate::domain_delegation::Delegation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Failure {
+    pub phase: Phase,
+    pub error: String,
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DeploymentRecord {
+    pub id: String,
+    pub fqdn: String,
+    /// Demo runs use the simulated cloud; they are kept apart and marked.
+    pub demo: Option<DemoSettings>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub status: RunStatus,
+    /// The phase running now, or the one the run stopped in.
+    pub phase: Option<Phase>,
+    pub completed: Vec<Phase>,
+    pub answers: WizardAnswers,
+    pub outputs: RunOutputs,
+    pub failure: Option<Failure>,
+    /// Not a secret, but never shown in the UI.
+    #[ts(skip)]
+    #[serde(default)]
+    pub reservation: Option<Reservation>,
+    /// The IaC engine (OpenTofu or Terraform), its version and path, as the
+    /// live run found it; None for demo runs and before preflight.
+    #[serde(default)]
+    pub engine: Option<crate::tofu::TofuBinary>,
+}
+
+/// What the deployments list shows of a record, or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DeploymentSummary {
+    pub id: String,
+    pub fqdn: String,
+    pub demo: bool,
+    pub status: Option<RunStatus>,
+    pub phase: Option<Phase>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Set when record.json is unreadable: the record is reported, never deleted.
+    pub problem: Option<String>,
+    /// What the servers cost per hour while they may exist (list price
+    /// estimate); `None` once wiped or when unknown.
+    pub eur_per_hour: Option<f64>,
+}
+
+impl DeploymentRecord {
+    pub fn summary(&self) -> DeploymentSummary {
+        DeploymentSummary {
+            id: self.id.clone(),
+            fqdn: self.fqdn.clone(),
+            demo: self.demo.is_some(),
+            status: Some(self.status),
+            phase: self.phase,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            problem: None,
+            eur_per_hour: None,
+        }
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// `d-20261122-231500-4f2a`: sortable by creation, never derived from the FQDN.
+pub fn new_id() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    let stamp = now.format(&fmt).unwrap_or_default();
+    format!("d-{stamp}-{:04x}", rand::random::<u16>())
+}
+
+#[derive(Debug, Clone)]
+pub struct Deployments {
+    root: PathBuf,
+}
+
+impl Deployments {
+    pub fn new(data_dir: &Path) -> Deployments {
+        Deployments {
+            root: data_dir.join("deployments"),
+        }
+    }
+
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    fn record_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("record.json")
+    }
+
+    /// Where a run keeps its kubeconfig (0600); always here, whatever a
+    /// record says, so a tampered record cannot point the export elsewhere.
+    pub fn kubeconfig_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("kubeconfig.yaml")
+    }
+
+    pub fn events_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("events.jsonl")
+    }
+
+    fn check_id(id: &str) -> io::Result<()> {
+        let ok =
+            !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if ok {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::InvalidInput, "not a deployment id"))
+        }
+    }
+
+    pub fn save(&self, record: &DeploymentRecord) -> io::Result<()> {
+        Self::check_id(&record.id)?;
+        let bytes = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
+        write_atomic(&self.record_path(&record.id), &bytes)
+    }
+
+    pub fn load(&self, id: &str) -> io::Result<DeploymentRecord> {
+        Self::check_id(id)?;
+        let bytes = fs::read(self.record_path(id))?;
+        serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Every deployment, newest first. Unreadable ones are listed with the reason.
+    pub fn list(&self) -> Vec<DeploymentSummary> {
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        let mut out: Vec<DeploymentSummary> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| {
+                let id = e.file_name().to_string_lossy().into_owned();
+                match self.load(&id) {
+                    Ok(r) => r.summary(),
+                    Err(err) => DeploymentSummary {
+                        id: id.clone(),
+                        fqdn: String::new(),
+                        demo: false,
+                        status: None,
+                        phase: None,
+                        created_at: String::new(),
+                        updated_at: String::new(),
+                        problem: Some(format!(
+                            "record.json of {id} cannot be read ({err}); it was left in place."
+                        )),
+                        eur_per_hour: None,
+                    },
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out
+    }
+
+    fn lock_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("run.lock")
+    }
+
+    /// Marks the run as owned by this process (its pid), so another process
+    /// starting meanwhile (a second window, the CLI) leaves it alone.
+    pub fn take_lock(&self, id: &str) -> io::Result<()> {
+        write_atomic(&self.lock_path(id), std::process::id().to_string().as_bytes())
+    }
+
+    pub fn release_lock(&self, id: &str) {
+        let _ = fs::remove_file(self.lock_path(id));
+    }
+
+    /// True when a live process other than this one holds the run.
+    fn owned_by_other_process(&self, id: &str) -> bool {
+        self.holder(id).is_some()
+    }
+
+    /// The pid of another live process holding the deployment (a run or a
+    /// wipe in a second window or the CLI), if any.
+    pub fn holder(&self, id: &str) -> Option<u32> {
+        let text = fs::read_to_string(self.lock_path(id)).ok()?;
+        let pid = text.trim().parse::<u32>().ok()?;
+        (pid != std::process::id() && process_alive(pid)).then_some(pid)
+    }
+
+    /// Removes a deployment's directory (record, events, state) for good.
+    pub fn remove(&self, id: &str) -> io::Result<()> {
+        Self::check_id(id)?;
+        match fs::remove_dir_all(self.dir(id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records found `running` at start, with no live process holding them,
+    /// were interrupted by a crash or a closed app: mark them so, keeping
+    /// everything else. A wipe found going is `wipe_incomplete`, never
+    /// `interrupted`: Resume would build again what was half deleted.
+    pub fn recover(&self) -> Vec<String> {
+        let mut marked = Vec::new();
+        for s in self.list() {
+            if matches!(s.status, Some(RunStatus::Running) | Some(RunStatus::Wiping))
+                && !self.owned_by_other_process(&s.id)
+                && let Ok(mut r) = self.load(&s.id)
+            {
+                if r.status == RunStatus::Wiping {
+                    r.status = RunStatus::WipeIncomplete;
+                    r.failure = Some(Failure {
+                        phase: Phase::Wipe,
+                        error:
+                            "The wipe stopped (the app closed or crashed) before it proved the cloud empty."
+                                .into(),
+                        hint: "Wipe again: it carries on where it stopped.".into(),
+                    });
+                } else {
+                    r.status = RunStatus::Interrupted;
+                }
+                r.updated_at = now_rfc3339();
+                if self.save(&r).is_ok() {
+                    marked.push(s.id);
+                }
+            }
+        }
+        marked
+    }
+
+    /// All events with `seq > since`, in order. A torn last line (a crash in
+    /// the middle of an append) is skipped.
+    pub fn events(&self, id: &str, since: u64) -> io::Result<Vec<ProvisionEvent>> {
+        Self::check_id(id)?;
+        let f = match File::open(self.events_path(id)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for line in BufReader::new(f).lines() {
+            let line = line?;
+            if let Ok(ev) = serde_json::from_str::<ProvisionEvent>(&line)
+                && ev.seq > since
+            {
+                out.push(ev);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens the event log for appending, continuing after its last `seq`.
+    pub fn open_log(&self, id: &str) -> io::Result<EventLog> {
+        Self::check_id(id)?;
+        let last = self.events(id, 0)?.last().map(|e| e.seq).unwrap_or(0);
+        fs::create_dir_all(self.dir(id))?;
+        let mut opts = OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(self.events_path(id))?;
+        Ok(EventLog {
+            id: id.to_owned(),
+            file,
+            next_seq: last + 1,
+        })
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    // Signal 0 checks existence only; EPERM still means the process exists.
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 sends nothing and has no memory effects.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Without a cheap check, assume the holder is gone (the old behaviour).
+    false
+}
+
+/// Seconds in events are kept to the millisecond: a float with all its
+/// digits does not survive a JSON round trip bit for bit here (serde_json's
+/// default parser), and what is sent, stored, exported and replayed must be
+/// the same event.
+fn to_the_millisecond(kind: crate::events::EventKind) -> crate::events::EventKind {
+    use crate::events::EventKind;
+    let ms = |s: f64| {
+        if s.is_finite() {
+            (s * 1000.0).round() / 1000.0
+        } else {
+            0.0
+        }
+    };
+    match kind {
+        EventKind::PhaseFinished { duration_s } => EventKind::PhaseFinished {
+            duration_s: ms(duration_s),
+        },
+        EventKind::Resource {
+            address,
+            action,
+            state,
+            elapsed_s,
+        } => EventKind::Resource {
+            address,
+            action,
+            state,
+            elapsed_s: ms(elapsed_s),
+        },
+        other => other,
+    }
+}
+
+/// The append side of `events.jsonl`.
+pub struct EventLog {
+    id: String,
+    file: File,
+    next_seq: u64,
+}
+
+impl EventLog {
+    pub fn deployment_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Gives the event its `seq`, appends it as one line and returns it to be sent.
+    pub fn append(&mut self, phase: Phase, kind: crate::events::EventKind) -> io::Result<ProvisionEvent> {
+        let ev = ProvisionEvent {
+            deployment_id: self.id.clone(),
+            seq: self.next_seq,
+            at: now_rfc3339(),
+            phase,
+            kind: to_the_millisecond(kind),
+        };
+        let mut line = serde_json::to_vec(&ev).map_err(io::Error::other)?;
+        line.push(b'\n');
+        // One write per line: readers never see half an event from a live writer.
+        self.file.write_all(&line)?;
+        self.next_seq += 1;
+        Ok(ev)
+    }
+
+    /// Makes what was appended durable (at phase boundaries).
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventKind;
+
+    fn record(store: &Deployments, status: RunStatus) -> DeploymentRecord {
+        let r = DeploymentRecord {
+            id: new_id(),
+            fqdn: "t2.omani.works".into(),
+            demo: None,
+            created_at: now_rfc3339(),
+            updated_at: now_rfc3339(),
+            status,
+            phase: Some(Phase::TofuApply),
+            completed: vec![Phase::Preflight],
+            answers: WizardAnswers::defaults(),
+            outputs: RunOutputs::default(),
+            failure: None,
+            reservation: None,
+            engine: None,
+        };
+        store.save(&r).unwrap();
+        r
+    }
+
+    #[test]
+    fn events_are_numbered_and_continue_after_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Running);
+        let mut log = s.open_log(&r.id).unwrap();
+        for _ in 0..3 {
+            log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap();
+        }
+        drop(log);
+        let mut log = s.open_log(&r.id).unwrap();
+        assert_eq!(
+            log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap().seq,
+            4
+        );
+        assert_eq!(
+            s.events(&r.id, 2)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>(),
+            vec![3, 4]
+        );
+    }
+
+    #[test]
+    fn seconds_are_kept_to_the_millisecond_and_survive_the_disk_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Running);
+        let mut log = s.open_log(&r.id).unwrap();
+        let sent = log
+            .append(
+                Phase::CloudInit,
+                EventKind::PhaseFinished {
+                    duration_s: 3.8647558650000002,
+                },
+            )
+            .unwrap();
+        assert_eq!(sent.kind, EventKind::PhaseFinished { duration_s: 3.865 });
+        let nan = log
+            .append(
+                Phase::TofuApply,
+                EventKind::Resource {
+                    address: "a".into(),
+                    action: "create".into(),
+                    state: "created".into(),
+                    elapsed_s: f64::NAN,
+                },
+            )
+            .unwrap();
+        assert_eq!(s.events(&r.id, 0).unwrap(), vec![sent, nan]);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Running);
+        let mut log = s.open_log(&r.id).unwrap();
+        log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap();
+        drop(log);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(s.events_path(&r.id))
+            .unwrap();
+        f.write_all(b"{\"deployment_id\":\"x\",\"se").unwrap();
+        assert_eq!(s.events(&r.id, 0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn running_records_become_interrupted_and_corrupt_ones_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let running = record(&s, RunStatus::Running);
+        let done = record(&s, RunStatus::Done);
+        fs::create_dir_all(s.dir("d-broken")).unwrap();
+        fs::write(s.record_path("d-broken"), b"{oops").unwrap();
+        assert_eq!(s.recover(), vec![running.id.clone()]);
+        assert_eq!(s.load(&running.id).unwrap().status, RunStatus::Interrupted);
+        assert_eq!(s.load(&done.id).unwrap().status, RunStatus::Done);
+        let list = s.list();
+        let broken = list.iter().find(|x| x.id == "d-broken").unwrap();
+        assert!(broken.problem.as_deref().unwrap().contains("cannot be read"));
+        assert!(s.record_path("d-broken").exists(), "never deleted");
+    }
+
+    #[test]
+    fn a_wipe_found_going_at_start_is_incomplete_never_resumable() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let wiping = record(&s, RunStatus::Wiping);
+        assert_eq!(s.recover(), vec![wiping.id.clone()]);
+        let r = s.load(&wiping.id).unwrap();
+        assert_eq!(r.status, RunStatus::WipeIncomplete);
+        let f = r.failure.unwrap();
+        assert_eq!(f.phase, Phase::Wipe);
+        assert!(f.hint.contains("Wipe again"), "{}", f.hint);
+    }
+
+    #[test]
+    fn a_run_held_by_a_live_process_is_left_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let held = record(&s, RunStatus::Running);
+        let stale = record(&s, RunStatus::Running);
+        // pid 1 is alive in any Linux container or host; a huge pid is not.
+        fs::write(s.lock_path(&held.id), b"1").unwrap();
+        fs::write(s.lock_path(&stale.id), b"4000000000").unwrap();
+        let marked = s.recover();
+        assert_eq!(marked, vec![stale.id.clone()]);
+        assert_eq!(s.load(&held.id).unwrap().status, RunStatus::Running);
+        // Our own lock is ours: a crash-restart of the same pid cannot happen, so it is stale.
+        s.take_lock(&held.id).unwrap();
+        assert_eq!(s.recover(), vec![held.id.clone()]);
+    }
+
+    #[test]
+    fn ids_cannot_escape_the_deployments_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        assert!(s.load("../../etc").is_err());
+        assert!(s.events("a/b", 0).is_err());
+    }
+}

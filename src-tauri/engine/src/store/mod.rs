@@ -1,0 +1,135 @@
+//! On-disk state under the platform data dir: the wizard draft now, the
+//! deployment records and event logs as the run arrives.
+
+pub mod atomic;
+pub mod deployments;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::wizard::WizardAnswers;
+pub use atomic::write_atomic;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Store { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn draft_path(&self) -> PathBuf {
+        self.root.join("draft.json")
+    }
+
+    /// Saves the half-filled wizard. The answers type holds no secret field,
+    /// but the admin key field is free text: whatever the keys parser does not
+    /// accept as a public key (a pasted private key, a half-typed paste) is
+    /// blanked before the draft is written, so the draft cannot leak one.
+    pub fn save_draft(&self, answers: &WizardAnswers) -> io::Result<()> {
+        let safe = draft_safe(answers);
+        let bytes = serde_json::to_vec_pretty(&safe).map_err(io::Error::other)?;
+        write_atomic(&self.draft_path(), &bytes)
+    }
+
+    /// Loads the draft. A missing draft is `Ok(None)`; an unreadable one is an
+    /// error the caller reports (the file is left in place, never deleted).
+    pub fn load_draft(&self) -> io::Result<Option<WizardAnswers>> {
+        match std::fs::read(self.draft_path()) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn clear_draft(&self) -> io::Result<()> {
+        match std::fs::remove_file(self.draft_path()) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The answers as a draft may hold them: the admin key only when it parses as
+/// a public key (its fingerprint goes with it otherwise).
+pub fn draft_safe(answers: &WizardAnswers) -> WizardAnswers {
+    let mut a = answers.clone();
+    let key = &a.credentials.ssh_public_key;
+    if !key.is_empty() && crate::keys::parse_public_key(key).is_err() {
+        a.credentials.ssh_public_key.clear();
+        a.credentials.ssh_fingerprint.clear();
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_never_holds_a_pasted_private_key_or_unparsed_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        for text in [
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI",
+            "hello there",
+        ] {
+            let mut a = WizardAnswers::defaults();
+            a.credentials.ssh_key_mode = crate::wizard::model::SshKeyMode::Paste;
+            a.credentials.ssh_public_key = text.into();
+            a.credentials.ssh_fingerprint = "SHA256:made-up".into();
+            store.save_draft(&a).unwrap();
+            let raw = std::fs::read_to_string(dir.path().join("draft.json")).unwrap();
+            assert!(!raw.contains("PRIVATE KEY"), "{raw}");
+            let back = store.load_draft().unwrap().unwrap();
+            assert_eq!(back.credentials.ssh_public_key, "", "{text}");
+            assert_eq!(back.credentials.ssh_fingerprint, "", "{text}");
+        }
+    }
+
+    #[test]
+    fn a_draft_keeps_a_parsed_public_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let key = crate::keys::generate_admin_key("draft.test").unwrap();
+        let mut a = WizardAnswers::defaults();
+        a.credentials.ssh_public_key = key.public_openssh().to_owned();
+        a.credentials.ssh_fingerprint = key.fingerprint().to_owned();
+        store.save_draft(&a).unwrap();
+        assert_eq!(store.load_draft().unwrap(), Some(a));
+    }
+
+    #[test]
+    fn draft_round_trip_and_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert_eq!(store.load_draft().unwrap(), None);
+        let mut a = WizardAnswers::defaults();
+        a.organisation.name = "Omantel".into();
+        store.save_draft(&a).unwrap();
+        assert_eq!(store.load_draft().unwrap(), Some(a));
+        store.clear_draft().unwrap();
+        store.clear_draft().unwrap();
+        assert_eq!(store.load_draft().unwrap(), None);
+    }
+
+    #[test]
+    fn corrupt_draft_is_reported_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::write(dir.path().join("draft.json"), b"{not json").unwrap();
+        let err = store.load_draft().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(dir.path().join("draft.json").exists());
+    }
+}
