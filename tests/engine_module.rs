@@ -16,14 +16,16 @@ use std::time::Instant;
 
 use axum::http::Method;
 use catalyst_provisioner::engine::tofu::{
-    BootInputs, CancelHandle, ChangeSummary, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec,
-    Runner, Secret, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology, cliconfig, cloudinit, locate, module,
+    BootInputs, CancelHandle, ChangeSummary, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs,
+    RegionSpec, Runner, Secret, TofuEnvOptions, TofuError, TofuEvent, TofuSecrets, Topology, cliconfig,
+    cloudinit, locate, module,
 };
-use catalyst_tests::fakes::hetzner::{Fault, FaultKind, FakeConfig, FakeHetzner, Inventory, RW_TOKEN};
+use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, Inventory, RW_TOKEN};
 use catalyst_tests::fakes::real_engine;
 use serde_json::Value;
 
-const ADMIN_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEVuZ2luZU1vZHVsZVRlc3RzQWRtaW5LZXkwMTIzNDU2 op@laptop";
+const ADMIN_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEVuZ2luZU1vZHVsZVRlc3RzQWRtaW5LZXkwMTIzNDU2 op@laptop";
 
 fn inputs(id: &str, topology: Topology, ha: bool, workers: u32) -> ModuleInputs {
     let locs = [Location::Fsn1, Location::Hel1, Location::Nbg1];
@@ -53,7 +55,9 @@ fn boot() -> BootInputs {
     BootInputs {
         k3s_token: Secret::new("K3sTokenForEngineModuleTests0123456789"),
         host_key: HostKey {
-            private_openssh: Secret::new("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----"),
+            private_openssh: Secret::new(
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+            ),
             public_line: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost host".into(),
         },
         components: vec!["cilium".into()],
@@ -172,12 +176,39 @@ fn diagnostics(events: &[TofuEvent]) -> Vec<String> {
         .collect()
 }
 
-async fn init(r: &Rig) {
+async fn init(r: &Rig) -> Events {
     let mut ev = Events::new();
     let mut sink = |e: TofuEvent| ev.push(e);
     let res = r.runner.init(&mut sink, &CancelHandle::new()).await;
     drop(sink);
     assert!(res.is_ok(), "init: {res:?}\n{:#?}", diagnostics(&ev));
+    ev
+}
+
+/// The app's parser knows every line the engine printed. The refresh hooks
+/// (`refresh_start`, `refresh_complete`, the same in both engines) are not
+/// typed by messages.rs and arrive as plain log lines, which is fine.
+fn all_understood(label: &str, step: &str, events: &[TofuEvent]) {
+    let unknown: Vec<_> = events
+        .iter()
+        .filter(|e| match e {
+            TofuEvent::Log {
+                message_type: Some(t),
+                ..
+            } => !matches!(t.as_str(), "refresh_start" | "refresh_complete"),
+            _ => false,
+        })
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "{label} {step}: lines the parser does not know: {unknown:#?}"
+    );
+    if step != "init" {
+        assert!(
+            events.iter().any(|e| matches!(e, TofuEvent::Version { .. })),
+            "{label} {step}: no version line understood"
+        );
+    }
 }
 
 async fn plan(r: &Rig) -> (Result<ChangeSummary, TofuError>, Events) {
@@ -242,7 +273,7 @@ async fn cycle(label: &str, m: ModuleInputs, hetzner: &FakeHetzner) {
         return;
     };
     let r = rig(&engine, hetzner, &m, &[]).await;
-    init(&r).await;
+    all_understood(label, "init", &init(&r).await);
     let want = expected(&m);
     let total: usize = want.values().sum();
 
@@ -250,15 +281,25 @@ async fn cycle(label: &str, m: ModuleInputs, hetzner: &FakeHetzner) {
     let (p, ev) = plan(&r).await;
     let plan_time = t.elapsed();
     let p = p.unwrap_or_else(|e| panic!("{label}: plan: {e}\n{:#?}", diagnostics(&ev)));
-    assert_eq!((p.add, p.change, p.remove), (total as u64, 0, 0), "{label}: plan summary");
+    all_understood(label, "plan", &ev);
+    assert_eq!(
+        (p.add, p.change, p.remove),
+        (total as u64, 0, 0),
+        "{label}: plan summary"
+    );
     let by_type = r.planned_by_type();
-    assert_eq!(by_type.keys().collect::<Vec<_>>(), vec!["create"], "{label}: only creates: {by_type:?}");
+    assert_eq!(
+        by_type.keys().collect::<Vec<_>>(),
+        vec!["create"],
+        "{label}: only creates: {by_type:?}"
+    );
     assert_eq!(by_type["create"], want, "{label}: planned creates by type");
 
     let t = Instant::now();
     let (a, ev) = apply(&r).await;
     let apply_time = t.elapsed();
     let a = a.unwrap_or_else(|e| panic!("{label}: apply: {e}\n{:#?}", diagnostics(&ev)));
+    all_understood(label, "apply", &ev);
     assert_eq!(a.add, total as u64, "{label}: applied");
     eprintln!("{label} plan {plan_time:?} apply {apply_time:?} ({total} resources)");
 
@@ -269,24 +310,46 @@ async fn cycle(label: &str, m: ModuleInputs, hetzner: &FakeHetzner) {
     assert_eq!(inv.count("networks"), m.regions.len());
     assert_eq!(inv.count("firewalls"), m.regions.len());
     assert_eq!(inv.count("load_balancers"), m.regions.len());
-    assert_eq!(inv.count("ssh_keys"), want.get("hcloud_ssh_key").copied().unwrap_or(0) + usize::from(m.existing_ssh_key_id.is_some()));
+    assert_eq!(
+        inv.count("ssh_keys"),
+        want.get("hcloud_ssh_key").copied().unwrap_or(0) + usize::from(m.existing_ssh_key_id.is_some())
+    );
     let keep_key = usize::from(m.existing_ssh_key_id.is_some());
     let prefix = format!("catalyst-{}", m.slug());
     for lb in &inv.resources["load_balancers"] {
-        assert_eq!(lb["services"].as_array().map(Vec::len), Some(2), "{label}: services of {}", lb["name"]);
+        assert_eq!(
+            lb["services"].as_array().map(Vec::len),
+            Some(2),
+            "{label}: services of {}",
+            lb["name"]
+        );
         let loc = lb["location"]["name"].as_str().unwrap();
         let in_loc = inv.resources["servers"]
             .iter()
             .filter(|s| s["datacenter"]["location"]["name"] == loc)
             .count();
-        assert_eq!(lb["targets"].as_array().map(Vec::len), Some(in_loc), "{label}: targets of {loc}");
-        assert!(lb["targets"].as_array().unwrap().iter().all(|t| t["use_private_ip"] == true));
+        assert_eq!(
+            lb["targets"].as_array().map(Vec::len),
+            Some(in_loc),
+            "{label}: targets of {loc}"
+        );
+        assert!(
+            lb["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["use_private_ip"] == true)
+        );
         assert_eq!(lb["private_net"][0]["ip"], "10.0.1.254", "{label}: LB private IP");
     }
     for s in &inv.resources["servers"] {
         let name = s["name"].as_str().unwrap();
         assert!(name.starts_with(&prefix), "{name}");
-        assert_eq!(s["public_net"]["firewalls"].as_array().map(Vec::len), Some(1), "{name}: one firewall");
+        assert_eq!(
+            s["public_net"]["firewalls"].as_array().map(Vec::len),
+            Some(1),
+            "{name}: one firewall"
+        );
         let ip = s["private_net"][0]["ip"].as_str().unwrap_or_default();
         let want_ip = match name.rsplit('-').next().unwrap() {
             x if x.starts_with("cp") => format!("10.0.1.{}", 1 + x[2..].parse::<u32>().unwrap()),
@@ -298,8 +361,16 @@ async fn cycle(label: &str, m: ModuleInputs, hetzner: &FakeHetzner) {
         assert_eq!(n["subnets"].as_array().map(Vec::len), Some(1));
         assert_eq!(n["subnets"][0]["ip_range"], "10.0.1.0/24");
     }
-    let uploads = hetzner.requests().iter().filter(|q| q.method == "POST" && q.path == "/ssh_keys").count();
-    assert_eq!(uploads, want.get("hcloud_ssh_key").copied().unwrap_or(0) + keep_key, "{label}: key uploads");
+    let uploads = hetzner
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST" && q.path == "/ssh_keys")
+        .count();
+    assert_eq!(
+        uploads,
+        want.get("hcloud_ssh_key").copied().unwrap_or(0) + keep_key,
+        "{label}: key uploads"
+    );
 
     // Outputs, read back against the fake.
     let out = r.runner.output(&CancelHandle::new()).await.unwrap();
@@ -309,7 +380,11 @@ async fn cycle(label: &str, m: ModuleInputs, hetzner: &FakeHetzner) {
     for region in &m.regions {
         let loc = region.location.as_str();
         let lb = inv.find("load_balancers", &format!("{prefix}-{loc}-lb")).unwrap();
-        assert_eq!(out.load_balancer_ips[loc], lb["public_net"]["ipv4"]["ip"].as_str().unwrap(), "{label}: LB IP of {loc}");
+        assert_eq!(
+            out.load_balancer_ips[loc],
+            lb["public_net"]["ipv4"]["ip"].as_str().unwrap(),
+            "{label}: LB IP of {loc}"
+        );
         let cps: Vec<String> = (1..=if m.ha { 3 } else { 1 })
             .map(|i| {
                 inv.find("servers", &format!("{prefix}-{loc}-cp{i}")).unwrap()["public_net"]["ipv4"]["ip"]
@@ -318,20 +393,32 @@ async fn cycle(label: &str, m: ModuleInputs, hetzner: &FakeHetzner) {
                     .to_owned()
             })
             .collect();
-        assert_eq!(out.control_plane_ips[loc], cps, "{label}: control plane IPs of {loc}");
+        assert_eq!(
+            out.control_plane_ips[loc], cps,
+            "{label}: control plane IPs of {loc}"
+        );
     }
 
     // Applied means done: planning again changes nothing.
     let (p2, ev) = plan(&r).await;
     let p2 = p2.unwrap_or_else(|e| panic!("{label}: re-plan: {e}\n{:#?}", diagnostics(&ev)));
     let again = r.planned_by_type();
-    assert_eq!((p2.add, p2.change, p2.remove), (0, 0, 0), "{label}: re-plan must be empty: {again:?}");
+    assert_eq!(
+        (p2.add, p2.change, p2.remove),
+        (0, 0, 0),
+        "{label}: re-plan must be empty: {again:?}"
+    );
 
     let (d, ev) = destroy(&r).await;
     let d = d.unwrap_or_else(|e| panic!("{label}: destroy: {e}\n{:#?}", diagnostics(&ev)));
+    all_understood(label, "destroy", &ev);
     assert_eq!(d.remove, total as u64, "{label}: destroyed");
     let left = non_empty(&hetzner.inventory());
-    assert_eq!(left.values().sum::<usize>(), keep_key, "{label}: left behind: {left:?}");
+    assert_eq!(
+        left.values().sum::<usize>(),
+        keep_key,
+        "{label}: left behind: {left:?}"
+    );
 }
 
 // ------------------------------------------------------------ the shapes
@@ -357,7 +444,12 @@ async fn dual_with_workers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn triangle_ha() {
     let h = FakeHetzner::start(FakeConfig::default()).await;
-    cycle("TRIANGLE HA w1", inputs("tri-ha", Topology::Triangle, true, 1), &h).await;
+    cycle(
+        "TRIANGLE HA w1",
+        inputs("tri-ha", Topology::Triangle, true, 1),
+        &h,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,7 +471,11 @@ async fn existing_admin_key_is_reused_not_uploaded() {
     m.existing_ssh_key_id = Some(id);
     cycle("DUAL existing key", m, &h).await;
     // Every server was created with the existing key.
-    let creates = h.requests().iter().filter(|q| q.method == "POST" && q.path == "/servers").count();
+    let creates = h
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST" && q.path == "/servers")
+        .count();
     assert_eq!(creates, 4);
 }
 
@@ -400,15 +496,34 @@ async fn every_variable_validation_fires_as_a_diagnostic() {
     let tfvars = r.work.join(module::TFVARS_FILE);
     let good: Value = serde_json::from_str(&std::fs::read_to_string(&tfvars).unwrap()).unwrap();
     let (ok, ev) = plan(&r).await;
-    assert!(ok.is_ok(), "the valid inputs plan: {ok:?} {:#?}", diagnostics(&ev));
+    assert!(
+        ok.is_ok(),
+        "the valid inputs plan: {ok:?} {:#?}",
+        diagnostics(&ev)
+    );
 
     let big = "#cloud-config ".to_owned() + &"x".repeat(33_000);
     let big_map = format!("{{\"fsn1\" = \"{big}\", \"hel1\" = \"short\"}}");
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, &str, Edit, Option<(&str, String)>)> = vec![
-        ("sovereign_fqdn", "sovereign_fqdn must be a lower-case domain", Box::new(|v| v["sovereign_fqdn"] = "NoDots".into()), None),
-        ("deployment_id", "deployment_id must be lower-case letters", Box::new(|v| v["deployment_id"] = "Bad_Id".into()), None),
-        ("regions", "regions must have one to three entries", Box::new(|v| v["regions"] = serde_json::json!([])), None),
+        (
+            "sovereign_fqdn",
+            "sovereign_fqdn must be a lower-case domain",
+            Box::new(|v| v["sovereign_fqdn"] = "NoDots".into()),
+            None,
+        ),
+        (
+            "deployment_id",
+            "deployment_id must be lower-case letters",
+            Box::new(|v| v["deployment_id"] = "Bad_Id".into()),
+            None,
+        ),
+        (
+            "regions",
+            "regions must have one to three entries",
+            Box::new(|v| v["regions"] = serde_json::json!([])),
+            None,
+        ),
         (
             "regions",
             "Each region location must be one of",
@@ -490,7 +605,9 @@ async fn every_variable_validation_fires_as_a_diagnostic() {
             })
             .collect();
         assert!(res.is_err(), "{var}: {message}: the plan must fail");
-        let hit = diags.iter().find(|d| d.detail.contains(message) || d.summary.contains(message));
+        let hit = diags
+            .iter()
+            .find(|d| d.detail.contains(message) || d.summary.contains(message));
         let Some(d) = hit else {
             panic!("{var}: no diagnostic says {message:?}: {:#?}", diagnostics(&ev));
         };
@@ -502,13 +619,25 @@ async fn every_variable_validation_fires_as_a_diagnostic() {
         // The engine names the variable: its range is the variable's line in
         // the tfvars file, and the rule it cites lies in that variable's block.
         let tfvars_text = std::fs::read_to_string(&tfvars).unwrap();
-        if let Some(loc) = d.location.as_deref().filter(|l| l.starts_with(module::TFVARS_FILE)) {
+        if let Some(loc) = d
+            .location
+            .as_deref()
+            .filter(|l| l.starts_with(module::TFVARS_FILE))
+        {
             let line: usize = loc.rsplit(':').next().unwrap().parse().unwrap();
             let text = tfvars_text.lines().nth(line - 1).unwrap_or_default();
-            assert!(text.contains(&format!("\"{var}\"")), "{var}: the range {loc} is {text:?}");
+            assert!(
+                text.contains(&format!("\"{var}\"")),
+                "{var}: the range {loc} is {text:?}"
+            );
         }
         assert_eq!(rule_variable(&d.detail).as_deref(), Some(*var), "{var}: {d:#?}");
-        eprintln!("{var}: {} | {} | {:?}", d.summary, d.detail.lines().next().unwrap_or(""), d.location);
+        eprintln!(
+            "{var}: {} | {} | {:?}",
+            d.summary,
+            d.detail.lines().next().unwrap_or(""),
+            d.location
+        );
     }
 }
 
@@ -565,13 +694,23 @@ async fn apply_fails_then_resumes(
         .find(|d| d.summary.contains(&format!("({code})")))
         .unwrap_or_else(|| panic!("{label}: no diagnostic with ({code}): {:#?}", diagnostics(&ev)));
     assert!(d.summary.contains(message), "{label}: {d:#?}");
-    assert!(d.detail.contains(&format!("Error code: {code}")), "{label}: {d:#?}");
-    let at = d.address.as_deref().unwrap_or_default();
-    assert!(at.starts_with(address), "{label}: the diagnostic names {at:?}, not {address}…");
-    let failed = err.to_string();
-    assert!(failed.contains(code), "{label}: the Runner's error carries the code: {failed}");
     assert!(
-        ev.iter().any(|e| matches!(e, TofuEvent::ResourceErrored { address: a, .. } if a.starts_with(address))),
+        d.detail.contains(&format!("Error code: {code}")),
+        "{label}: {d:#?}"
+    );
+    let at = d.address.as_deref().unwrap_or_default();
+    assert!(
+        at.starts_with(address),
+        "{label}: the diagnostic names {at:?}, not {address}…"
+    );
+    let failed = err.to_string();
+    assert!(
+        failed.contains(code),
+        "{label}: the Runner's error carries the code: {failed}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, TofuEvent::ResourceErrored { address: a, .. } if a.starts_with(address))),
         "{label}: an apply_errored hook for {address}"
     );
 
@@ -583,7 +722,11 @@ async fn apply_fails_then_resumes(
     a.unwrap_or_else(|e| panic!("{label}: resumed apply: {e} {:#?}", diagnostics(&ev)));
     let (p, _) = plan(&r).await;
     let p = p.unwrap();
-    assert_eq!((p.add, p.change, p.remove), (0, 0, 0), "{label}: done after the resume");
+    assert_eq!(
+        (p.add, p.change, p.remove),
+        (0, 0, 0),
+        "{label}: done after the resume"
+    );
     let (d, ev) = destroy(&r).await;
     d.unwrap_or_else(|e| panic!("{label}: destroy: {e} {:#?}", diagnostics(&ev)));
 }
@@ -637,9 +780,17 @@ async fn a_taken_name_is_a_uniqueness_error_on_its_resource() {
         "already",
         || {
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
-                    reqwest::Client::new().delete(url).bearer_auth(RW_TOKEN).send().await.unwrap();
+                    reqwest::Client::new()
+                        .delete(url)
+                        .bearer_auth(RW_TOKEN)
+                        .send()
+                        .await
+                        .unwrap();
                 })
             })
             .join()
@@ -660,18 +811,28 @@ async fn a_read_only_token_is_refused_on_the_first_create() {
         &engine,
         &h,
         &m,
-        &[("HCLOUD_TOKEN", catalyst_tests::fakes::hetzner::RO_TOKEN.to_owned())],
+        &[(
+            "HCLOUD_TOKEN",
+            catalyst_tests::fakes::hetzner::RO_TOKEN.to_owned(),
+        )],
     )
     .await;
     init(&r).await;
     let (p, ev) = plan(&r).await;
-    p.unwrap_or_else(|e| panic!("plan with a read-only token (reads only): {e} {:#?}", diagnostics(&ev)));
+    p.unwrap_or_else(|e| {
+        panic!(
+            "plan with a read-only token (reads only): {e} {:#?}",
+            diagnostics(&ev)
+        )
+    });
     let (a, ev) = apply(&r).await;
     assert!(a.is_err());
     let diags = error_diags(&ev);
     assert!(!diags.is_empty());
     assert!(
-        diags.iter().all(|d| d.summary.contains("(token_readonly)") && d.address.is_some()),
+        diags
+            .iter()
+            .all(|d| d.summary.contains("(token_readonly)") && d.address.is_some()),
         "{:#?}",
         diagnostics(&ev)
     );
@@ -715,7 +876,10 @@ async fn changed_inputs_update_in_place() {
     init(&r).await;
     plan(&r).await.0.unwrap();
     apply(&r).await.0.unwrap();
-    let servers_before: Vec<u64> = h.inventory().resources["servers"].iter().map(|s| s["id"].as_u64().unwrap()).collect();
+    let servers_before: Vec<u64> = h.inventory().resources["servers"]
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect();
 
     let mut m2 = m.clone();
     m2.deployment_id = "upd-place-2".into();
@@ -735,28 +899,49 @@ async fn changed_inputs_update_in_place() {
     a.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
 
     let inv = h.inventory();
-    let after: Vec<u64> = inv.resources["servers"].iter().map(|s| s["id"].as_u64().unwrap()).collect();
+    let after: Vec<u64> = inv.resources["servers"]
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(servers_before, after, "no server was replaced");
     for s in &inv.resources["servers"] {
         let cp = s["name"].as_str().unwrap().contains("-cp");
-        assert_eq!(s["server_type"]["name"], if cp { "cpx42" } else { "cpx32" }, "{}", s["name"]);
+        assert_eq!(
+            s["server_type"]["name"],
+            if cp { "cpx42" } else { "cpx32" },
+            "{}",
+            s["name"]
+        );
         assert_eq!(s["status"], "running", "{}: powered on again", s["name"]);
         assert_eq!(s["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2");
         assert_eq!(s["image"]["name"], "ubuntu-24.04", "image changes are ignored");
     }
     for fw in &inv.resources["firewalls"] {
-        let ssh = fw["rules"].as_array().unwrap().iter().find(|r| r["port"] == "22").unwrap();
+        let ssh = fw["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["port"] == "22")
+            .unwrap();
         assert_eq!(ssh["source_ips"], serde_json::json!(["203.0.113.0/24"]));
         assert_eq!(fw["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2");
     }
     for c in ["networks", "load_balancers", "ssh_keys"] {
         for o in &inv.resources[c] {
-            assert_eq!(o["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2", "{c}");
+            assert_eq!(
+                o["labels"]["catalyst.openova.io/deployment-id"], "upd-place-2",
+                "{c}"
+            );
         }
     }
     let (p, _) = plan(&r).await;
     let p = p.unwrap();
-    assert_eq!((p.add, p.change, p.remove), (0, 0, 0), "{:?}", r.planned_by_type());
+    assert_eq!(
+        (p.add, p.change, p.remove),
+        (0, 0, 0),
+        "{:?}",
+        r.planned_by_type()
+    );
     destroy(&r).await.0.unwrap();
     assert_eq!(non_empty(&h.inventory()).values().sum::<usize>(), 0);
 }
@@ -778,13 +963,20 @@ async fn a_new_admin_key_replaces_only_the_key() {
 
     let mut m2 = m.clone();
     m2.admin_ssh_public_key =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEFub3RoZXJBZG1pbktleUZvckVuZ2luZVRlc3RzISEh second@laptop".into();
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEFub3RoZXJBZG1pbktleUZvckVuZ2luZVRlc3RzISEh second@laptop"
+            .into();
     module::stage(&r.work, &m2).unwrap();
     let (p, ev) = plan(&r).await;
     let p = p.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
     let by = r.planned_by_type();
     assert_eq!((p.add, p.change, p.remove), (1, 0, 1), "{by:?}");
-    assert_eq!(by.get("create+delete").or(by.get("delete+create")).and_then(|m| m.get("hcloud_ssh_key")), Some(&1), "{by:?}");
+    assert_eq!(
+        by.get("create+delete")
+            .or(by.get("delete+create"))
+            .and_then(|m| m.get("hcloud_ssh_key")),
+        Some(&1),
+        "{by:?}"
+    );
     let (a, ev) = apply(&r).await;
     a.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
     let inv = h.inventory();
@@ -811,11 +1003,19 @@ async fn objects_gone_from_hetzner_are_planned_again() {
     apply(&r).await.0.unwrap();
     let inv = h.inventory();
     let prefix = format!("catalyst-{}", m.slug());
-    let worker = inv.find("servers", &format!("{prefix}-fsn1-w1")).unwrap()["id"].as_u64().unwrap();
-    let lb = inv.find("load_balancers", &format!("{prefix}-fsn1-lb")).unwrap()["id"].as_u64().unwrap();
+    let worker = inv.find("servers", &format!("{prefix}-fsn1-w1")).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let lb = inv.find("load_balancers", &format!("{prefix}-fsn1-lb")).unwrap()["id"]
+        .as_u64()
+        .unwrap();
     let base = h.base_url();
     let c = reqwest::Client::new();
-    c.delete(format!("{base}/servers/{worker}")).bearer_auth(RW_TOKEN).send().await.unwrap();
+    c.delete(format!("{base}/servers/{worker}"))
+        .bearer_auth(RW_TOKEN)
+        .send()
+        .await
+        .unwrap();
     c.post(format!("{base}/load_balancers/{lb}/actions/delete_service"))
         .bearer_auth(RW_TOKEN)
         .json(&serde_json::json!({"listen_port": 443}))
@@ -837,5 +1037,72 @@ async fn objects_gone_from_hetzner_are_planned_again() {
     let (p, _) = plan(&r).await;
     assert_eq!(p.unwrap().add, 0);
     destroy(&r).await.0.unwrap();
+    assert_eq!(non_empty(&h.inventory()).values().sum::<usize>(), 0);
+}
+
+/// A delete Hetzner refuses fails the destroy with its diagnostic, and the
+/// object stays in state: the next destroy deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_delete_keeps_the_object_in_state() {
+    let Some(engine) = real_engine::require_engine() else {
+        return;
+    };
+    let h = FakeHetzner::start(FakeConfig::default()).await;
+    let m = inputs("del-refused", Topology::Solo, false, 0);
+    let r = rig(&engine, &h, &m, &[]).await;
+    init(&r).await;
+    plan(&r).await.0.unwrap();
+    apply(&r).await.0.unwrap();
+    h.inject(Fault::new(
+        Some(Method::DELETE),
+        "/networks",
+        1,
+        FaultKind::Error {
+            status: 423,
+            code: "locked".into(),
+            message: "network is locked".into(),
+        },
+    ));
+    h.inject(Fault::new(
+        Some(Method::DELETE),
+        "/ssh_keys",
+        1,
+        FaultKind::Error {
+            status: 403,
+            code: "protected".into(),
+            message: "ssh key is delete protected".into(),
+        },
+    ));
+    let (d, ev) = destroy(&r).await;
+    assert!(d.is_err(), "the destroy must fail");
+    let diags = error_diags(&ev);
+    // A destroy-time error has no configuration range, so the engine gives
+    // its diagnostic no address; the apply_errored hook names the resource.
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.summary.contains("(protected)") && d.detail.contains("Error code: protected")),
+        "{:#?}",
+        diagnostics(&ev)
+    );
+    assert!(
+        ev.iter().any(|e| matches!(e, TofuEvent::ResourceErrored { address, .. } if address == "hcloud_ssh_key.admin[0]")),
+        "an apply_errored hook for the key"
+    );
+    assert_eq!(h.inventory().count("ssh_keys"), 1);
+    let state = r.engine_json(&["show", "-json"]);
+    let left: Vec<String> = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|x| x["address"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        left.contains(&"hcloud_ssh_key.admin[0]".to_owned()),
+        "the key stays in state: {left:?}"
+    );
+    let (d, ev) = destroy(&r).await;
+    d.unwrap_or_else(|e| panic!("{e} {:#?}", diagnostics(&ev)));
     assert_eq!(non_empty(&h.inventory()).values().sum::<usize>(), 0);
 }

@@ -12,11 +12,11 @@
 //! 429 `rate_limit_exceeded`; the error object `{"error":{code,message,
 //! details}}` with Hetzner's codes; scripted faults; the quirk that a deleted
 //! object stays listed for a while; a firewall that cannot be deleted while a
-//! server holds it. The actions the hcloud provider's updates and
-//! deletes use are there too: server power, change_type, network attach and
-//! detach, change_protection, the load balancer's update_service,
-//! change_type, change_algorithm and public interface. `GET /__inventory` (and `FakeHetzner::inventory`) dumps
-//! every object that exists, so tests can prove what is there.
+//! server holds it; the actions the hcloud provider's updates use (server
+//! power, change_type, network attach and detach, change_protection, the
+//! load balancer's update_service, change_type, change_algorithm and public
+//! interface). `GET /__inventory` (and `FakeHetzner::inventory`) dumps every
+//! object that exists, so tests can prove what is there.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -2842,26 +2842,49 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
             Some(nid) => {
                 let zone = s
                     .live("servers", id)
-                    .and_then(|v| v["datacenter"]["location"]["network_zone"].as_str().map(str::to_owned))
+                    .and_then(|v| {
+                        v["datacenter"]["location"]["network_zone"]
+                            .as_str()
+                            .map(str::to_owned)
+                    })
                     .unwrap_or_default();
-                let attached = s
-                    .live("servers", id)
-                    .is_some_and(|v| v["private_net"].as_array().is_some_and(|p| p.iter().any(|x| x["network"] == nid)));
+                let attached = s.live("servers", id).is_some_and(|v| {
+                    v["private_net"]
+                        .as_array()
+                        .is_some_and(|p| p.iter().any(|x| x["network"] == nid))
+                });
                 let ip = match str_field(body, "ip") {
                     Some(ip) => Some(ip.to_owned()),
                     None => allocate_private_ip(s, nid, &zone),
                 };
                 match ip {
-                    _ if attached => Err(err(422, "server_already_attached", "server is already attached to this network")),
-                    None => Err(err(422, "no_subnet_available", "no subnet or IP available in the server's network zone")),
+                    _ if attached => Err(err(
+                        422,
+                        "server_already_attached",
+                        "server is already attached to this network",
+                    )),
+                    None => Err(err(
+                        422,
+                        "no_subnet_available",
+                        "no subnet or IP available in the server's network zone",
+                    )),
                     Some(ip) => {
                         if let Some(n) = s.live_mut("networks", nid)
                             && let Some(a) = n["servers"].as_array_mut()
                         {
                             a.push(json!(id));
                         }
-                        let alias = body.get("alias_ips").cloned().filter(Value::is_array).unwrap_or(json!([]));
-                        let mac = format!("86:00:00:{:02x}:{:02x}:{:02x}", (id >> 16) as u8, (id >> 8) as u8, id as u8);
+                        let alias = body
+                            .get("alias_ips")
+                            .cloned()
+                            .filter(Value::is_array)
+                            .unwrap_or(json!([]));
+                        let mac = format!(
+                            "86:00:00:{:02x}:{:02x}:{:02x}",
+                            (id >> 16) as u8,
+                            (id >> 8) as u8,
+                            id as u8
+                        );
                         if let Some(srv) = s.live_mut("servers", id)
                             && let Some(p) = srv["private_net"].as_array_mut()
                         {
@@ -2875,16 +2898,30 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
         ("servers", "detach_from_network") => match s.live_ref("networks", &body["network"]) {
             None => Err(not_found("network")),
             Some(nid) => {
-                let before = s.live("servers", id).and_then(|v| v["private_net"].as_array().map(Vec::len));
-                if let Some(p) = s.live_mut("servers", id).and_then(|v| v["private_net"].as_array_mut()) {
+                let before = s
+                    .live("servers", id)
+                    .and_then(|v| v["private_net"].as_array().map(Vec::len));
+                if let Some(p) = s
+                    .live_mut("servers", id)
+                    .and_then(|v| v["private_net"].as_array_mut())
+                {
                     p.retain(|x| x["network"] != nid);
                 }
-                if let Some(a) = s.live_mut("networks", nid).and_then(|n| n["servers"].as_array_mut()) {
+                if let Some(a) = s
+                    .live_mut("networks", nid)
+                    .and_then(|n| n["servers"].as_array_mut())
+                {
                     a.retain(|x| *x != id);
                 }
-                let after = s.live("servers", id).and_then(|v| v["private_net"].as_array().map(Vec::len));
+                let after = s
+                    .live("servers", id)
+                    .and_then(|v| v["private_net"].as_array().map(Vec::len));
                 if before == after {
-                    Err(err(422, "server_not_attached", "server is not attached to this network"))
+                    Err(err(
+                        422,
+                        "server_not_attached",
+                        "server is not attached to this network",
+                    ))
                 } else {
                     Ok(())
                 }
@@ -2905,11 +2942,19 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
         ("servers", "change_type") => {
             let want = body["server_type"].as_str().unwrap_or_default().to_owned();
             let upgrade = body["upgrade_disk"].as_bool().unwrap_or(false);
-            match SERVER_TYPES.iter().find(|t| t.name == want || t.id.to_string() == want) {
-                None => Err(invalid("server type not found", &[("server_type", "unknown server type")])),
-                Some(_) if s.live("servers", id).is_some_and(|v| v["status"] != "off") => {
-                    Err(err(409, "server_not_stopped", "the server must be stopped to change its type"))
-                }
+            match SERVER_TYPES
+                .iter()
+                .find(|t| t.name == want || t.id.to_string() == want)
+            {
+                None => Err(invalid(
+                    "server type not found",
+                    &[("server_type", "unknown server type")],
+                )),
+                Some(_) if s.live("servers", id).is_some_and(|v| v["status"] != "off") => Err(err(
+                    409,
+                    "server_not_stopped",
+                    "the server must be stopped to change its type",
+                )),
                 Some(st) => {
                     let j = server_type_json(st, &s.unavailable);
                     if let Some(v) = s.live_mut("servers", id) {
@@ -2928,7 +2973,10 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
             }
             Ok(())
         }
-        ("servers" | "networks" | "load_balancers" | "volumes" | "floating_ips" | "primary_ips", "change_protection") => {
+        (
+            "servers" | "networks" | "load_balancers" | "volumes" | "floating_ips" | "primary_ips",
+            "change_protection",
+        ) => {
             if let Some(v) = s.live_mut(coll, id) {
                 for k in ["delete", "rebuild"] {
                     if let Some(b) = body[k].as_bool() {
@@ -2947,7 +2995,13 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
             {
                 None => Err(not_found("service")),
                 Some(svc) => {
-                    for k in ["destination_port", "proxyprotocol", "protocol", "health_check", "http"] {
+                    for k in [
+                        "destination_port",
+                        "proxyprotocol",
+                        "protocol",
+                        "health_check",
+                        "http",
+                    ] {
                         if let Some(v) = body.get(k).filter(|v| !v.is_null()) {
                             svc[k] = v.clone();
                         }
@@ -2958,8 +3012,14 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
         }
         ("load_balancers", "change_type") => {
             let want = body["load_balancer_type"].as_str().unwrap_or_default().to_owned();
-            match LB_TYPES.iter().find(|t| t.name == want || t.id.to_string() == want) {
-                None => Err(invalid("load balancer type not found", &[("load_balancer_type", "unknown type")])),
+            match LB_TYPES
+                .iter()
+                .find(|t| t.name == want || t.id.to_string() == want)
+            {
+                None => Err(invalid(
+                    "load balancer type not found",
+                    &[("load_balancer_type", "unknown type")],
+                )),
                 Some(t) => {
                     let j = lb_type_json(t);
                     if let Some(v) = s.live_mut("load_balancers", id) {
@@ -2976,7 +3036,10 @@ fn resource_action(s: &mut FakeState, coll: &'static str, id: u64, action: &str,
                 }
                 Ok(())
             }
-            _ => Err(invalid("invalid algorithm", &[("type", "Must be one of: round_robin, least_connections.")])),
+            _ => Err(invalid(
+                "invalid algorithm",
+                &[("type", "Must be one of: round_robin, least_connections.")],
+            )),
         },
         ("load_balancers", "enable_public_interface" | "disable_public_interface") => {
             let on = action == "enable_public_interface";

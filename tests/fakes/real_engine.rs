@@ -59,7 +59,11 @@ fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").filter(|p| !p.is_empty()) {
         Some(p) => {
             let p = PathBuf::from(p);
-            if p.is_absolute() { p } else { workspace_root().join(p) }
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
         }
         None => workspace_root().join("target"),
     }
@@ -125,7 +129,11 @@ pub fn lay_out_mirror(dir: &Path) -> PathBuf {
 /// A CLI config that installs hcloud from `mirror` only, for both hosts
 /// (the app writes its own through `engine::tofu::cliconfig`).
 pub fn cli_config(mirror: &Path) -> String {
-    let path = mirror.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
+    let path = mirror
+        .display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
     let include = HOSTS
         .iter()
         .map(|h| format!("\"{h}/hetznercloud/hcloud\""))

@@ -28,13 +28,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Value as Json, json};
+use serde_json::{json, Value as Json};
 use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueEmpty;
-use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider, Resource, map, serve};
+use tf_provider::{map, serve, AttributePath, Diagnostics, DynamicResource, Provider, Resource};
 
 use api::{ApiError, Client, R};
-use value::{A, Blk, C, Dyn, N, Ty, V, a, labels, list, set, with_default};
+use value::{a, labels, list, set, with_default, Blk, Dyn, Ty, A, C, N, V};
 
 const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";
 
@@ -72,8 +72,8 @@ fn id_attr() -> A {
 }
 
 fn schema_of(k: Kind) -> Blk {
-    use C::*;
     use Ty::*;
+    use C::*;
     match k {
         Kind::SshKey => Blk::new(vec![
             id_attr(),
@@ -358,7 +358,10 @@ async fn read(k: Kind, c: &Client, st: &V) -> R<Option<V>> {
                 ("ip_range", V::from_json(&j["ip_range"])),
                 ("labels", labels_v(j)),
                 ("delete_protection", V::Bool(j["protection"]["delete"] == true)),
-                ("expose_routes_to_vswitch", V::Bool(j["expose_routes_to_vswitch"] == true)),
+                (
+                    "expose_routes_to_vswitch",
+                    V::Bool(j["expose_routes_to_vswitch"] == true),
+                ),
             ])))
         }
         Kind::NetworkSubnet => {
@@ -398,7 +401,11 @@ async fn read(k: Kind, c: &Client, st: &V) -> R<Option<V>> {
                     let find = |key: &str| {
                         hint_rules
                             .iter()
-                            .find(|h| h.get("direction").str() == rj["direction"].as_str() && h.get("port").str() == rj["port"].as_str() && h.get("protocol").str() == rj["protocol"].as_str())
+                            .find(|h| {
+                                h.get("direction").str() == rj["direction"].as_str()
+                                    && h.get("port").str() == rj["port"].as_str()
+                                    && h.get("protocol").str() == rj["protocol"].as_str()
+                            })
                             .map(|h| h.get(key).clone())
                             .unwrap_or(V::Null)
                     };
@@ -407,7 +414,10 @@ async fn read(k: Kind, c: &Client, st: &V) -> R<Option<V>> {
                         ("protocol", V::from_json(&rj["protocol"])),
                         ("port", V::opt_s(rj["port"].as_str())),
                         ("source_ips", strs_or_null(&rj["source_ips"], &find("source_ips"))),
-                        ("destination_ips", strs_or_null(&rj["destination_ips"], &find("destination_ips"))),
+                        (
+                            "destination_ips",
+                            strs_or_null(&rj["destination_ips"], &find("destination_ips")),
+                        ),
                         ("description", V::opt_s(rj["description"].as_str())),
                     ])
                 })
@@ -462,18 +472,32 @@ async fn read(k: Kind, c: &Client, st: &V) -> R<Option<V>> {
             let algorithm = if st.get("algorithm").list().is_empty() {
                 V::List(vec![])
             } else {
-                V::List(vec![value::map(vec![("type", V::from_json(&j["algorithm"]["type"]))])])
+                V::List(vec![value::map(vec![(
+                    "type",
+                    V::from_json(&j["algorithm"]["type"]),
+                )])])
             };
             Ok(Some(value::map(vec![
                 ("id", id_of(j)),
                 ("name", V::from_json(&j["name"])),
-                ("load_balancer_type", V::from_json(&j["load_balancer_type"]["name"])),
+                (
+                    "load_balancer_type",
+                    V::from_json(&j["load_balancer_type"]["name"]),
+                ),
                 ("location", V::from_json(&j["location"]["name"])),
                 ("network_zone", V::from_json(&j["location"]["network_zone"])),
                 ("ipv4", V::from_json(&j["public_net"]["ipv4"]["ip"])),
                 ("ipv6", V::from_json(&j["public_net"]["ipv6"]["ip"])),
-                ("network_id", pn.as_ref().map(|p| V::from_json(&p["network"])).unwrap_or(V::Null)),
-                ("network_ip", pn.as_ref().map(|p| V::from_json(&p["ip"])).unwrap_or(V::Null)),
+                (
+                    "network_id",
+                    pn.as_ref()
+                        .map(|p| V::from_json(&p["network"]))
+                        .unwrap_or(V::Null),
+                ),
+                (
+                    "network_ip",
+                    pn.as_ref().map(|p| V::from_json(&p["ip"])).unwrap_or(V::Null),
+                ),
                 ("labels", labels_v(j)),
                 ("delete_protection", V::Bool(j["protection"]["delete"] == true)),
                 ("algorithm", algorithm),
@@ -499,7 +523,10 @@ async fn read(k: Kind, c: &Client, st: &V) -> R<Option<V>> {
                 ("network_id", V::Num(nid)),
                 ("subnet_id", st.get("subnet_id").clone()),
                 ("ip", V::from_json(&pn["ip"])),
-                ("enable_public_interface", V::Bool(j["public_net"]["enabled"] != false)),
+                (
+                    "enable_public_interface",
+                    V::Bool(j["public_net"]["enabled"] != false),
+                ),
             ])))
         }
         Kind::LoadBalancerTarget => {
@@ -547,11 +574,21 @@ fn target_state(lb: i64, t: &Json) -> V {
         }
         "label_selector" => {
             let s = t["label_selector"]["selector"].as_str().unwrap_or_default();
-            (V::Null, V::s(s), V::Null, format!("lb-label-selector-tgt-{}-{lb}", sha256_hex(s)))
+            (
+                V::Null,
+                V::s(s),
+                V::Null,
+                format!("lb-label-selector-tgt-{}-{lb}", sha256_hex(s)),
+            )
         }
         _ => {
             let s = t["ip"]["ip"].as_str().unwrap_or_default();
-            (V::Null, V::Null, V::s(s), format!("lb-ip-tgt-{}-{lb}", sha256_hex(s)))
+            (
+                V::Null,
+                V::Null,
+                V::s(s),
+                format!("lb-ip-tgt-{}-{lb}", sha256_hex(s)),
+            )
         }
     };
     value::map(vec![
@@ -575,15 +612,23 @@ fn service_state(lb: &str, s: &Json, hint: &V) -> V {
             ("sticky_sessions", V::from_json(&h["sticky_sessions"])),
             ("cookie_name", V::from_json(&h["cookie_name"])),
             ("cookie_lifetime", V::from_json(&h["cookie_lifetime"])),
-            ("certificates", match &h["certificates"] {
-                Json::Array(a) => V::List(a.iter().map(V::from_json).collect()),
-                _ => V::List(vec![]),
-            }),
+            (
+                "certificates",
+                match &h["certificates"] {
+                    Json::Array(a) => V::List(a.iter().map(V::from_json).collect()),
+                    _ => V::List(vec![]),
+                },
+            ),
             ("redirect_http", V::from_json(&h["redirect_http"])),
             ("timeout_idle", V::from_json(&h["timeout_idle"])),
         ])])
     };
-    let hc_hint = hint.get("health_check").list().first().cloned().unwrap_or(V::Null);
+    let hc_hint = hint
+        .get("health_check")
+        .list()
+        .first()
+        .cloned()
+        .unwrap_or(V::Null);
     let health = if hint.get("health_check").list().is_empty() || s["health_check"].is_null() {
         V::List(vec![])
     } else {
@@ -659,10 +704,13 @@ async fn server_state(c: &Client, j: &Json, hint: &V) -> R<V> {
             ("network_id", V::Num(nid)),
             ("subnet_id", subnet),
             ("ip", V::s(ip)),
-            ("alias_ips", match &p["alias_ips"] {
-                Json::Array(a) => V::List(a.iter().map(V::from_json).collect()),
-                _ => V::List(vec![]),
-            }),
+            (
+                "alias_ips",
+                match &p["alias_ips"] {
+                    Json::Array(a) => V::List(a.iter().map(V::from_json).collect()),
+                    _ => V::List(vec![]),
+                },
+            ),
             ("mac_address", V::from_json(&p["mac_address"])),
         ]));
     }
@@ -705,13 +753,22 @@ async fn server_state(c: &Client, j: &Json, hint: &V) -> R<V> {
         ("iso", keep("iso", V::Null)),
         ("rescue", keep("rescue", V::Null)),
         ("labels", labels_v(j)),
-        ("ignore_remote_firewall_ids", keep("ignore_remote_firewall_ids", V::Bool(false))),
+        (
+            "ignore_remote_firewall_ids",
+            keep("ignore_remote_firewall_ids", V::Bool(false)),
+        ),
         ("firewall_ids", firewall_ids),
         ("placement_group_id", V::from_json(&j["placement_group"]["id"])),
         ("delete_protection", V::Bool(j["protection"]["delete"] == true)),
         ("rebuild_protection", V::Bool(j["protection"]["rebuild"] == true)),
-        ("shutdown_before_deletion", keep("shutdown_before_deletion", V::Bool(false))),
-        ("allow_deprecated_images", keep("allow_deprecated_images", V::Bool(false))),
+        (
+            "shutdown_before_deletion",
+            keep("shutdown_before_deletion", V::Bool(false)),
+        ),
+        (
+            "allow_deprecated_images",
+            keep("allow_deprecated_images", V::Bool(false)),
+        ),
         ("primary_disk_size", V::from_json(&j["primary_disk_size"])),
         ("public_net", public_net),
         ("network", V::List(networks)),
@@ -739,7 +796,9 @@ fn rule_json(r: &V) -> Json {
 fn apply_to_json(e: &V) -> Json {
     match e.get("server").num() {
         Some(sid) => json!({"type": "server", "server": {"id": sid}}),
-        None => json!({"type": "label_selector", "label_selector": {"selector": e.get("label_selector").to_json()}}),
+        None => {
+            json!({"type": "label_selector", "label_selector": {"selector": e.get("label_selector").to_json()}})
+        }
     }
 }
 
@@ -777,7 +836,13 @@ fn service_json(p: &V) -> Json {
     }
     if let Some(h) = p.get("http").list().first() {
         let mut x = json!({});
-        for k in ["sticky_sessions", "cookie_name", "cookie_lifetime", "redirect_http", "timeout_idle"] {
+        for k in [
+            "sticky_sessions",
+            "cookie_name",
+            "cookie_lifetime",
+            "redirect_http",
+            "timeout_idle",
+        ] {
             if h.get(k).wholly_known() && !h.get(k).is_null() {
                 x[k] = h.get(k).to_json();
             }
@@ -799,7 +864,10 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
                     &json!({"name": p.get("name").to_json(), "public_key": p.get("public_key").to_json(), "labels": labels_json(p.get("labels"))}),
                 )
                 .await?;
-            let st = value::map(vec![("id", id_of(&r["ssh_key"])), ("public_key", p.get("public_key").clone())]);
+            let st = value::map(vec![
+                ("id", id_of(&r["ssh_key"])),
+                ("public_key", p.get("public_key").clone()),
+            ]);
             Ok(read(k, c, &st).await?.unwrap_or(st))
         }
         Kind::Network => {
@@ -815,8 +883,14 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
             let st = value::map(vec![("id", id.clone())]);
             if p.get("delete_protection").bool() == Some(true) {
                 let ids = id.str().unwrap_or_default().to_owned();
-                if let Err(err) = c.action("networks", &ids, "change_protection", json!({"delete": true})).await {
-                    return Err(Partial { state: read(k, c, &st).await.ok().flatten(), err });
+                if let Err(err) = c
+                    .action("networks", &ids, "change_protection", json!({"delete": true}))
+                    .await
+                {
+                    return Err(Partial {
+                        state: read(k, c, &st).await.ok().flatten(),
+                        err,
+                    });
                 }
             }
             Ok(read(k, c, &st).await?.unwrap_or(st))
@@ -828,10 +902,16 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
                 body["vswitch_id"] = json!(v);
             }
             c.action("networks", &nid.to_string(), "add_subnet", body).await?;
-            let st = value::map(vec![("network_id", V::Num(nid)), ("ip_range", p.get("ip_range").clone())]);
-            read(k, c, &st)
-                .await?
-                .ok_or_else(|| Partial::from(ApiError::other("GET /networks", "subnet not found after add_subnet")))
+            let st = value::map(vec![
+                ("network_id", V::Num(nid)),
+                ("ip_range", p.get("ip_range").clone()),
+            ]);
+            read(k, c, &st).await?.ok_or_else(|| {
+                Partial::from(ApiError::other(
+                    "GET /networks",
+                    "subnet not found after add_subnet",
+                ))
+            })
         }
         Kind::Firewall => {
             let rules: Vec<Json> = p.get("rule").list().iter().map(rule_json).collect();
@@ -842,9 +922,16 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
                     &json!({"name": p.get("name").to_json(), "labels": labels_json(p.get("labels")), "rules": rules, "apply_to": apply}),
                 )
                 .await?;
-            let st = value::map(vec![("id", id_of(&r["firewall"])), ("apply_to", p.get("apply_to").clone()), ("rule", p.get("rule").clone())]);
+            let st = value::map(vec![
+                ("id", id_of(&r["firewall"])),
+                ("apply_to", p.get("apply_to").clone()),
+                ("rule", p.get("rule").clone()),
+            ]);
             if let Err(err) = c.wait_all(&r).await {
-                return Err(Partial { state: read(k, c, &st).await.ok().flatten(), err });
+                return Err(Partial {
+                    state: read(k, c, &st).await.ok().flatten(),
+                    err,
+                });
             }
             Ok(read(k, c, &st).await?.unwrap_or(st))
         }
@@ -861,16 +948,27 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
                 body["algorithm"] = json!({"type": al.get("type").to_json()});
             }
             let r = c.post("/load_balancers", &body).await?;
-            let st = value::map(vec![("id", id_of(&r["load_balancer"])), ("algorithm", p.get("algorithm").clone())]);
+            let st = value::map(vec![
+                ("id", id_of(&r["load_balancer"])),
+                ("algorithm", p.get("algorithm").clone()),
+            ]);
             let mut result = c.wait_all(&r).await;
             if result.is_ok() && p.get("delete_protection").bool() == Some(true) {
                 result = c
-                    .action("load_balancers", st.get("id").str().unwrap_or(""), "change_protection", json!({"delete": true}))
+                    .action(
+                        "load_balancers",
+                        st.get("id").str().unwrap_or(""),
+                        "change_protection",
+                        json!({"delete": true}),
+                    )
                     .await
                     .map(|_| ());
             }
             if let Err(err) = result {
-                return Err(Partial { state: read(k, c, &st).await.ok().flatten(), err });
+                return Err(Partial {
+                    state: read(k, c, &st).await.ok().flatten(),
+                    err,
+                });
             }
             Ok(read(k, c, &st).await?.unwrap_or(st))
         }
@@ -889,20 +987,35 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
             if let Some(ip) = p.get("ip").str() {
                 body["ip"] = json!(ip);
             }
-            c.action("load_balancers", &lb.to_string(), "attach_to_network", body).await?;
+            c.action("load_balancers", &lb.to_string(), "attach_to_network", body)
+                .await?;
             let st = value::map(vec![
                 ("load_balancer_id", V::Num(lb)),
                 ("network_id", V::Num(nid)),
                 ("subnet_id", p.get("subnet_id").clone()),
             ]);
             if p.get("enable_public_interface").bool() == Some(false) {
-                if let Err(err) = c.action("load_balancers", &lb.to_string(), "disable_public_interface", json!({})).await {
-                    return Err(Partial { state: read(k, c, &st).await.ok().flatten(), err });
+                if let Err(err) = c
+                    .action(
+                        "load_balancers",
+                        &lb.to_string(),
+                        "disable_public_interface",
+                        json!({}),
+                    )
+                    .await
+                {
+                    return Err(Partial {
+                        state: read(k, c, &st).await.ok().flatten(),
+                        err,
+                    });
                 }
             }
-            read(k, c, &st)
-                .await?
-                .ok_or_else(|| Partial::from(ApiError::other("GET /load_balancers", "network not attached after attach_to_network")))
+            read(k, c, &st).await?.ok_or_else(|| {
+                Partial::from(ApiError::other(
+                    "GET /load_balancers",
+                    "network not attached after attach_to_network",
+                ))
+            })
         }
         Kind::LoadBalancerTarget => {
             let lb = p.get("load_balancer_id").num().unwrap_or_default();
@@ -910,25 +1023,38 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
             let mut body = json!({"type": ty});
             match ty.as_str() {
                 "server" => body["server"] = json!({"id": p.get("server_id").to_json()}),
-                "label_selector" => body["label_selector"] = json!({"selector": p.get("label_selector").to_json()}),
+                "label_selector" => {
+                    body["label_selector"] = json!({"selector": p.get("label_selector").to_json()})
+                }
                 _ => body["ip"] = json!({"ip": p.get("ip").to_json()}),
             }
             if let Some(u) = p.get("use_private_ip").bool() {
                 body["use_private_ip"] = json!(u);
             }
-            match c.action("load_balancers", &lb.to_string(), "add_target", body).await {
+            match c
+                .action("load_balancers", &lb.to_string(), "add_target", body)
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if e.is("target_already_defined") => {}
                 Err(e) => return Err(e.into()),
             }
             let st = p.clone();
-            read(k, c, &st)
-                .await?
-                .ok_or_else(|| Partial::from(ApiError::other("GET /load_balancers", "target not found after add_target")))
+            read(k, c, &st).await?.ok_or_else(|| {
+                Partial::from(ApiError::other(
+                    "GET /load_balancers",
+                    "target not found after add_target",
+                ))
+            })
         }
         Kind::LoadBalancerService => {
             let lb = p.get("load_balancer_id").str().unwrap_or_default().to_owned();
-            let r = c.post(&format!("/load_balancers/{lb}/actions/add_service"), &service_json(p)).await?;
+            let r = c
+                .post(
+                    &format!("/load_balancers/{lb}/actions/add_service"),
+                    &service_json(p),
+                )
+                .await?;
             c.wait_all(&r).await?;
             let port = match p.get("listen_port").num() {
                 Some(n) => n,
@@ -939,9 +1065,12 @@ async fn create(k: Kind, c: &Client, p: &V) -> Result<V, Partial> {
             };
             let mut st = p.clone();
             st.set("listen_port", V::Num(port));
-            read(k, c, &st)
-                .await?
-                .ok_or_else(|| Partial::from(ApiError::other("GET /load_balancers", "service not found after add_service")))
+            read(k, c, &st).await?.ok_or_else(|| {
+                Partial::from(ApiError::other(
+                    "GET /load_balancers",
+                    "service not found after add_service",
+                ))
+            })
         }
     }
 }
@@ -1014,8 +1143,13 @@ async fn create_server(c: &Client, p: &V) -> Result<V, Partial> {
         let del = p.get("delete_protection").bool() == Some(true);
         let reb = p.get("rebuild_protection").bool() == Some(true);
         if del || reb {
-            c.action("servers", &id, "change_protection", json!({"delete": del, "rebuild": reb}))
-                .await?;
+            c.action(
+                "servers",
+                &id,
+                "change_protection",
+                json!({"delete": del, "rebuild": reb}),
+            )
+            .await?;
         }
         if p.get("backups").bool() == Some(true) {
             c.action("servers", &id, "enable_backup", json!({})).await?;
@@ -1029,7 +1163,10 @@ async fn create_server(c: &Client, p: &V) -> Result<V, Partial> {
     };
     match (result, now) {
         (Ok(()), Some(st)) => Ok(st),
-        (Ok(()), None) => Err(Partial::from(ApiError::other("GET /servers", "server gone after create"))),
+        (Ok(()), None) => Err(Partial::from(ApiError::other(
+            "GET /servers",
+            "server gone after create",
+        ))),
         (Err(err), st) => Err(Partial { state: st, err }),
     }
 }
@@ -1060,12 +1197,20 @@ async fn update(k: Kind, c: &Client, prior: &V, p: &V) -> R<V> {
     match k {
         Kind::Network => {
             if changed(prior, p, "delete_protection") {
-                c.action(coll, &id, "change_protection", json!({"delete": p.get("delete_protection").bool().unwrap_or(false)}))
-                    .await?;
+                c.action(
+                    coll,
+                    &id,
+                    "change_protection",
+                    json!({"delete": p.get("delete_protection").bool().unwrap_or(false)}),
+                )
+                .await?;
             }
             if changed(prior, p, "expose_routes_to_vswitch") {
-                c.put(&format!("/networks/{id}"), &json!({"expose_routes_to_vswitch": p.get("expose_routes_to_vswitch").to_json()}))
-                    .await?;
+                c.put(
+                    &format!("/networks/{id}"),
+                    &json!({"expose_routes_to_vswitch": p.get("expose_routes_to_vswitch").to_json()}),
+                )
+                .await?;
             }
         }
         Kind::Firewall => {
@@ -1078,10 +1223,12 @@ async fn update(k: Kind, c: &Client, prior: &V, p: &V) -> R<V> {
             let add: Vec<Json> = new.iter().filter(|e| !old.contains(e)).cloned().collect();
             let remove: Vec<Json> = old.iter().filter(|e| !new.contains(e)).cloned().collect();
             if !remove.is_empty() {
-                c.action(coll, &id, "remove_from_resources", json!({"remove_from": remove})).await?;
+                c.action(coll, &id, "remove_from_resources", json!({"remove_from": remove}))
+                    .await?;
             }
             if !add.is_empty() {
-                c.action(coll, &id, "apply_to_resources", json!({"apply_to": add})).await?;
+                c.action(coll, &id, "apply_to_resources", json!({"apply_to": add}))
+                    .await?;
             }
         }
         Kind::Server => {
@@ -1105,30 +1252,55 @@ async fn update(k: Kind, c: &Client, prior: &V, p: &V) -> R<V> {
                 )
                 .await?;
             }
-            if p.get("firewall_ids").wholly_known() && !value::typed_eq(&set(Ty::Num), prior.get("firewall_ids"), p.get("firewall_ids")) {
-                let old: Vec<i64> = prior.get("firewall_ids").list().iter().filter_map(V::num).collect();
+            if p.get("firewall_ids").wholly_known()
+                && !value::typed_eq(&set(Ty::Num), prior.get("firewall_ids"), p.get("firewall_ids"))
+            {
+                let old: Vec<i64> = prior
+                    .get("firewall_ids")
+                    .list()
+                    .iter()
+                    .filter_map(V::num)
+                    .collect();
                 let new: Vec<i64> = p.get("firewall_ids").list().iter().filter_map(V::num).collect();
-                let target = json!([{"type": "server", "server": {"id": id.parse::<u64>().unwrap_or_default()}}]);
+                let target =
+                    json!([{"type": "server", "server": {"id": id.parse::<u64>().unwrap_or_default()}}]);
                 for f in old.iter().filter(|f| !new.contains(f)) {
-                    c.action("firewalls", &f.to_string(), "remove_from_resources", json!({"remove_from": target}))
-                        .await?;
+                    c.action(
+                        "firewalls",
+                        &f.to_string(),
+                        "remove_from_resources",
+                        json!({"remove_from": target}),
+                    )
+                    .await?;
                 }
                 for f in new.iter().filter(|f| !old.contains(f)) {
-                    c.action("firewalls", &f.to_string(), "apply_to_resources", json!({"apply_to": target}))
-                        .await?;
+                    c.action(
+                        "firewalls",
+                        &f.to_string(),
+                        "apply_to_resources",
+                        json!({"apply_to": target}),
+                    )
+                    .await?;
                 }
             }
             let key = |n: &V| (n.get("network_id").num(), n.get("ip").str().map(str::to_owned));
             let old: Vec<_> = prior.get("network").list().iter().map(key).collect();
             let new: Vec<&V> = p.get("network").list().iter().collect();
             for (nid, ip) in &old {
-                if !new.iter().any(|n| key(n) == (*nid, ip.clone()) || (n.get("ip").is_unknown() && n.get("network_id").num() == *nid)) {
-                    c.action(coll, &id, "detach_from_network", json!({"network": nid})).await?;
+                if !new.iter().any(|n| {
+                    key(n) == (*nid, ip.clone())
+                        || (n.get("ip").is_unknown() && n.get("network_id").num() == *nid)
+                }) {
+                    c.action(coll, &id, "detach_from_network", json!({"network": nid}))
+                        .await?;
                 }
             }
             for n in new {
                 let (nid, ip) = key(n);
-                if !old.iter().any(|(o, oip)| *o == nid && (oip == &ip || n.get("ip").is_unknown())) {
+                if !old
+                    .iter()
+                    .any(|(o, oip)| *o == nid && (oip == &ip || n.get("ip").is_unknown()))
+                {
                     let mut b = json!({"network": nid});
                     if let Some(ip) = ip {
                         b["ip"] = json!(ip);
@@ -1139,22 +1311,42 @@ async fn update(k: Kind, c: &Client, prior: &V, p: &V) -> R<V> {
         }
         Kind::LoadBalancer => {
             if changed(prior, p, "load_balancer_type") {
-                c.action(coll, &id, "change_type", json!({"load_balancer_type": p.get("load_balancer_type").to_json()}))
-                    .await?;
+                c.action(
+                    coll,
+                    &id,
+                    "change_type",
+                    json!({"load_balancer_type": p.get("load_balancer_type").to_json()}),
+                )
+                .await?;
             }
             if changed(prior, p, "algorithm") {
                 if let Some(al) = p.get("algorithm").list().first() {
-                    c.action(coll, &id, "change_algorithm", json!({"type": al.get("type").to_json()})).await?;
+                    c.action(
+                        coll,
+                        &id,
+                        "change_algorithm",
+                        json!({"type": al.get("type").to_json()}),
+                    )
+                    .await?;
                 }
             }
             if changed(prior, p, "delete_protection") {
-                c.action(coll, &id, "change_protection", json!({"delete": p.get("delete_protection").bool().unwrap_or(false)}))
-                    .await?;
+                c.action(
+                    coll,
+                    &id,
+                    "change_protection",
+                    json!({"delete": p.get("delete_protection").bool().unwrap_or(false)}),
+                )
+                .await?;
             }
         }
         Kind::LoadBalancerNetwork => {
             if changed(prior, p, "enable_public_interface") {
-                let lb = prior.get("load_balancer_id").num().unwrap_or_default().to_string();
+                let lb = prior
+                    .get("load_balancer_id")
+                    .num()
+                    .unwrap_or_default()
+                    .to_string();
                 let act = if p.get("enable_public_interface").bool() == Some(false) {
                     "disable_public_interface"
                 } else {
@@ -1171,7 +1363,8 @@ async fn update(k: Kind, c: &Client, prior: &V, p: &V) -> R<V> {
         }
         Kind::LoadBalancerService => {
             let lb = prior.get("load_balancer_id").str().unwrap_or_default().to_owned();
-            c.action("load_balancers", &lb, "update_service", service_json(p)).await?;
+            c.action("load_balancers", &lb, "update_service", service_json(p))
+                .await?;
         }
         Kind::SshKey | Kind::NetworkSubnet => {}
     }
@@ -1195,7 +1388,12 @@ async fn delete(k: Kind, c: &Client, st: &V) -> R<()> {
         Kind::NetworkSubnet => {
             let nid = st.get("network_id").num().unwrap_or_default();
             let r = c
-                .action("networks", &nid.to_string(), "delete_subnet", json!({"ip_range": st.get("ip_range").to_json()}))
+                .action(
+                    "networks",
+                    &nid.to_string(),
+                    "delete_subnet",
+                    json!({"ip_range": st.get("ip_range").to_json()}),
+                )
                 .await;
             gone_ok(r.map(|_| ()))
         }
@@ -1203,9 +1401,14 @@ async fn delete(k: Kind, c: &Client, st: &V) -> R<()> {
             let applied: Vec<Json> = st.get("apply_to").list().iter().map(apply_to_json).collect();
             if !applied.is_empty() {
                 gone_ok(
-                    c.action("firewalls", &id, "remove_from_resources", json!({"remove_from": applied}))
-                        .await
-                        .map(|_| ()),
+                    c.action(
+                        "firewalls",
+                        &id,
+                        "remove_from_resources",
+                        json!({"remove_from": applied}),
+                    )
+                    .await
+                    .map(|_| ()),
                 )?;
             }
             // A server's delete can lag; Hetzner answers resource_in_use meanwhile.
@@ -1236,7 +1439,12 @@ async fn delete(k: Kind, c: &Client, st: &V) -> R<()> {
         Kind::LoadBalancerNetwork => {
             let lb = st.get("load_balancer_id").num().unwrap_or_default();
             let r = c
-                .action("load_balancers", &lb.to_string(), "detach_from_network", json!({"network": st.get("network_id").to_json()}))
+                .action(
+                    "load_balancers",
+                    &lb.to_string(),
+                    "detach_from_network",
+                    json!({"network": st.get("network_id").to_json()}),
+                )
                 .await;
             gone_ok(r.map(|_| ()))
         }
@@ -1246,19 +1454,34 @@ async fn delete(k: Kind, c: &Client, st: &V) -> R<()> {
             let mut body = json!({"type": ty});
             match ty.as_str() {
                 "server" => body["server"] = json!({"id": st.get("server_id").to_json()}),
-                "label_selector" => body["label_selector"] = json!({"selector": st.get("label_selector").to_json()}),
+                "label_selector" => {
+                    body["label_selector"] = json!({"selector": st.get("label_selector").to_json()})
+                }
                 _ => body["ip"] = json!({"ip": st.get("ip").to_json()}),
             }
-            let r = c.action("load_balancers", &lb.to_string(), "remove_target", body).await;
+            let r = c
+                .action("load_balancers", &lb.to_string(), "remove_target", body)
+                .await;
             match r {
-                Err(e) if e.not_found() || e.is("load_balancer_target_not_found") || e.message.contains("target not found") => Ok(()),
+                Err(e)
+                    if e.not_found()
+                        || e.is("load_balancer_target_not_found")
+                        || e.message.contains("target not found") =>
+                {
+                    Ok(())
+                }
                 other => other.map(|_| ()),
             }
         }
         Kind::LoadBalancerService => {
             let lb = st.get("load_balancer_id").str().unwrap_or_default().to_owned();
             let r = c
-                .action("load_balancers", &lb, "delete_service", json!({"listen_port": st.get("listen_port").to_json()}))
+                .action(
+                    "load_balancers",
+                    &lb,
+                    "delete_service",
+                    json!({"listen_port": st.get("listen_port").to_json()}),
+                )
                 .await;
             gone_ok(r.map(|_| ()))
         }
@@ -1372,7 +1595,10 @@ impl Resource for Res {
     ) -> Option<(St<'a>, ValueEmpty)> {
         let c = self.client(diags)?;
         match create(self.kind, &c, &planned.0).await {
-            Ok(actual) => Some((Dyn(value::fill_unknowns(&self.schema, &planned.0, &actual)), private)),
+            Ok(actual) => Some((
+                Dyn(value::fill_unknowns(&self.schema, &planned.0, &actual)),
+                private,
+            )),
             Err(Partial { state, err }) => {
                 api_diag(diags, &err);
                 state.map(|s| (Dyn(value::fill_unknowns(&self.schema, &planned.0, &s)), private))
@@ -1391,7 +1617,10 @@ impl Resource for Res {
     ) -> Option<(St<'a>, ValueEmpty)> {
         let c = self.client(diags)?;
         match update(self.kind, &c, &prior.0, &planned.0).await {
-            Ok(actual) => Some((Dyn(value::fill_unknowns(&self.schema, &planned.0, &actual)), private)),
+            Ok(actual) => Some((
+                Dyn(value::fill_unknowns(&self.schema, &planned.0, &actual)),
+                private,
+            )),
             Err(e) => {
                 api_diag(diags, &e);
                 // Keep what exists now; the engine records the error.
@@ -1480,7 +1709,10 @@ impl Provider for Hcloud {
         Some(())
     }
 
-    fn get_resources(&self, _diags: &mut Diagnostics) -> Option<std::collections::HashMap<String, Box<dyn DynamicResource>>> {
+    fn get_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<std::collections::HashMap<String, Box<dyn DynamicResource>>> {
         let mut m: std::collections::HashMap<String, Box<dyn DynamicResource>> = map! {};
         for (name, kind) in KINDS {
             m.insert(

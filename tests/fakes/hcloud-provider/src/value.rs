@@ -316,7 +316,10 @@ pub struct Blk {
 
 impl Blk {
     pub fn new(attrs: Vec<A>) -> Blk {
-        Blk { attrs, blocks: vec![] }
+        Blk {
+            attrs,
+            blocks: vec![],
+        }
     }
     pub fn block(mut self, name: &'static str, n: N, b: Blk) -> Blk {
         self.blocks.push((name, n, b));
@@ -422,7 +425,12 @@ fn plan_new_element(b: &Blk, e: &V) -> V {
         }
     }
     for (n, _, nb) in &b.blocks {
-        let items = out.get(n).list().iter().map(|x| plan_new_element(nb, x)).collect();
+        let items = out
+            .get(n)
+            .list()
+            .iter()
+            .map(|x| plan_new_element(nb, x))
+            .collect();
         out.set(n, V::List(items));
     }
     out
