@@ -178,9 +178,10 @@ fn diagnostics(events: &[TofuEvent]) -> Vec<String> {
 
 async fn init(r: &Rig) -> Events {
     let mut ev = Events::new();
-    let mut sink = |e: TofuEvent| ev.push(e);
-    let res = r.runner.init(&mut sink, &CancelHandle::new()).await;
-    drop(sink);
+    let res = {
+        let mut sink = |e: TofuEvent| ev.push(e);
+        r.runner.init(&mut sink, &CancelHandle::new()).await
+    };
     assert!(res.is_ok(), "init: {res:?}\n{:#?}", diagnostics(&ev));
     ev
 }
@@ -213,25 +214,28 @@ fn all_understood(label: &str, step: &str, events: &[TofuEvent]) {
 
 async fn plan(r: &Rig) -> (Result<ChangeSummary, TofuError>, Events) {
     let mut ev = Events::new();
-    let mut sink = |e: TofuEvent| ev.push(e);
-    let res = r.runner.plan(&mut sink, &CancelHandle::new()).await;
-    drop(sink);
+    let res = {
+        let mut sink = |e: TofuEvent| ev.push(e);
+        r.runner.plan(&mut sink, &CancelHandle::new()).await
+    };
     (res, ev)
 }
 
 async fn apply(r: &Rig) -> (Result<ChangeSummary, TofuError>, Events) {
     let mut ev = Events::new();
-    let mut sink = |e: TofuEvent| ev.push(e);
-    let res = r.runner.apply(&mut sink, &CancelHandle::new()).await;
-    drop(sink);
+    let res = {
+        let mut sink = |e: TofuEvent| ev.push(e);
+        r.runner.apply(&mut sink, &CancelHandle::new()).await
+    };
     (res, ev)
 }
 
 async fn destroy(r: &Rig) -> (Result<ChangeSummary, TofuError>, Events) {
     let mut ev = Events::new();
-    let mut sink = |e: TofuEvent| ev.push(e);
-    let res = r.runner.destroy(&mut sink, &CancelHandle::new()).await;
-    drop(sink);
+    let res = {
+        let mut sink = |e: TofuEvent| ev.push(e);
+        r.runner.destroy(&mut sink, &CancelHandle::new()).await
+    };
     (res, ev)
 }
 
@@ -505,7 +509,8 @@ async fn every_variable_validation_fires_as_a_diagnostic() {
     let big = "#cloud-config ".to_owned() + &"x".repeat(33_000);
     let big_map = format!("{{\"fsn1\" = \"{big}\", \"hel1\" = \"short\"}}");
     type Edit = Box<dyn Fn(&mut Value)>;
-    let cases: Vec<(&str, &str, Edit, Option<(&str, String)>)> = vec![
+    type Case = (&'static str, &'static str, Edit, Option<(&'static str, String)>);
+    let cases: Vec<Case> = vec![
         (
             "sovereign_fqdn",
             "sovereign_fqdn must be a lower-case domain",
