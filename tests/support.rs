@@ -9,14 +9,14 @@ use std::time::Duration;
 use catalyst_provisioner::api::{Call, dispatch};
 use catalyst_provisioner::engine::events::ProvisionEvent;
 use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore};
-use catalyst_provisioner::engine::{ApiError, Engine, Paths};
+use catalyst_provisioner::engine::{ApiError, Engine, ErrorCode, Paths};
 use serde_json::{Value, json};
 
 use crate::fakes::hetzner::{FakeHetzner, RW_TOKEN};
 use crate::fakes::pdm::FakePdm;
 
 pub async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
-    let c: Call = serde_json::from_value(v).map_err(|e| ApiError::new("bad_call", e.to_string()))?;
+    let c: Call = serde_json::from_value(v).map_err(|e| ApiError::new(ErrorCode::BadCall, e.to_string()))?;
     dispatch(engine, c).await
 }
 

@@ -2,6 +2,7 @@
 //! every adapter deserialises, the dispatch onto `Engine`, and the TypeScript
 //! map `Commands` the UI client is typed with (see `bindings.rs`).
 
+use crate::engine::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -68,7 +69,8 @@ macro_rules! commands {
 }
 
 fn to_json<T: Serialize>(out: T) -> Result<Value, ApiError> {
-    serde_json::to_value(out).map_err(|e| ApiError::new("internal", format!("answer not serialisable: {e}")))
+    serde_json::to_value(out)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("answer not serialisable: {e}")))
 }
 
 commands! {

@@ -37,7 +37,7 @@ use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
 use crate::engine::wizard::model::{
     Credentials, Domain, DomainMode, Organisation, Region, SshKeyMode, Step, Topology, WizardAnswers,
 };
-use crate::engine::{ApiError, AppInfo, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
+use crate::engine::{ApiError, AppInfo, ErrorCode, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
 
 fn decl<T: TS>(cfg: &Config) -> String {
     format!("export {}\n", T::decl(cfg))
@@ -53,6 +53,7 @@ pub fn render() -> String {
     );
     for d in [
         decl::<ApiError>(&cfg),
+        decl::<ErrorCode>(&cfg),
         decl::<AppInfo>(&cfg),
         decl::<EngineCheck>(&cfg),
         decl::<TofuBinary>(&cfg),

@@ -5,5 +5,5 @@ pub mod dns;
 pub mod hetzner;
 pub mod kube;
 pub mod pdm;
-pub mod sshd;
 pub mod real_engine;
+pub mod sshd;

@@ -3,6 +3,7 @@
 //! (generated here with its private half in the keyring, or pasted), and
 //! the export of that private half through a save dialog.
 
+use crate::ErrorCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -111,7 +112,7 @@ impl Engine {
     pub async fn ssh_export(&self, args: FqdnArgs) -> Result<ExportOutcome, ApiError> {
         let Some(private) = self.secret(&names::admin_private_key(DRAFT_OWNER)).await? else {
             return Err(ApiError::new(
-                "no_generated_key",
+                ErrorCode::NoGeneratedKey,
                 "There is no generated key to export; generate one first.",
             ));
         };
@@ -121,7 +122,7 @@ impl Engine {
         // Native dialogs block; keep them off the async workers.
         let path = tokio::task::spawn_blocking(move || export_private_key(dialog.as_ref(), &name, &key))
             .await
-            .map_err(|e| ApiError::new("internal", format!("the export stopped: {e}")))??;
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export stopped: {e}")))??;
         Ok(ExportOutcome {
             path: path.map(|p| p.display().to_string()),
         })
@@ -147,7 +148,7 @@ impl Engine {
         let name = name.to_owned();
         let value = tokio::task::spawn_blocking(move || store.get(&name))
             .await
-            .map_err(|e| ApiError::new("internal", format!("the keyring call stopped: {e}")))??;
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the keyring call stopped: {e}")))??;
         if let Some(v) = &value {
             register_secret(v);
         }
@@ -160,7 +161,7 @@ impl Engine {
         let (name, value) = (name.to_owned(), value.to_owned());
         tokio::task::spawn_blocking(move || store.set(&name, &value))
             .await
-            .map_err(|e| ApiError::new("internal", format!("the keyring call stopped: {e}")))??;
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the keyring call stopped: {e}")))??;
         Ok(())
     }
 }

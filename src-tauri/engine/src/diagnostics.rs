@@ -5,6 +5,7 @@
 //! Every text is passed through the redactor after the deployment's own
 //! secrets were registered, so a secret that slipped into a log is masked.
 
+use crate::ErrorCode;
 use std::io::{Cursor, Write};
 use std::path::Path;
 
@@ -114,7 +115,7 @@ impl Engine {
         let store = self.deployments();
         let record = store.load(&args.id).map_err(|e| {
             ApiError::new(
-                "not_found",
+                ErrorCode::NotFound,
                 format!("There is no readable deployment \"{}\" ({e}).", args.id),
             )
         })?;
@@ -124,10 +125,10 @@ impl Engine {
         let log_dir = self.paths.log_dir.clone();
         let (bytes, _files) = tokio::task::spawn_blocking(move || build_zip(&dir, &log_dir, &id))
             .await
-            .map_err(|e| ApiError::new("diagnostics_failed", format!("The export stopped: {e}")))?
+            .map_err(|e| ApiError::new(ErrorCode::DiagnosticsFailed, format!("The export stopped: {e}")))?
             .map_err(|e| {
                 ApiError::new(
-                    "diagnostics_failed",
+                    ErrorCode::DiagnosticsFailed,
                     format!("The diagnostics could not be collected: {e}"),
                 )
             })?;

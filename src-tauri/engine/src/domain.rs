@@ -2,6 +2,7 @@
 //! free, and which nameservers an own domain must point to. Demo mode
 //! answers from the simulated pool; live mode asks PDM.
 
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -19,7 +20,7 @@ impl Engine {
     pub async fn domain_check(&self, args: DomainCheckArgs) -> Result<Availability, ApiError> {
         if !self.current_settings().pools().contains(&args.pool) {
             return Err(ApiError {
-                code: "unsupported_pool".into(),
+                code: ErrorCode::UnsupportedPool,
                 message: format!("\"{}\" is not one of the pool domains offered.", args.pool),
                 field: Some("domain.pool_domain".into()),
             });
@@ -67,7 +68,7 @@ impl Engine {
         let settings = self.current_settings();
         let Some(pdm) = &settings.pdm else {
             return Err(ApiError {
-                code: "pdm_unconfigured".into(),
+                code: ErrorCode::PdmUnconfigured,
                 message: "No pool-domain-manager is configured in the settings. Use your own domain, or add PDM's address in Settings.".into(),
                 field: Some("domain.subdomain".into()),
             });
@@ -104,7 +105,7 @@ impl Engine {
         let field = Some("domain.registrar_credential".to_owned());
         let credential =
             super::pdm::check_credential(args.registrar, &args.credential).map_err(|e| ApiError {
-                code: "registrar_credential_format".into(),
+                code: ErrorCode::RegistrarCredentialFormat,
                 message: e.message,
                 field: field.clone(),
             })?;
@@ -112,13 +113,13 @@ impl Engine {
         let result = match self.mode() {
             Mode::Demo => {
                 let domain = super::pdm::check_domain(&args.domain).map_err(|m| ApiError {
-                    code: "invalid_domain".into(),
+                    code: ErrorCode::InvalidDomain,
                     message: m,
                     field: Some("domain.byo_domain".into()),
                 })?;
                 if credential.to_ascii_lowercase().contains("invalid") {
                     return Err(ApiError {
-                        code: "registrar_invalid_token".into(),
+                        code: ErrorCode::RegistrarInvalidToken,
                         message: format!(
                             "{} rejected this credential. (Demo: credentials containing \"invalid\" act like this.)",
                             args.registrar

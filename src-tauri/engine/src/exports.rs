@@ -3,6 +3,7 @@
 //! "Save as…" dialog in the window, the exports folder without one) or to a
 //! path an adapter names, readable by the operator only.
 
+use crate::ErrorCode;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ pub struct EventsExport {
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
     let fail = |e: std::io::Error| {
         ApiError::new(
-            "export_failed",
+            ErrorCode::ExportFailed,
             format!("{} could not be written: {e}", path.display()),
         )
     };
@@ -87,7 +88,7 @@ impl Engine {
             Ok(text) => Ok(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(no_kubeconfig(&record)),
             Err(e) => Err(ApiError::new(
-                "kubeconfig_unreadable",
+                ErrorCode::KubeconfigUnreadable,
                 format!("{} cannot be read: {e}", path.display()),
             )),
         }
@@ -125,7 +126,7 @@ impl Engine {
             .await?;
         if events.is_empty() {
             return Err(ApiError::new(
-                "no_events",
+                ErrorCode::NoEvents,
                 format!("{} has no events yet; there is nothing to export.", record.fqdn),
             ));
         }
@@ -197,7 +198,7 @@ impl Engine {
         let dialog: Option<Arc<dyn SaveDialog + Send + Sync>> = match &path {
             Some(p) if !Path::new(p).is_absolute() => {
                 return Err(ApiError {
-                    code: "relative_path".into(),
+                    code: ErrorCode::RelativePath,
                     message: format!("Give an absolute path (\"{p}\" is relative)."),
                     field: Some("path".into()),
                 });
@@ -220,7 +221,7 @@ impl Engine {
             Ok(Some(target))
         })
         .await
-        .map_err(|e| ApiError::new("internal", format!("the export stopped: {e}")))?
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export stopped: {e}")))?
     }
 }
 
@@ -237,7 +238,7 @@ fn no_kubeconfig(record: &DeploymentRecord) -> ApiError {
             record.fqdn
         )
     };
-    ApiError::new("no_kubeconfig", message)
+    ApiError::new(ErrorCode::NoKubeconfig, message)
 }
 
 #[cfg(test)]

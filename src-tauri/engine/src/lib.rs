@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod domain;
 pub mod domain_delegation;
 pub mod engine_check;
+pub mod error;
 pub mod events;
 pub mod exports;
 pub mod hetzner;
@@ -38,25 +39,7 @@ use store::Store;
 use wizard::change::{ChangeArgs, ChangeOutcome};
 use wizard::{FieldError, Step, WizardAnswers};
 
-/// An error as every adapter shows it: a stable code, an operator sentence,
-/// and the field it concerns when there is one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
-#[error("{message}")]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            code: code.into(),
-            message: message.into(),
-            field: None,
-        }
-    }
-}
+pub use error::{ApiError, ErrorCode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AppInfo {
@@ -270,7 +253,7 @@ impl Engine {
 
     pub async fn wizard_change(&self, args: ChangeArgs) -> Result<ChangeOutcome, ApiError> {
         wizard::change::apply(args.answers, args.change, &self.offers())
-            .map_err(|m| ApiError::new("invalid_change", m))
+            .map_err(|m| ApiError::new(ErrorCode::InvalidChange, m))
     }
 
     pub async fn wizard_estimate(&self, answers: WizardAnswers) -> Result<Estimate, ApiError> {
@@ -290,7 +273,7 @@ impl Engine {
         catalog::catalog()
             .removal(&args.selected, &args.id)
             .map_err(|m| ApiError {
-                code: "mandatory".into(),
+                code: ErrorCode::Mandatory,
                 message: m,
                 field: Some("components".into()),
             })
@@ -299,22 +282,25 @@ impl Engine {
     pub async fn draft_load(&self) -> Result<Option<WizardAnswers>, ApiError> {
         self.store.load_draft().map_err(|e| {
             ApiError::new(
-                "draft_unreadable",
+                ErrorCode::DraftUnreadable,
                 format!("The saved draft could not be read ({e}); it was kept as it is."),
             )
         })
     }
 
     pub async fn draft_save(&self, answers: WizardAnswers) -> Result<(), ApiError> {
-        self.store
-            .save_draft(&answers)
-            .map_err(|e| ApiError::new("draft_write_failed", format!("The draft could not be saved: {e}")))
+        self.store.save_draft(&answers).map_err(|e| {
+            ApiError::new(
+                ErrorCode::DraftWriteFailed,
+                format!("The draft could not be saved: {e}"),
+            )
+        })
     }
 
     pub async fn draft_clear(&self) -> Result<(), ApiError> {
         self.store.clear_draft().map_err(|e| {
             ApiError::new(
-                "draft_write_failed",
+                ErrorCode::DraftWriteFailed,
                 format!("The draft could not be removed: {e}"),
             )
         })

@@ -4,6 +4,7 @@
 //! read-only and in memory: it never becomes a deployment record, never
 //! enters the store and never goes on the event bus.
 
+use crate::ErrorCode;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,7 @@ pub struct Replay {
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::new("not_an_event_log", message)
+    ApiError::new(ErrorCode::NotAnEventLog, message)
 }
 
 /// Masks anything secret in a text: every value the app registered as a
@@ -150,8 +151,12 @@ pub fn scrub_event(e: &mut ProvisionEvent) -> bool {
 /// The file: the header line, then one event per line. Returns the text and
 /// how many events had something masked.
 pub fn render(header: &EventLogHeader, events: &[ProvisionEvent]) -> Result<(String, u64), ApiError> {
-    let ser =
-        |e: serde_json::Error| ApiError::new("internal", format!("the event log cannot be written: {e}"));
+    let ser = |e: serde_json::Error| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the event log cannot be written: {e}"),
+        )
+    };
     let mut out = serde_json::to_string(header).map_err(ser)?;
     out.push('\n');
     let mut masked = 0;
@@ -253,7 +258,7 @@ pub fn check_speed(speed: Option<f64>) -> Result<f64, ApiError> {
         Ok(s)
     } else {
         Err(ApiError {
-            code: "invalid_speed".into(),
+            code: ErrorCode::InvalidSpeed,
             message: format!("The replay speed is a factor from {MIN_SPEED} to {MAX_SPEED}."),
             field: Some("speed".into()),
         })
@@ -264,14 +269,14 @@ pub fn check_speed(speed: Option<f64>) -> Result<f64, ApiError> {
 pub fn read_file(path: &Path) -> Result<Recording, ApiError> {
     let cannot = |e: std::io::Error| {
         ApiError::new(
-            "file_unreadable",
+            ErrorCode::FileUnreadable,
             format!("{} cannot be read: {e}", path.display()),
         )
     };
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
         return Err(ApiError::new(
-            "file_unreadable",
+            ErrorCode::FileUnreadable,
             format!("{} is a folder.", path.display()),
         ));
     }
@@ -298,18 +303,20 @@ impl Engine {
                 let p = Path::new(&path);
                 if !p.is_absolute() {
                     return Err(ApiError::new(
-                        "relative_path",
+                        ErrorCode::RelativePath,
                         format!("Give an absolute path (\"{path}\" is relative)."),
                     ));
                 }
                 let p = p.to_owned();
                 tokio::task::spawn_blocking(move || read_file(&p))
                     .await
-                    .map_err(|e| ApiError::new("internal", format!("reading the file stopped: {e}")))??
+                    .map_err(|e| {
+                        ApiError::new(ErrorCode::Internal, format!("reading the file stopped: {e}"))
+                    })??
             }
             _ => {
                 return Err(ApiError::new(
-                    "invalid_args",
+                    ErrorCode::InvalidArgs,
                     "Give the event log's content or its path, not both and not neither.",
                 ));
             }

@@ -3,6 +3,7 @@
 //! same UI runs in a browser. Bound to 127.0.0.1 only; every websocket must
 //! present the per-launch token, and browsers must come from our own origin.
 
+use crate::engine::ErrorCode;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -255,7 +256,7 @@ where
             let reply = match serde_json::from_value::<Call>(req.call) {
                 Ok(call) => dispatch(&engine, call).await,
                 Err(e) => Err(ApiError::new(
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     format!("unknown or malformed command: {e}"),
                 )),
             };

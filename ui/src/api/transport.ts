@@ -1,7 +1,7 @@
 // Two transports behind one interface: Tauri IPC inside the window, the
 // loopback websocket bridge in a browser (`catalyst-provisioner --serve`).
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApiError, BridgeRequest, JsonValue, ProvisionEvent, ServerMessage } from "./bindings";
+import type { ApiError, BridgeRequest, ErrorCode, JsonValue, ProvisionEvent, ServerMessage } from "./bindings";
 
 export type EventName = "provision";
 export type EventHandler = (event: ProvisionEvent) => void;
@@ -17,7 +17,8 @@ export function toApiError(e: unknown): ApiError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
     const o = e as { code: unknown; message: unknown; field?: unknown };
     return {
-      code: String(o.code),
+      // The engine only sends codes of its closed set (ErrorCode).
+      code: String(o.code) as ErrorCode,
       message: String(o.message),
       field: typeof o.field === "string" ? o.field : null,
     };

@@ -1,6 +1,7 @@
 //! Errors of the cluster phases: a stable code each, and an operator
 //! sentence that says what happened and what to check next.
 
+use crate::ErrorCode;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,27 +77,27 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ClusterError::SshUnreachable { .. } => "ssh_unreachable",
-            ClusterError::HostKeyMismatch { .. } => "ssh_host_key_mismatch",
-            ClusterError::HostKeyInvalid(_) => "ssh_host_key_invalid",
-            ClusterError::AuthRejected { .. } => "ssh_auth_rejected",
-            ClusterError::Ssh(_) => "ssh_failed",
-            ClusterError::CommandFailed { .. } => "ssh_command_failed",
-            ClusterError::CloudInitFailed { .. } => "cloud_init_failed",
-            ClusterError::CloudInitTimeout { .. } => "cloud_init_timeout",
-            ClusterError::Timeout { .. } => "cluster_timeout",
-            ClusterError::Cancelled => "cancelled",
-            ClusterError::KubeconfigInvalid(_) => "kubeconfig_invalid",
-            ClusterError::KubeClient(_) => "kube_client_failed",
-            ClusterError::KubeApiUnreachable { .. } => "kube_api_unreachable",
-            ClusterError::NothingExpected => "phase1_nothing_expected",
-            ClusterError::FluxNotReconciling { .. } => "flux_not_reconciling",
-            ClusterError::ReleasesTimeout { .. } => "phase1_timeout",
-            ClusterError::ComponentsFailed { .. } => "components_failed",
-            ClusterError::ConsoleTimeout { .. } => "console_timeout",
-            ClusterError::ConsoleConfig(_) => "console_config_invalid",
+            ClusterError::SshUnreachable { .. } => ErrorCode::SshUnreachable,
+            ClusterError::HostKeyMismatch { .. } => ErrorCode::SshHostKeyMismatch,
+            ClusterError::HostKeyInvalid(_) => ErrorCode::SshHostKeyInvalid,
+            ClusterError::AuthRejected { .. } => ErrorCode::SshAuthRejected,
+            ClusterError::Ssh(_) => ErrorCode::SshFailed,
+            ClusterError::CommandFailed { .. } => ErrorCode::SshCommandFailed,
+            ClusterError::CloudInitFailed { .. } => ErrorCode::CloudInitFailed,
+            ClusterError::CloudInitTimeout { .. } => ErrorCode::CloudInitTimeout,
+            ClusterError::Timeout { .. } => ErrorCode::ClusterTimeout,
+            ClusterError::Cancelled => ErrorCode::Cancelled,
+            ClusterError::KubeconfigInvalid(_) => ErrorCode::KubeconfigInvalid,
+            ClusterError::KubeClient(_) => ErrorCode::KubeClientFailed,
+            ClusterError::KubeApiUnreachable { .. } => ErrorCode::KubeApiUnreachable,
+            ClusterError::NothingExpected => ErrorCode::Phase1NothingExpected,
+            ClusterError::FluxNotReconciling { .. } => ErrorCode::FluxNotReconciling,
+            ClusterError::ReleasesTimeout { .. } => ErrorCode::Phase1Timeout,
+            ClusterError::ComponentsFailed { .. } => ErrorCode::ComponentsFailed,
+            ClusterError::ConsoleTimeout { .. } => ErrorCode::ConsoleTimeout,
+            ClusterError::ConsoleConfig(_) => ErrorCode::ConsoleConfigInvalid,
         }
     }
 

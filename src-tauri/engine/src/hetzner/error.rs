@@ -3,6 +3,7 @@
 //! alone: Hetzner answers 403 both for a read-only token and for a full
 //! project quota.
 
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -269,6 +270,19 @@ impl HetznerError {
         }
     }
 
+    /// `code` as the app's closed set (Hetzner's unknown codes are
+    /// `hetzner_error`; the message still names them).
+    pub fn error_code(&self) -> ErrorCode {
+        match self {
+            HetznerError::Api(f) => ErrorCode::from_hetzner(f.kind.code()),
+            HetznerError::Transport { .. } => ErrorCode::TransportError,
+            HetznerError::UnexpectedResponse { .. } => ErrorCode::UnexpectedResponse,
+            HetznerError::RetriesExhausted { last, .. } => last.error_code(),
+            HetznerError::BudgetExhausted { .. } => ErrorCode::RequestBudgetExhausted,
+            HetznerError::Setup { .. } => ErrorCode::ClientSetup,
+        }
+    }
+
     /// One or two sentences an operator can act on.
     pub fn operator_message(&self) -> String {
         match self {
@@ -393,7 +407,7 @@ impl From<HetznerError> for crate::ApiError {
     fn from(e: HetznerError) -> Self {
         let field = e.api().and_then(|f| f.fields.first()).map(|f| f.name.clone());
         crate::ApiError {
-            code: e.code(),
+            code: e.error_code(),
             message: e.operator_message(),
             field,
         }

@@ -3,6 +3,7 @@
 //! load balancer types). Hetzner has no token-introspection endpoint, so the
 //! scope comes from a write that cannot create anything.
 
+use crate::ErrorCode;
 use serde_json::json;
 
 use super::client::{HetznerClient, Repeat};
@@ -126,8 +127,11 @@ pub async fn check_with(client: &HetznerClient) -> Result<TokenCheck, HetznerErr
 pub fn require_read_write(check: &TokenCheck) -> Result<(), crate::ApiError> {
     match check.scope {
         TokenScope::ReadWrite => Ok(()),
-        TokenScope::ReadOnly => Err(crate::ApiError::new("token_readonly", MSG_READ_ONLY)),
-        TokenScope::Invalid => Err(crate::ApiError::new("unauthorized", check.message.clone())),
+        TokenScope::ReadOnly => Err(crate::ApiError::new(ErrorCode::TokenReadonly, MSG_READ_ONLY)),
+        TokenScope::Invalid => Err(crate::ApiError::new(
+            ErrorCode::Unauthorized,
+            check.message.clone(),
+        )),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Key generation: the operator's admin key and the control plane's SSH host
 //! key, both ed25519, in OpenSSH format with SHA256 fingerprints.
 
+use crate::ErrorCode;
 use std::fmt;
 use std::ops::Deref;
 
@@ -25,12 +26,12 @@ pub enum KeyError {
 }
 
 impl KeyError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            KeyError::Random(_) => "key_random_failed",
-            KeyError::Encoding(_) => "key_encoding_failed",
-            KeyError::StoredKeyUnreadable(_) => "key_stored_unreadable",
-            KeyError::Write { .. } => "key_export_failed",
+            KeyError::Random(_) => ErrorCode::KeyRandomFailed,
+            KeyError::Encoding(_) => ErrorCode::KeyEncodingFailed,
+            KeyError::StoredKeyUnreadable(_) => ErrorCode::KeyStoredUnreadable,
+            KeyError::Write { .. } => ErrorCode::KeyExportFailed,
         }
     }
 }

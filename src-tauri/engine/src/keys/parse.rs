@@ -3,6 +3,7 @@
 //! line. Everything else is refused with a sentence saying what was wrong
 //! and what to paste instead. No input makes it panic.
 
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ssh_key::encoding::base64::{Base64, Encoding};
 use ssh_key::{HashAlg, PublicKey};
@@ -129,34 +130,34 @@ pub enum KeyParseError {
 }
 
 impl KeyParseError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         use KeyParseError::*;
         match self {
-            Empty => "key_empty",
-            TooLong(_) => "key_too_long",
-            PrivateKey => "key_is_private",
-            Rfc4716 => "key_rfc4716_format",
-            Pem => "key_pem_format",
-            Fingerprint => "key_is_fingerprint",
-            MultipleKeys(_) => "key_multiple",
-            LineBreaks => "key_line_breaks",
-            ControlCharacters => "key_control_characters",
-            OptionsPrefix(_) => "key_options_prefix",
-            LeadingText(_) => "key_leading_text",
-            MissingType => "key_missing_type",
-            MissingKeyData => "key_missing_data",
-            MissingSpace(_) => "key_missing_space",
-            UnknownAlgorithm(_) => "key_unknown_algorithm",
-            Dss => "key_dss_refused",
-            EcdsaCurve(_) => "key_ecdsa_curve_refused",
-            SecurityKey => "key_security_key_refused",
-            Certificate => "key_certificate_refused",
-            InvalidBase64 => "key_invalid_base64",
-            Truncated => "key_truncated",
-            AlgorithmMismatch { .. } => "key_algorithm_mismatch",
-            Damaged(_) => "key_damaged",
-            RsaTooShort(_) => "key_rsa_too_short",
-            RsaTooLong(_) => "key_rsa_too_long",
+            Empty => ErrorCode::KeyEmpty,
+            TooLong(_) => ErrorCode::KeyTooLong,
+            PrivateKey => ErrorCode::KeyIsPrivate,
+            Rfc4716 => ErrorCode::KeyRfc4716Format,
+            Pem => ErrorCode::KeyPemFormat,
+            Fingerprint => ErrorCode::KeyIsFingerprint,
+            MultipleKeys(_) => ErrorCode::KeyMultiple,
+            LineBreaks => ErrorCode::KeyLineBreaks,
+            ControlCharacters => ErrorCode::KeyControlCharacters,
+            OptionsPrefix(_) => ErrorCode::KeyOptionsPrefix,
+            LeadingText(_) => ErrorCode::KeyLeadingText,
+            MissingType => ErrorCode::KeyMissingType,
+            MissingKeyData => ErrorCode::KeyMissingData,
+            MissingSpace(_) => ErrorCode::KeyMissingSpace,
+            UnknownAlgorithm(_) => ErrorCode::KeyUnknownAlgorithm,
+            Dss => ErrorCode::KeyDssRefused,
+            EcdsaCurve(_) => ErrorCode::KeyEcdsaCurveRefused,
+            SecurityKey => ErrorCode::KeySecurityKeyRefused,
+            Certificate => ErrorCode::KeyCertificateRefused,
+            InvalidBase64 => ErrorCode::KeyInvalidBase64,
+            Truncated => ErrorCode::KeyTruncated,
+            AlgorithmMismatch { .. } => ErrorCode::KeyAlgorithmMismatch,
+            Damaged(_) => ErrorCode::KeyDamaged,
+            RsaTooShort(_) => ErrorCode::KeyRsaTooShort,
+            RsaTooLong(_) => ErrorCode::KeyRsaTooLong,
         }
     }
 

@@ -5,6 +5,7 @@
 use super::registrar::{CredentialError, RegistrarKind};
 use super::types::WireProblem;
 use crate::ApiError;
+use crate::ErrorCode;
 use crate::secrets::redact;
 
 /// The operation a response answers; the same status means different things
@@ -170,38 +171,38 @@ pub enum PdmError {
 
 impl PdmError {
     /// Stable code for adapters, logs and tests.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            PdmError::Config { .. } => "pdm_config_invalid",
+            PdmError::Config { .. } => ErrorCode::PdmConfigInvalid,
             PdmError::Label(e) => e.code(),
-            PdmError::Domain { .. } => "domain_invalid",
-            PdmError::Credential(_) => "registrar_credential_format",
-            PdmError::Unreachable { .. } => "pdm_unreachable",
-            PdmError::Unauthorized { .. } => "pdm_unauthorized",
-            PdmError::InvalidFormat { .. } => "subdomain_invalid",
-            PdmError::UnsupportedPool { .. } => "pool_unsupported",
-            PdmError::ReservedName { .. } => "subdomain_reserved_name",
-            PdmError::Conflict { .. } => "subdomain_taken",
-            PdmError::NotFound { .. } => "reservation_not_found",
-            PdmError::AlreadyActive { .. } => "subdomain_already_active",
-            PdmError::TokenMismatch { .. } => "reservation_token_mismatch",
-            PdmError::ReservationExpired { .. } => "reservation_expired",
-            PdmError::TakenAfterExpiry { .. } => "subdomain_taken_after_expiry",
-            PdmError::MissingLbIp => "lb_ip_missing",
-            PdmError::BadRequest { .. } => "pdm_bad_request",
-            PdmError::WrongEndpoint { .. } => "pdm_wrong_endpoint",
-            PdmError::Unavailable { .. } => "pdm_unavailable",
-            PdmError::Server { .. } => "pdm_server_error",
-            PdmError::UnexpectedResponse { .. } => "pdm_unexpected_response",
-            PdmError::RegistrarInvalidToken { .. } => "registrar_invalid_token",
-            PdmError::RegistrarRateLimited { .. } => "registrar_rate_limited",
-            PdmError::DomainNotInAccount { .. } => "registrar_domain_not_in_account",
-            PdmError::RegistrarApiUnavailable { .. } => "registrar_api_unavailable",
-            PdmError::RegistrarUnsupported { .. } => "registrar_unsupported",
-            PdmError::RegistrarsNotConfigured { .. } => "registrar_not_configured",
-            PdmError::RegistrarError { .. } => "registrar_error",
-            PdmError::MissingNameservers { .. } => "registrar_nameservers_missing",
-            PdmError::RegistrarMissingField { .. } => "registrar_missing_field",
+            PdmError::Domain { .. } => ErrorCode::DomainInvalid,
+            PdmError::Credential(_) => ErrorCode::RegistrarCredentialFormat,
+            PdmError::Unreachable { .. } => ErrorCode::PdmUnreachable,
+            PdmError::Unauthorized { .. } => ErrorCode::PdmUnauthorized,
+            PdmError::InvalidFormat { .. } => ErrorCode::SubdomainInvalid,
+            PdmError::UnsupportedPool { .. } => ErrorCode::PoolUnsupported,
+            PdmError::ReservedName { .. } => ErrorCode::SubdomainReservedName,
+            PdmError::Conflict { .. } => ErrorCode::SubdomainTaken,
+            PdmError::NotFound { .. } => ErrorCode::ReservationNotFound,
+            PdmError::AlreadyActive { .. } => ErrorCode::SubdomainAlreadyActive,
+            PdmError::TokenMismatch { .. } => ErrorCode::ReservationTokenMismatch,
+            PdmError::ReservationExpired { .. } => ErrorCode::ReservationExpired,
+            PdmError::TakenAfterExpiry { .. } => ErrorCode::SubdomainTakenAfterExpiry,
+            PdmError::MissingLbIp => ErrorCode::LbIpMissing,
+            PdmError::BadRequest { .. } => ErrorCode::PdmBadRequest,
+            PdmError::WrongEndpoint { .. } => ErrorCode::PdmWrongEndpoint,
+            PdmError::Unavailable { .. } => ErrorCode::PdmUnavailable,
+            PdmError::Server { .. } => ErrorCode::PdmServerError,
+            PdmError::UnexpectedResponse { .. } => ErrorCode::PdmUnexpectedResponse,
+            PdmError::RegistrarInvalidToken { .. } => ErrorCode::RegistrarInvalidToken,
+            PdmError::RegistrarRateLimited { .. } => ErrorCode::RegistrarRateLimited,
+            PdmError::DomainNotInAccount { .. } => ErrorCode::RegistrarDomainNotInAccount,
+            PdmError::RegistrarApiUnavailable { .. } => ErrorCode::RegistrarApiUnavailable,
+            PdmError::RegistrarUnsupported { .. } => ErrorCode::RegistrarUnsupported,
+            PdmError::RegistrarsNotConfigured { .. } => ErrorCode::RegistrarNotConfigured,
+            PdmError::RegistrarError { .. } => ErrorCode::RegistrarError,
+            PdmError::MissingNameservers { .. } => ErrorCode::RegistrarNameserversMissing,
+            PdmError::RegistrarMissingField { .. } => ErrorCode::RegistrarMissingField,
         }
     }
 
@@ -227,7 +228,7 @@ impl From<PdmError> for ApiError {
             _ => None,
         };
         ApiError {
-            code: e.code().to_owned(),
+            code: e.code(),
             message: redact(&e.to_string()),
             field: field.map(str::to_owned),
         }
@@ -351,7 +352,7 @@ mod tests {
     }
 
     fn code(op: Op, status: u16, body: &str) -> &'static str {
-        from_response(&ctx(op), status, body).code()
+        from_response(&ctx(op), status, body).code().as_str()
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! and trimmed; 1–63 characters of `[a-z0-9-]`; no leading digit or hyphen;
 //! no trailing hyphen; not one of the reserved labels.
 
+use crate::ErrorCode;
 use std::fmt;
 
 /// Pool domains offered by default (`docs/RUNBOOKS.md` §1.2C in the reference).
@@ -39,15 +40,15 @@ pub enum LabelError {
 
 impl LabelError {
     /// Stable code for adapters and tests.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            LabelError::Empty => "subdomain_empty",
-            LabelError::TooLong { .. } => "subdomain_too_long",
-            LabelError::BadCharacter { .. } => "subdomain_bad_character",
-            LabelError::StartsWithDigit => "subdomain_starts_with_digit",
-            LabelError::StartsWithHyphen => "subdomain_starts_with_hyphen",
-            LabelError::EndsWithHyphen => "subdomain_ends_with_hyphen",
-            LabelError::Reserved { .. } => "subdomain_reserved_name",
+            LabelError::Empty => ErrorCode::SubdomainEmpty,
+            LabelError::TooLong { .. } => ErrorCode::SubdomainTooLong,
+            LabelError::BadCharacter { .. } => ErrorCode::SubdomainBadCharacter,
+            LabelError::StartsWithDigit => ErrorCode::SubdomainStartsWithDigit,
+            LabelError::StartsWithHyphen => ErrorCode::SubdomainStartsWithHyphen,
+            LabelError::EndsWithHyphen => ErrorCode::SubdomainEndsWithHyphen,
+            LabelError::Reserved { .. } => ErrorCode::SubdomainReservedName,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! the demo cloud. Secrets come from the keyring and reach `tofu` only
 //! through its environment; none of them enters an event or the record.
 
+use crate::ErrorCode;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,9 +202,15 @@ fn cluster_stop(e: ClusterError) -> Stop {
 
 fn pdm_stop(what: &str, e: pdm::PdmError) -> Stop {
     let hint = match e.code() {
-        "pdm_unreachable" => "The pool-domain-manager did not answer: check the network, then Resume.",
-        "pdm_unauthorized" => "PDM refused the login: check the PDM user and password in the settings.",
-        "subdomain_taken" | "subdomain_taken_after_expiry" | "subdomain_already_active" => {
+        ErrorCode::PdmUnreachable => {
+            "The pool-domain-manager did not answer: check the network, then Resume."
+        }
+        ErrorCode::PdmUnauthorized => {
+            "PDM refused the login: check the PDM user and password in the settings."
+        }
+        ErrorCode::SubdomainTaken
+        | ErrorCode::SubdomainTakenAfterExpiry
+        | ErrorCode::SubdomainAlreadyActive => {
             "The name is taken: start a new run with another subdomain. Wipe removes what this run created."
         }
         _ => "Resume retries this step; Wipe removes what was created.",

@@ -8,6 +8,7 @@ pub mod live;
 pub mod phases;
 pub mod run_secrets;
 
+use crate::ErrorCode;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -63,7 +64,7 @@ impl Backend {
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new("not_found", format!("There is no deployment \"{id}\"."))
+    ApiError::new(ErrorCode::NotFound, format!("There is no deployment \"{id}\"."))
 }
 
 impl Engine {
@@ -95,7 +96,7 @@ impl Engine {
         self.deployments().load(&args.id).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => not_found(&args.id),
             _ => ApiError::new(
-                "record_unreadable",
+                ErrorCode::RecordUnreadable,
                 format!("The record of {} cannot be read: {e}", args.id),
             ),
         })
@@ -104,7 +105,7 @@ impl Engine {
     pub async fn deployment_events(&self, args: EventsArgs) -> Result<Vec<ProvisionEvent>, ApiError> {
         self.deployments().events(&args.id, args.since_seq).map_err(|e| {
             ApiError::new(
-                "events_unreadable",
+                ErrorCode::EventsUnreadable,
                 format!("The events of {} cannot be read: {e}", args.id),
             )
         })
@@ -139,7 +140,7 @@ impl Engine {
         );
         if let Some(first) = errors.first() {
             return Err(ApiError {
-                code: "invalid_answers".into(),
+                code: ErrorCode::InvalidAnswers,
                 message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
                 field: Some(first.field.clone()),
             });
@@ -157,7 +158,7 @@ impl Engine {
         });
         if busy {
             return Err(ApiError {
-                code: "already_running".into(),
+                code: ErrorCode::AlreadyRunning,
                 message: format!("A run for {fqdn} is already going; open it from the deployments list."),
                 field: Some("domain.subdomain".into()),
             });
@@ -182,12 +183,14 @@ impl Engine {
             let (secrets, id, answers) = (self.secrets.clone(), record.id.clone(), record.answers.clone());
             tokio::task::spawn_blocking(move || run_secrets::adopt(secrets.as_ref(), &id, &answers))
                 .await
-                .map_err(|e| ApiError::new("keyring_failed", format!("The keyring call stopped: {e}")))?
+                .map_err(|e| {
+                    ApiError::new(ErrorCode::KeyringFailed, format!("The keyring call stopped: {e}"))
+                })?
                 .map_err(ApiError::from)?;
         }
         store.save(&record).map_err(|e| {
             ApiError::new(
-                "record_write_failed",
+                ErrorCode::RecordWriteFailed,
                 format!("The deployment record could not be written: {e}"),
             )
         })?;
@@ -200,14 +203,17 @@ impl Engine {
     pub async fn provision_resume(&self, args: IdArgs) -> Result<DeploymentSummary, ApiError> {
         let mut record = self.deployment_get(args.clone()).await?;
         if self.is_running(&record.id) {
-            return Err(ApiError::new("already_running", "This run is already going."));
+            return Err(ApiError::new(
+                ErrorCode::AlreadyRunning,
+                "This run is already going.",
+            ));
         }
         if !matches!(
             record.status,
             RunStatus::Interrupted | RunStatus::Failed | RunStatus::Cancelled
         ) {
             return Err(ApiError::new(
-                "not_resumable",
+                ErrorCode::NotResumable,
                 format!("A {:?} run cannot be resumed.", record.status).to_lowercase(),
             ));
         }
@@ -217,7 +223,7 @@ impl Engine {
         record.updated_at = now_rfc3339();
         self.deployments()
             .save(&record)
-            .map_err(|e| ApiError::new("record_write_failed", e.to_string()))?;
+            .map_err(|e| ApiError::new(ErrorCode::RecordWriteFailed, e.to_string()))?;
         let summary = record.summary();
         self.spawn_run(record, from)?;
         Ok(summary)
@@ -232,7 +238,10 @@ impl Engine {
                 tx.send_modify(|n| *n = n.saturating_add(1));
                 Ok(())
             }
-            None => Err(ApiError::new("not_running", "This deployment has no run going.")),
+            None => Err(ApiError::new(
+                ErrorCode::NotRunning,
+                "This deployment has no run going.",
+            )),
         }
     }
 
@@ -247,7 +256,7 @@ impl Engine {
         let store = self.deployments();
         let log = store.open_log(&record.id).map_err(|e| {
             ApiError::new(
-                "events_unwritable",
+                ErrorCode::EventsUnwritable,
                 format!("The event log could not be opened: {e}"),
             )
         })?;

@@ -3,6 +3,7 @@
 //! memory in tests. Every value that passes through is registered for log
 //! redaction, and reaches a child process only through its environment.
 
+use crate::ErrorCode;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -33,14 +34,14 @@ pub enum SecretError {
 }
 
 impl SecretError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SecretError::InvalidName(_) => "secret_invalid_name",
-            SecretError::Empty(_) => "secret_empty",
-            SecretError::TooLarge { .. } => "secret_too_large",
-            SecretError::Missing(_) => "secret_missing",
-            SecretError::InvalidEnvName(_) => "secret_invalid_env_name",
-            SecretError::Unavailable { .. } => "keyring_unavailable",
+            SecretError::InvalidName(_) => ErrorCode::SecretInvalidName,
+            SecretError::Empty(_) => ErrorCode::SecretEmpty,
+            SecretError::TooLarge { .. } => ErrorCode::SecretTooLarge,
+            SecretError::Missing(_) => ErrorCode::SecretMissing,
+            SecretError::InvalidEnvName(_) => ErrorCode::SecretInvalidEnvName,
+            SecretError::Unavailable { .. } => ErrorCode::KeyringUnavailable,
         }
     }
 

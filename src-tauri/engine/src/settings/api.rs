@@ -2,6 +2,7 @@
 //! franchise profile's preview and apply. Secrets go to the keyring and come
 //! back only as "set" / "not set".
 
+use crate::ErrorCode;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -155,7 +156,7 @@ fn defaults() -> SettingsValues {
 }
 
 fn blocking_err(e: tokio::task::JoinError) -> ApiError {
-    ApiError::new("internal", format!("the keyring call stopped: {e}"))
+    ApiError::new(ErrorCode::Internal, format!("the keyring call stopped: {e}"))
 }
 
 impl Engine {
@@ -295,7 +296,7 @@ impl Engine {
         .map_err(blocking_err)??;
         let path = next.save(&self.paths.config_dir).map_err(|e| {
             ApiError::new(
-                "settings_write_failed",
+                ErrorCode::SettingsWriteFailed,
                 format!("The settings could not be saved: {e}"),
             )
         })?;

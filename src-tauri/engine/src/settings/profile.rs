@@ -3,6 +3,7 @@
 //! Fields it leaves out keep their current value; unknown fields are refused,
 //! so a typo is an error, not a setting silently ignored.
 
+use crate::ErrorCode;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -78,12 +79,12 @@ pub enum ProfileError {
 }
 
 impl ProfileError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ProfileError::Unreadable { .. } => "profile_unreadable",
-            ProfileError::TooLarge { .. } => "profile_too_large",
-            ProfileError::Invalid(_) => "profile_invalid",
-            ProfileError::UnknownVersion { .. } => "profile_unknown_version",
+            ProfileError::Unreadable { .. } => ErrorCode::ProfileUnreadable,
+            ProfileError::TooLarge { .. } => ErrorCode::ProfileTooLarge,
+            ProfileError::Invalid(_) => ErrorCode::ProfileInvalid,
+            ProfileError::UnknownVersion { .. } => ErrorCode::ProfileUnknownVersion,
         }
     }
 }
@@ -91,7 +92,7 @@ impl ProfileError {
 impl From<ProfileError> for crate::ApiError {
     fn from(e: ProfileError) -> Self {
         crate::ApiError {
-            code: e.code().into(),
+            code: e.code(),
             message: e.to_string(),
             field: Some("profile_path".into()),
         }

@@ -1,5 +1,6 @@
 //! What can go wrong around `tofu`, each with a sentence the operator can act on.
 
+use crate::ErrorCode;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,23 +71,23 @@ pub enum TofuError {
 
 impl TofuError {
     /// A stable code for events and the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            TofuError::NotFound => "tofu_not_found",
-            TofuError::ConfiguredPathMissing(_) => "tofu_path_missing",
-            TofuError::TooOld { .. } => "tofu_too_old",
-            TofuError::TerraformNotNamed { .. } => "terraform_not_named",
-            TofuError::VersionUnreadable(_) => "tofu_version_unreadable",
-            TofuError::Spawn { .. } => "tofu_spawn_failed",
-            TofuError::Failed { .. } => "tofu_failed",
-            TofuError::Cancelled { .. } => "tofu_cancelled",
-            TofuError::Killed { .. } => "tofu_killed",
-            TofuError::UserDataTooLarge { .. } => "user_data_too_large",
-            TofuError::EnvTooLarge { .. } => "tofu_env_too_large",
-            TofuError::InvalidInput(_) => "tofu_invalid_input",
-            TofuError::CacheIsMirror(_) => "tofu_cache_is_mirror",
-            TofuError::Write { .. } => "tofu_write_failed",
-            TofuError::OutputUnreadable(_) => "tofu_output_unreadable",
+            TofuError::NotFound => ErrorCode::TofuNotFound,
+            TofuError::ConfiguredPathMissing(_) => ErrorCode::TofuPathMissing,
+            TofuError::TooOld { .. } => ErrorCode::TofuTooOld,
+            TofuError::TerraformNotNamed { .. } => ErrorCode::TerraformNotNamed,
+            TofuError::VersionUnreadable(_) => ErrorCode::TofuVersionUnreadable,
+            TofuError::Spawn { .. } => ErrorCode::TofuSpawnFailed,
+            TofuError::Failed { .. } => ErrorCode::TofuFailed,
+            TofuError::Cancelled { .. } => ErrorCode::TofuCancelled,
+            TofuError::Killed { .. } => ErrorCode::TofuKilled,
+            TofuError::UserDataTooLarge { .. } => ErrorCode::UserDataTooLarge,
+            TofuError::EnvTooLarge { .. } => ErrorCode::TofuEnvTooLarge,
+            TofuError::InvalidInput(_) => ErrorCode::TofuInvalidInput,
+            TofuError::CacheIsMirror(_) => ErrorCode::TofuCacheIsMirror,
+            TofuError::Write { .. } => ErrorCode::TofuWriteFailed,
+            TofuError::OutputUnreadable(_) => ErrorCode::TofuOutputUnreadable,
         }
     }
 }

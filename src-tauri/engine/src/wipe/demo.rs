@@ -1,6 +1,7 @@
 //! The wipe of a demo deployment: the simulated cloud forgets what the run
 //! created, with the same events and report as a real wipe.
 
+use crate::ErrorCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ pub async fn wipe(env: &WipeEnv, mut record: DeploymentRecord) -> Result<WipeRep
     let store = &env.store;
     let mut log = store
         .open_log(&record.id)
-        .map_err(|e| ApiError::new("events_unwritable", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::EventsUnwritable, e.to_string()))?;
     let bus = env.bus.clone();
     let mut emit = |kind: EventKind| {
         if let Ok(ev) = log.append(Phase::Wipe, kind) {
@@ -85,11 +86,11 @@ pub async fn wipe(env: &WipeEnv, mut record: DeploymentRecord) -> Result<WipeRep
     let _ = log.sync();
     report
         .save(store, &record.id)
-        .map_err(|e| ApiError::new("report_write_failed", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::ReportWriteFailed, e.to_string()))?;
     record.status = RunStatus::Wiped;
     record.updated_at = now_rfc3339();
     store
         .save(&record)
-        .map_err(|e| ApiError::new("record_write_failed", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::RecordWriteFailed, e.to_string()))?;
     Ok(report)
 }

@@ -5,6 +5,7 @@
 //! PDM release → local cleanup, only when the sweep proved the cloud empty.
 //! Every step is an event on the deployment's stream (phase `wipe`).
 
+use crate::ErrorCode;
 use std::time::Instant;
 
 use tokio::sync::watch;
@@ -27,7 +28,7 @@ pub async fn wipe(env: &WipeEnv, record: DeploymentRecord) -> Result<WipeReport,
     let log = env
         .store
         .open_log(&record.id)
-        .map_err(|e| ApiError::new("events_unwritable", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::EventsUnwritable, e.to_string()))?;
     // Nothing cancels a wipe: stopping half-way only leaves more to clean up.
     let (_keep, never) = watch::channel(0);
     let mut ctx = RunCtx::new(env.store.clone(), record, log, env.bus.clone(), never);
@@ -221,7 +222,7 @@ pub async fn wipe(env: &WipeEnv, record: DeploymentRecord) -> Result<WipeReport,
     ctx.sync();
     report
         .save(&env.store, &id)
-        .map_err(|e| ApiError::new("report_write_failed", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::ReportWriteFailed, e.to_string()))?;
     ctx.save();
     Ok(report)
 }

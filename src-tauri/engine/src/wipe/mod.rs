@@ -15,6 +15,7 @@ pub mod purge;
 pub mod report;
 pub mod sweep;
 
+use crate::ErrorCode;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -82,7 +83,7 @@ impl Drop for InFlight {
 
 fn record_error(e: std::io::Error) -> ApiError {
     ApiError::new(
-        "record_write_failed",
+        ErrorCode::RecordWriteFailed,
         format!("The deployment record could not be written: {e}"),
     )
 }
@@ -91,7 +92,7 @@ impl Engine {
     fn load_for_wipe(&self, id: &str) -> Result<DeploymentRecord, ApiError> {
         self.deployments().load(id).map_err(|e| {
             ApiError::new(
-                "not_found",
+                ErrorCode::NotFound,
                 format!("There is no readable deployment \"{id}\" ({e})."),
             )
         })
@@ -102,7 +103,7 @@ impl Engine {
         let mut record = self.load_for_wipe(&args.id)?;
         if args.confirm.trim() != record.fqdn {
             return Err(ApiError {
-                code: "confirm_mismatch".into(),
+                code: ErrorCode::ConfirmMismatch,
                 message: format!("Type {} exactly to confirm the wipe.", record.fqdn),
                 field: Some("confirm".into()),
             });
@@ -110,7 +111,7 @@ impl Engine {
         // A dash-form name would make every pass match nothing (a silent no-op).
         if !record.fqdn.contains('.') {
             return Err(ApiError::new(
-                "invalid_fqdn",
+                ErrorCode::InvalidFqdn,
                 format!("\"{}\" is not a domain name; nothing was wiped.", record.fqdn),
             ));
         }
@@ -127,7 +128,7 @@ impl Engine {
             && !args.converging_ok
         {
             return Err(ApiError {
-                code: "still_converging".into(),
+                code: ErrorCode::StillConverging,
                 message: format!(
                     "This Sovereign is still converging: its run started {} min ago and is installing the platform components. Wiping now destroys a Sovereign that may be about to work. Confirm again to wipe anyway.",
                     age / 60
@@ -137,7 +138,7 @@ impl Engine {
         }
         if let Some(pid) = store.holder(&record.id) {
             return Err(ApiError::new(
-                "held_elsewhere",
+                ErrorCode::HeldElsewhere,
                 format!(
                     "Another app window or CLI (pid {pid}) is running or wiping this deployment; wipe it from there."
                 ),
@@ -147,7 +148,7 @@ impl Engine {
             let mut set = self.wipes.lock().unwrap_or_else(|e| e.into_inner());
             if !set.insert(record.id.clone()) {
                 return Err(ApiError::new(
-                    "wipe_in_progress",
+                    ErrorCode::WipeInProgress,
                     "This deployment is being wiped already.",
                 ));
             }
@@ -167,7 +168,7 @@ impl Engine {
             while self.is_running(&record.id) {
                 if waited.elapsed() > RUN_STOP_WAIT {
                     return Err(ApiError::new(
-                        "run_did_not_stop",
+                        ErrorCode::RunDidNotStop,
                         "The run did not stop within a minute; nothing was wiped. Try again.",
                     ));
                 }
@@ -199,8 +200,12 @@ impl Engine {
             env.store.release_lock(&id);
             out
         });
-        task.await
-            .map_err(|e| ApiError::new("wipe_failed", format!("The wipe stopped unexpectedly: {e}")))?
+        task.await.map_err(|e| {
+            ApiError::new(
+                ErrorCode::WipeFailed,
+                format!("The wipe stopped unexpectedly: {e}"),
+            )
+        })?
     }
 
     /// Removes a deployment from this machine: only after a clean wipe, or
@@ -216,7 +221,7 @@ impl Engine {
             || store.holder(&args.id).is_some();
         if busy {
             return Err(ApiError::new(
-                "busy",
+                ErrorCode::Busy,
                 "This deployment is running or being wiped; wait until it stops.",
             ));
         }
@@ -225,7 +230,7 @@ impl Engine {
             Ok(r) => r.status == RunStatus::Wiped || r.demo.is_some(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !store.dir(&args.id).exists() => {
                 return Err(ApiError::new(
-                    "not_found",
+                    ErrorCode::NotFound,
                     format!("There is no deployment \"{}\".", args.id),
                 ));
             }
@@ -234,7 +239,7 @@ impl Engine {
         if !proven_empty && !args.cloud_may_remain {
             let fqdn = record.as_ref().map(|r| r.fqdn.clone()).unwrap_or_default();
             return Err(ApiError {
-                code: "cloud_may_remain".into(),
+                code: ErrorCode::CloudMayRemain,
                 message: format!(
                     "{} was not wiped clean: servers and other resources labelled catalyst.openova.io/sovereign={} may still exist and be billed. Wipe it first, or confirm that you will remove them yourself.",
                     if fqdn.is_empty() {
@@ -260,7 +265,7 @@ impl Engine {
         }
         store.remove(&args.id).map_err(|e| {
             ApiError::new(
-                "forget_failed",
+                ErrorCode::ForgetFailed,
                 format!("The deployment's files could not be removed: {e}"),
             )
         })

@@ -1,6 +1,7 @@
 //! Answers files: read as JSON or YAML, checked step by step through the
 //! engine's `wizard_validate`, problems printed one per line.
 
+use crate::engine::ErrorCode;
 use std::path::Path;
 
 use crate::api::{Call, dispatch};
@@ -63,7 +64,7 @@ pub async fn problems(
             Ok(Ok(a)) => answers.domain.availability = Some(a),
             Ok(Err(e)) => return Err(format!("unexpected answer from the engine: {e}")),
             // A name the local rule refuses is reported by validation below.
-            Err(e) if e.code == "unsupported_pool" => {}
+            Err(e) if e.code == ErrorCode::UnsupportedPool => {}
             Err(e) => {
                 pdm_failed = true;
                 lines.push(format!(

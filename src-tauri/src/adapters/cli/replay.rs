@@ -1,6 +1,7 @@
 //! `kubeconfig <id>`, `events <id> --export FILE` and `replay FILE`: taking a
 //! run away from this machine and showing a recorded one again, read-only.
 
+use crate::engine::ErrorCode;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,15 +15,19 @@ use crate::engine::replay::{Replay, ReplayArgs};
 use crate::engine::{ApiError, Engine};
 
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(v)
-        .map_err(|e| ApiError::new("internal", format!("unexpected answer from the engine: {e}")))
+    serde_json::from_value(v).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("unexpected answer from the engine: {e}"),
+        )
+    })
 }
 
 /// The engine takes absolute paths only; a command line names them from here.
 fn absolute(p: &Path) -> Result<String, ApiError> {
     std::path::absolute(p)
         .map(|p| p.display().to_string())
-        .map_err(|e| ApiError::new("bad_path", format!("{}: {e}", p.display())))
+        .map_err(|e| ApiError::new(ErrorCode::BadPath, format!("{}: {e}", p.display())))
 }
 
 /// `kubeconfig <id> [--out FILE]`: prints it, or writes it (mode 0600).

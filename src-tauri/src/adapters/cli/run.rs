@@ -2,6 +2,7 @@
 //! and follow it to its end; Ctrl-C (or SIGTERM) cancels it cleanly. And
 //! `wipe`, shown the same way.
 
+use crate::engine::ErrorCode;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,8 +23,12 @@ use crate::engine::{ApiError, Engine};
 const POLL: Duration = Duration::from_millis(200);
 
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(v)
-        .map_err(|e| ApiError::new("internal", format!("unexpected answer from the engine: {e}")))
+    serde_json::from_value(v).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("unexpected answer from the engine: {e}"),
+        )
+    })
 }
 
 pub(super) async fn record(engine: &Engine, id: &str) -> Result<DeploymentRecord, ApiError> {
@@ -139,7 +144,7 @@ pub async fn provision(
         Ok(s) => s,
         Err(e) => {
             err(&e.message);
-            let code = if e.code == "invalid_answers" {
+            let code = if e.code == ErrorCode::InvalidAnswers {
                 EXIT_INVALID_ANSWERS
             } else {
                 EXIT_FAILED
@@ -241,7 +246,7 @@ async fn follow(
                 match dispatch(engine, Call::provision_cancel(IdArgs { id: id.to_owned() })).await {
                     Ok(_) => {}
                     // It ended meanwhile: the next poll says how.
-                    Err(e) if e.code == "not_running" => {}
+                    Err(e) if e.code == ErrorCode::NotRunning => {}
                     Err(e) => view.note(&e.message),
                 }
             }
@@ -360,7 +365,7 @@ pub async fn wipe(engine: &Engine, id: &str, yes: bool, converging_ok: bool, jso
         Ok(r) => r,
         Err(e) => {
             err(&e.message);
-            if e.code == "still_converging" {
+            if e.code == ErrorCode::StillConverging {
                 err("Run again with --converging-ok to wipe it anyway.");
             }
             return ExitCode::from(EXIT_FAILED);

@@ -1,11 +1,11 @@
 import { useEffect, useState } from "react";
-import { call, type ApiError, type Availability, type DomainMode, type RegistrarKind } from "../../api";
+import { call, type ApiError, type Availability, type DomainMode, type ErrorCode, type RegistrarKind } from "../../api";
 import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
 
 const CHECK_DELAY_MS = 400;
 /** The engine's codes for "PDM cannot answer" (engine/pdm/error.rs, engine/domain.rs): own-domain modes are offered instead. */
-const PDM_DOWN = new Set([
+const PDM_DOWN = new Set<ErrorCode>([
   "pdm_unreachable",
   "pdm_unconfigured",
   "pdm_unavailable",
@@ -22,7 +22,7 @@ const MODES: { id: DomainMode; title: string; text: string }[] = [
   { id: "byo_api", title: "Own domain via registrar API", text: "The app changes the nameservers through your registrar's API." },
 ];
 
-type Check = { state: "idle" | "checking" | "done" | "error"; result?: Availability; error?: string; code?: string };
+type Check = { state: "idle" | "checking" | "done" | "error"; result?: Availability; error?: string; code?: ErrorCode };
 
 function CopyRow({ value }: { value: string }) {
   const [copied, setCopied] = useState(false);
@@ -83,7 +83,7 @@ export function DomainStep({ answers, data, change, update, errorFor, touch, exp
           // only counts while the name is still the one checked.
           update((a) => (a.domain.subdomain === subdomain && a.domain.pool_domain === pool ? { ...a, domain: { ...a.domain, availability: result } } : a));
         })
-        .catch((e: { message: string; code: string }) => live && setCheck({ state: "error", error: e.message, code: e.code }));
+        .catch((e: ApiError) => live && setCheck({ state: "error", error: e.message, code: e.code }));
     }, CHECK_DELAY_MS);
     return () => {
       live = false;
@@ -95,7 +95,7 @@ export function DomainStep({ answers, data, change, update, errorFor, touch, exp
   const byoErr = errorFor("domain.byo_domain");
   const emailErr = errorFor("domain.admin_email");
   const fqdn = d.mode === "pool" ? (d.subdomain ? `${d.subdomain}.${d.pool_domain}` : "") : d.byo_domain;
-  const pdmDown = check.state === "error" && PDM_DOWN.has(check.code ?? "");
+  const pdmDown = check.state === "error" && check.code !== undefined && PDM_DOWN.has(check.code);
   const shownCheck = d.subdomain ? check : { state: "idle" as const };
   // While the check failed, the engine's "Checking whether … is available"
   // is not why Next is blocked: PDM's failure is, with what to do about it.
