@@ -3,13 +3,14 @@
 //! (generated here with its private half in the keyring, or pasted), and
 //! the export of that private half through a save dialog.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::Engine;
 use super::catalog::offers::from_token_check;
 use super::hetzner::{HetznerConfig, TokenScope, check_token};
 use super::keys::{
@@ -18,7 +19,7 @@ use super::keys::{
 };
 use super::secrets::{names, register_secret};
 use super::settings::Mode;
-use super::{ApiError, Engine};
+use crate::error::ApiError;
 
 /// Secrets of a wizard that has no deployment yet are kept under this owner.
 pub const DRAFT_OWNER: &str = "draft";

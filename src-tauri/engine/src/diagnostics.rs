@@ -5,7 +5,7 @@
 //! Every text is passed through the redactor after the deployment's own
 //! secrets were registered, so a secret that slipped into a log is masked.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::io::{Cursor, Write};
 use std::path::Path;
 
@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zip::write::SimpleFileOptions;
 
+use super::Engine;
 use super::credentials::ExportOutcome;
 use super::exports::{SaveArgs, file_slug};
 use super::secrets::redact;
 use super::store::deployments::now_rfc3339;
-use super::{ApiError, Engine};
+use crate::error::ApiError;
 
 /// App log lines kept per export (the newest ones naming the deployment).
 const MAX_LOG_LINES: usize = 20_000;

@@ -2,13 +2,14 @@
 //! free, and which nameservers an own domain must point to. Demo mode
 //! answers from the simulated pool; live mode asks PDM.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::Engine;
 use super::pdm::Availability;
 use super::settings::Mode;
-use super::{ApiError, Engine};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DomainCheckArgs {

@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::Engine;
 use super::settings::Mode;
 use super::tofu::{self, TofuBinary};
-use super::{ApiError, Engine};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct EngineCheck {

@@ -3,20 +3,21 @@
 //! "Save as…" dialog in the window, the exports folder without one) or to a
 //! path an adapter names, readable by the operator only.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::Engine;
 use super::credentials::{DRAFT_OWNER, ExportOutcome};
 use super::keys::SaveDialog;
 use super::replay::{self, EventLogHeader};
 use super::secrets::names;
 use super::store::deployments::{DeploymentRecord, now_rfc3339};
 use super::store::write_atomic;
-use super::{ApiError, Engine};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct SaveArgs {

@@ -4,16 +4,17 @@
 //! read-only and in memory: it never becomes a deployment record, never
 //! enters the store and never goes on the event bus.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::Engine;
 use super::events::{EventKind, ProvisionEvent};
 use super::secrets::redact::redact;
 use super::store::deployments::RunStatus;
-use super::{ApiError, Engine};
+use crate::error::ApiError;
 
 /// The first line's `format`: what the file is, whatever its name.
 pub const FORMAT: &str = "catalyst-provisioner/event-log";

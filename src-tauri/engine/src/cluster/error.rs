@@ -1,7 +1,7 @@
 //! Errors of the cluster phases: a stable code each, and an operator
 //! sentence that says what happened and what to check next.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,13 +163,13 @@ pub(crate) fn secs(d: Duration) -> u64 {
     d.as_secs()
 }
 
-impl From<ClusterError> for crate::ApiError {
+impl From<ClusterError> for crate::error::ApiError {
     fn from(e: ClusterError) -> Self {
         let mut message = e.to_string();
         if let Some(first) = message.get(..1) {
             message = first.to_uppercase() + &message[1..];
         }
-        crate::ApiError::new(e.code(), format!("{message}. {}", e.hint()))
+        crate::error::ApiError::new(e.code(), format!("{message}. {}", e.hint()))
     }
 }
 
@@ -184,7 +184,7 @@ mod tests {
             expected: "SHA256:aaa".into(),
             presented: "SHA256:bbb".into(),
         };
-        let api: crate::ApiError = e.into();
+        let api: crate::error::ApiError = e.into();
         assert_eq!(api.code, "ssh_host_key_mismatch");
         assert!(
             api.message

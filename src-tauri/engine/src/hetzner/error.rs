@@ -3,7 +3,7 @@
 //! alone: Hetzner answers 403 both for a read-only token and for a full
 //! project quota.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -403,10 +403,10 @@ fn api_message(f: &ApiFailure) -> String {
     }
 }
 
-impl From<HetznerError> for crate::ApiError {
+impl From<HetznerError> for crate::error::ApiError {
     fn from(e: HetznerError) -> Self {
         let field = e.api().and_then(|f| f.fields.first()).map(|f| f.name.clone());
-        crate::ApiError {
+        crate::error::ApiError {
             code: e.error_code(),
             message: e.operator_message(),
             field,
@@ -445,7 +445,7 @@ mod tests {
         let f = e.api().unwrap();
         assert_eq!(f.fields.len(), 2);
         assert!(e.operator_message().contains("public_key: Missing data"));
-        let api: crate::ApiError = e.into();
+        let api: crate::error::ApiError = e.into();
         assert_eq!(api.field.as_deref(), Some("name"));
     }
 

@@ -3,7 +3,7 @@
 //! load balancer types). Hetzner has no token-introspection endpoint, so the
 //! scope comes from a write that cannot create anything.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use serde_json::json;
 
 use super::client::{HetznerClient, Repeat};
@@ -124,11 +124,14 @@ pub async fn check_with(client: &HetznerClient) -> Result<TokenCheck, HetznerErr
 }
 
 /// Refuses a token that cannot provision, with the sentence to show.
-pub fn require_read_write(check: &TokenCheck) -> Result<(), crate::ApiError> {
+pub fn require_read_write(check: &TokenCheck) -> Result<(), crate::error::ApiError> {
     match check.scope {
         TokenScope::ReadWrite => Ok(()),
-        TokenScope::ReadOnly => Err(crate::ApiError::new(ErrorCode::TokenReadonly, MSG_READ_ONLY)),
-        TokenScope::Invalid => Err(crate::ApiError::new(
+        TokenScope::ReadOnly => Err(crate::error::ApiError::new(
+            ErrorCode::TokenReadonly,
+            MSG_READ_ONLY,
+        )),
+        TokenScope::Invalid => Err(crate::error::ApiError::new(
             ErrorCode::Unauthorized,
             check.message.clone(),
         )),

@@ -1,7 +1,7 @@
 //! Key generation: the operator's admin key and the control plane's SSH host
 //! key, both ed25519, in OpenSSH format with SHA256 fingerprints.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::fmt;
 use std::ops::Deref;
 
@@ -36,13 +36,13 @@ impl KeyError {
     }
 }
 
-impl From<KeyError> for crate::ApiError {
+impl From<KeyError> for crate::error::ApiError {
     fn from(e: KeyError) -> Self {
         let message = match &e {
             KeyError::Write { .. } => format!("The private key was not saved: {e}. Choose another place."),
             _ => format!("The key could not be made: {e}."),
         };
-        crate::ApiError::new(e.code(), message)
+        crate::error::ApiError::new(e.code(), message)
     }
 }
 

@@ -3,7 +3,7 @@
 //! line. Everything else is refused with a sentence saying what was wrong
 //! and what to paste instead. No input makes it panic.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ssh_key::encoding::base64::{Base64, Encoding};
 use ssh_key::{HashAlg, PublicKey};
@@ -167,9 +167,9 @@ impl KeyParseError {
     }
 }
 
-impl From<KeyParseError> for crate::ApiError {
+impl From<KeyParseError> for crate::error::ApiError {
     fn from(e: KeyParseError) -> Self {
-        crate::ApiError::new(e.code(), e.message())
+        crate::error::ApiError::new(e.code(), e.message())
     }
 }
 

@@ -4,8 +4,8 @@
 
 use super::registrar::{CredentialError, RegistrarKind};
 use super::types::WireProblem;
-use crate::ApiError;
-use crate::ErrorCode;
+use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::secrets::redact;
 
 /// The operation a response answers; the same status means different things

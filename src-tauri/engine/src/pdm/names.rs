@@ -4,7 +4,7 @@
 //! and trimmed; 1–63 characters of `[a-z0-9-]`; no leading digit or hyphen;
 //! no trailing hyphen; not one of the reserved labels.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::fmt;
 
 /// Pool domains offered by default (`docs/RUNBOOKS.md` §1.2C in the reference).

@@ -5,7 +5,7 @@
 //! the demo cloud. Secrets come from the keyring and reach `tofu` only
 //! through its environment; none of them enters an event or the record.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,13 +8,14 @@ pub mod live;
 pub mod phases;
 pub mod run_secrets;
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use ts_rs::TS;
 
+use crate::error::ApiError;
 use crate::events::{EventKind, Phase, ProvisionEvent};
 use crate::settings::PhaseTimeouts;
 use crate::store::deployments::{
@@ -22,7 +23,7 @@ use crate::store::deployments::{
     RunStatus, new_id, now_rfc3339,
 };
 use crate::wizard::{Context, Step, WizardAnswers, validate_step};
-use crate::{ApiError, Engine, settings::Mode};
+use crate::{Engine, settings::Mode};
 use context::{PhaseError, RunCtx, Stop};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

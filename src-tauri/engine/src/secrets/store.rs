@@ -3,7 +3,7 @@
 //! memory in tests. Every value that passes through is registered for log
 //! redaction, and reaches a child process only through its environment.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -67,9 +67,9 @@ impl SecretError {
     }
 }
 
-impl From<SecretError> for crate::ApiError {
+impl From<SecretError> for crate::error::ApiError {
     fn from(e: SecretError) -> Self {
-        crate::ApiError::new(e.code(), e.operator_message())
+        crate::error::ApiError::new(e.code(), e.operator_message())
     }
 }
 

@@ -2,7 +2,7 @@
 //! franchise profile's preview and apply. Secrets go to the keyring and come
 //! back only as "set" / "not set".
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,9 +13,10 @@ use ts_rs::TS;
 use super::profile::{self, OpenDialog, SettingChange};
 use super::values::{SecretKey, SettingsValues};
 use super::{Mode, PhaseTimeouts, Settings};
+use crate::Engine;
+use crate::error::ApiError;
 use crate::secrets::SecretStore;
 use crate::wizard::FieldError;
-use crate::{ApiError, Engine};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

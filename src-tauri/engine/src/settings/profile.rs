@@ -3,7 +3,7 @@
 //! Fields it leaves out keep their current value; unknown fields are refused,
 //! so a typo is an error, not a setting silently ignored.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -89,9 +89,9 @@ impl ProfileError {
     }
 }
 
-impl From<ProfileError> for crate::ApiError {
+impl From<ProfileError> for crate::error::ApiError {
     fn from(e: ProfileError) -> Self {
-        crate::ApiError {
+        crate::error::ApiError {
             code: e.code(),
             message: e.to_string(),
             field: Some("profile_path".into()),

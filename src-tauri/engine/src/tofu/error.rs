@@ -1,6 +1,6 @@
 //! What can go wrong around `tofu`, each with a sentence the operator can act on.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]

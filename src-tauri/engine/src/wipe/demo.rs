@@ -1,11 +1,11 @@
 //! The wipe of a demo deployment: the simulated cloud forgets what the run
 //! created, with the same events and report as a real wipe.
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::ApiError;
+use crate::error::ApiError;
 use crate::events::{EventKind, LogLevel, Phase};
 use crate::store::deployments::{DeploymentRecord, Deployments, RunStatus, now_rfc3339};
 

@@ -5,16 +5,17 @@
 //! PDM release → local cleanup, only when the sweep proved the cloud empty.
 //! Every step is an event on the deployment's stream (phase `wipe`).
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::time::Instant;
 
 use tokio::sync::watch;
 
+use crate::error::ApiError;
 use crate::events::{EventKind, LogLevel, Phase};
 use crate::provision::context::RunCtx;
 use crate::provision::live::LiveCloud;
 use crate::store::deployments::{DeploymentRecord, Failure, RunStatus, now_rfc3339};
-use crate::{ApiError, tofu};
+use crate::tofu;
 
 use super::WipeEnv;
 use super::purge::{Purger, Timings};

@@ -15,7 +15,7 @@ pub mod purge;
 pub mod report;
 pub mod sweep;
 
-use crate::ErrorCode;
+use crate::error::ErrorCode;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,11 +24,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::Engine;
+use crate::error::ApiError;
 use crate::events::{EventBus, Phase};
 use crate::secrets::SecretStore;
 use crate::settings::Settings;
 use crate::store::deployments::{DeploymentRecord, Deployments, RunStatus, now_rfc3339};
-use crate::{ApiError, Engine};
 pub use report::WipeReport;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
