@@ -1,5 +1,5 @@
 //! State of Flux objects, derived from their status alone (no I/O): the
-//! HelmRelease table of the system this app replaces (reference §3.10), plus
+//! HelmRelease states of the system this app replaces, plus
 //! a staleness guard: a `Ready` condition that describes an older generation
 //! than the object's current one says nothing about the current one.
 

@@ -2,7 +2,7 @@
 //! followed with kube-rs watchers until every expected release is installed
 //! or failed. It never ends "ready" because nothing was listed yet: it waits
 //! for each release the caller named, by name (the guard for a watch that
-//! once said ready one second after bootstrap, reference §8 F-18).
+//! once said ready one second after bootstrap).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
@@ -48,7 +48,7 @@ pub struct WatchOptions {
 }
 
 impl Default for WatchOptions {
-    /// The values of the system this app replaces (reference §3.10).
+    /// The intervals and limits of the system this app replaces, which held in production.
     fn default() -> Self {
         WatchOptions {
             namespace: Some("flux-system".into()),

@@ -1,6 +1,6 @@
 //! Every way a PDM call can fail, each with a stable `code()` and a sentence
 //! the operator can act on. Status codes and `error`/`reason` codes are mapped
-//! here and nowhere else (reference §5.1, §5.4, §3.11).
+//! here and nowhere else.
 
 use super::registrar::{CredentialError, RegistrarKind};
 use super::types::WireProblem;

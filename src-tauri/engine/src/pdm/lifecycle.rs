@@ -1,5 +1,5 @@
 //! Reserve / commit / release as a provisioning run uses them. The guards come
-//! from failures of the system this replaces (reference §8 F-20, §3.11): the
+//! from failures of the system this replaces: the
 //! reservation TTL (10 min) can run out before the load balancer IP is known,
 //! so a commit that finds it expired reserves again; and a failed run must not
 //! free a name that meanwhile belongs to someone else (release takes no token).

@@ -1,6 +1,6 @@
 //! Local rules for a pool subdomain label, applied before PDM is asked so the
 //! operator gets an answer while typing and PDM never sees a malformed name.
-//! The rule is PDM's own (`pdm/internal/handler`, reference §5.1): lower-cased
+//! The rule is PDM's own: lower-cased
 //! and trimmed; 1–63 characters of `[a-z0-9-]`; no leading digit or hyphen;
 //! no trailing hyphen; not one of the reserved labels.
 

@@ -1,5 +1,5 @@
 //! Registrars PDM can drive for bring-your-own domains, and the credential
-//! format each PDM adapter parses (`pdm/internal/registrar/*`, reference §5.4).
+//! format each PDM registrar adapter parses.
 //! The credential is checked here before it is sent, so a wrong shape is
 //! named precisely instead of coming back as a registrar's generic "invalid".
 

@@ -1,5 +1,5 @@
-//! Secrets: the redaction registry (the keyring store arrives with the
-//! Hetzner/keys issue and registers every value it loads here).
+//! Secrets: the OS keyring store, the names of its entries, and the
+//! redaction registry every value loaded from the keyring is added to.
 pub mod redact;
 pub mod store;
 
