@@ -1,7 +1,14 @@
-import { setTransport, type Transport } from "../api";
+import { setTransport, type CommandName, type Commands, type Transport } from "../api";
 
-/** The fake engine's answer to each command, by name; a throw is the engine's error. */
-export type FakeHandlers = Record<string, (args: unknown) => unknown>;
+/**
+ * The fake engine's answer to each command, by name, typed against the
+ * command map generated from the Rust API: a handler takes that command's
+ * arguments and returns its answer (or a promise of it); a throw is the
+ * engine's error.
+ */
+export type FakeHandlers = {
+  [K in CommandName]?: (args: Commands[K]["args"]) => Commands[K]["result"] | Promise<Commands[K]["result"]>;
+};
 
 /**
  * Points the client at a fake engine over the bridge: each command is
@@ -12,7 +19,7 @@ export function setFakeTransport(handlers: FakeHandlers): void {
   const t: Transport = {
     kind: "bridge",
     async call(cmd, args) {
-      const h = handlers[cmd];
+      const h = handlers[cmd as CommandName] as ((a: unknown) => unknown) | undefined;
       if (!h) throw { code: "bad_request", message: `unexpected ${cmd}`, field: null };
       return h(args);
     },

@@ -1,6 +1,6 @@
 import { cleanup, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import type { WizardAnswers } from "../../api";
+import type { EngineCheck, WizardAnswers } from "../../api";
 import type { StepProps } from "../types";
 import { ReviewStep } from "./ReviewStep";
 import { setFakeTransport } from "../../test/fakeTransport";
@@ -49,7 +49,7 @@ describe("ReviewStep", () => {
 });
 
 describe("ReviewStep engine section", () => {
-  const engine = (answer: unknown) =>
+  const engine = (answer: EngineCheck) =>
     setFakeTransport({
       engine_check: () => answer,
     });
