@@ -16,7 +16,6 @@ use super::keys::SaveDialog;
 use super::replay::{self, EventLogHeader};
 use super::secrets::names;
 use super::store::deployments::{DeploymentRecord, now_rfc3339};
-use super::store::write_atomic;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -38,25 +37,14 @@ pub struct EventsExport {
     pub masked: u64,
 }
 
-/// Writes `bytes` to `path` readable by the operator only (0600, through a
-/// temp file of that mode, so never briefly world-readable).
+/// `store::write_private_file` with the export's error for the operator.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
-    let fail = |e: std::io::Error| {
+    crate::store::write_private_file(path, bytes).map_err(|e| {
         ApiError::new(
             ErrorCode::ExportFailed,
             format!("{} could not be written: {e}", path.display()),
         )
-    };
-    if path.is_dir() {
-        return Err(fail(std::io::Error::other("that is a folder")));
-    }
-    write_atomic(path, bytes).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
-    }
-    Ok(())
+    })
 }
 
 /// `omantel.omani.works` → `omantel.omani.works` (anything odd becomes `_`).

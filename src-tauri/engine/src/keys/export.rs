@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::generate::{GeneratedKey, KeyError};
-use crate::store::write_atomic;
+use crate::store::write_private_file;
 
 /// Asks the operator where to save a file; `None` when they cancel.
 pub trait SaveDialog {
@@ -55,16 +55,7 @@ pub fn export_private_key(
         path: path.display().to_string(),
         detail: e.to_string(),
     };
-    if path.is_dir() {
-        return Err(write_err(std::io::Error::other("that is a folder")));
-    }
-    write_atomic(&path, text.as_bytes()).map_err(write_err)?;
-    #[cfg(unix)]
-    {
-        // Replacing a file keeps no old mode, but make 0600 certain anyway.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(write_err)?;
-    }
+    write_private_file(&path, text.as_bytes()).map_err(write_err)?;
     tracing::info!(path = %path.display(), "admin private key exported");
     Ok(Some(path))
 }

@@ -265,13 +265,8 @@ impl Settings {
         let mut text =
             serde_json::to_vec_pretty(self).map_err(|e| format!("settings not serialisable: {e}"))?;
         text.push(b'\n');
-        crate::store::write_atomic(&path, &text)
+        crate::store::write_private_file(&path, &text)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-        }
         Ok(path)
     }
 

@@ -28,6 +28,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// `write_atomic` for a file only the operator may read (keys, kubeconfigs,
+/// exports, settings): refuses a folder, and makes sure of 0600 even where
+/// the target existed with another mode (the temp file already is 0600, so
+/// the content is never briefly readable by others).
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if path.is_dir() {
+        return Err(io::Error::other("that is a folder"));
+    }
+    write_atomic(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// Files the app writes are for the operator only (0600 on Unix).
 fn open_private(path: &Path) -> io::Result<File> {
     let mut opts = OpenOptions::new();
@@ -43,6 +60,26 @@ fn open_private(path: &Path) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_file_is_0600_and_a_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("key");
+        fs::write(&p, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        write_private_file(&p, b"new").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(write_private_file(dir.path(), b"x").is_err());
+    }
 
     #[test]
     fn replaces_content_and_leaves_no_temp_file() {

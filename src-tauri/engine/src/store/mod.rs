@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::wizard::WizardAnswers;
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_private_file};
 
 #[derive(Debug, Clone)]
 pub struct Store {
