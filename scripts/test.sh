@@ -32,8 +32,9 @@ if [ -n "${CATALYST_REAL_TOFU:-}" ]; then
 elif [ "${CATALYST_REQUIRE_REAL_ENGINE:-}" = 1 ]; then
   echo "test.sh: no real engine (no /usr/local/bin/terraform, CATALYST_REAL_TOFU unset) and CI requires one"
 else
-  echo "test.sh: NO REAL ENGINE: the real-engine tests of the live-run, crash, wipe, netns and module"
-  echo "test.sh: suites will be SKIPPED. Set CATALYST_REAL_TOFU=/path/to/tofu to run them."
+  echo "test.sh: NO REAL ENGINE: the module and broken-module suites will be SKIPPED, and the live-run,"
+  echo "test.sh: crash, wipe, netns and tofu_hetzner suites run the stand-in tofu instead of a real engine."
+  echo "test.sh: Set CATALYST_REAL_TOFU=/path/to/tofu to run them for real."
 fi
 export CARGO_TERM_COLOR=never
 passed=0 failed=0 failures=()
@@ -71,6 +72,7 @@ suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warning
 # The benchmark crates sit outside the workspace; they still must compile
 # against the engine (a changed signature once broke bench/run.sh unseen).
 suite "clippy (bench crates)" 600 bash -c 'cargo clippy --manifest-path bench/harness/Cargo.toml --quiet -- -D warnings && cargo clippy --manifest-path bench/bare/Cargo.toml --quiet -- -D warnings'
+suite "clippy + rustfmt (hcloud provider)" 1200 bash -c 'cargo fmt --manifest-path tests/fakes/hcloud-provider/Cargo.toml -- --check && cargo clippy --manifest-path tests/fakes/hcloud-provider/Cargo.toml --quiet -- -D warnings'
 suite "cargo build" 2400 cargo build --workspace --bins --quiet
 # Its own crate (tonic/prost, protoc from Debian's protobuf-compiler), outside
 # the app's workspace and default build.
