@@ -15,7 +15,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use catalyst_provisioner::engine::events::{EventKind, Phase};
-use catalyst_provisioner::engine::provision::live::{k3s_token_name, state_passphrase_name};
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
 use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_provisioner::engine::{Engine, Paths};
@@ -205,8 +204,8 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
 
     // Secrets generated for the run stay in the keyring: not in the data dir
     // (events, record, tofu dir), not in any event.
-    let k3s = secrets.get(&k3s_token_name(&id)).unwrap().unwrap();
-    let pass = secrets.get(&state_passphrase_name(&id)).unwrap().unwrap();
+    let k3s = secrets.get(&names::k3s_token(&id)).unwrap().unwrap();
+    let pass = secrets.get(&names::state_passphrase(&id)).unwrap().unwrap();
     assert!(k3s.len() >= 32 && pass.len() >= 16);
     let host_body = host_key.lines().nth(1).unwrap().to_owned();
     // Under Terraform the tofu work dir's state and plan are plaintext (it

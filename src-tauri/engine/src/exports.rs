@@ -166,8 +166,8 @@ impl Engine {
             names::admin_private_key(DRAFT_OWNER),
             names::host_private_key(id),
             super::domain::registrar_secret_name(id),
-            super::provision::live::k3s_token_name(id),
-            super::provision::live::state_passphrase_name(id),
+            names::k3s_token(id),
+            names::state_passphrase(id),
         ] {
             if let Err(e) = self.secret(&name).await {
                 tracing::debug!(name, error = %e.message, "secret not loaded for the export check");

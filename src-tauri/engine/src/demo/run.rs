@@ -340,8 +340,12 @@ impl DemoCloud {
         let fqdn = ctx.record.fqdn.clone();
         let yaml = demo_kubeconfig(&fqdn, &ip);
         let path = ctx.store.kubeconfig_path(&ctx.record.id);
-        crate::exports::write_private_file(&path, yaml.as_bytes())
-            .map_err(|e| PhaseError::new(e.message, "Free some disk space, then Resume."))?;
+        crate::store::write_private_file(&path, yaml.as_bytes()).map_err(|e| {
+            PhaseError::new(
+                format!("{} could not be written: {e}", path.display()),
+                "Free some disk space, then Resume.",
+            )
+        })?;
         ctx.record.outputs.kubeconfig_path = Some(path.display().to_string());
         ctx.save();
         ctx.log(LogLevel::Info, "ssh", format!("Read /etc/rancher/k3s/k3s.yaml and pointed it at https://{ip}:6443; wrote kubeconfig.yaml (mode 0600; demo: a simulated cluster, no credential in it)."));

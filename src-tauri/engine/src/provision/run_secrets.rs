@@ -55,8 +55,8 @@ pub fn forget(store: &dyn SecretStore, id: &str) -> Result<(), SecretError> {
         names::admin_private_key,
         names::host_private_key,
         registrar_secret_name,
-        super::live::k3s_token_name,
-        super::live::state_passphrase_name,
+        names::k3s_token,
+        names::state_passphrase,
     ] {
         if let Err(e) = store.delete(&name_of(id)) {
             first.get_or_insert(e);

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
+use super::names;
 use super::register_secret;
 
 /// The keyring "service" every entry is filed under (the app identifier).
@@ -70,29 +71,6 @@ impl SecretError {
 impl From<SecretError> for crate::error::ApiError {
     fn from(e: SecretError) -> Self {
         crate::error::ApiError::new(e.code(), e.operator_message())
-    }
-}
-
-/// Names of the secrets the app keeps; `<what>/<deployment-or-draft>`.
-pub mod names {
-    pub fn hetzner_token(owner: &str) -> String {
-        format!("hetzner-token/{owner}")
-    }
-    pub fn admin_private_key(owner: &str) -> String {
-        format!("admin-key/{owner}")
-    }
-    pub fn host_private_key(owner: &str) -> String {
-        format!("host-key/{owner}")
-    }
-    /// Settings secrets: one of each per machine.
-    pub fn pdm_password() -> String {
-        "settings/pdm-password".into()
-    }
-    pub fn registry_mirror_password() -> String {
-        "settings/registry-mirror-password".into()
-    }
-    pub fn pull_password() -> String {
-        "settings/pull-password".into()
     }
 }
 

@@ -1,0 +1,153 @@
+//! The real cloud: every phase against Hetzner (token and catalogue), PDM
+//! (reserve, commit, release), OpenTofu (init, plan, apply, output), the
+//! control plane over SSH (cloud-init, kubeconfig) and Kubernetes (Flux
+//! releases), then the console over TLS. It emits the same event kinds as
+//! the demo cloud. Secrets come from the keyring and reach `tofu` only
+//! through its environment; none of them enters an event or the record.
+
+mod cluster;
+mod console;
+mod domain;
+mod hints;
+mod keyring;
+mod preflight;
+mod tofu;
+mod wipe;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cluster::SshSession;
+use crate::events::{EventKind, LogLevel, Phase};
+use crate::hetzner::HetznerConfig;
+use crate::provision::context::{Emitter, RunCtx, Stop};
+use crate::provision::phases;
+use crate::secrets::SecretStore;
+use crate::settings::Settings;
+use crate::tofu::{CancelHandle, Runner, TofuBinary};
+
+pub use hints::tofu_hint;
+pub use tofu::module_inputs;
+
+/// The live cloud a run talks to. Built per run; what one phase prepares
+/// (the tofu runner, the SSH session, the kubeconfig) is kept for the next
+/// and rebuilt when a resume starts later.
+pub struct LiveCloud {
+    settings: Settings,
+    secrets: Arc<dyn SecretStore>,
+    data_dir: PathBuf,
+    tofu: Option<TofuBinary>,
+    runner: Option<Runner>,
+    planned: Option<u64>,
+    session: Option<SshSession>,
+    kubeconfig: Option<String>,
+}
+
+/// Forwards the run's cancel switch to tofu and the cluster calls.
+struct CancelBridge {
+    tofu: CancelHandle,
+    token: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CancelBridge {
+    pub(super) fn new(ctx: &RunCtx) -> CancelBridge {
+        let mut rx = ctx.cancel_signal();
+        let tofu = CancelHandle::new();
+        let token = CancellationToken::new();
+        let (t, k) = (tofu.clone(), token.clone());
+        // Every cancel request reaches tofu (the first interrupts it, the
+        // second kills it); the cluster calls stop at the first.
+        let task = tokio::spawn(async move {
+            let mut forwarded = 0u32;
+            loop {
+                let asked = *rx.borrow_and_update();
+                while forwarded < asked.min(2) {
+                    forwarded += 1;
+                    t.cancel();
+                    k.cancel();
+                }
+                if forwarded >= 2 || rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        CancelBridge { tofu, token, task }
+    }
+}
+
+impl Drop for CancelBridge {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub(super) fn log_to(em: &Emitter, level: LogLevel, source: &str, line: impl Into<String>) {
+    em.emit(EventKind::Log {
+        level,
+        source: source.into(),
+        line: line.into(),
+    });
+}
+
+impl LiveCloud {
+    pub fn new(settings: Settings, secrets: Arc<dyn SecretStore>, data_dir: PathBuf) -> LiveCloud {
+        LiveCloud {
+            settings,
+            secrets,
+            data_dir,
+            tofu: None,
+            runner: None,
+            planned: None,
+            session: None,
+            kubeconfig: None,
+        }
+    }
+
+    pub async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+        let phase = ctx.phase;
+        let outcome = match phase {
+            Phase::Preflight => self.preflight(ctx).await,
+            Phase::ReserveDomain => self.reserve(ctx).await,
+            Phase::TofuInit => self.tofu_init(ctx).await,
+            Phase::TofuPlan => self.tofu_plan(ctx).await,
+            Phase::TofuApply => self.tofu_apply(ctx).await,
+            Phase::DnsCommit => self.dns(ctx).await,
+            Phase::CloudInit => self.cloud_init(ctx).await,
+            Phase::Kubeconfig => self.fetch_kubeconfig(ctx).await,
+            Phase::Bootstrap => self.bootstrap(ctx).await,
+            Phase::Console => self.console(ctx).await,
+            Phase::Done | Phase::Wipe => Ok(()),
+        };
+        let before_dns = phases::PHASES
+            .iter()
+            .position(|p| *p == phase)
+            .is_some_and(|i| i < 5);
+        if matches!(outcome, Err(Stop::Failed(_))) && before_dns {
+            self.release_reservation(ctx).await;
+        }
+        if outcome.is_err()
+            && let Some(s) = self.session.take()
+        {
+            s.close().await;
+        }
+        outcome
+    }
+
+    pub(super) fn hetzner_config(&self) -> HetznerConfig {
+        match &self.settings.hetzner_endpoint {
+            Some(url) => HetznerConfig::with_base_url(url.clone()),
+            None => HetznerConfig::from_env(),
+        }
+    }
+
+    pub(super) fn hcloud_endpoint(&self) -> Option<String> {
+        self.settings
+            .hetzner_endpoint
+            .clone()
+            .or_else(|| std::env::var("HCLOUD_ENDPOINT").ok())
+            .filter(|e| !e.is_empty())
+    }
+}
