@@ -5,9 +5,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use super::run::{Signals, events_since, record};
-use super::view::{err, out, text_line};
+use super::view::{answer_json, err, out, text_line};
 use super::{EXIT_CANCELLED, EXIT_FAILED};
-use crate::api::{Call, dispatch};
 use crate::engine::Engine;
 use crate::engine::store::deployments::{DeploymentSummary, RunStatus};
 
@@ -63,24 +62,25 @@ pub fn table(list: &[DeploymentSummary]) -> Vec<String> {
 }
 
 pub async fn deployments(engine: &Engine, json: bool) -> ExitCode {
-    let v = match dispatch(engine, Call::deployments_list).await {
-        Ok(v) => v,
+    let list = match engine.deployments_list().await {
+        Ok(l) => l,
         Err(e) => {
             err(&e.message);
             return ExitCode::from(EXIT_FAILED);
         }
     };
     if json {
-        out(&v.to_string());
-        return ExitCode::SUCCESS;
+        return match answer_json(&list, false) {
+            Ok(s) => {
+                out(&s);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                err(&e);
+                ExitCode::from(EXIT_FAILED)
+            }
+        };
     }
-    let list: Vec<DeploymentSummary> = match serde_json::from_value(v) {
-        Ok(l) => l,
-        Err(e) => {
-            err(&format!("unexpected answer from the engine: {e}"));
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
     if list.is_empty() {
         out("no deployments");
         return ExitCode::SUCCESS;

@@ -22,6 +22,18 @@ pub fn err(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// An engine answer as `--json` prints it: the JSON the bridge sends for it
+/// (through `serde_json::Value`, so object keys come out sorted), compact or
+/// pretty.
+pub fn answer_json<T: serde::Serialize>(answer: &T, pretty: bool) -> Result<String, String> {
+    let v = serde_json::to_value(answer).map_err(|e| format!("answer not serialisable: {e}"))?;
+    Ok(if pretty {
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    } else {
+        v.to_string()
+    })
+}
+
 fn level(l: LogLevel) -> &'static str {
     match l {
         LogLevel::Debug => "debug",
