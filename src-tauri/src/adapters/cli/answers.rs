@@ -1,10 +1,9 @@
-//! Answers files: read as JSON or YAML, checked step by step through the
+//! Answers files: read as JSON or YAML, checked step by step with the
 //! engine's `wizard_validate`, problems printed one per line.
 
 use crate::engine::ErrorCode;
 use std::path::Path;
 
-use crate::api::{Call, dispatch};
 use crate::engine::ValidateArgs;
 use crate::engine::domain::DomainCheckArgs;
 use crate::engine::wizard::model::DomainMode;
@@ -38,7 +37,7 @@ pub fn load(path: &Path) -> Result<WizardAnswers, Refused> {
 }
 
 /// Every problem of every step but Review (which repeats them all), as the
-/// lines `Step: field: message`, through the engine's API.
+/// lines `Step: field: message`, from the engine's checks.
 pub async fn problems(
     engine: &crate::engine::Engine,
     answers: &WizardAnswers,
@@ -56,13 +55,12 @@ pub async fn problems(
             .as_ref()
             .is_none_or(|c| c.fqdn != fqdn)
     {
-        let call = Call::domain_check(DomainCheckArgs {
+        let args = DomainCheckArgs {
             pool: answers.domain.pool_domain.clone(),
             subdomain: answers.domain.subdomain.clone(),
-        });
-        match dispatch(engine, call).await.map(serde_json::from_value) {
-            Ok(Ok(a)) => answers.domain.availability = Some(a),
-            Ok(Err(e)) => return Err(format!("unexpected answer from the engine: {e}")),
+        };
+        match engine.domain_check(args).await {
+            Ok(a) => answers.domain.availability = Some(a),
             // A name the local rule refuses is reported by validation below.
             Err(e) if e.code == ErrorCode::UnsupportedPool => {}
             Err(e) => {
@@ -76,15 +74,11 @@ pub async fn problems(
         }
     }
     for step in &Step::ALL[..6] {
-        let call = Call::wizard_validate(ValidateArgs {
+        let args = ValidateArgs {
             step: *step,
             answers: answers.clone(),
-        });
-        let errors: Vec<FieldError> = match dispatch(engine, call).await.map(serde_json::from_value) {
-            Ok(Ok(e)) => e,
-            Ok(Err(e)) => return Err(format!("unexpected answer from the engine: {e}")),
-            Err(e) => return Err(e.message),
         };
+        let errors: Vec<FieldError> = engine.wizard_validate(args).await.map_err(|e| e.message)?;
         lines.extend(
             errors
                 .into_iter()
