@@ -1,5 +1,5 @@
-//! `provision` and `resume`: start or continue a run through the engine API
-//! and follow it to its end; Ctrl-C (or SIGTERM) cancels it cleanly. And
+//! `provision` and `resume`: start or continue a run on the engine and
+//! follow it to its end; Ctrl-C (or SIGTERM) cancels it cleanly. And
 //! `wipe`, shown the same way.
 
 use crate::engine::ErrorCode;
@@ -12,7 +12,6 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::answers;
 use super::view::{View, err, out};
 use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID_ANSWERS};
-use crate::api::{Call, dispatch};
 use crate::engine::events::ProvisionEvent;
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs, phases};
 use crate::engine::store::deployments::{DemoScenario, DeploymentRecord, DeploymentSummary, RunStatus};
@@ -22,17 +21,8 @@ use crate::engine::{ApiError, Engine};
 /// How often the record is read to learn that the run ended.
 const POLL: Duration = Duration::from_millis(200);
 
-fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("unexpected answer from the engine: {e}"),
-        )
-    })
-}
-
 pub(super) async fn record(engine: &Engine, id: &str) -> Result<DeploymentRecord, ApiError> {
-    parse(dispatch(engine, Call::deployment_get(IdArgs { id: id.to_owned() })).await?)
+    engine.deployment_get(IdArgs { id: id.to_owned() }).await
 }
 
 pub(super) async fn events_since(
@@ -44,7 +34,7 @@ pub(super) async fn events_since(
         id: id.to_owned(),
         since_seq: since,
     };
-    parse(dispatch(engine, Call::deployment_events(args)).await?)
+    engine.deployment_events(args).await
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, as often as they come. Registered on
@@ -135,12 +125,12 @@ pub async fn provision(
     let signals = Signals::new();
     // Subscribed before the start, so the first event is never missed.
     let rx = engine.events().subscribe();
-    let call = Call::provision_start(StartArgs {
+    let args = StartArgs {
         answers,
         scenario,
         speed,
-    });
-    let summary: DeploymentSummary = match dispatch(engine, call).await.and_then(parse) {
+    };
+    let summary = match engine.provision_start(args).await {
         Ok(s) => s,
         Err(e) => {
             err(&e.message);
@@ -167,8 +157,7 @@ pub async fn resume(engine: &Engine, id: &str, json: bool) -> ExitCode {
         }
     };
     let rx = engine.events().subscribe();
-    let call = Call::provision_resume(IdArgs { id: id.to_owned() });
-    let summary: DeploymentSummary = match dispatch(engine, call).await.and_then(parse) {
+    let summary = match engine.provision_resume(IdArgs { id: id.to_owned() }).await {
         Ok(s) => s,
         Err(e) => {
             err(&e.message);
@@ -243,8 +232,8 @@ async fn follow(
                 }
                 cancelling = true;
                 view.note("Cancelling at the next safe point… (Ctrl-C again quits without waiting)");
-                match dispatch(engine, Call::provision_cancel(IdArgs { id: id.to_owned() })).await {
-                    Ok(_) => {}
+                match engine.provision_cancel(IdArgs { id: id.to_owned() }).await {
+                    Ok(()) => {}
                     // It ended meanwhile: the next poll says how.
                     Err(e) if e.code == ErrorCode::NotRunning => {}
                     Err(e) => view.note(&e.message),
@@ -336,12 +325,11 @@ pub async fn wipe(engine: &Engine, id: &str, yes: bool, converging_ok: bool, jso
     };
     let mut view = View::new(json);
     let mut rx = engine.events().subscribe();
-    let call = Call::deployment_wipe(WipeArgs {
+    let wiping = engine.deployment_wipe(WipeArgs {
         id: id.to_owned(),
         confirm,
         converging_ok,
     });
-    let wiping = dispatch(engine, call);
     tokio::pin!(wiping);
     let answer = loop {
         tokio::select! {
@@ -361,7 +349,7 @@ pub async fn wipe(engine: &Engine, id: &str, yes: bool, converging_ok: bool, jso
         view.note(&e.message);
     }
     view.finish();
-    let report: WipeReport = match answer.and_then(parse) {
+    let report = match answer {
         Ok(r) => r,
         Err(e) => {
             err(&e.message);
