@@ -9,19 +9,9 @@ use std::time::Duration;
 use super::run::Signals;
 use super::view::{View, err, out};
 use super::{EXIT_CANCELLED, EXIT_FAILED};
-use crate::api::{Call, dispatch};
-use crate::engine::exports::{EventsExport, SaveArgs};
-use crate::engine::replay::{Replay, ReplayArgs};
+use crate::engine::exports::SaveArgs;
+use crate::engine::replay::ReplayArgs;
 use crate::engine::{ApiError, Engine};
-
-fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("unexpected answer from the engine: {e}"),
-        )
-    })
-}
 
 /// The engine takes absolute paths only; a command line names them from here.
 fn absolute(p: &Path) -> Result<String, ApiError> {
@@ -41,11 +31,12 @@ pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>) ->
         Some(f) => {
             async {
                 let path = absolute(&f)?;
-                let call = Call::deployment_kubeconfig_save(SaveArgs {
-                    id: id.to_owned(),
-                    path: Some(path.clone()),
-                });
-                dispatch(engine, call).await?;
+                engine
+                    .deployment_kubeconfig_save(SaveArgs {
+                        id: id.to_owned(),
+                        path: Some(path.clone()),
+                    })
+                    .await?;
                 err(&format!("Wrote {path} (mode 0600)."));
                 Ok(())
             }
@@ -65,15 +56,16 @@ pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>) ->
 pub async fn diagnostics(engine: &Engine, id: &str, file: &Path) -> ExitCode {
     let result = async {
         let path = absolute(file)?;
-        let call = Call::deployment_diagnostics(SaveArgs {
-            id: id.to_owned(),
-            path: Some(path.clone()),
-        });
-        dispatch(engine, call).await?;
+        engine
+            .deployment_diagnostics(SaveArgs {
+                id: id.to_owned(),
+                path: Some(path.clone()),
+            })
+            .await?;
         err(&format!(
             "Wrote {path} (mode 0600; secrets masked, no kubeconfig)."
         ));
-        Ok::<(), crate::engine::ApiError>(())
+        Ok::<(), ApiError>(())
     }
     .await;
     match result {
@@ -89,11 +81,12 @@ pub async fn diagnostics(engine: &Engine, id: &str, file: &Path) -> ExitCode {
 pub async fn export(engine: &Engine, id: &str, file: &Path) -> ExitCode {
     let result = async {
         let path = absolute(file)?;
-        let call = Call::deployment_events_export(SaveArgs {
-            id: id.to_owned(),
-            path: Some(path),
-        });
-        parse::<EventsExport>(dispatch(engine, call).await?)
+        engine
+            .deployment_events_export(SaveArgs {
+                id: id.to_owned(),
+                path: Some(path),
+            })
+            .await
     }
     .await;
     match result {
@@ -125,12 +118,13 @@ pub async fn export(engine: &Engine, id: &str, file: &Path) -> ExitCode {
 pub async fn replay(engine: &Engine, file: &Path, speed: Option<f64>, json: bool) -> ExitCode {
     let loaded = async {
         let path = absolute(file)?;
-        let call = Call::replay_load(ReplayArgs {
-            text: None,
-            path: Some(path),
-            speed,
-        });
-        parse::<Replay>(dispatch(engine, call).await?)
+        engine
+            .replay_load(ReplayArgs {
+                text: None,
+                path: Some(path),
+                speed,
+            })
+            .await
     }
     .await;
     let r = match loaded {
