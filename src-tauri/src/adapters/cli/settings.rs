@@ -11,7 +11,6 @@ use clap::Subcommand;
 
 use super::view::{err, out};
 use super::{EXIT_FAILED, EXIT_INVALID_ANSWERS};
-use crate::api::{Call, dispatch};
 use crate::engine::Engine;
 use crate::engine::settings::api::{
     PathArgs, ProfilePreview, SaveOutcome, SecretValue, SettingsSaveArgs, SettingsView,
@@ -58,10 +57,7 @@ pub enum SettingsAction {
 }
 
 async fn get(engine: &Engine) -> Result<SettingsView, String> {
-    let v = dispatch(engine, Call::settings_get)
-        .await
-        .map_err(|e| e.message)?;
-    serde_json::from_value(v).map_err(|e| format!("unexpected answer from the engine: {e}"))
+    engine.settings_get().await.map_err(|e| e.message)
 }
 
 fn secret_word<T: serde::Serialize>(s: &T) -> String {
@@ -101,14 +97,8 @@ fn print_view(v: &SettingsView) {
 
 /// Saves and reports; field errors are printed one per line (exit 3).
 async fn save(engine: &Engine, args: SettingsSaveArgs) -> ExitCode {
-    let outcome: SaveOutcome = match dispatch(engine, Call::settings_save(args)).await {
-        Ok(v) => match serde_json::from_value(v) {
-            Ok(o) => o,
-            Err(e) => {
-                err(&format!("unexpected answer from the engine: {e}"));
-                return ExitCode::from(EXIT_FAILED);
-            }
-        },
+    let outcome: SaveOutcome = match engine.settings_save(args).await {
+        Ok(o) => o,
         Err(e) => {
             err(&e.message);
             return ExitCode::from(EXIT_FAILED);
@@ -259,14 +249,8 @@ async fn import(engine: &Engine, file: &Path, yes: bool) -> ExitCode {
     let path = PathArgs {
         path: file.display().to_string(),
     };
-    let preview: ProfilePreview = match dispatch(engine, Call::profile_preview(path.clone())).await {
-        Ok(v) => match serde_json::from_value(v) {
-            Ok(p) => p,
-            Err(e) => {
-                err(&format!("unexpected answer from the engine: {e}"));
-                return ExitCode::from(EXIT_FAILED);
-            }
-        },
+    let preview: ProfilePreview = match engine.profile_preview(path.clone()).await {
+        Ok(p) => p,
         Err(e) => {
             err(&e.message);
             return ExitCode::from(EXIT_FAILED);
@@ -324,14 +308,8 @@ async fn import(engine: &Engine, file: &Path, yes: bool) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     }
-    let outcome: SaveOutcome = match dispatch(engine, Call::profile_apply(path)).await {
-        Ok(v) => match serde_json::from_value(v) {
-            Ok(o) => o,
-            Err(e) => {
-                err(&format!("unexpected answer from the engine: {e}"));
-                return ExitCode::from(EXIT_FAILED);
-            }
-        },
+    let outcome: SaveOutcome = match engine.profile_apply(path).await {
+        Ok(o) => o,
         Err(e) => {
             err(&e.message);
             return ExitCode::from(EXIT_FAILED);
