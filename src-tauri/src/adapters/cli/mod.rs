@@ -1,5 +1,5 @@
 //! The command line: starts the window, the browser bridge, or runs headless
-//! subcommands over the same engine API as the window: check answers,
+//! subcommands on the same engine as the window: check answers,
 //! provision and resume runs (progress bars or JSON lines), list deployments
 //! and their events, wipe a deployment, save its kubeconfig, export its
 //! event log and replay a recorded one.
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::api::{Call, dispatch};
+use crate::engine::settings::Mode;
 use crate::engine::store::deployments::DemoScenario;
 use crate::engine::{Engine, Paths};
 
@@ -465,22 +465,31 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
 }
 
 async fn info(engine: &Engine, json: bool) -> ExitCode {
-    let v = match dispatch(engine, Call::app_info).await {
-        Ok(v) => v,
+    let info = match engine.app_info().await {
+        Ok(i) => i,
         Err(e) => {
             esay!("{}", e.message);
             return ExitCode::from(1);
         }
     };
     if json {
-        say!("{v}");
+        match view::answer_json(&info, false) {
+            Ok(s) => say!("{s}"),
+            Err(e) => {
+                esay!("{e}");
+                return ExitCode::from(1);
+            }
+        }
     } else {
-        let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        say!("catalyst-provisioner {}", s("version"));
-        say!("mode:     {}", s("mode"));
-        say!("          {}", s("mode_reason"));
-        say!("data dir: {}", s("data_dir"));
-        say!("log dir:  {}", s("log_dir"));
+        let mode = match info.mode {
+            Mode::Demo => "demo",
+            Mode::Live => "live",
+        };
+        say!("catalyst-provisioner {}", info.version);
+        say!("mode:     {mode}");
+        say!("          {}", info.mode_reason);
+        say!("data dir: {}", info.data_dir);
+        say!("log dir:  {}", info.log_dir);
     }
     ExitCode::SUCCESS
 }
@@ -516,24 +525,27 @@ async fn validate(engine: &Engine, path: &std::path::Path) -> ExitCode {
 }
 
 async fn draft(engine: &Engine, action: DraftAction) -> ExitCode {
-    let call = match action {
-        DraftAction::Show => Call::draft_load,
-        DraftAction::Clear => Call::draft_clear,
+    // Clearing leaves no draft, and says so like `show` of an empty one.
+    let draft = match action {
+        DraftAction::Show => engine.draft_load().await,
+        DraftAction::Clear => engine.draft_clear().await.map(|()| None),
     };
-    match dispatch(engine, call).await {
-        Ok(serde_json::Value::Null) => {
-            say!("no draft");
-            ExitCode::SUCCESS
-        }
-        Ok(v) => {
-            say!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            ExitCode::SUCCESS
-        }
+    let text = match draft {
+        Ok(None) => "no draft".to_owned(),
+        Ok(Some(answers)) => match view::answer_json(&answers, true) {
+            Ok(t) => t,
+            Err(e) => {
+                esay!("{e}");
+                return ExitCode::from(1);
+            }
+        },
         Err(e) => {
             esay!("{}", e.message);
-            ExitCode::from(1)
+            return ExitCode::from(1);
         }
-    }
+    };
+    say!("{text}");
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]
