@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::events::{EventKind, LogLevel, Phase};
 use crate::provision::context::{PhaseError, RunCtx, Stop};
+use crate::provision::orchestrator::{PhaseResult, PhaseRunner};
 use crate::provision::phases::expected_releases;
 use crate::store::deployments::{DemoScenario, DemoSettings};
 use crate::wizard::model::DomainMode;
@@ -102,67 +103,6 @@ impl DemoCloud {
         format!("{net}.{}", self.rng.random_range(10..250))
     }
 
-    pub async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        match ctx.phase {
-            Phase::Preflight => self.preflight(ctx).await,
-            Phase::ReserveDomain => self.reserve(ctx).await,
-            Phase::TofuInit => self.tofu_init(ctx).await,
-            Phase::TofuPlan => self.tofu_plan(ctx).await,
-            Phase::TofuApply => self.tofu_apply(ctx).await,
-            Phase::DnsCommit => self.dns(ctx).await,
-            Phase::CloudInit => self.cloud_init(ctx).await,
-            Phase::Kubeconfig => self.kubeconfig(ctx).await,
-            Phase::Bootstrap => self.bootstrap(ctx).await,
-            Phase::Console => self.console(ctx).await,
-            Phase::Done | Phase::Wipe => Ok(()),
-        }
-    }
-
-    async fn preflight(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        let checks = [
-            "Hetzner token: read & write (simulated cloud)",
-            "Server types orderable in every chosen location",
-            "Project limits leave room for the new servers",
-            "Admin SSH key parsed",
-            "Domain still free",
-            &format!("OpenTofu {TOFU_VERSION} found (simulated)"),
-        ];
-        let steps = self.steps(Phase::Preflight, checks.len());
-        for (i, (c, t)) in checks.iter().zip(steps).enumerate() {
-            self.wait(ctx, t).await?;
-            ctx.log(LogLevel::Info, "preflight", format!("✓ {c}"));
-            ctx.progress(i as u64 + 1, checks.len() as u64, *c);
-        }
-        Ok(())
-    }
-
-    async fn reserve(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        self.wait(ctx, real_seconds(Phase::ReserveDomain)).await?;
-        let d = &ctx.record.answers.domain;
-        let line = match d.mode {
-            DomainMode::Pool => format!("Reserved {} for 10 minutes (simulated pool).", ctx.record.fqdn),
-            _ => format!("{} is your own domain: nothing to reserve.", ctx.record.fqdn),
-        };
-        ctx.log(LogLevel::Info, "pdm", line);
-        Ok(())
-    }
-
-    async fn tofu_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        let lines = [
-            "Initializing the backend...",
-            "Initializing provider plugins...",
-            "- Finding hetznercloud/hcloud versions matching \"~> 1.52\"...",
-            "- Installing hetznercloud/hcloud v1.52.0...",
-            "- Installed hetznercloud/hcloud v1.52.0 (signed, key ID 5219EACB3A77198B)",
-            "OpenTofu has been successfully initialized!",
-        ];
-        for (l, t) in lines.iter().zip(self.steps(Phase::TofuInit, lines.len())) {
-            self.wait(ctx, t).await?;
-            ctx.log(LogLevel::Info, "tofu", *l);
-        }
-        Ok(())
-    }
-
     fn resources(&self, ctx: &RunCtx) -> Vec<String> {
         let a = &ctx.record.answers;
         let cps = if a.ha { 3 } else { 1 };
@@ -186,8 +126,55 @@ impl DemoCloud {
         }
         out
     }
+}
 
-    async fn tofu_plan(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+impl PhaseRunner for DemoCloud {
+    async fn preflight(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        let checks = [
+            "Hetzner token: read & write (simulated cloud)",
+            "Server types orderable in every chosen location",
+            "Project limits leave room for the new servers",
+            "Admin SSH key parsed",
+            "Domain still free",
+            &format!("OpenTofu {TOFU_VERSION} found (simulated)"),
+        ];
+        let steps = self.steps(Phase::Preflight, checks.len());
+        for (i, (c, t)) in checks.iter().zip(steps).enumerate() {
+            self.wait(ctx, t).await?;
+            ctx.log(LogLevel::Info, "preflight", format!("✓ {c}"));
+            ctx.progress(i as u64 + 1, checks.len() as u64, *c);
+        }
+        Ok(())
+    }
+
+    async fn reserve_domain(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.wait(ctx, real_seconds(Phase::ReserveDomain)).await?;
+        let d = &ctx.record.answers.domain;
+        let line = match d.mode {
+            DomainMode::Pool => format!("Reserved {} for 10 minutes (simulated pool).", ctx.record.fqdn),
+            _ => format!("{} is your own domain: nothing to reserve.", ctx.record.fqdn),
+        };
+        ctx.log(LogLevel::Info, "pdm", line);
+        Ok(())
+    }
+
+    async fn tofu_init(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        let lines = [
+            "Initializing the backend...",
+            "Initializing provider plugins...",
+            "- Finding hetznercloud/hcloud versions matching \"~> 1.52\"...",
+            "- Installing hetznercloud/hcloud v1.52.0...",
+            "- Installed hetznercloud/hcloud v1.52.0 (signed, key ID 5219EACB3A77198B)",
+            "OpenTofu has been successfully initialized!",
+        ];
+        for (l, t) in lines.iter().zip(self.steps(Phase::TofuInit, lines.len())) {
+            self.wait(ctx, t).await?;
+            ctx.log(LogLevel::Info, "tofu", *l);
+        }
+        Ok(())
+    }
+
+    async fn tofu_plan(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         let res = self.resources(ctx);
         let steps = self.steps(Phase::TofuPlan, res.len() + 1);
         for (r, t) in res.iter().zip(&steps) {
@@ -208,7 +195,7 @@ impl DemoCloud {
         Ok(())
     }
 
-    async fn tofu_apply(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    async fn tofu_apply(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         let res = self.resources(ctx);
         let steps = self.steps(Phase::TofuApply, res.len());
         let total = res.len() as u64;
@@ -261,7 +248,7 @@ impl DemoCloud {
         Ok(())
     }
 
-    async fn dns(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    async fn dns_commit(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         self.wait(ctx, real_seconds(Phase::DnsCommit)).await?;
         let lb = ctx
             .record
@@ -284,7 +271,7 @@ impl DemoCloud {
         Ok(())
     }
 
-    async fn cloud_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    async fn cloud_init(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         let ip = ctx
             .record
             .outputs
@@ -326,7 +313,7 @@ impl DemoCloud {
         Ok(())
     }
 
-    async fn kubeconfig(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    async fn kubeconfig(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         self.wait(ctx, real_seconds(Phase::Kubeconfig)).await?;
         let ip = ctx
             .record
@@ -352,7 +339,7 @@ impl DemoCloud {
         Ok(())
     }
 
-    async fn bootstrap(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    async fn bootstrap(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         let releases = expected_releases(&ctx.record.answers.components);
         for r in &releases {
             ctx.emit(EventKind::Component {
@@ -409,7 +396,7 @@ impl DemoCloud {
         Ok(())
     }
 
-    async fn console(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    async fn console(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         let fqdn = ctx.record.fqdn.clone();
         let tries = 4;
         for (i, t) in self.steps(Phase::Console, tries).into_iter().enumerate() {
@@ -425,6 +412,17 @@ impl DemoCloud {
         ctx.record.outputs.gitea_url = Some(format!("https://gitea.{fqdn}"));
         ctx.save();
         Ok(())
+    }
+
+    /// Read by bench/ (demo overhead: wall time over the simulated delays);
+    /// logged before Done, after which a CLI follower may exit at once.
+    fn finished(&self, ctx: &RunCtx, wall: Duration) {
+        tracing::info!(
+            id = %ctx.record.id,
+            wall_s = wall.as_secs_f64(),
+            simulated_delay_s = self.slept.as_secs_f64(),
+            "demo run finished"
+        );
     }
 }
 

@@ -1,30 +1,33 @@
-//! The provisioning run: phases in order, each appending its events to the
-//! deployment's log before they are sent; a failure stops the run with the
-//! provider's or tool's own words and a hint; cancel, resume and retry of
-//! the stopped phase. The cloud side is the demo simulation or the real one.
+//! The provisioning run's commands: start (answers validated, the record
+//! created), resume, cancel, and the deployments' records and events. The
+//! phase loop is the orchestrator's; each phase's work is the demo
+//! simulation's or the live cloud's (`orchestrator::PhaseRunner`).
 
 pub mod context;
 pub mod live;
+pub mod orchestrator;
 pub mod phases;
 pub mod run_secrets;
 
 use crate::error::ErrorCode;
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use ts_rs::TS;
 
+use crate::demo::run::DemoCloud;
 use crate::error::ApiError;
-use crate::events::{EventKind, Phase, ProvisionEvent};
+use crate::events::{Phase, ProvisionEvent};
 use crate::settings::PhaseTimeouts;
 use crate::store::deployments::{
-    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, Failure, RunOutputs,
-    RunStatus, new_id, now_rfc3339,
+    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, RunOutputs, RunStatus,
+    new_id, now_rfc3339,
 };
 use crate::wizard::{Context, Step, WizardAnswers, validate_step};
 use crate::{Engine, settings::Mode};
-use context::{PhaseError, RunCtx, Stop};
+use context::RunCtx;
+use live::LiveCloud;
+use orchestrator::PhaseRunner;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct StartArgs {
@@ -48,21 +51,6 @@ pub struct EventsArgs {
 }
 
 pub const DEFAULT_DEMO_SPEED: f64 = 10.0;
-
-/// The cloud a run talks to.
-pub enum Backend {
-    Demo(Box<crate::demo::run::DemoCloud>),
-    Live(Box<live::LiveCloud>),
-}
-
-impl Backend {
-    async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        match self {
-            Backend::Demo(d) => d.phase(ctx).await,
-            Backend::Live(l) => l.phase(ctx).await,
-        }
-    }
-}
 
 fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("There is no deployment \"{id}\"."))
@@ -254,6 +242,27 @@ impl Engine {
     }
 
     fn spawn_run(&self, record: DeploymentRecord, from: Phase) -> Result<(), ApiError> {
+        match record.demo.clone() {
+            Some(d) => self.spawn_with(record, from, DemoCloud::new(d), None),
+            None => {
+                let settings = self.current_settings();
+                // Demo runs keep their compressed timings; only live phases are bounded.
+                let limits = Some(settings.timeouts.clone());
+                let cloud = LiveCloud::new(settings, self.secrets.clone(), self.paths.data_dir.clone());
+                self.spawn_with(record, from, cloud, limits)
+            }
+        }
+    }
+
+    /// Starts the orchestrator over `runner` on its own task; the run's
+    /// cancel switch is in `runs` while it goes.
+    fn spawn_with<R: PhaseRunner + 'static>(
+        &self,
+        record: DeploymentRecord,
+        from: Phase,
+        runner: R,
+        limits: Option<PhaseTimeouts>,
+    ) -> Result<(), ApiError> {
         let store = self.deployments();
         let log = store.open_log(&record.id).map_err(|e| {
             ApiError::new(
@@ -261,17 +270,6 @@ impl Engine {
                 format!("The event log could not be opened: {e}"),
             )
         })?;
-        let settings = self.current_settings();
-        // Demo runs keep their compressed timings; only live phases are bounded.
-        let limits = record.demo.is_none().then(|| settings.timeouts.clone());
-        let backend = match &record.demo {
-            Some(d) => Backend::Demo(Box::new(crate::demo::run::DemoCloud::new(d.clone()))),
-            None => Backend::Live(Box::new(live::LiveCloud::new(
-                settings,
-                self.secrets.clone(),
-                self.paths.data_dir.clone(),
-            ))),
-        };
         let (tx, rx) = watch::channel(0u32);
         let tx = std::sync::Arc::new(tx);
         let id = record.id.clone();
@@ -284,138 +282,10 @@ impl Engine {
         let lock_store = self.deployments();
         let _ = lock_store.take_lock(&id);
         tokio::spawn(async move {
-            run(ctx, backend, from, limits, tx).await;
+            orchestrator::run(ctx, runner, from, limits, tx).await;
             lock_store.release_lock(&id);
             runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         });
         Ok(())
     }
-}
-
-/// Runs one phase under its time limit. An inner wait (cloud-init, the Flux
-/// watch, the console) has the same limit and a more precise message, so
-/// this backstop fires a little later. On expiry the phase is stopped the way
-/// Cancel stops it (tofu gets one SIGINT and saves its state), then the run
-/// fails with the reason.
-async fn bounded_phase(
-    ctx: &mut RunCtx,
-    backend: &mut Backend,
-    limits: Option<&PhaseTimeouts>,
-    stopper: &watch::Sender<u32>,
-) -> Result<(), Stop> {
-    let Some(limits) = limits else {
-        return backend.phase(ctx).await;
-    };
-    let phase = ctx.phase;
-    let limit = limits.limit(phase);
-    let backstop = limit + (limit / 10).min(Duration::from_secs(30));
-    let fut = backend.phase(ctx);
-    tokio::pin!(fut);
-    tokio::select! {
-        outcome = &mut fut => outcome,
-        _ = tokio::time::sleep(backstop) => {
-            // One graceful stop, as a first Cancel; never counts as a second.
-            stopper.send_if_modified(|n| {
-                let first = *n == 0;
-                if first {
-                    *n = 1;
-                }
-                first
-            });
-            let _ = fut.await;
-            Err(Stop::Failed(PhaseError::new(
-                format!(
-                    "\"{}\" did not finish within its time limit of {} s.",
-                    phases::title(phase),
-                    limit.as_secs()
-                ),
-                "If this phase needs longer here, raise its time limit in Settings, then Resume; Wipe removes what was created.",
-            )))
-        }
-    }
-}
-
-/// The phase loop. Every outcome ends up in the record and the event log.
-async fn run(
-    mut ctx: RunCtx,
-    mut backend: Backend,
-    from: Phase,
-    limits: Option<PhaseTimeouts>,
-    stopper: std::sync::Arc<watch::Sender<u32>>,
-) {
-    let wall = Instant::now();
-    for phase in phases::from(from) {
-        ctx.phase = phase;
-        ctx.record.phase = Some(phase);
-        ctx.save();
-        ctx.emit(EventKind::PhaseStarted);
-        let started = Instant::now();
-        let outcome = match ctx.check() {
-            Err(c) => Err(Stop::from(c)),
-            Ok(()) => bounded_phase(&mut ctx, &mut backend, limits.as_ref(), &stopper).await,
-        };
-        match outcome {
-            Ok(()) => {
-                ctx.emit(EventKind::PhaseFinished {
-                    duration_s: started.elapsed().as_secs_f64(),
-                });
-                if !ctx.record.completed.contains(&phase) {
-                    ctx.record.completed.push(phase);
-                }
-                ctx.sync();
-                ctx.save();
-            }
-            Err(Stop::Failed(e)) => {
-                ctx.emit(EventKind::PhaseFailed {
-                    error: e.error.clone(),
-                    hint: e.hint.clone(),
-                });
-                ctx.record.status = RunStatus::Failed;
-                ctx.record.failure = Some(Failure {
-                    phase,
-                    error: e.error,
-                    hint: e.hint,
-                });
-                ctx.sync();
-                ctx.save();
-                return;
-            }
-            Err(Stop::Cancelled) => {
-                ctx.emit(EventKind::Log {
-                    level: crate::events::LogLevel::Warn,
-                    source: "app".into(),
-                    line: format!(
-                        "Cancelled during \"{}\". Resume continues from here; Wipe removes what was created.",
-                        phases::title(phase)
-                    ),
-                });
-                ctx.record.status = RunStatus::Cancelled;
-                ctx.sync();
-                ctx.save();
-                return;
-            }
-        }
-    }
-    let console_url = ctx
-        .record
-        .outputs
-        .console_url
-        .clone()
-        .unwrap_or_else(|| format!("https://console.{}", ctx.record.fqdn));
-    ctx.phase = Phase::Done;
-    ctx.record.phase = Some(Phase::Done);
-    ctx.record.status = RunStatus::Done;
-    if let Backend::Demo(d) = &backend {
-        // Read by bench/ (demo overhead: wall time over the simulated delays);
-        // logged before Done, after which a CLI follower may exit at once.
-        tracing::info!(
-            id = %ctx.record.id,
-            wall_s = wall.elapsed().as_secs_f64(),
-            simulated_delay_s = d.slept.as_secs_f64(),
-            "demo run finished"
-        );
-    }
-    ctx.emit(EventKind::Done { console_url });
-    ctx.sync();
-    ctx.save();
 }

@@ -32,10 +32,23 @@ pub fn title(p: Phase) -> &'static str {
     }
 }
 
+/// A run's order of its phases (`Phase` is the events' type; its order is the run's).
+impl Phase {
+    /// Where the phase comes in a run; `None` for Done and Wipe, which no run steps through.
+    pub fn position(self) -> Option<usize> {
+        PHASES.iter().position(|p| *p == self)
+    }
+
+    /// Whether a run goes through this phase before `later` (false when
+    /// either is not a run phase).
+    pub fn is_before(self, later: Phase) -> bool {
+        matches!((self.position(), later.position()), (Some(a), Some(b)) if a < b)
+    }
+}
+
 /// The phases from `from` on (a resume starts at the phase that stopped).
 pub fn from(from: Phase) -> impl Iterator<Item = Phase> {
-    let start = PHASES.iter().position(|p| *p == from).unwrap_or(0);
-    PHASES.into_iter().skip(start)
+    PHASES.into_iter().skip(from.position().unwrap_or(0))
 }
 
 /// The Flux HelmReleases the bootstrap kit always installs, in order.
@@ -74,6 +87,16 @@ mod tests {
         assert_eq!(rest.first(), Some(&Phase::DnsCommit));
         assert_eq!(rest.len(), 5);
         assert_eq!(from(Phase::Preflight).count(), 10);
+    }
+
+    #[test]
+    fn phases_compare_in_run_order() {
+        assert!(Phase::TofuApply.is_before(Phase::DnsCommit));
+        assert!(!Phase::DnsCommit.is_before(Phase::DnsCommit));
+        assert!(!Phase::CloudInit.is_before(Phase::DnsCommit));
+        assert!(!Phase::Done.is_before(Phase::DnsCommit));
+        assert!(!Phase::Preflight.is_before(Phase::Wipe));
+        assert_eq!(Phase::Console.position(), Some(PHASES.len() - 1));
     }
 
     #[test]

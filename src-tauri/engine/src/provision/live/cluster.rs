@@ -92,7 +92,7 @@ impl LiveCloud {
         Ok(())
     }
 
-    pub(super) async fn cloud_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn follow_cloud_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let cancel = CancelBridge::new(ctx);
         self.connect(ctx, &cancel.token).await?;
         let em = ctx.emitter();
@@ -191,7 +191,7 @@ impl LiveCloud {
         Ok(())
     }
 
-    pub(super) async fn bootstrap(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn watch_bootstrap(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let yaml = match self.kubeconfig.clone() {
             Some(y) => y,
             None => {

@@ -13,7 +13,7 @@ use super::hints::{cluster_stop, fail};
 use super::{CancelBridge, LiveCloud, log_to};
 
 impl LiveCloud {
-    pub(super) async fn console(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn wait_for_console(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let fqdn = ctx.record.fqdn.clone();
         let mut check = ConsoleCheck::for_fqdn(&fqdn);
         check.timeout = self.settings.timeouts.limit(Phase::Console);

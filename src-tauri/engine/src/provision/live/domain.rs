@@ -30,7 +30,7 @@ impl LiveCloud {
             .map_err(|e| pdm_stop("The PDM client could not be set up", e))
     }
 
-    pub(super) async fn reserve(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn reserve_name(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let d = ctx.record.answers.domain.clone();
         if d.mode != DomainMode::Pool {
             ctx.log(
@@ -56,7 +56,7 @@ impl LiveCloud {
         Ok(())
     }
 
-    pub(super) async fn dns(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn commit_dns(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let fqdn = ctx.record.fqdn.clone();
         let lb = ctx
             .record

@@ -23,7 +23,7 @@ use crate::cluster::SshSession;
 use crate::events::{EventKind, LogLevel, Phase};
 use crate::hetzner::HetznerConfig;
 use crate::provision::context::{Emitter, RunCtx, Stop};
-use crate::provision::phases;
+use crate::provision::orchestrator::{PhaseResult, PhaseRunner};
 use crate::secrets::SecretStore;
 use crate::settings::Settings;
 use crate::tofu::{CancelHandle, Runner, TofuBinary};
@@ -106,36 +106,6 @@ impl LiveCloud {
         }
     }
 
-    pub async fn phase(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        let phase = ctx.phase;
-        let outcome = match phase {
-            Phase::Preflight => self.preflight(ctx).await,
-            Phase::ReserveDomain => self.reserve(ctx).await,
-            Phase::TofuInit => self.tofu_init(ctx).await,
-            Phase::TofuPlan => self.tofu_plan(ctx).await,
-            Phase::TofuApply => self.tofu_apply(ctx).await,
-            Phase::DnsCommit => self.dns(ctx).await,
-            Phase::CloudInit => self.cloud_init(ctx).await,
-            Phase::Kubeconfig => self.fetch_kubeconfig(ctx).await,
-            Phase::Bootstrap => self.bootstrap(ctx).await,
-            Phase::Console => self.console(ctx).await,
-            Phase::Done | Phase::Wipe => Ok(()),
-        };
-        let before_dns = phases::PHASES
-            .iter()
-            .position(|p| *p == phase)
-            .is_some_and(|i| i < 5);
-        if matches!(outcome, Err(Stop::Failed(_))) && before_dns {
-            self.release_reservation(ctx).await;
-        }
-        if outcome.is_err()
-            && let Some(s) = self.session.take()
-        {
-            s.close().await;
-        }
-        outcome
-    }
-
     pub(super) fn hetzner_config(&self) -> HetznerConfig {
         match &self.settings.hetzner_endpoint {
             Some(url) => HetznerConfig::with_base_url(url.clone()),
@@ -149,5 +119,58 @@ impl LiveCloud {
             .clone()
             .or_else(|| std::env::var("HCLOUD_ENDPOINT").ok())
             .filter(|e| !e.is_empty())
+    }
+}
+
+impl PhaseRunner for LiveCloud {
+    async fn preflight(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.preflight_checks(ctx).await
+    }
+
+    async fn reserve_domain(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.reserve_name(ctx).await
+    }
+
+    async fn tofu_init(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.init_tofu(ctx).await
+    }
+
+    async fn tofu_plan(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.plan_tofu(ctx).await
+    }
+
+    async fn tofu_apply(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.apply_tofu(ctx).await
+    }
+
+    async fn dns_commit(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.commit_dns(ctx).await
+    }
+
+    async fn cloud_init(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.follow_cloud_init(ctx).await
+    }
+
+    async fn kubeconfig(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.fetch_kubeconfig(ctx).await
+    }
+
+    async fn bootstrap(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.watch_bootstrap(ctx).await
+    }
+
+    async fn console(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        self.wait_for_console(ctx).await
+    }
+
+    /// A failure before DNS points the name anywhere gives a pool name back;
+    /// any stop closes the SSH session (a resume opens a new one).
+    async fn stopped(&mut self, phase: Phase, stop: &Stop, ctx: &mut RunCtx) {
+        if matches!(stop, Stop::Failed(_)) && phase.is_before(Phase::DnsCommit) {
+            self.release_reservation(ctx).await;
+        }
+        if let Some(s) = self.session.take() {
+            s.close().await;
+        }
     }
 }

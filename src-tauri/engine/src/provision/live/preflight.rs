@@ -15,7 +15,7 @@ use super::hints::{fail, pdm_stop};
 use super::tofu::module_inputs;
 
 impl LiveCloud {
-    pub(super) async fn preflight(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn preflight_checks(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let total = 5;
         let token = self.hetzner_token(&ctx.record.id).await?;
         register_secret(&token);

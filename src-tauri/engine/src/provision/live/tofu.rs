@@ -442,7 +442,7 @@ impl LiveCloud {
         }
     }
 
-    pub(super) async fn tofu_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn init_tofu(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         self.ensure_runner(ctx).await?;
         let cancel = CancelBridge::new(ctx);
         let mut sink = Self::tofu_sink(ctx, None, Arc::default());
@@ -453,7 +453,7 @@ impl LiveCloud {
         Ok(())
     }
 
-    pub(super) async fn tofu_plan(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn plan_tofu(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         self.ensure_runner(ctx).await?;
         let cancel = CancelBridge::new(ctx);
         let mut sink = Self::tofu_sink(ctx, None, Arc::default());
@@ -473,7 +473,7 @@ impl LiveCloud {
         Ok(())
     }
 
-    pub(super) async fn tofu_apply(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+    pub(super) async fn apply_tofu(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         self.ensure_runner(ctx).await?;
         let cancel = CancelBridge::new(ctx);
         if self.planned.is_none() {
