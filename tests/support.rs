@@ -7,14 +7,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::engine::credentials::{FqdnArgs, TokenArgs};
 use catalyst_provisioner::engine::events::ProvisionEvent;
+use catalyst_provisioner::engine::hetzner::TokenScope;
+use catalyst_provisioner::engine::keys::AdminKeyInfo;
+use catalyst_provisioner::engine::provision::{EventsArgs, IdArgs};
 use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore};
+use catalyst_provisioner::engine::store::deployments::DeploymentRecord;
+use catalyst_provisioner::engine::wizard::WizardAnswers;
 use catalyst_provisioner::engine::{ApiError, Engine, ErrorCode, Paths};
 use serde_json::{Value, json};
 
 use crate::fakes::hetzner::{FakeHetzner, RW_TOKEN};
 use crate::fakes::pdm::FakePdm;
 
+/// A request as the wire carries it (`{"cmd": …, "args": …}`) and its answer
+/// as JSON: for tests of the wire format itself. Everything else calls the
+/// typed `Engine` methods.
 pub async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
     let c: Call = serde_json::from_value(v).map_err(|e| ApiError::new(ErrorCode::BadCall, e.to_string()))?;
     dispatch(engine, c).await
@@ -105,29 +114,41 @@ pub fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<Memor
 }
 
 /// The wizard's path: defaults, token check against the fake, a generated key.
-pub async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
+pub async fn wizard_answers_typed(engine: &Engine, sub: &str) -> (WizardAnswers, AdminKeyInfo) {
     answers_through_the_wizard(engine, sub, RW_TOKEN).await
 }
 
+/// `wizard_answers_typed` as JSON, for suites that edit the answers and read
+/// the key as JSON values.
+pub async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
+    let (a, key) = wizard_answers_typed(engine, sub).await;
+    (json!(a), json!(key))
+}
+
 /// Defaults, a read-write check of `token`, a generated key: the answers and the key.
-async fn answers_through_the_wizard(engine: &Engine, sub: &str, token: &str) -> (Value, Value) {
-    let mut a = call(engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!(sub);
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    let check = call(engine, json!({"cmd": "token_check", "args": {"token": token}}))
+async fn answers_through_the_wizard(
+    engine: &Engine,
+    sub: &str,
+    token: &str,
+) -> (WizardAnswers, AdminKeyInfo) {
+    let mut a = engine.wizard_defaults().await.unwrap();
+    a.organisation.name = "Omantel".into();
+    a.domain.subdomain = sub.into();
+    a.domain.admin_email = "platform@omantel.om".into();
+    let check = engine
+        .token_check(TokenArgs { token: token.into() })
         .await
         .unwrap();
-    assert_eq!(check["scope"], "read_write", "{check}");
-    a["credentials"]["token_validated"] = json!(true);
-    let key = call(
-        engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": format!("{sub}.omani.works")}}),
-    )
-    .await
-    .unwrap();
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
+    assert_eq!(check.scope, TokenScope::ReadWrite, "{check:?}");
+    a.credentials.token_validated = true;
+    let key = engine
+        .ssh_generate(FqdnArgs {
+            fqdn: format!("{sub}.omani.works"),
+        })
+        .await
+        .unwrap();
+    a.credentials.ssh_public_key = key.public_openssh.clone();
+    a.credentials.ssh_fingerprint = key.fingerprint.clone();
     (a, key)
 }
 
@@ -161,14 +182,25 @@ pub async fn wait_end(paths: &Paths, id: &str, secs: u64) -> Value {
     .await
 }
 
+/// Every event of the run, from the start.
 pub async fn events(engine: &Engine, id: &str) -> Vec<ProvisionEvent> {
-    let v = call(
-        engine,
-        json!({"cmd": "deployment_events", "args": {"id": id, "since_seq": 0}}),
-    )
-    .await
-    .unwrap();
-    serde_json::from_value(v).unwrap()
+    events_since(engine, id, 0).await
+}
+
+/// The run's events after `since_seq`.
+pub async fn events_since(engine: &Engine, id: &str, since_seq: u64) -> Vec<ProvisionEvent> {
+    engine
+        .deployment_events(EventsArgs {
+            id: id.to_owned(),
+            since_seq,
+        })
+        .await
+        .unwrap()
+}
+
+/// The deployment's record, as the engine gives it.
+pub async fn record(engine: &Engine, id: &str) -> DeploymentRecord {
+    engine.deployment_get(IdArgs { id: id.to_owned() }).await.unwrap()
 }
 
 /// Files under `dir` whose bytes contain `needle` (a secret that must not be there).
@@ -203,6 +235,6 @@ pub fn app_binary() -> std::path::PathBuf {
 
 /// Valid answers for demo mode with subdomain `sub`, built through the engine
 /// as the wizard does (defaults, the demo token, a generated key).
-pub async fn demo_answers(engine: &Engine, sub: &str) -> Value {
+pub async fn demo_answers(engine: &Engine, sub: &str) -> WizardAnswers {
     answers_through_the_wizard(engine, sub, "demo").await.0
 }
