@@ -1,15 +1,20 @@
-//! The wizard's calls to the outside world, through the engine's API as the
-//! window and the bridge make them: live mode against the fake Hetzner API
-//! and the fake PDM (selected by settings only), and demo mode offline.
+//! The wizard's calls to the outside world, on the engine the window and
+//! the bridge call: live mode against the fake Hetzner API and the fake PDM
+//! (selected by settings only), and demo mode offline.
 
 use std::sync::Arc;
 
-use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::engine::catalog::OfferSource;
+use catalyst_provisioner::engine::credentials::{FqdnArgs, SshParseArgs, TokenArgs, TokenCheckView};
+use catalyst_provisioner::engine::domain::{DomainCheckArgs, RegistrarArgs};
+use catalyst_provisioner::engine::hetzner::TokenScope;
+use catalyst_provisioner::engine::pdm::{Availability, CheckReason, RegistrarKind};
 use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
-use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_provisioner::engine::wizard::Step;
+use catalyst_provisioner::engine::{ApiError, Engine, Paths, ValidateArgs};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RO_TOKEN, RW_TOKEN};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
-use serde_json::{Value, json};
+use serde_json::json;
 
 struct Live {
     _dir: tempfile::TempDir,
@@ -43,69 +48,89 @@ async fn live() -> Live {
     }
 }
 
-async fn call(engine: &Engine, v: Value) -> Result<Value, catalyst_provisioner::engine::ApiError> {
-    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
+async fn token_check(engine: &Engine, token: &str) -> TokenCheckView {
+    engine
+        .token_check(TokenArgs { token: token.into() })
+        .await
+        .unwrap()
+}
+
+async fn domain_check(engine: &Engine, pool: &str, subdomain: &str) -> Result<Availability, ApiError> {
+    engine
+        .domain_check(DomainCheckArgs {
+            pool: pool.into(),
+            subdomain: subdomain.into(),
+        })
+        .await
+}
+
+async fn registrar_validate(
+    engine: &Engine,
+    registrar: RegistrarKind,
+    credential: &str,
+) -> Result<catalyst_provisioner::engine::pdm::RegistrarValidation, ApiError> {
+    engine
+        .registrar_validate(RegistrarArgs {
+            registrar,
+            domain: "acme.com".into(),
+            credential: credential.into(),
+        })
+        .await
+}
+
+fn fqdn(f: &str) -> FqdnArgs {
+    FqdnArgs { fqdn: f.into() }
 }
 
 #[tokio::test]
 async fn a_read_write_token_goes_to_the_keyring_and_brings_live_prices() {
     let l = live().await;
-    let before = call(&l.engine, json!({"cmd": "server_offers"})).await.unwrap();
-    assert_eq!(before["source"]["kind"], "snapshot");
+    let before = l.engine.server_offers().await.unwrap();
+    assert!(
+        matches!(before.source, OfferSource::Snapshot { .. }),
+        "{:?}",
+        before.source
+    );
 
-    let ro = call(
-        &l.engine,
-        json!({"cmd": "token_check", "args": {"token": RO_TOKEN}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(ro["scope"], "read_only");
+    let ro = token_check(&l.engine, RO_TOKEN).await;
+    assert_eq!(ro.scope, TokenScope::ReadOnly);
     assert_eq!(
         l.store.get(&names::hetzner_token("draft")).unwrap(),
         None,
         "a read-only token is not kept"
     );
 
-    let bad = call(
-        &l.engine,
-        json!({"cmd": "token_check", "args": {"token": "not-a-token-at-all"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(bad["scope"], "invalid");
+    let bad = token_check(&l.engine, "not-a-token-at-all").await;
+    assert_eq!(bad.scope, TokenScope::Invalid);
 
-    let rw = call(
-        &l.engine,
-        json!({"cmd": "token_check", "args": {"token": RW_TOKEN}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(rw["scope"], "read_write", "{rw}");
+    let rw = token_check(&l.engine, RW_TOKEN).await;
+    assert_eq!(rw.scope, TokenScope::ReadWrite, "{rw:?}");
     assert_eq!(
         l.store.get(&names::hetzner_token("draft")).unwrap().as_deref(),
         Some(RW_TOKEN)
     );
-    let after = call(&l.engine, json!({"cmd": "server_offers"})).await.unwrap();
-    assert_eq!(after["source"]["kind"], "live");
-    let types: Vec<&str> = after["server_types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let after = l.engine.server_offers().await.unwrap();
+    assert!(
+        matches!(after.source, OfferSource::Live { .. }),
+        "{:?}",
+        after.source
+    );
+    let types: Vec<&str> = after.server_types.iter().map(|t| t.name.as_str()).collect();
     assert!(types.contains(&"cpx42"), "{types:?}");
     // Validation now judges against what Hetzner sells: cx43 is not sold in ash.
-    let mut answers = call(&l.engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    answers["regions"][0]["location"] = json!("ash");
-    answers["regions"][0]["control_plane_type"] = json!("cx43");
-    let errs = call(
-        &l.engine,
-        json!({"cmd": "wizard_validate", "args": {"step": "provider", "answers": answers}}),
-    )
-    .await
-    .unwrap();
+    let mut answers = l.engine.wizard_defaults().await.unwrap();
+    answers.regions[0].location = "ash".into();
+    answers.regions[0].control_plane_type = "cx43".into();
+    let errs = l
+        .engine
+        .wizard_validate(ValidateArgs {
+            step: Step::Provider,
+            answers,
+        })
+        .await
+        .unwrap();
     assert_eq!(
-        errs[0]["message"],
+        errs[0].message,
         "cx43 cannot be ordered in ash; choose another type or location."
     );
     l.hetzner.shutdown().await;
@@ -114,13 +139,10 @@ async fn a_read_write_token_goes_to_the_keyring_and_brings_live_prices() {
 #[tokio::test]
 async fn pool_subdomains_are_checked_with_pdm_and_taken_names_say_so() {
     let l = live().await;
-    let free = call(
-        &l.engine,
-        json!({"cmd": "domain_check", "args": {"pool": "omani.works", "subdomain": "omantel-prod"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(free["available"], true, "{free}");
+    let free = domain_check(&l.engine, "omani.works", "omantel-prod")
+        .await
+        .unwrap();
+    assert!(free.available, "{free:?}");
     // Someone else reserves the name: the check now says so with its own sentence.
     let other =
         catalyst_provisioner::engine::pdm::PdmClient::new(catalyst_provisioner::engine::pdm::PdmConfig::new(
@@ -130,21 +152,15 @@ async fn pool_subdomains_are_checked_with_pdm_and_taken_names_say_so() {
         ))
         .unwrap();
     other.reserve("omani.works", "omantel-prod").await.unwrap();
-    let held = call(
-        &l.engine,
-        json!({"cmd": "domain_check", "args": {"pool": "omani.works", "subdomain": "omantel-prod"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(held["available"], false);
-    assert_eq!(held["reason"], "reserved-state");
+    let held = domain_check(&l.engine, "omani.works", "omantel-prod")
+        .await
+        .unwrap();
+    assert!(!held.available);
+    assert_eq!(held.reason, Some(CheckReason::ReservedState));
+    // The reason's name on the wire is PDM's own spelling.
+    assert_eq!(json!(held.reason), json!("reserved-state"));
     // A pool the settings do not offer is refused before PDM is asked.
-    let err = call(
-        &l.engine,
-        json!({"cmd": "domain_check", "args": {"pool": "evil.com", "subdomain": "x"}}),
-    )
-    .await
-    .unwrap_err();
+    let err = domain_check(&l.engine, "evil.com", "x").await.unwrap_err();
     assert_eq!(err.field.as_deref(), Some("domain.pool_domain"));
 }
 
@@ -153,12 +169,9 @@ async fn an_unreachable_pdm_is_a_clear_error_not_a_hang() {
     let l = live().await;
     l.pdm.shutdown().await;
     let started = std::time::Instant::now();
-    let err = call(
-        &l.engine,
-        json!({"cmd": "domain_check", "args": {"pool": "omani.works", "subdomain": "omantel"}}),
-    )
-    .await
-    .unwrap_err();
+    let err = domain_check(&l.engine, "omani.works", "omantel")
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(6));
     assert!(
         err.message.contains("Cannot reach the pool-domain-manager"),
@@ -169,27 +182,16 @@ async fn an_unreachable_pdm_is_a_clear_error_not_a_hang() {
 #[tokio::test]
 async fn generated_keys_stay_in_the_keyring_until_exported_with_mode_0600() {
     let l = live().await;
-    let info = call(
-        &l.engine,
-        json!({"cmd": "ssh_generate", "args": {"fqdn": "omantel.omani.works"}}),
-    )
-    .await
-    .unwrap();
+    let info = l.engine.ssh_generate(fqdn("omantel.omani.works")).await.unwrap();
     assert!(
-        info["public_openssh"]
-            .as_str()
-            .unwrap()
-            .ends_with(" catalyst@omantel.omani.works")
+        info.public_openssh.ends_with(" catalyst@omantel.omani.works"),
+        "{}",
+        info.public_openssh
     );
     let private = l.store.get(&names::admin_private_key("draft")).unwrap().unwrap();
     assert!(private.contains("OPENSSH PRIVATE KEY"));
-    let out = call(
-        &l.engine,
-        json!({"cmd": "ssh_export", "args": {"fqdn": "omantel.omani.works"}}),
-    )
-    .await
-    .unwrap();
-    let path = std::path::PathBuf::from(out["path"].as_str().unwrap());
+    let out = l.engine.ssh_export(fqdn("omantel.omani.works")).await.unwrap();
+    let path = std::path::PathBuf::from(out.path.expect("written without a dialog"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), private);
     #[cfg(unix)]
     {
@@ -200,14 +202,17 @@ async fn generated_keys_stay_in_the_keyring_until_exported_with_mode_0600() {
         );
     }
     // A pasted key is parsed by the same rules as the step's validation.
-    let parsed = call(
-        &l.engine,
-        json!({"cmd": "ssh_parse", "args": {"text": info["public_openssh"]}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(parsed["fingerprint"], info["fingerprint"]);
-    let err = call(&l.engine, json!({"cmd": "ssh_parse", "args": {"text": private}}))
+    let parsed = l
+        .engine
+        .ssh_parse(SshParseArgs {
+            text: info.public_openssh.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(parsed.fingerprint, info.fingerprint);
+    let err = l
+        .engine
+        .ssh_parse(SshParseArgs { text: private })
         .await
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("credentials.ssh_public_key"));
@@ -216,15 +221,15 @@ async fn generated_keys_stay_in_the_keyring_until_exported_with_mode_0600() {
 #[tokio::test]
 async fn registrar_credentials_are_checked_locally_then_by_pdm_and_kept_in_the_keyring() {
     let l = live().await;
-    let bad = call(&l.engine, json!({"cmd": "registrar_validate", "args": {"registrar": "ovh", "domain": "acme.com", "credential": "onlyonepart"}}))
+    let bad = registrar_validate(&l.engine, RegistrarKind::Ovh, "onlyonepart")
         .await
         .unwrap_err();
     assert_eq!(bad.field.as_deref(), Some("domain.registrar_credential"));
     let good = "appkey123:appsecret456:consumerkey789";
-    let ok = call(&l.engine, json!({"cmd": "registrar_validate", "args": {"registrar": "ovh", "domain": "acme.com", "credential": good}}))
+    let ok = registrar_validate(&l.engine, RegistrarKind::Ovh, good)
         .await
         .unwrap();
-    assert_eq!(ok["valid"], true, "{ok}");
+    assert!(ok.valid, "{ok:?}");
     assert_eq!(l.store.get("registrar/draft").unwrap().as_deref(), Some(good));
 }
 
@@ -232,39 +237,19 @@ async fn registrar_credentials_are_checked_locally_then_by_pdm_and_kept_in_the_k
 async fn demo_mode_answers_every_wizard_call_without_network_or_keyring() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Paths::under(dir.path()), true);
-    let ro = call(
-        &engine,
-        json!({"cmd": "token_check", "args": {"token": "demo-readonly"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(ro["scope"], "read_only");
-    let rw = call(
-        &engine,
-        json!({"cmd": "token_check", "args": {"token": "anything"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(rw["scope"], "read_write");
-    let taken = call(
-        &engine,
-        json!({"cmd": "domain_check", "args": {"pool": "omani.works", "subdomain": "acme"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(taken["available"], false);
-    let free = call(
-        &engine,
-        json!({"cmd": "domain_check", "args": {"pool": "omani.works", "subdomain": "omantel-prod"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(free["available"], true);
-    assert!(
-        call(&engine, json!({"cmd": "ssh_generate", "args": {"fqdn": ""}}))
-            .await
-            .is_ok()
-    );
-    let ok = call(&engine, json!({"cmd": "registrar_validate", "args": {"registrar": "godaddy", "domain": "acme.com", "credential": "key:secret"}})).await.unwrap();
-    assert_eq!(ok["valid"], true);
+    let ro = token_check(&engine, "demo-readonly").await;
+    assert_eq!(ro.scope, TokenScope::ReadOnly);
+    let rw = token_check(&engine, "anything").await;
+    assert_eq!(rw.scope, TokenScope::ReadWrite);
+    let taken = domain_check(&engine, "omani.works", "acme").await.unwrap();
+    assert!(!taken.available);
+    let free = domain_check(&engine, "omani.works", "omantel-prod")
+        .await
+        .unwrap();
+    assert!(free.available);
+    assert!(engine.ssh_generate(fqdn("")).await.is_ok());
+    let ok = registrar_validate(&engine, RegistrarKind::Godaddy, "key:secret")
+        .await
+        .unwrap();
+    assert!(ok.valid);
 }
