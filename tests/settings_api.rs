@@ -1,17 +1,35 @@
-//! The settings commands through the same dispatch every adapter uses:
-//! field errors, secrets only in the keyring (never the config file, never
-//! the answer), and the franchise profile's preview and apply.
+//! The settings commands every adapter calls: field errors, secrets only in
+//! the keyring (never the config file, never the answer), and the franchise
+//! profile's preview and apply.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use catalyst_provisioner::api::{Call, dispatch};
+use catalyst_provisioner::api::Call;
 use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
-use catalyst_provisioner::engine::{ApiError, Engine, Paths};
+use catalyst_provisioner::engine::settings::api::{PathArgs, SecretState, SecretValue, SettingsSaveArgs};
+use catalyst_provisioner::engine::settings::values::{SecretKey, SettingsValues};
+use catalyst_provisioner::engine::settings::{Mode, PhaseTimeouts};
+use catalyst_provisioner::engine::{Engine, ErrorCode, Paths};
 use serde_json::{Value, json};
 
-async fn call(engine: &Engine, v: Value) -> Result<Value, ApiError> {
-    dispatch(engine, serde_json::from_value::<Call>(v).unwrap()).await
+/// An answer as it travels to the UI: what must never hold a secret.
+fn wire(answer: &impl serde::Serialize) -> String {
+    serde_json::to_string(answer).unwrap()
+}
+
+fn save_args(values: SettingsValues) -> SettingsSaveArgs {
+    SettingsSaveArgs {
+        values,
+        set_secrets: Vec::new(),
+        clear_secrets: Vec::new(),
+    }
+}
+
+fn path_args(p: &Path) -> PathArgs {
+    PathArgs {
+        path: p.display().to_string(),
+    }
 }
 
 fn engine(home: &Path) -> (Arc<MemoryStore>, Engine) {
@@ -30,31 +48,39 @@ const EXAMPLE: &str = include_str!("../examples/franchise-profile.json");
 async fn save_keeps_secrets_in_the_keyring_and_shows_them_as_set() {
     let home = tempfile::tempdir().unwrap();
     let (store, engine) = engine(home.path());
-    let view = call(&engine, json!({"cmd": "settings_get"})).await.unwrap();
-    assert_eq!(view["secrets"]["pdm_password"], "not_set");
-    assert_eq!(view["defaults"]["timeouts"]["tofu_apply"], 1800);
+    let view = engine.settings_get().await.unwrap();
+    assert_eq!(view.secrets.pdm_password, SecretState::NotSet);
+    assert_eq!(view.defaults.timeouts.tofu_apply, Some(1800));
 
-    let mut values = view["values"].clone();
-    values["pdm_url"] = json!("https://pdm.example.org");
-    values["pdm_username"] = json!("franchise");
-    values["registry_mirror_url"] = json!("https://harbor.example.org");
-    values["registry_mirror_username"] = json!("robot");
-    values["gitops_branch"] = json!("stable");
-    values["timeouts"]["cloud_init"] = json!(900);
-    let saved = call(
-        &engine,
-        json!({"cmd": "settings_save", "args": {"values": values, "set_secrets": [
-            {"key": "pdm_password", "value": "PdmCanary-7f3a"},
-            {"key": "registry_mirror_password", "value": "MirrorCanary-91be"}
-        ]}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(saved["saved"], true, "{saved}");
-    assert_eq!(saved["settings"]["secrets"]["pdm_password"], "set");
-    assert_eq!(saved["settings"]["secrets"]["registry_mirror_password"], "set");
-    assert_eq!(saved["settings"]["secrets"]["pull_password"], "not_set");
-    assert_eq!(saved["settings"]["values"]["timeouts"]["cloud_init"], 900);
+    let mut values = view.values.clone();
+    values.pdm_url = "https://pdm.example.org".into();
+    values.pdm_username = "franchise".into();
+    values.registry_mirror_url = "https://harbor.example.org".into();
+    values.registry_mirror_username = "robot".into();
+    values.gitops_branch = "stable".into();
+    values.timeouts.cloud_init = Some(900);
+    let saved = engine
+        .settings_save(SettingsSaveArgs {
+            values,
+            set_secrets: vec![
+                SecretValue {
+                    key: SecretKey::PdmPassword,
+                    value: "PdmCanary-7f3a".into(),
+                },
+                SecretValue {
+                    key: SecretKey::RegistryMirrorPassword,
+                    value: "MirrorCanary-91be".into(),
+                },
+            ],
+            clear_secrets: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert!(saved.saved, "{saved:?}");
+    assert_eq!(saved.settings.secrets.pdm_password, SecretState::Set);
+    assert_eq!(saved.settings.secrets.registry_mirror_password, SecretState::Set);
+    assert_eq!(saved.settings.secrets.pull_password, SecretState::NotSet);
+    assert_eq!(saved.settings.values.timeouts.cloud_init, Some(900));
     assert_eq!(
         store.get(&names::pdm_password()).unwrap().as_deref(),
         Some("PdmCanary-7f3a")
@@ -70,26 +96,27 @@ async fn save_keeps_secrets_in_the_keyring_and_shows_them_as_set() {
     );
     for canary in ["PdmCanary-7f3a", "MirrorCanary-91be"] {
         assert!(!file.contains(canary));
-        assert!(!saved.to_string().contains(canary));
+        assert!(!wire(&saved).contains(canary));
     }
 
     // A new engine over the same home reads what was saved.
     let (_, again) = engine_with(home.path(), store.clone());
-    let view = call(&again, json!({"cmd": "settings_get"})).await.unwrap();
-    assert_eq!(view["values"]["gitops_branch"], "stable");
-    assert_eq!(view["secrets"]["pdm_password"], "set");
+    let view = again.settings_get().await.unwrap();
+    assert_eq!(view.values.gitops_branch, "stable");
+    assert_eq!(view.secrets.pdm_password, SecretState::Set);
 
     // Clearing a secret removes it from the keyring; the rest stays.
-    let saved = call(
-        &engine,
-        json!({"cmd": "settings_save", "args": {"values": saved["settings"]["values"], "clear_secrets": ["registry_mirror_password"]}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(saved["saved"], true, "{saved}");
+    let saved = engine
+        .settings_save(SettingsSaveArgs {
+            clear_secrets: vec![SecretKey::RegistryMirrorPassword],
+            ..save_args(saved.settings.values)
+        })
+        .await
+        .unwrap();
+    assert!(saved.saved, "{saved:?}");
     assert_eq!(
-        saved["settings"]["secrets"]["registry_mirror_password"],
-        "not_set"
+        saved.settings.secrets.registry_mirror_password,
+        SecretState::NotSet
     );
     assert_eq!(store.get(&names::registry_mirror_password()).unwrap(), None);
     assert!(store.get(&names::pdm_password()).unwrap().is_some());
@@ -104,24 +131,28 @@ fn engine_with(home: &Path, store: Arc<MemoryStore>) -> (Arc<MemoryStore>, Engin
 async fn field_errors_come_back_together_and_nothing_is_written() {
     let home = tempfile::tempdir().unwrap();
     let (store, engine) = engine(home.path());
-    let out = call(
-        &engine,
-        json!({"cmd": "settings_save", "args": {"values": {
-            "pdm_url": "http://pdm.example.org",
-            "tofu_path": home.path().join("no-tofu").display().to_string(),
-            "registry_mirror_project": "Proxy/DockerHub",
-            "timeouts": {"tofu_apply": 0}
-        }, "set_secrets": [{"key": "pull_password", "value": "PullCanary-22"}]}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(out["saved"], false);
-    let fields: Vec<&str> = out["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let values = SettingsValues {
+        pdm_url: "http://pdm.example.org".into(),
+        tofu_path: home.path().join("no-tofu").display().to_string(),
+        registry_mirror_project: "Proxy/DockerHub".into(),
+        timeouts: PhaseTimeouts {
+            tofu_apply: Some(0),
+            ..PhaseTimeouts::default()
+        },
+        ..SettingsValues::default()
+    };
+    let out = engine
+        .settings_save(SettingsSaveArgs {
+            set_secrets: vec![SecretValue {
+                key: SecretKey::PullPassword,
+                value: "PullCanary-22".into(),
+            }],
+            ..save_args(values)
+        })
+        .await
+        .unwrap();
+    assert!(!out.saved);
+    let fields: Vec<&str> = out.errors.iter().map(|e| e.field.as_str()).collect();
     for f in [
         "pdm_url",
         "pdm_username",
@@ -135,7 +166,7 @@ async fn field_errors_come_back_together_and_nothing_is_written() {
     }
     assert_eq!(config_text(home.path()), "");
     assert_eq!(store.get(&names::pull_password()).unwrap(), None);
-    // An unknown field is refused by the command itself, not silently dropped.
+    // An unknown field is refused by the command on the wire, not silently dropped.
     assert!(
         serde_json::from_value::<Call>(json!({"cmd": "settings_save", "args": {"values": {"pdm_ulr": "x"}}}))
             .is_err()
@@ -150,20 +181,10 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
     std::fs::write(&path, EXAMPLE).unwrap();
     let secrets: Value = serde_json::from_str::<Value>(EXAMPLE).unwrap()["secrets"].clone();
 
-    let preview = call(
-        &engine,
-        json!({"cmd": "profile_preview", "args": {"path": path.display().to_string()}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(preview["version"], 2);
-    assert_eq!(preview["errors"], json!([]), "{preview}");
-    let keys: Vec<&str> = preview["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["key"].as_str().unwrap())
-        .collect();
+    let preview = engine.profile_preview(path_args(&path)).await.unwrap();
+    assert_eq!(preview.version, 2);
+    assert_eq!(preview.errors, [], "{preview:?}");
+    let keys: Vec<&str> = preview.changes.iter().map(|c| c.key.as_str()).collect();
     for k in [
         "mode",
         "pdm_url",
@@ -173,18 +194,13 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
     ] {
         assert!(keys.contains(&k), "{k} not in {keys:?}");
     }
-    assert_eq!(preview["secrets"].as_array().unwrap().len(), 3);
+    assert_eq!(preview.secrets.len(), 3);
     // Previewing changes nothing.
     assert_eq!(config_text(home.path()), "");
     assert_eq!(store.get(&names::pdm_password()).unwrap(), None);
 
-    let applied = call(
-        &engine,
-        json!({"cmd": "profile_apply", "args": {"path": path.display().to_string()}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(applied["saved"], true, "{applied}");
+    let applied = engine.profile_apply(path_args(&path)).await.unwrap();
+    assert!(applied.saved, "{applied:?}");
     assert_eq!(
         store.get(&names::pdm_password()).unwrap().as_deref(),
         secrets["pdm_password"].as_str()
@@ -198,23 +214,20 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
     for (_, v) in secrets.as_object().unwrap() {
         let v = v.as_str().unwrap();
         assert!(!file.contains(v), "a secret is in the config file");
-        assert!(!preview.to_string().contains(v), "a secret is in the preview");
-        assert!(!applied.to_string().contains(v), "a secret is in the answer");
+        assert!(!wire(&preview).contains(v), "a secret is in the preview");
+        assert!(!wire(&applied).contains(v), "a secret is in the answer");
     }
     // The mode the app runs in changes at the next start, and it says so.
-    assert_eq!(applied["settings"]["values"]["mode"], "live");
+    assert_eq!(applied.settings.values.mode, Some(Mode::Live));
     // The mirror's proxy project is kept with the mirror and shown again.
-    assert_eq!(
-        applied["settings"]["values"]["registry_mirror_project"],
-        "proxy-dockerhub"
-    );
+    assert_eq!(applied.settings.values.registry_mirror_project, "proxy-dockerhub");
     let saved: Value = serde_json::from_str(&file).unwrap();
     assert_eq!(saved["registry_mirror"]["project"], "proxy-dockerhub", "{file}");
-    assert_eq!(applied["settings"]["running_mode"], "demo");
-    assert_eq!(applied["settings"]["restart_needed"], true);
+    assert_eq!(applied.settings.running_mode, Mode::Demo);
+    assert!(applied.settings.restart_needed);
     // Pools from the profile are what the wizard offers now.
-    let options = call(&engine, json!({"cmd": "wizard_options"})).await.unwrap();
-    assert_eq!(options["pool_domains"], json!(["omani.works"]));
+    let options = engine.wizard_options().await.unwrap();
+    assert_eq!(options.pool_domains, ["omani.works"]);
 }
 
 #[tokio::test]
@@ -222,18 +235,16 @@ async fn a_bad_profile_is_refused_with_its_reason() {
     let home = tempfile::tempdir().unwrap();
     let (store, engine) = engine(home.path());
     let path = home.path().join("p.json");
-    let apply = |p: &Path| json!({"cmd": "profile_apply", "args": {"path": p.display().to_string()}});
+    let apply = |p: &Path| engine.profile_apply(path_args(p));
 
     std::fs::write(&path, EXAMPLE.replace("\"version\": 2", "\"version\": 7")).unwrap();
-    let e = call(&engine, apply(&path)).await.unwrap_err();
-    assert_eq!(e.code, "profile_unknown_version");
+    let e = apply(&path).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProfileUnknownVersion);
     assert!(e.message.contains("version 7"), "{e:?}");
     assert_eq!(e.field.as_deref(), Some("profile_path"));
 
-    let e = call(&engine, apply(&home.path().join("missing.json")))
-        .await
-        .unwrap_err();
-    assert_eq!(e.code, "profile_unreadable");
+    let e = apply(&home.path().join("missing.json")).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProfileUnreadable);
 
     // Valid JSON, but a field is wrong: nothing is applied, secrets included.
     std::fs::write(
@@ -241,9 +252,9 @@ async fn a_bad_profile_is_refused_with_its_reason() {
         EXAMPLE.replace("https://pdm.openova.io", "http://pdm.openova.io"),
     )
     .unwrap();
-    let out = call(&engine, apply(&path)).await.unwrap();
-    assert_eq!(out["saved"], false);
-    assert_eq!(out["errors"][0]["field"], "pdm_url");
+    let out = apply(&path).await.unwrap();
+    assert!(!out.saved);
+    assert_eq!(out.errors[0].field, "pdm_url");
     assert_eq!(store.get(&names::pdm_password()).unwrap(), None);
     assert_eq!(config_text(home.path()), "");
 }
@@ -252,6 +263,6 @@ async fn a_bad_profile_is_refused_with_its_reason() {
 async fn without_a_window_the_picker_says_to_type_the_path() {
     let home = tempfile::tempdir().unwrap();
     let (_, engine) = engine(home.path());
-    let out = call(&engine, json!({"cmd": "profile_pick"})).await.unwrap();
-    assert_eq!(out, json!({"path": null, "dialog": false}));
+    let out = engine.profile_pick().await.unwrap();
+    assert_eq!((out.path, out.dialog), (None, false));
 }
