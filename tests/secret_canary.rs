@@ -9,11 +9,15 @@
 use std::time::Duration;
 
 use catalyst_provisioner::engine::Paths;
+use catalyst_provisioner::engine::credentials::{FqdnArgs, TokenArgs};
 use catalyst_provisioner::engine::events::ProvisionEvent;
+use catalyst_provisioner::engine::hetzner::TokenScope;
+use catalyst_provisioner::engine::provision::StartArgs;
 use catalyst_provisioner::engine::secrets::{SecretStore, names};
+use catalyst_provisioner::engine::store::deployments::RunStatus;
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, TokenKind};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
-use catalyst_tests::support::{call, events, grep_dir, live_engine, wait_end};
+use catalyst_tests::support::{events, grep_dir, live_engine, record, wait_end};
 use serde_json::json;
 use tokio::sync::broadcast::error::TryRecvError;
 
@@ -23,6 +27,15 @@ fn canary(tag: &str) -> String {
         .unwrap()
         .as_nanos();
     format!("hcloud{tag}CANARY{nanos:x}{:x}", std::process::id())
+}
+
+/// An answer as it crosses the API to the UI: the text a canary must not be in.
+fn wire(answer: &impl serde::Serialize) -> String {
+    serde_json::to_string(answer).unwrap()
+}
+
+fn token(t: &str) -> TokenArgs {
+    TokenArgs { token: t.into() }
 }
 
 #[tokio::test]
@@ -51,23 +64,19 @@ async fn a_canary_token_checked_through_the_engine_reaches_no_event_no_file_and_
     let mut texts: Vec<(String, String)> = Vec::new();
 
     // Success: the canary is the only token the fake accepts, and it is kept.
-    let ok = call(&engine, json!({"cmd": "token_check", "args": {"token": good}}))
-        .await
-        .unwrap();
-    assert_eq!(ok["scope"], "read_write", "{ok}");
+    let ok = engine.token_check(token(&good)).await.unwrap();
+    assert_eq!(ok.scope, TokenScope::ReadWrite, "{ok:?}");
     assert_eq!(
         secrets.get(&names::hetzner_token("draft")).unwrap().as_deref(),
         Some(good.as_str()),
         "the token check stores the canary through the SecretStore"
     );
-    texts.push(("token check answer".into(), ok.to_string()));
+    texts.push(("token check answer".into(), wire(&ok)));
 
     // Failure: a token Hetzner does not know.
-    let bad = call(&engine, json!({"cmd": "token_check", "args": {"token": unknown}}))
-        .await
-        .unwrap();
-    assert_eq!(bad["scope"], "invalid", "{bad}");
-    texts.push(("invalid token answer".into(), bad.to_string()));
+    let bad = engine.token_check(token(&unknown)).await.unwrap();
+    assert_eq!(bad.scope, TokenScope::Invalid, "{bad:?}");
+    texts.push(("invalid token answer".into(), wire(&bad)));
 
     // Failure: the API refuses the call; the error crosses the API.
     hetzner.inject(Fault::new(
@@ -80,36 +89,40 @@ async fn a_canary_token_checked_through_the_engine_reaches_no_event_no_file_and_
             message: "invalid input".into(),
         },
     ));
-    let err = call(&engine, json!({"cmd": "token_check", "args": {"token": good}}))
-        .await
-        .unwrap_err();
+    let err = engine.token_check(token(&good)).await.unwrap_err();
     hetzner.clear_faults();
-    texts.push(("token check error".into(), serde_json::to_string(&err).unwrap()));
+    texts.push(("token check error".into(), wire(&err)));
 
     // A run uses the stored canary in its preflight token check (step 1) and
     // fails later in preflight, at the admin key (step 3): the answers carry a
     // key generated before the one now in the keyring. (A taken subdomain no
     // longer gets that far: provision_start asks PDM first.)
-    let mut a = call(&engine, json!({"cmd": "wizard_defaults"})).await.unwrap();
-    a["organisation"]["name"] = json!("Omantel");
-    a["domain"]["subdomain"] = json!("canary");
-    a["domain"]["admin_email"] = json!("platform@omantel.om");
-    a["credentials"]["token_validated"] = json!(true);
-    let generate = json!({"cmd": "ssh_generate", "args": {"fqdn": "canary.omani.works"}});
-    let key = call(&engine, generate.clone()).await.unwrap();
-    a["credentials"]["ssh_public_key"] = key["public_openssh"].clone();
-    a["credentials"]["ssh_fingerprint"] = key["fingerprint"].clone();
-    call(&engine, generate).await.unwrap();
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+    let mut a = engine.wizard_defaults().await.unwrap();
+    a.organisation.name = "Omantel".into();
+    a.domain.subdomain = "canary".into();
+    a.domain.admin_email = "platform@omantel.om".into();
+    a.credentials.token_validated = true;
+    let generate = || FqdnArgs {
+        fqdn: "canary.omani.works".into(),
+    };
+    let key = engine.ssh_generate(generate()).await.unwrap();
+    a.credentials.ssh_public_key = key.public_openssh;
+    a.credentials.ssh_fingerprint = key.fingerprint;
+    engine.ssh_generate(generate()).await.unwrap();
+    let started = engine
+        .provision_start(StartArgs {
+            answers: a,
+            scenario: None,
+            speed: None,
+        })
         .await
         .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
-    let record = wait_end(&paths, &id, 60).await;
-    assert_eq!(record["status"], "failed", "{record}");
-    assert!(
-        record.to_string().contains("is not the one in the answers"),
-        "{record}"
-    );
+    let id = started.id;
+    wait_end(&paths, &id, 60).await;
+    let rec = record(&engine, &id).await;
+    assert_eq!(rec.status, RunStatus::Failed, "{rec:?}");
+    let failure = rec.failure.as_ref().expect("a failed run says why");
+    assert!(failure.error.contains("is not the one in the answers"), "{rec:?}");
     let before = hetzner.count("GET", "/locations");
     assert!(before >= 3, "the run's preflight asked Hetzner with the canary");
 
@@ -132,13 +145,7 @@ async fn a_canary_token_checked_through_the_engine_reaches_no_event_no_file_and_
     for e in seen.iter().chain(stored.iter()) {
         texts.push((format!("event {}", e.seq), serde_json::to_string(e).unwrap()));
     }
-    let export = call(
-        &engine,
-        json!({"cmd": "deployment_events", "args": {"id": id, "since_seq": 0}}),
-    )
-    .await
-    .unwrap();
-    texts.push(("events answer".into(), export.to_string()));
+    texts.push(("events answer".into(), wire(&stored)));
 
     drop(engine);
     tokio::time::sleep(Duration::from_millis(50)).await;
