@@ -23,6 +23,7 @@ use catalyst_provisioner::engine::provision::context::RunCtx;
 use catalyst_provisioner::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, Deployments, RunOutputs, RunStatus, new_id, now_rfc3339,
 };
+use catalyst_provisioner::engine::tofu::runner::CancelLevel;
 use catalyst_provisioner::engine::tofu::{CancelHandle, ChildEnv, EngineKind, Runner, TofuBinary, TofuEvent};
 use catalyst_provisioner::engine::{Engine, Paths};
 use futures_util::StreamExt;
@@ -168,13 +169,13 @@ async fn event_path(args: &[String]) -> Res<Value> {
     let id = record.id.clone();
     store.save(&record)?;
     let log = store.open_log(&id)?;
-    let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(0u32);
+    let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(CancelLevel::None);
     let mut ctx = RunCtx::new(store, record, log, engine.events().clone(), cancel_rx);
     ctx.phase = Phase::TofuApply;
     let em = ctx.emitter();
     let parsed = Arc::new(AtomicU64::new(0));
     let counted = parsed.clone();
-    // The Log branch of the live run's tofu sink (provision/live.rs), which is
+    // The Log branch of the live run's tofu sink (provision/live/tofu.rs), which is
     // what a burst of `type: log` lines goes through.
     let mut sink = move |ev: TofuEvent| {
         counted.fetch_add(1, Ordering::Relaxed);

@@ -103,7 +103,7 @@ pub struct Engine {
     /// The mode chosen at start: the secret store was picked for it.
     started_mode: Mode,
     /// Runs going on now: their cancel switches.
-    runs: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::watch::Sender<u32>>>>>,
+    runs: provision::RunSwitches,
     /// Wipes going on now (one per deployment).
     wipes: wipe::WipesInFlight,
 }

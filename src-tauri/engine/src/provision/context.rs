@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::events::{EventBus, EventKind, LogLevel, Phase};
 use crate::store::deployments::{DeploymentRecord, Deployments, EventLog, now_rfc3339};
+use crate::tofu::runner::CancelLevel;
 
 /// Why a phase stopped: the tool's or provider's words, and what to do next.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +53,8 @@ pub struct RunCtx {
     pub phase: Phase,
     log: Arc<Mutex<EventLog>>,
     bus: EventBus,
-    /// How many times Cancel was asked for (0: not cancelled).
-    cancel: watch::Receiver<u32>,
+    /// How far Cancel went.
+    cancel: watch::Receiver<CancelLevel>,
 }
 
 impl RunCtx {
@@ -62,7 +63,7 @@ impl RunCtx {
         record: DeploymentRecord,
         log: EventLog,
         bus: EventBus,
-        cancel: watch::Receiver<u32>,
+        cancel: watch::Receiver<CancelLevel>,
     ) -> Self {
         RunCtx {
             store,
@@ -122,7 +123,7 @@ impl RunCtx {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        *self.cancel.borrow() > 0
+        self.cancel.borrow().is_cancelled()
     }
 
     pub fn check(&self) -> Result<(), Cancelled> {
@@ -141,18 +142,18 @@ impl RunCtx {
     /// Like `sleep`, until a point in time (no-op when it has passed).
     pub async fn sleep_until(&self, t: tokio::time::Instant) -> Result<(), Cancelled> {
         let mut rx = self.cancel.clone();
-        if *rx.borrow() > 0 {
+        if rx.borrow().is_cancelled() {
             return Err(Cancelled);
         }
         tokio::select! {
             _ = tokio::time::sleep_until(t) => Ok(()),
-            _ = rx.wait_for(|n| *n > 0) => Err(Cancelled),
+            _ = rx.wait_for(|l| l.is_cancelled()) => Err(Cancelled),
         }
     }
 
-    /// The count of cancel requests, for long operations: the first asks
-    /// them to stop gracefully, a second one to stop now.
-    pub fn cancel_signal(&self) -> watch::Receiver<u32> {
+    /// The cancel level, for long operations: graceful asks them to stop
+    /// gracefully, kill to stop now.
+    pub fn cancel_signal(&self) -> watch::Receiver<CancelLevel> {
         self.cancel.clone()
     }
 

@@ -23,6 +23,7 @@ use crate::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, RunOutputs, RunStatus,
     new_id, now_rfc3339,
 };
+use crate::tofu::runner::CancelLevel;
 use crate::wizard::{Context, Step, WizardAnswers, validate_step};
 use crate::{Engine, settings::Mode};
 use context::RunCtx;
@@ -51,6 +52,11 @@ pub struct EventsArgs {
 }
 
 pub const DEFAULT_DEMO_SPEED: f64 = 10.0;
+
+/// The runs going on now, by deployment id: their cancel switches.
+pub(crate) type RunSwitches = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<watch::Sender<CancelLevel>>>>,
+>;
 
 fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("There is no deployment \"{id}\"."))
@@ -224,7 +230,7 @@ impl Engine {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
         match runs.get(&args.id) {
             Some(tx) => {
-                tx.send_modify(|n| *n = n.saturating_add(1));
+                tx.send_modify(|l| *l = l.escalated());
                 Ok(())
             }
             None => Err(ApiError::new(
@@ -270,7 +276,7 @@ impl Engine {
                 format!("The event log could not be opened: {e}"),
             )
         })?;
-        let (tx, rx) = watch::channel(0u32);
+        let (tx, rx) = watch::channel(CancelLevel::None);
         let tx = std::sync::Arc::new(tx);
         let id = record.id.clone();
         self.runs

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::events::{EventKind, LogLevel, Phase};
 use crate::settings::PhaseTimeouts;
 use crate::store::deployments::{Failure, RunStatus};
+use crate::tofu::runner::CancelLevel;
 
 use super::context::{PhaseError, RunCtx, Stop};
 use super::phases;
@@ -76,7 +77,7 @@ async fn bounded_phase<R: PhaseRunner>(
     ctx: &mut RunCtx,
     runner: &mut R,
     limits: Option<&PhaseTimeouts>,
-    stopper: &watch::Sender<u32>,
+    stopper: &watch::Sender<CancelLevel>,
 ) -> PhaseResult {
     let phase = ctx.phase;
     let Some(limits) = limits else {
@@ -90,10 +91,10 @@ async fn bounded_phase<R: PhaseRunner>(
         outcome = &mut fut => outcome,
         _ = tokio::time::sleep(backstop) => {
             // One graceful stop, as a first Cancel; never counts as a second.
-            stopper.send_if_modified(|n| {
-                let first = *n == 0;
+            stopper.send_if_modified(|l| {
+                let first = *l == CancelLevel::None;
                 if first {
-                    *n = 1;
+                    *l = CancelLevel::Graceful;
                 }
                 first
             });
@@ -119,7 +120,7 @@ pub async fn run<R: PhaseRunner>(
     mut runner: R,
     from: Phase,
     limits: Option<PhaseTimeouts>,
-    stopper: Arc<watch::Sender<u32>>,
+    stopper: Arc<watch::Sender<CancelLevel>>,
 ) {
     let wall = Instant::now();
     for phase in phases::from(from) {

@@ -65,10 +65,35 @@ pub fn is_transient(text: &str) -> bool {
         .any(|m| lower.contains(&m.to_ascii_lowercase()))
 }
 
+/// How far a cancel has gone. Each Cancel goes one level further: the first
+/// asks for a graceful stop (tofu gets one SIGINT and saves its state), the
+/// second kills; a kill stays a kill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum CancelLevel {
+    #[default]
+    None,
+    Graceful,
+    Kill,
+}
+
+impl CancelLevel {
+    /// The level after one more Cancel.
+    pub fn escalated(self) -> CancelLevel {
+        match self {
+            CancelLevel::None => CancelLevel::Graceful,
+            CancelLevel::Graceful | CancelLevel::Kill => CancelLevel::Kill,
+        }
+    }
+
+    pub fn is_cancelled(self) -> bool {
+        self != CancelLevel::None
+    }
+}
+
 /// Shared by whoever may cancel a run (the window, the CLI's Ctrl-C).
 #[derive(Debug, Clone)]
 pub struct CancelHandle {
-    tx: Arc<watch::Sender<u32>>,
+    tx: Arc<watch::Sender<CancelLevel>>,
 }
 
 impl Default for CancelHandle {
@@ -80,20 +105,20 @@ impl Default for CancelHandle {
 impl CancelHandle {
     pub fn new() -> CancelHandle {
         CancelHandle {
-            tx: Arc::new(watch::channel(0).0),
+            tx: Arc::new(watch::channel(CancelLevel::None).0),
         }
     }
 
     /// First call: graceful stop. Second call: kill.
     pub fn cancel(&self) {
-        self.tx.send_modify(|n| *n = n.saturating_add(1));
+        self.tx.send_modify(|l| *l = l.escalated());
     }
 
-    pub fn requests(&self) -> u32 {
+    pub fn level(&self) -> CancelLevel {
         *self.tx.borrow()
     }
 
-    fn subscribe(&self) -> watch::Receiver<u32> {
+    fn subscribe(&self) -> watch::Receiver<CancelLevel> {
         self.tx.subscribe()
     }
 }
@@ -181,7 +206,7 @@ impl Runner {
                         ),
                     ));
                     let mut rx = cancel.subscribe();
-                    if *rx.borrow_and_update() > 0 {
+                    if rx.borrow_and_update().is_cancelled() {
                         return Err(TofuError::Cancelled {
                             command: "init".into(),
                         });
@@ -260,7 +285,7 @@ impl Runner {
         cancel: &CancelHandle,
         capture: bool,
     ) -> Result<Outcome, TofuError> {
-        if cancel.requests() > 0 {
+        if cancel.level().is_cancelled() {
             return Err(TofuError::Cancelled {
                 command: command.to_owned(),
             });
@@ -560,7 +585,7 @@ async fn supervise(
     let mut killed = false;
 
     let status = loop {
-        if pending >= 2 && !killed {
+        if pending == CancelLevel::Kill && !killed {
             killed = true;
             if let Some(tx) = kill_tx.take() {
                 let _ = tx.send(());
@@ -569,7 +594,7 @@ async fn supervise(
                 LogLevel::Warn,
                 format!("Second cancel: killing tofu {command}."),
             ));
-        } else if pending >= 1 && !interrupted {
+        } else if pending.is_cancelled() && !interrupted {
             interrupted = true;
             let how = if pid.is_some_and(process::interrupt) {
                 "sent one interrupt; waiting for tofu to save its state and exit"
@@ -786,11 +811,15 @@ mod tests {
     }
 
     #[test]
-    fn cancel_counts() {
+    fn each_cancel_goes_one_level_further() {
         let c = CancelHandle::new();
-        assert_eq!(c.requests(), 0);
+        assert_eq!(c.level(), CancelLevel::None);
         c.cancel();
+        assert_eq!(c.level(), CancelLevel::Graceful);
         c.clone().cancel();
-        assert_eq!(c.requests(), 2);
+        assert_eq!(c.level(), CancelLevel::Kill);
+        c.cancel();
+        assert_eq!(c.level(), CancelLevel::Kill);
+        assert!(CancelLevel::None < CancelLevel::Graceful && CancelLevel::Graceful < CancelLevel::Kill);
     }
 }

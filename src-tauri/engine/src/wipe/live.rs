@@ -16,6 +16,7 @@ use crate::provision::context::RunCtx;
 use crate::provision::live::LiveCloud;
 use crate::store::deployments::{DeploymentRecord, Failure, RunStatus, now_rfc3339};
 use crate::tofu;
+use crate::tofu::runner::CancelLevel;
 
 use super::WipeEnv;
 use super::purge::{Purger, Timings};
@@ -31,7 +32,7 @@ pub async fn wipe(env: &WipeEnv, record: DeploymentRecord) -> Result<WipeReport,
         .open_log(&record.id)
         .map_err(|e| ApiError::new(ErrorCode::EventsUnwritable, e.to_string()))?;
     // Nothing cancels a wipe: stopping half-way only leaves more to clean up.
-    let (_keep, never) = watch::channel(0);
+    let (_keep, never) = watch::channel(CancelLevel::None);
     let mut ctx = RunCtx::new(env.store.clone(), record, log, env.bus.clone(), never);
     ctx.phase = Phase::Wipe;
     let mut cloud = LiveCloud::new(env.settings.clone(), env.secrets.clone(), env.data_dir.clone());

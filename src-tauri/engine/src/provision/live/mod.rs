@@ -26,6 +26,7 @@ use crate::provision::context::{Emitter, RunCtx, Stop};
 use crate::provision::orchestrator::{PhaseResult, PhaseRunner};
 use crate::secrets::SecretStore;
 use crate::settings::Settings;
+use crate::tofu::runner::CancelLevel;
 use crate::tofu::{CancelHandle, Runner, TofuBinary};
 
 pub use hints::tofu_hint;
@@ -61,15 +62,15 @@ impl CancelBridge {
         // Every cancel request reaches tofu (the first interrupts it, the
         // second kills it); the cluster calls stop at the first.
         let task = tokio::spawn(async move {
-            let mut forwarded = 0u32;
+            let mut forwarded = CancelLevel::None;
             loop {
                 let asked = *rx.borrow_and_update();
-                while forwarded < asked.min(2) {
-                    forwarded += 1;
+                while forwarded < asked {
+                    forwarded = forwarded.escalated();
                     t.cancel();
                     k.cancel();
                 }
-                if forwarded >= 2 || rx.changed().await.is_err() {
+                if forwarded == CancelLevel::Kill || rx.changed().await.is_err() {
                     break;
                 }
             }
