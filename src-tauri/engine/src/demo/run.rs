@@ -15,7 +15,7 @@ use crate::provision::phases::expected_releases;
 use crate::store::deployments::{DemoScenario, DemoSettings};
 use crate::wizard::model::DomainMode;
 
-/// Real-world seconds per phase (reference timings: plan 30–60 s, apply
+/// Real-world seconds per phase (typical of a real run: plan 30–60 s, apply
 /// 60–120 s, cloud-init 3–5 min, bootstrap kit 10–15 min, console 1–2 min).
 pub fn real_seconds(p: Phase) -> f64 {
     match p {

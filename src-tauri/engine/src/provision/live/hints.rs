@@ -7,7 +7,7 @@ use crate::pdm;
 use crate::provision::context::{PhaseError, Stop};
 use crate::tofu::TofuError;
 
-/// What to do about a tofu failure, from the troubleshooting matrix.
+/// What to do about a tofu failure, by the Hetzner error code or the words in it.
 pub fn tofu_hint(text: &str) -> String {
     let t = text.to_ascii_lowercase();
     let hint = if t.contains("uniqueness_error") {

@@ -54,7 +54,7 @@ struct CancelBridge {
 }
 
 impl CancelBridge {
-    pub(super) fn new(ctx: &RunCtx) -> CancelBridge {
+    fn new(ctx: &RunCtx) -> CancelBridge {
         let mut rx = ctx.cancel_signal();
         let tofu = CancelHandle::new();
         let token = CancellationToken::new();
@@ -85,7 +85,7 @@ impl Drop for CancelBridge {
     }
 }
 
-pub(super) fn log_to(em: &Emitter, level: LogLevel, source: &str, line: impl Into<String>) {
+fn log_to(em: &Emitter, level: LogLevel, source: &str, line: impl Into<String>) {
     em.emit(EventKind::Log {
         level,
         source: source.into(),
@@ -107,14 +107,14 @@ impl LiveCloud {
         }
     }
 
-    pub(super) fn hetzner_config(&self) -> HetznerConfig {
+    fn hetzner_config(&self) -> HetznerConfig {
         match &self.settings.hetzner_endpoint {
             Some(url) => HetznerConfig::with_base_url(url.clone()),
             None => HetznerConfig::from_env(),
         }
     }
 
-    pub(super) fn hcloud_endpoint(&self) -> Option<String> {
+    fn hcloud_endpoint(&self) -> Option<String> {
         self.settings
             .hetzner_endpoint
             .clone()
