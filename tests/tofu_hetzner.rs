@@ -64,6 +64,16 @@ fn boot() -> BootInputs {
 }
 
 async fn runner(endpoint: &str, token: &str, m: &ModuleInputs) -> (tempfile::TempDir, Runner) {
+    let (dir, r, _) = runner_and_env(endpoint, token, m).await;
+    (dir, r)
+}
+
+/// `runner`, and the environment it gives tofu.
+async fn runner_and_env(
+    endpoint: &str,
+    token: &str,
+    m: &ModuleInputs,
+) -> (tempfile::TempDir, Runner, ChildEnv) {
     let dir = tempfile::tempdir().unwrap();
     let work = module::work_dir(dir.path(), &m.deployment_id).unwrap();
     module::stage(&work, m).unwrap();
@@ -108,7 +118,8 @@ async fn runner(endpoint: &str, token: &str, m: &ModuleInputs) -> (tempfile::Tem
     .unwrap();
     (
         dir,
-        Runner::new(binary, work, env).with_init_backoffs(vec![Duration::from_millis(50)]),
+        Runner::new(binary, work, env.clone()).with_init_backoffs(vec![Duration::from_millis(50)]),
+        env,
     )
 }
 
@@ -228,4 +239,61 @@ async fn real_api_refusals_reach_the_runner_as_typed_failures() {
     assert!(api.inventory().count("networks") == 1);
     r.destroy(&mut s, &cancel).await.unwrap();
     assert_eq!(api.inventory().total(), 0, "{:?}", api.inventory().resources);
+}
+
+/// An app killed in the instant between starting `tofu apply` and writing
+/// its run record leaves an apply nobody follows, holding the state lock.
+/// The next command waits for that lock (`-lock-timeout`) instead of failing
+/// with "Error acquiring the state lock". Real engine only: the stand-in
+/// keeps no lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tofu_holding_the_state_lock_is_waited_for_not_failed_on() {
+    let Some(engine) = real_engine::require_engine() else {
+        return;
+    };
+    let api = FakeHetzner::start(FakeConfig::default()).await;
+    // The server's create action runs 4 s: the unknown apply holds the lock that long.
+    api.set_server_create_delay(Duration::from_secs(4));
+    let m = inputs(Topology::Solo, 0);
+    let (_dir, r, env) = runner_and_env(&api.base_url(), RW_TOKEN, &m).await;
+    let cancel = CancelHandle::new();
+    let (_e, mut s) = sink();
+    r.init(&mut s, &cancel).await.unwrap();
+    r.plan(&mut s, &cancel).await.unwrap();
+
+    let mut orphan = std::process::Command::new(&engine);
+    orphan
+        .args(["apply", "-input=false", "-no-color", "tfplan"])
+        .current_dir(r.work_dir())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for name in env.names() {
+        orphan.env(name, env.get(name).unwrap());
+    }
+    let mut orphan = orphan.spawn().unwrap();
+    let lock = r.work_dir().join(".terraform.tfstate.lock.info");
+    let t0 = std::time::Instant::now();
+    while !lock.exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the unknown apply never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let again = r.plan(&mut s, &cancel).await;
+    let waited = t0.elapsed();
+    assert!(orphan.wait().unwrap().success());
+    let again = again.unwrap_or_else(|e| panic!("the plan did not wait for the lock: {e}"));
+    // It planned after the unknown apply had created everything.
+    assert_eq!((again.add, again.change, again.remove), (0, 0, 0));
+    assert!(
+        waited >= Duration::from_secs(3),
+        "the plan did not wait: {waited:?}"
+    );
+    eprintln!("waited {waited:?} for the state lock");
+    r.destroy(&mut s, &cancel).await.unwrap();
+    assert_eq!(api.inventory().total(), 0);
 }

@@ -162,6 +162,12 @@ impl Outcome {
     }
 }
 
+/// State-changing commands wait this long for the state lock instead of
+/// failing at once: a tofu the killed app started in the instant before its
+/// run record was written is unknown to the follow-up, but still holds the
+/// lock, and the next command then waits for it to finish.
+const LOCK_TIMEOUT: &str = "-lock-timeout=300s";
+
 impl Runner {
     pub fn new(binary: TofuBinary, work_dir: impl Into<PathBuf>, env: ChildEnv) -> Runner {
         Runner {
@@ -224,7 +230,14 @@ impl Runner {
     /// `tofu plan -out=tfplan`; returns what the plan would change.
     pub async fn plan(&self, sink: Sink<'_>, cancel: &CancelHandle) -> Result<ChangeSummary, TofuError> {
         let out = format!("-out={PLAN_FILE}");
-        let args = ["plan", "-json", "-input=false", "-no-color", out.as_str()];
+        let args = [
+            "plan",
+            "-json",
+            "-input=false",
+            "-no-color",
+            LOCK_TIMEOUT,
+            out.as_str(),
+        ];
         let o = self
             .run("plan", &args, sink, cancel, false)
             .await?
@@ -240,7 +253,14 @@ impl Runner {
                 "there is no saved plan to apply; plan first".into(),
             ));
         }
-        let args = ["apply", "-json", "-input=false", "-no-color", PLAN_FILE];
+        let args = [
+            "apply",
+            "-json",
+            "-input=false",
+            "-no-color",
+            LOCK_TIMEOUT,
+            PLAN_FILE,
+        ];
         let o = self
             .run("apply", &args, sink, cancel, false)
             .await?
@@ -269,7 +289,14 @@ impl Runner {
     /// `tofu destroy`: deletes what the state knows. The wipe still sweeps by
     /// label afterwards for what it does not.
     pub async fn destroy(&self, sink: Sink<'_>, cancel: &CancelHandle) -> Result<ChangeSummary, TofuError> {
-        let args = ["destroy", "-json", "-input=false", "-no-color", "-auto-approve"];
+        let args = [
+            "destroy",
+            "-json",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            LOCK_TIMEOUT,
+        ];
         let o = self
             .run("destroy", &args, sink, cancel, false)
             .await?
