@@ -32,7 +32,9 @@ use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner};
 use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
-use catalyst_tests::support::{EngineUnderTest, app_binary, real_engine_settings, wizard_answers};
+use catalyst_tests::support::{
+    EngineUnderTest, app_binary, real_engine_settings, wizard_answers, write_settings,
+};
 use serde_json::{Value, json};
 
 fn app(home: &Path, args: &[&str], log: &Path) -> Command {
@@ -227,8 +229,7 @@ async fn start_rig(name: &str, app_env: &[(&str, &str)]) -> Rig {
     if let Some(m) = engine_settings.get("provider_mirror") {
         settings["provider_mirror"] = m.clone();
     }
-    std::fs::create_dir_all(&paths.config_dir).unwrap();
-    std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
+    write_settings(&paths.config_dir, &settings);
     keyring.set("pdm-password", &pdm.password()).unwrap();
 
     // The wizard, in this process over the same keyring: token, generated key.

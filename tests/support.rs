@@ -103,10 +103,50 @@ pub fn real_engine_settings(
     (s, EngineUnderTest::Real(engine))
 }
 
+/// The keys of `settings` that are test seams, not operator settings: the
+/// app reads them from `overrides.json` only (engine settings/overrides.rs).
+pub const OVERRIDE_KEYS: [&str; 13] = [
+    "ssh_host",
+    "ssh_port",
+    "ssh_user",
+    "ssh_connect_timeout_s",
+    "ssh_server_paths",
+    "kube_api_override",
+    "console_url_override",
+    "console_ca_file",
+    "console_interval_s",
+    "dns_resolver",
+    "wipe_sweep_deadline_s",
+    "wipe_poll_ms",
+    "wipe_retry_base_ms",
+];
+
+/// Writes `settings` into `config_dir` as the app reads it: the operator's
+/// keys to `settings.json`, the seams among them to `overrides.json`.
+pub fn write_settings(config_dir: &std::path::Path, settings: &Value) {
+    std::fs::create_dir_all(config_dir).unwrap();
+    let mut operator = settings.as_object().cloned().unwrap_or_default();
+    let mut seams = serde_json::Map::new();
+    for k in OVERRIDE_KEYS {
+        if let Some(v) = operator.remove(k) {
+            seams.insert(k.to_owned(), v);
+        }
+    }
+    std::fs::write(
+        config_dir.join("settings.json"),
+        Value::Object(operator).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        config_dir.join("overrides.json"),
+        Value::Object(seams).to_string(),
+    )
+    .unwrap();
+}
+
 /// An engine in live mode over `settings`, with PDM's password in its keyring.
 pub fn live_engine(paths: &Paths, settings: &Value, pdm: &FakePdm) -> (Arc<MemoryStore>, Engine) {
-    std::fs::create_dir_all(&paths.config_dir).unwrap();
-    std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
+    write_settings(&paths.config_dir, settings);
     let secrets = Arc::new(MemoryStore::new());
     secrets.set("pdm-password", &pdm.password()).unwrap();
     let store: Arc<dyn SecretStore> = secrets.clone();

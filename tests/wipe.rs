@@ -17,7 +17,9 @@ use catalyst_provisioner::engine::store::deployments::{
 use catalyst_provisioner::engine::wizard::WizardAnswers;
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, RW_TOKEN};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
-use catalyst_tests::support::{call, events, live_engine, real_engine_settings, wait_end, wizard_answers};
+use catalyst_tests::support::{
+    call, events, live_engine, real_engine_settings, wait_end, wizard_answers, write_settings,
+};
 use serde_json::{Value, json};
 
 /// Live settings with the real engine (and its provider mirror under `home`),
@@ -440,12 +442,7 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let home = tempfile::tempdir().unwrap();
     let paths = Paths::under(home.path());
-    std::fs::create_dir_all(&paths.config_dir).unwrap();
-    std::fs::write(
-        paths.config_dir.join("settings.json"),
-        settings(&hetzner, &pdm, home.path()).to_string(),
-    )
-    .unwrap();
+    write_settings(&paths.config_dir, &settings(&hetzner, &pdm, home.path()));
     // The CLI child has no keyring holding the wizard's token: it gets it
     // the headless way, from HCLOUD_TOKEN.
     let fqdn = "t7.omani.works";

@@ -4,8 +4,11 @@
 //! live in the keyring under the names in `secrets::names`.
 
 pub mod api;
+pub mod overrides;
 pub mod profile;
 pub mod values;
+
+pub use overrides::{Overrides, ServerPaths};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -46,35 +49,11 @@ pub struct Settings {
     pub pdm: Option<PdmSettings>,
     /// OpenTofu binary; `None` means the sidecar next to the app, then PATH.
     pub tofu_path: Option<PathBuf>,
-    /// Connect SSH here instead of the first control plane's public IP (tests, tunnels).
-    pub ssh_host: Option<String>,
-    /// SSH port of the control plane; `None` means 22.
-    pub ssh_port: Option<u16>,
-    /// SSH user on the control plane; `None` means `root`.
-    pub ssh_user: Option<String>,
-    /// How long SSH may stay unreachable while the server boots; `None` means 10 minutes.
-    pub ssh_connect_timeout_s: Option<u64>,
-    /// Server-side cloud-init log and kubeconfig paths, read without sudo (test servers).
-    pub ssh_server_paths: Option<ServerPaths>,
-    /// Kubernetes API URL replacing the kubeconfig's `server:` (tests; the API behind a tunnel).
-    pub kube_api_override: Option<String>,
-    /// URL the console check polls instead of `https://console.<fqdn>/` (tests).
-    pub console_url_override: Option<String>,
-    /// Extra trusted root (PEM file) for the console check, e.g. a private test CA.
-    pub console_ca_file: Option<PathBuf>,
-    /// Seconds between console attempts; `None` means 10.
-    pub console_interval_s: Option<u64>,
-    /// DNS server (`ip:port`) for the own-domain delegation check instead of
-    /// the system's resolvers (tests; a franchise's own resolver).
-    pub dns_resolver: Option<std::net::SocketAddr>,
-    /// How long the wipe's verification sweep waits for deleted objects to
-    /// stop being listed (Hetzner: 5–30 s); `None` means 120.
-    pub wipe_sweep_deadline_s: Option<u64>,
-    /// Milliseconds between sweep rounds; `None` means 5000.
-    pub wipe_poll_ms: Option<u64>,
-    /// First wait after `resource_in_use` (doubled per retry, 4 retries);
-    /// `None` means 6000 (6, 12, 24, 48 s as Hetzner needs).
-    pub wipe_retry_base_ms: Option<u64>,
+    /// Seams for the tests and the bench (SSH target, Kubernetes API and
+    /// console URLs, wipe pacing): read from `overrides.json`, never written
+    /// or shown by the app.
+    #[serde(skip)]
+    pub overrides: Overrides,
     /// Repository and branch Flux reconciles from; `None` means the public platform repo.
     pub gitops_url: Option<String>,
     pub gitops_branch: Option<String>,
@@ -228,14 +207,6 @@ impl PhaseTimeouts {
     }
 }
 
-/// Where a (test) control plane keeps the files the run reads over SSH.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ServerPaths {
-    pub cloud_init_log: String,
-    pub kubeconfig: String,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PdmSettings {
@@ -249,12 +220,14 @@ impl Settings {
     /// Reads `settings.json`; a missing file means "nothing configured".
     pub fn load(config_dir: &Path) -> Result<Settings, String> {
         let path = config_dir.join(FILE_NAME);
-        match std::fs::read(&path) {
+        let mut settings: Settings = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| format!("{} is not valid settings JSON: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
+                .map_err(|e| format!("{} is not valid settings JSON: {e}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        settings.overrides = Overrides::load(config_dir)?;
+        Ok(settings)
     }
 
     /// Writes `settings.json` atomically (mode 0600: it names internal hosts).

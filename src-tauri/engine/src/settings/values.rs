@@ -141,8 +141,8 @@ impl SettingsValues {
         }
     }
 
-    /// `base` with these values in place; the fields the page does not show
-    /// (test overrides such as `ssh_host`) are kept as they are.
+    /// `base` with these values in place; what the page does not show (the
+    /// test overrides, which live in their own file) is kept as it is.
     pub fn apply_to(&self, base: &Settings) -> Settings {
         let mut s = base.clone();
         s.mode = self.mode;
@@ -669,7 +669,10 @@ mod tests {
     #[test]
     fn hidden_test_overrides_survive_a_save_from_the_page() {
         let base = Settings {
-            ssh_host: Some("127.0.0.1".into()),
+            overrides: super::super::Overrides {
+                ssh_host: Some("127.0.0.1".into()),
+                ..Default::default()
+            },
             pdm: Some(PdmSettings {
                 url: "https://pdm.example.org".into(),
                 username: "u".into(),
@@ -680,7 +683,7 @@ mod tests {
         let mut v = SettingsValues::from_settings(&base);
         v.gitops_branch = "stable".into();
         let s = v.apply_to(&base);
-        assert_eq!(s.ssh_host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(s.overrides.ssh_host.as_deref(), Some("127.0.0.1"));
         assert_eq!(s.pdm.as_ref().unwrap().password_secret, "pdm-password");
         assert_eq!(
             s.gitops(),

@@ -29,9 +29,9 @@ pub struct Timings {
 impl Timings {
     pub fn from_settings(s: &Settings) -> Timings {
         Timings {
-            sweep_deadline: Duration::from_secs(s.wipe_sweep_deadline_s.unwrap_or(120)),
-            poll: Duration::from_millis(s.wipe_poll_ms.unwrap_or(5000).max(10)),
-            retry_base: Duration::from_millis(s.wipe_retry_base_ms.unwrap_or(6000)),
+            sweep_deadline: Duration::from_secs(s.overrides.wipe_sweep_deadline_s.unwrap_or(120)),
+            poll: Duration::from_millis(s.overrides.wipe_poll_ms.unwrap_or(5000).max(10)),
+            retry_base: Duration::from_millis(s.overrides.wipe_retry_base_ms.unwrap_or(6000)),
         }
     }
 
@@ -221,8 +221,11 @@ mod tests {
         assert_eq!(waits, vec![6, 12, 24, 48]);
         assert_eq!(t.sweep_deadline, Duration::from_secs(120));
         let fast = Timings::from_settings(&Settings {
-            wipe_retry_base_ms: Some(10),
-            wipe_poll_ms: Some(0),
+            overrides: crate::settings::Overrides {
+                wipe_retry_base_ms: Some(10),
+                wipe_poll_ms: Some(0),
+                ..Default::default()
+            },
             ..Settings::default()
         });
         assert_eq!(fast.backoff(3), Duration::from_millis(80));

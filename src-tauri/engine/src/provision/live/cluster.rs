@@ -59,15 +59,21 @@ impl LiveCloud {
             )
         })?;
         let host = self.host_key(&ctx.record.id, &ctx.record.fqdn).await?;
-        let user = self.settings.ssh_user.clone().unwrap_or_else(|| "root".into());
-        let address = self.settings.ssh_host.clone().unwrap_or(cp);
+        let user = self
+            .settings
+            .overrides
+            .ssh_user
+            .clone()
+            .unwrap_or_else(|| "root".into());
+        let address = self.settings.overrides.ssh_host.clone().unwrap_or(cp);
         let mut target = SshTarget::new(&address, &user, &admin, host.public_openssh());
-        target.port = self.settings.ssh_port.unwrap_or(22);
-        if let Some(p) = &self.settings.ssh_server_paths {
+        target.port = self.settings.overrides.ssh_port.unwrap_or(22);
+        if let Some(p) = &self.settings.overrides.ssh_server_paths {
             target.commands = ServerCommands::with_paths("root", &p.cloud_init_log, &p.kubeconfig);
         }
         let timeout = self
             .settings
+            .overrides
             .ssh_connect_timeout_s
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_SSH_CONNECT);
@@ -167,7 +173,7 @@ impl LiveCloud {
             .await;
         session.close().await;
         let mut yaml = fetched.map_err(cluster_stop)?;
-        if let Some(url) = &self.settings.kube_api_override {
+        if let Some(url) = &self.settings.overrides.kube_api_override {
             yaml = point_at(&yaml, url);
         }
         let path = self.kubeconfig_path(&ctx.record.id);

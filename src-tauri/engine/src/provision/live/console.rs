@@ -17,13 +17,13 @@ impl LiveCloud {
         let fqdn = ctx.record.fqdn.clone();
         let mut check = ConsoleCheck::for_fqdn(&fqdn);
         check.timeout = self.settings.timeouts.limit(Phase::Console);
-        if let Some(url) = &self.settings.console_url_override {
+        if let Some(url) = &self.settings.overrides.console_url_override {
             check.url = url.clone();
         }
-        if let Some(s) = self.settings.console_interval_s {
+        if let Some(s) = self.settings.overrides.console_interval_s {
             check.interval = Duration::from_secs(s.max(1));
         }
-        if let Some(p) = &self.settings.console_ca_file {
+        if let Some(p) = &self.settings.overrides.console_ca_file {
             let pem = std::fs::read_to_string(p).map_err(|e| {
                 fail(
                     format!("The console CA file {} cannot be read: {e}", p.display()),
@@ -61,7 +61,7 @@ impl LiveCloud {
             let d = domain_delegation::check(
                 &fqdn,
                 &self.settings.nameservers(),
-                self.settings.dns_resolver,
+                self.settings.overrides.dns_resolver,
                 DELEGATION_CHECK_TIMEOUT,
             )
             .await;
