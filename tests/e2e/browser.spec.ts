@@ -95,3 +95,22 @@ test("the settings page previews a franchise profile with its secrets masked", a
   expect(result.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   expect(offLoopback).toEqual([]);
 });
+
+test("the settings page at 1280×800 and 800×600 in both themes, with the engine hint", async ({ page }) => {
+  for (const [w, h] of [
+    [1280, 800],
+    [800, 600],
+  ]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.goto(url());
+    await page.getByRole("button", { name: "Settings" }).click();
+    await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+    // Terraform is accepted only when named here, and the hint says what that costs.
+    await expect(page.getByText("A Terraform runs only when named here, and keeps its state unencrypted.")).toBeVisible();
+    for (const theme of ["light", "dark"]) {
+      if (theme === "dark") await page.getByRole("button", { name: /Switch to dark theme/ }).click();
+      await page.screenshot({ path: resolve(shots, `settings-${w}x${h}-${theme}.png`), fullPage: true });
+    }
+    await page.getByRole("button", { name: /Switch to light theme/ }).click();
+  }
+});
