@@ -8,6 +8,7 @@
 //! `Runner::destroy` over the same work dir.
 
 pub mod bundled;
+pub mod cancel;
 pub mod cliconfig;
 pub mod cloudinit;
 pub mod encryption;

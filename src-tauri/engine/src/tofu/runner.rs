@@ -14,12 +14,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{ChildStderr, ChildStdout, Command};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::env::{ChildEnv, SCRUBBED_PREFIXES};
@@ -65,63 +64,7 @@ pub fn is_transient(text: &str) -> bool {
         .any(|m| lower.contains(&m.to_ascii_lowercase()))
 }
 
-/// How far a cancel has gone. Each Cancel goes one level further: the first
-/// asks for a graceful stop (tofu gets one SIGINT and saves its state), the
-/// second kills; a kill stays a kill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum CancelLevel {
-    #[default]
-    None,
-    Graceful,
-    Kill,
-}
-
-impl CancelLevel {
-    /// The level after one more Cancel.
-    pub fn escalated(self) -> CancelLevel {
-        match self {
-            CancelLevel::None => CancelLevel::Graceful,
-            CancelLevel::Graceful | CancelLevel::Kill => CancelLevel::Kill,
-        }
-    }
-
-    pub fn is_cancelled(self) -> bool {
-        self != CancelLevel::None
-    }
-}
-
-/// Shared by whoever may cancel a run (the window, the CLI's Ctrl-C).
-#[derive(Debug, Clone)]
-pub struct CancelHandle {
-    tx: Arc<watch::Sender<CancelLevel>>,
-}
-
-impl Default for CancelHandle {
-    fn default() -> Self {
-        CancelHandle::new()
-    }
-}
-
-impl CancelHandle {
-    pub fn new() -> CancelHandle {
-        CancelHandle {
-            tx: Arc::new(watch::channel(CancelLevel::None).0),
-        }
-    }
-
-    /// First call: graceful stop. Second call: kill.
-    pub fn cancel(&self) {
-        self.tx.send_modify(|l| *l = l.escalated());
-    }
-
-    pub fn level(&self) -> CancelLevel {
-        *self.tx.borrow()
-    }
-
-    fn subscribe(&self) -> watch::Receiver<CancelLevel> {
-        self.tx.subscribe()
-    }
-}
+pub use super::cancel::{CancelHandle, CancelLevel};
 
 pub type Sink<'a> = &'a mut (dyn FnMut(TofuEvent) + Send);
 
@@ -835,18 +778,5 @@ mod tests {
         for (m, r) in TRANSIENT_INIT_MARKERS.iter().zip(reference) {
             assert!(m.contains(r), "{m:?} is not the reference's {r:?}");
         }
-    }
-
-    #[test]
-    fn each_cancel_goes_one_level_further() {
-        let c = CancelHandle::new();
-        assert_eq!(c.level(), CancelLevel::None);
-        c.cancel();
-        assert_eq!(c.level(), CancelLevel::Graceful);
-        c.clone().cancel();
-        assert_eq!(c.level(), CancelLevel::Kill);
-        c.cancel();
-        assert_eq!(c.level(), CancelLevel::Kill);
-        assert!(CancelLevel::None < CancelLevel::Graceful && CancelLevel::Graceful < CancelLevel::Kill);
     }
 }
