@@ -91,11 +91,6 @@ pub struct RegistrarArgs {
     pub credential: String,
 }
 
-/// Keyring name of the registrar credential of a wizard not yet provisioned.
-pub fn registrar_secret_name(owner: &str) -> String {
-    format!("registrar/{owner}")
-}
-
 impl Engine {
     /// Checks the credential's shape locally, then with the registrar through
     /// PDM (demo: simulated), and keeps it in the keyring for the NS change.
@@ -143,7 +138,7 @@ impl Engine {
             }
         };
         self.set_secret(
-            &registrar_secret_name(super::credentials::DRAFT_OWNER),
+            &crate::secrets::names::registrar(super::credentials::DRAFT_OWNER),
             &credential,
         )
         .await?;

@@ -165,7 +165,7 @@ impl Engine {
             names::admin_private_key(id),
             names::admin_private_key(DRAFT_OWNER),
             names::host_private_key(id),
-            super::domain::registrar_secret_name(id),
+            super::secrets::names::registrar(id),
             names::k3s_token(id),
             names::state_passphrase(id),
         ] {

@@ -4,7 +4,7 @@
 //! token or key never changes what a resume or a wipe of this deployment uses.
 
 use crate::credentials::DRAFT_OWNER;
-use crate::domain::registrar_secret_name;
+use crate::secrets::names::registrar as registrar_secret_name;
 use crate::secrets::{SecretError, SecretStore, names};
 use crate::wizard::WizardAnswers;
 use crate::wizard::model::{DomainMode, SshKeyMode};

@@ -27,6 +27,11 @@ pub fn state_passphrase(owner: &str) -> String {
     format!("state-passphrase/{owner}")
 }
 
+/// The registrar API credential of an own-domain run (or of the wizard).
+pub fn registrar(owner: &str) -> String {
+    format!("registrar/{owner}")
+}
+
 /// Settings secrets: one of each per machine.
 pub fn pdm_password() -> String {
     "settings/pdm-password".into()

@@ -30,7 +30,7 @@ use super::outputs::{self, TofuOutputs};
 use super::process::{self, RunRecord, ShownMark, Tail};
 
 /// Markers of failures worth another `init` (registry or network trouble):
-/// exactly the original's transient list (reference §3.7, L #3126);
+/// exactly the list of the system this app replaces, which held in production;
 /// configuration errors never match them.
 pub const TRANSIENT_INIT_MARKERS: [&str; 16] = [
     "Failed to install provider",
@@ -754,8 +754,8 @@ mod tests {
     }
 
     #[test]
-    fn transient_markers_are_the_references_list() {
-        // openova-backend.md §3.7, "Init retry (L #3126)".
+    fn transient_markers_are_the_replaced_systems_list() {
+        // The init-retry list of the system this app replaces, verbatim.
         let reference = [
             "Failed to install provider",
             "Failed to query available provider packages",

@@ -5,10 +5,10 @@
 
 use std::net::Ipv4Addr;
 
-use crate::domain::registrar_secret_name;
 use crate::events::LogLevel;
 use crate::pdm::{self, PdmClient, PdmConfig, lifecycle};
 use crate::provision::context::{RunCtx, Stop};
+use crate::secrets::names::registrar as registrar_secret_name;
 use crate::wizard::model::DomainMode;
 
 use super::LiveCloud;
