@@ -8,17 +8,19 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use catalyst_provisioner::engine::Paths;
 use catalyst_provisioner::engine::events::{EventKind, Phase};
+use catalyst_provisioner::engine::provision::{IdArgs, StartArgs};
 use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_provisioner::engine::store::deployments::{
     DeploymentRecord, Deployments, RunOutputs, RunStatus, new_id, now_rfc3339,
 };
+use catalyst_provisioner::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use catalyst_provisioner::engine::wizard::WizardAnswers;
+use catalyst_provisioner::engine::{ErrorCode, Paths};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, Fault, FaultKind, RW_TOKEN};
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig};
 use catalyst_tests::support::{
-    call, events, live_engine, real_engine_settings, wait_end, wizard_answers, write_settings,
+    events, live_engine, real_engine_settings, wait_end, wizard_answers_typed, write_settings,
 };
 use serde_json::{Value, json};
 
@@ -147,9 +149,25 @@ fn cli_wipe(home: &Path, id: &str) -> std::process::Command {
     c
 }
 
-fn report_of(v: &Value) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let list = |k: &str| -> Vec<String> { serde_json::from_value(v[k].clone()).unwrap_or_default() };
-    (list("deleted"), list("retried"), list("left"))
+fn report_of(r: &WipeReport) -> (Vec<String>, Vec<String>, Vec<String>) {
+    (r.deleted.clone(), r.retried.clone(), r.left.clone())
+}
+
+/// `deployment_wipe` with `confirm` typed, not acknowledging a converging Sovereign.
+fn wipe_args(id: &str, confirm: &str) -> WipeArgs {
+    WipeArgs {
+        id: id.into(),
+        confirm: confirm.into(),
+        converging_ok: false,
+    }
+}
+
+/// `deployment_forget`, acknowledging (or not) that cloud resources may remain.
+fn forget_args(id: &str, cloud_may_remain: bool) -> ForgetArgs {
+    ForgetArgs {
+        id: id.into(),
+        cloud_may_remain,
+    }
 }
 
 fn has(lines: &[String], prefix: &str) -> bool {
@@ -170,11 +188,16 @@ async fn a_wipe_after_a_live_run_leaves_the_project_empty_despite_lingering_and_
     s["ssh_connect_timeout_s"] = json!(1);
     drop(closed);
     let (_secrets, engine) = live_engine(&paths, &s, &pdm);
-    let (a, _key) = wizard_answers(&engine, "wipe-live").await;
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
+    let (answers, _key) = wizard_answers_typed(&engine, "wipe-live").await;
+    let started = engine
+        .provision_start(StartArgs {
+            answers,
+            scenario: None,
+            speed: None,
+        })
         .await
         .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let id = started.id;
     let record = wait_end(&paths, &id, 120).await;
     assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
     let before = hetzner.inventory();
@@ -201,28 +224,24 @@ async fn a_wipe_after_a_live_run_leaves_the_project_empty_despite_lingering_and_
             message: "insufficient permissions".into(),
         },
     ));
-    let wrong = call(
-        &engine,
-        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": "wipe-live"}}),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(wrong.code, "confirm_mismatch");
+    let wrong = engine
+        .deployment_wipe(wipe_args(&id, "wipe-live"))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::ConfirmMismatch);
     let t0 = Instant::now();
-    let report = call(
-        &engine,
-        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": "wipe-live.omani.works"}}),
-    )
-    .await
-    .unwrap();
+    let report = engine
+        .deployment_wipe(wipe_args(&id, "wipe-live.omani.works"))
+        .await
+        .unwrap();
     let took = t0.elapsed();
     let (deleted, retried, left) = report_of(&report);
-    assert_eq!(report["clean"], true, "{report:#}");
+    assert!(report.clean, "{report:#?}");
     assert!(left.is_empty(), "{left:?}");
-    let errors = report["errors"].to_string();
-    assert!(errors.contains("tofu destroy failed"), "{report:#}");
+    let errors = report.errors.join("\n");
+    assert!(errors.contains("tofu destroy failed"), "{report:#?}");
     // ...at the firewall, in Hetzner's words as the provider reports them.
-    assert!(errors.contains("forbidden"), "{report:#}");
+    assert!(errors.contains("forbidden"), "{report:#?}");
     assert!(
         has(&deleted, "firewall catalyst-wipe-live-omani-works-fsn1-fw"),
         "{deleted:?}"
@@ -235,8 +254,8 @@ async fn a_wipe_after_a_live_run_leaves_the_project_empty_despite_lingering_and_
         hetzner.count_status(422) >= 1,
         "the firewall was held at least once"
     );
-    assert_eq!(report["dns_released"], true);
-    assert_eq!(report["local_cleaned"], true);
+    assert!(report.dns_released, "{report:#?}");
+    assert!(report.local_cleaned, "{report:#?}");
 
     let after = hetzner.inventory();
     assert_eq!(after.total(), 0, "{:?}", after.resources);
@@ -258,7 +277,7 @@ async fn a_wipe_after_a_live_run_leaves_the_project_empty_despite_lingering_and_
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(saved, report);
+    assert_eq!(saved, serde_json::to_value(&report).unwrap());
 
     // Every step is on the deployment's stream, in the wipe phase.
     let evs = events(&engine, &id).await;
@@ -319,14 +338,12 @@ async fn wiping_t2_takes_its_unlabelled_leftovers_by_name_and_leaves_t20_and_the
     hetzner.set_linger(Duration::from_millis(800));
     let id = seed_record(&paths, "t2.omani.works", RunStatus::Failed, Phase::TofuApply);
 
-    let report = call(
-        &engine,
-        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": "t2.omani.works"}}),
-    )
-    .await
-    .unwrap();
+    let report = engine
+        .deployment_wipe(wipe_args(&id, "t2.omani.works"))
+        .await
+        .unwrap();
     let (deleted, retried, left) = report_of(&report);
-    assert_eq!(report["clean"], true, "{report:#}");
+    assert!(report.clean, "{report:#?}");
     assert!(left.is_empty());
     for what in &t2 {
         assert!(has(&deleted, what), "{what} not in {deleted:?}");
@@ -378,11 +395,9 @@ async fn a_converging_sovereign_is_asked_about_twice_and_forget_needs_a_clean_wi
     secrets.set(&names::hetzner_token("draft"), RW_TOKEN).unwrap();
     // Interrupted while the components were installing, a minute ago.
     let young = seed_record(&paths, "t3.omani.works", RunStatus::Interrupted, Phase::Bootstrap);
-    let args = json!({"id": young, "confirm": "t3.omani.works"});
-    let e = call(&engine, json!({"cmd": "deployment_wipe", "args": args}))
-        .await
-        .unwrap_err();
-    assert_eq!(e.code, "still_converging");
+    let args = wipe_args(&young, "t3.omani.works");
+    let e = engine.deployment_wipe(args.clone()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::StillConverging);
     assert_eq!(e.field.as_deref(), Some("converging_ok"));
     assert!(e.message.contains("still converging"), "{}", e.message);
     assert_eq!(
@@ -393,45 +408,35 @@ async fn a_converging_sovereign_is_asked_about_twice_and_forget_needs_a_clean_wi
     assert_eq!(hetzner.count("GET", "/servers"), 0);
 
     // Forget before any wipe: refused unless acknowledged.
-    let e = call(
-        &engine,
-        json!({"cmd": "deployment_forget", "args": {"id": young}}),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(e.code, "cloud_may_remain");
+    let e = engine
+        .deployment_forget(forget_args(&young, false))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::CloudMayRemain);
     assert_eq!(e.field.as_deref(), Some("cloud_may_remain"));
 
     let mut args = args.clone();
-    args["converging_ok"] = json!(true);
-    let report = call(&engine, json!({"cmd": "deployment_wipe", "args": args}))
+    args.converging_ok = true;
+    let report = engine.deployment_wipe(args).await.unwrap();
+    assert!(report.clean, "{report:?}");
+    let again = engine
+        .deployment_wipe_report(IdArgs { id: young.clone() })
         .await
         .unwrap();
-    assert_eq!(report["clean"], true, "{report}");
-    let again = call(
-        &engine,
-        json!({"cmd": "deployment_wipe_report", "args": {"id": young}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(again, report);
-    call(
-        &engine,
-        json!({"cmd": "deployment_forget", "args": {"id": young}}),
-    )
-    .await
-    .unwrap();
+    assert_eq!(again.as_ref(), Some(&report));
+    engine
+        .deployment_forget(forget_args(&young, false))
+        .await
+        .unwrap();
     assert!(!paths.data_dir.join("deployments").join(&young).exists());
 
     let failed = seed_record(&paths, "t4.omani.works", RunStatus::Failed, Phase::TofuApply);
-    call(
-        &engine,
-        json!({"cmd": "deployment_forget", "args": {"id": failed, "cloud_may_remain": true}}),
-    )
-    .await
-    .unwrap();
-    let list = call(&engine, json!({"cmd": "deployments_list"})).await.unwrap();
-    assert_eq!(list, json!([]));
+    engine
+        .deployment_forget(forget_args(&failed, true))
+        .await
+        .unwrap();
+    let list = engine.deployments_list().await.unwrap();
+    assert!(list.is_empty(), "{list:?}");
 }
 
 /// The wipe's process, killed with SIGKILL once it deleted a few resources
@@ -532,7 +537,7 @@ async fn a_wipe_killed_mid_way_is_carried_on_by_the_next_and_ends_clean() {
         .unwrap(),
     )
     .unwrap();
-    let (deleted, _, left) = report_of(&report);
+    let (deleted, _, left) = report_of(&serde_json::from_value(report.clone()).unwrap());
     assert!(left.is_empty());
     assert_eq!(report["clean"], true);
     assert_eq!(report["attempts"], 2);
@@ -592,15 +597,10 @@ async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_
             message: "server is delete protected".into(),
         },
     ));
-    let report = call(
-        &engine,
-        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": fqdn}}),
-    )
-    .await
-    .unwrap();
+    let report = engine.deployment_wipe(wipe_args(&id, fqdn)).await.unwrap();
     let (deleted, _, left) = report_of(&report);
-    assert_eq!(report["clean"], false, "{report:#}");
-    assert_eq!(report["local_cleaned"], false);
+    assert!(!report.clean, "{report:#?}");
+    assert!(!report.local_cleaned, "{report:#?}");
     assert!(
         has(&deleted, "network catalyst-t5-omani-works-net"),
         "{deleted:?}"
@@ -630,10 +630,11 @@ async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_
         Some(EventKind::PhaseFailed { .. })
     ));
     // Forget is refused until acknowledged.
-    let e = call(&engine, json!({"cmd": "deployment_forget", "args": {"id": id}}))
+    let e = engine
+        .deployment_forget(forget_args(&id, false))
         .await
         .unwrap_err();
-    assert_eq!(e.code, "cloud_may_remain");
+    assert_eq!(e.code, ErrorCode::CloudMayRemain);
 
     // The CLI says so too, prints what is left and why, and exits non-zero.
     let out = cli_wipe(home.path(), &id).output().unwrap();
@@ -648,16 +649,11 @@ async fn a_wipe_that_cannot_prove_the_cloud_empty_says_so_keeps_the_state_and_a_
 
     // The protection is lifted; wiping again carries on and finishes.
     hetzner.clear_faults();
-    let report = call(
-        &engine,
-        json!({"cmd": "deployment_wipe", "args": {"id": id, "confirm": fqdn}}),
-    )
-    .await
-    .unwrap();
+    let report = engine.deployment_wipe(wipe_args(&id, fqdn)).await.unwrap();
     let (deleted, _, left) = report_of(&report);
-    assert_eq!(report["clean"], true, "{report:#}");
+    assert!(report.clean, "{report:#?}");
     assert!(left.is_empty());
-    assert_eq!(report["attempts"], 3, "the engine, the CLI, the engine again");
+    assert_eq!(report.attempts, 3, "the engine, the CLI, the engine again");
     assert!(
         has(&deleted, "network catalyst-t5-omani-works-net")
             && has(&deleted, "server catalyst-t5-omani-works-fsn1")
