@@ -14,20 +14,37 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+use catalyst_provisioner::engine::domain::RegistrarArgs;
 use catalyst_provisioner::engine::events::{EventKind, Phase};
+use catalyst_provisioner::engine::pdm::{Availability, RegistrarKind};
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
+use catalyst_provisioner::engine::provision::{IdArgs, StartArgs};
 use catalyst_provisioner::engine::secrets::{SecretStore, names};
-use catalyst_provisioner::engine::{Engine, Paths};
+use catalyst_provisioner::engine::store::deployments::DeploymentSummary;
+use catalyst_provisioner::engine::wizard::WizardAnswers;
+use catalyst_provisioner::engine::wizard::model::DomainMode;
+use catalyst_provisioner::engine::{ApiError, Engine, Paths};
 use catalyst_tests::fakes::console::{FakeConsole, Pki};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
 use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use catalyst_tests::support::{
-    call, engine_record, events, grep_dir, live_engine, live_settings, real_engine_settings, wait_end,
-    wait_for, wizard_answers,
+    engine_record, events, grep_dir, live_engine, live_settings, real_engine_settings, wait_end, wait_for,
+    wizard_answers_typed,
 };
 use serde_json::{Value, json};
+
+/// `provision_start` with the answers as they are: no demo scenario, no speed.
+async fn start(engine: &Engine, answers: WizardAnswers) -> Result<DeploymentSummary, ApiError> {
+    engine
+        .provision_start(StartArgs {
+            answers,
+            scenario: None,
+            speed: None,
+        })
+        .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_live_run_goes_through_every_phase_against_the_fakes() {
@@ -63,17 +80,15 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     settings["console_interval_s"] = json!(1);
     let (secrets, engine) = live_engine(&paths, &settings, &pdm);
 
-    let (a, key) = wizard_answers(&engine, "omantel-live").await;
-    let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
+    let (a, key) = wizard_answers_typed(&engine, "omantel-live").await;
+    let components: Vec<String> = a.components.clone();
 
     // Flux's releases are already installed when the watch starts.
     kube.converged(&expected_releases(&components));
 
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
-    assert_eq!(started["demo"], false);
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id.clone();
+    assert!(!started.demo, "{started:?}");
 
     // The run generates the host key at its first tofu step; the control
     // plane (sshd) boots with it, as cloud-init would install it.
@@ -85,7 +100,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     .await;
     let mut script = CloudInitScript::successful(Duration::from_millis(20));
     script.k3s_yaml = kube.kubeconfig();
-    let sshd = FakeSshd::start(&host_key, key["public_openssh"].as_str().unwrap(), script);
+    let sshd = FakeSshd::start(&host_key, &key.public_openssh, script);
     for f in ["cloud-init-output.log", "k3s.yaml"] {
         std::os::unix::fs::symlink(sshd.dir().join(f), server_dir.join(f)).unwrap();
     }
@@ -261,11 +276,9 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let paths = Paths::under(home.path());
     let settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, _key) = wizard_answers(&engine, "omantel-quota").await;
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let (a, _key) = wizard_answers_typed(&engine, "omantel-quota").await;
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id;
     let record = wait_end(&paths, &id, 120).await;
     assert_eq!(record["status"], "failed", "{record}");
     assert_eq!(record["failure"]["phase"], "tofu_apply", "{record}");
@@ -290,9 +303,7 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     // Resume continues at the apply: it plans again (the saved plan is stale
     // after the partial apply) and meets the same limit, not a stale plan.
     let seen = evs.last().unwrap().seq;
-    call(&engine, json!({"cmd": "provision_resume", "args": {"id": id}}))
-        .await
-        .unwrap();
+    engine.provision_resume(IdArgs { id: id.clone() }).await.unwrap();
     // The resume saved the record as running before it returned.
     let record = wait_end(&paths, &id, 120).await;
     let evs = events(&engine, &id).await;
@@ -330,7 +341,7 @@ async fn unreachable_ssh_run_with(
     sub: &str,
     connect_timeout_s: u64,
     key_in_project: bool,
-    prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut Value),
+    prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut WizardAnswers),
 ) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
     ssh_unreachable_run(sub, connect_timeout_s, key_in_project, false, prepare).await
 }
@@ -340,7 +351,7 @@ async fn ssh_unreachable_run(
     connect_timeout_s: u64,
     key_in_project: bool,
     stand_in: bool,
-    prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut Value),
+    prepare: impl AsyncFnOnce(&Engine, &FakePdm, &mut WizardAnswers),
 ) -> (FakeHetzner, FakePdm, Paths, Engine, String, tempfile::TempDir) {
     let hetzner = FakeHetzner::start(FakeConfig::default()).await;
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
@@ -358,13 +369,13 @@ async fn ssh_unreachable_run(
     settings["ssh_port"] = json!(port);
     settings["ssh_connect_timeout_s"] = json!(connect_timeout_s);
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, key) = wizard_answers(&engine, sub).await;
+    let (a, key) = wizard_answers_typed(&engine, sub).await;
     if key_in_project {
         // The operator uploaded the same key to the project by hand earlier.
         let r = reqwest::Client::new()
             .post(format!("{}/ssh_keys", hetzner.base_url()))
             .bearer_auth(RW_TOKEN)
-            .json(&json!({"name": "operator-laptop", "public_key": key["public_openssh"]}))
+            .json(&json!({"name": "operator-laptop", "public_key": key.public_openssh}))
             .send()
             .await
             .unwrap();
@@ -372,10 +383,8 @@ async fn ssh_unreachable_run(
     }
     let mut a = a;
     prepare(&engine, &pdm, &mut a).await;
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id;
     (hetzner, pdm, paths, engine, id, home)
 }
 
@@ -402,11 +411,9 @@ async fn a_mirror_with_a_proxy_project_reaches_registries_yaml_with_its_rewrite(
         "project": "proxy-dockerhub",
     });
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, _key) = wizard_answers(&engine, "omantel-mirror").await;
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let (a, _key) = wizard_answers_typed(&engine, "omantel-mirror").await;
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id;
     let record = wait_end(&paths, &id, 120).await;
     // Past the apply: the server exists with its user_data (SSH is missing on purpose).
     assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
@@ -433,17 +440,19 @@ async fn a_mirror_with_a_proxy_project_reaches_registries_yaml_with_its_rewrite(
 const CLOUDFLARE_TOKEN: &str = "Zx9_aB3-cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX";
 
 /// The Domain step in `byo_api` mode: the credential validated (and kept) through PDM.
-async fn own_domain_via_cloudflare(engine: &Engine, a: &mut Value, domain: &str) {
-    call(
-        engine,
-        json!({"cmd": "registrar_validate", "args": {"registrar": "cloudflare", "domain": domain, "credential": CLOUDFLARE_TOKEN}}),
-    )
-    .await
-    .unwrap();
-    a["domain"]["mode"] = json!("byo_api");
-    a["domain"]["byo_domain"] = json!(domain);
-    a["domain"]["registrar"] = json!("cloudflare");
-    a["domain"]["registrar_validated"] = json!(true);
+async fn own_domain_via_cloudflare(engine: &Engine, a: &mut WizardAnswers, domain: &str) {
+    engine
+        .registrar_validate(RegistrarArgs {
+            registrar: RegistrarKind::Cloudflare,
+            domain: domain.into(),
+            credential: CLOUDFLARE_TOKEN.into(),
+        })
+        .await
+        .unwrap();
+    a.domain.mode = DomainMode::ByoApi;
+    a.domain.byo_domain = domain.into();
+    a.domain.registrar = Some("cloudflare".into());
+    a.domain.registrar_validated = true;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -530,9 +539,7 @@ async fn cancel_while_waiting_for_ssh_stops_the_run_promptly() {
         (r["phase"] == "cloud_init").then_some(())
     })
     .await;
-    call(&engine, json!({"cmd": "provision_cancel", "args": {"id": id}}))
-        .await
-        .unwrap();
+    engine.provision_cancel(IdArgs { id: id.clone() }).await.unwrap();
     let record = wait_end(&paths, &id, 15).await;
     assert_eq!(record["status"], "cancelled", "{record}");
     assert_eq!(record["phase"], "cloud_init");
@@ -579,33 +586,33 @@ async fn an_unreachable_pdm_at_run_start_fails_preflight_with_a_clear_message() 
     let mut settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     settings["pdm"]["url"] = json!(format!("http://127.0.0.1:{silent}"));
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (mut a, _key) = wizard_answers(&engine, "omantel-nopdm").await;
+    let (mut a, _key) = wizard_answers_typed(&engine, "omantel-nopdm").await;
     // Without an earlier answer from PDM the start itself is refused, with
     // PDM's own sentence on the subdomain field and nothing recorded.
-    let err = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap_err();
+    let err = start(&engine, a.clone()).await.unwrap_err();
     assert_eq!(err.field.as_deref(), Some("domain.subdomain"), "{err:?}");
     assert!(
         err.message.contains("Cannot reach the pool-domain-manager"),
         "{}",
         err.message
     );
-    assert_eq!(
-        call(&engine, json!({"cmd": "deployments_list"})).await.unwrap(),
-        json!([])
-    );
+    let list = engine.deployments_list().await.unwrap();
+    assert!(list.is_empty(), "{list:?}");
     // PDM answered while the operator was on the Domain step, then went away.
-    a["domain"]["availability"] = json!({
-        "subdomain": "omantel-nopdm", "pool": "omani.works", "fqdn": "omantel-nopdm.omani.works",
-        "available": true, "reason": null, "reason_code": null, "title": "Subdomain is available",
-        "message": "\"omantel-nopdm.omani.works\" is available.", "checked_locally": false,
+    a.domain.availability = Some(Availability {
+        subdomain: "omantel-nopdm".into(),
+        pool: "omani.works".into(),
+        fqdn: "omantel-nopdm.omani.works".into(),
+        available: true,
+        reason: None,
+        reason_code: None,
+        title: "Subdomain is available".into(),
+        message: "\"omantel-nopdm.omani.works\" is available.".into(),
+        checked_locally: false,
     });
     let t0 = std::time::Instant::now();
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id;
     let record = wait_end(&paths, &id, 30).await;
     let took = t0.elapsed();
     // PDM's check timeout is 5 s: the run says so well before anyone waits long.
@@ -637,12 +644,10 @@ async fn a_phase_past_its_time_limit_from_the_settings_fails_and_says_which() {
     settings["ssh_connect_timeout_s"] = json!(60);
     settings["timeouts"] = json!({"cloud_init": 2});
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, _key) = wizard_answers(&engine, "omantel-slow").await;
+    let (a, _key) = wizard_answers_typed(&engine, "omantel-slow").await;
     let t0 = std::time::Instant::now();
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id;
     let record = wait_end(&paths, &id, 50).await;
     assert_eq!(record["status"], "failed", "{record}");
     assert_eq!(record["failure"]["phase"], "cloud_init", "{record}");
@@ -682,11 +687,9 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
     let tofu = hanging_tofu(home.path());
     let settings = live_settings(&hetzner, &pdm, &tofu.display().to_string());
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
-    let (a, _key) = wizard_answers(&engine, "omantel-cancel2").await;
-    let started = call(&engine, json!({"cmd": "provision_start", "args": {"answers": a}}))
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    let (a, _key) = wizard_answers_typed(&engine, "omantel-cancel2").await;
+    let started = start(&engine, a).await.unwrap();
+    let id = started.id;
 
     // Wait until tofu is inside the server create that hangs.
     let mut creating = false;
@@ -705,14 +708,14 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
     }
     assert!(creating, "the apply never reached the server create");
 
-    let cancel = json!({"cmd": "provision_cancel", "args": {"id": id}});
-    call(&engine, cancel.clone()).await.unwrap();
+    let cancel = IdArgs { id: id.clone() };
+    engine.provision_cancel(cancel.clone()).await.unwrap();
     // One cancel only interrupts: tofu is still "saving its state".
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(engine_record(&paths, &id)["status"], "running");
 
     let t0 = std::time::Instant::now();
-    call(&engine, cancel).await.unwrap();
+    engine.provision_cancel(cancel).await.unwrap();
     let record = wait_end(&paths, &id, 30).await;
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(20), "took {took:?}");
