@@ -189,42 +189,86 @@ impl Deployments {
         write_atomic(&self.record_path(&record.id), &bytes)
     }
 
+    /// The record in `<id>/`. One that names another deployment is refused:
+    /// `save` writes where the record's id says, so accepting it would let a
+    /// copied or tampered file make the app write into another directory.
     pub fn load(&self, id: &str) -> io::Result<DeploymentRecord> {
         Self::check_id(id)?;
         let bytes = fs::read(self.record_path(id))?;
-        serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        let r: DeploymentRecord =
+            serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        if r.id != id {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("it names another deployment ({:?}) than its directory", r.id),
+            ));
+        }
+        Ok(r)
     }
 
-    /// Every deployment, newest first. Unreadable ones are listed with the reason.
-    pub fn list(&self) -> Vec<DeploymentSummary> {
-        let Ok(entries) = fs::read_dir(&self.root) else {
-            return Vec::new();
+    /// Every deployment, newest first, by directory name. Unreadable ones are
+    /// listed with the reason. A missing `deployments` dir is a fresh install
+    /// (no deployments); one that cannot be read is an error with its path.
+    pub fn try_list(&self) -> io::Result<Vec<DeploymentSummary>> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "the deployments folder {} cannot be read: {e}",
+                        self.root.display()
+                    ),
+                ));
+            }
         };
-        let mut out: Vec<DeploymentSummary> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
-            .map(|e| {
-                let id = e.file_name().to_string_lossy().into_owned();
-                match self.load(&id) {
-                    Ok(r) => r.summary(),
-                    Err(err) => DeploymentSummary {
-                        id: id.clone(),
-                        fqdn: String::new(),
-                        demo: false,
-                        status: None,
-                        phase: None,
-                        created_at: String::new(),
-                        updated_at: String::new(),
-                        problem: Some(format!(
-                            "record.json of {id} cannot be read ({err}); it was left in place."
-                        )),
-                        eur_per_hour: None,
-                    },
-                }
-            })
-            .collect();
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.map_err(|err| {
+                io::Error::new(
+                    err.kind(),
+                    format!(
+                        "the deployments folder {} cannot be read: {err}",
+                        self.root.display()
+                    ),
+                )
+            })?;
+            let id = e.file_name().to_string_lossy().into_owned();
+            // file_type does not follow links: a link would lead the app
+            // outside its own directory, so it is reported, never followed.
+            let Ok(kind) = e.file_type() else {
+                out.push(unreadable(&id, "its directory entry cannot be read".into()));
+                continue;
+            };
+            if kind.is_symlink() {
+                out.push(unreadable(
+                    &id,
+                    "it is a link, not a directory; it was not followed".into(),
+                ));
+                continue;
+            }
+            if !kind.is_dir() {
+                continue;
+            }
+            out.push(match self.load(&id) {
+                Ok(r) => r.summary(),
+                Err(err) => unreadable(
+                    &id,
+                    format!("record.json of {id} cannot be read ({err}); it was left in place."),
+                ),
+            });
+        }
         out.sort_by(|a, b| b.id.cmp(&a.id));
-        out
+        Ok(out)
+    }
+
+    /// `try_list` for callers that show a list: a broken `deployments` dir
+    /// becomes one row with no id whose problem names the path, so it is
+    /// shown as an error, never as "no deployments".
+    pub fn list(&self) -> Vec<DeploymentSummary> {
+        self.try_list()
+            .unwrap_or_else(|e| vec![unreadable("", format!("{e}; nothing was changed."))])
     }
 
     fn lock_path(&self, id: &str) -> PathBuf {
@@ -295,25 +339,48 @@ impl Deployments {
         marked
     }
 
-    /// All events with `seq > since`, in order. A torn last line (a crash in
-    /// the middle of an append) is skipped.
+    /// All events with `seq > since`, in order. Unreadable lines (a torn
+    /// append, garbage, something that is not an event) are skipped and
+    /// counted in the app log; `events_read` gives the count.
     pub fn events(&self, id: &str, since: u64) -> io::Result<Vec<ProvisionEvent>> {
+        let read = self.events_read(id, since)?;
+        report_skipped(&self.events_path(id), read.skipped);
+        Ok(read.events)
+    }
+
+    /// `events` with how many lines were skipped. Each line is parsed on its
+    /// own, so one bad line loses only itself; the deployment id is the
+    /// directory's, whatever a line says.
+    pub fn events_read(&self, id: &str, since: u64) -> io::Result<EventsRead> {
         Self::check_id(id)?;
         let f = match File::open(self.events_path(id)) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(EventsRead::default()),
             Err(e) => return Err(e),
         };
-        let mut out = Vec::new();
-        for line in BufReader::new(f).lines() {
+        let mut read = EventsRead::default();
+        // Bytes, not `lines()`: invalid UTF-8 in one line must not end the read.
+        for line in BufReader::new(f).split(b'\n') {
             let line = line?;
-            if let Ok(ev) = serde_json::from_str::<ProvisionEvent>(&line)
-                && ev.seq > since
-            {
-                out.push(ev);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<ProvisionEvent>(&line) {
+                Ok(mut ev) => {
+                    if ev.seq > since {
+                        ev.deployment_id = id.to_owned();
+                        read.events.push(ev);
+                    }
+                }
+                Err(_) => read.skipped += 1,
             }
         }
-        Ok(out)
+        Ok(read)
+    }
+
+    /// Lines of `<id>/events.jsonl` that are not events (0 without a log).
+    pub fn unreadable_event_lines(&self, id: &str) -> io::Result<usize> {
+        Ok(self.events_read(id, u64::MAX)?.skipped)
     }
 
     /// Opens the event log for appending, continuing after its last `seq`.
@@ -328,13 +395,72 @@ impl Deployments {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let file = opts.open(self.events_path(id))?;
+        let mut file = opts.open(self.events_path(id))?;
+        // A torn last line (no newline) would swallow the next event: end it first.
+        if ends_mid_line(&self.events_path(id))? {
+            file.write_all(b"\n")?;
+        }
         Ok(EventLog {
             id: id.to_owned(),
             file,
             next_seq: last + 1,
         })
     }
+}
+
+/// What `Deployments::events_read` found.
+#[derive(Debug, Default)]
+pub struct EventsRead {
+    pub events: Vec<ProvisionEvent>,
+    /// Lines that are not events, skipped.
+    pub skipped: usize,
+}
+
+/// "1 unreadable line skipped", "2 unreadable lines skipped".
+pub fn skipped_text(n: usize) -> String {
+    format!("{n} unreadable line{} skipped", if n == 1 { "" } else { "s" })
+}
+
+fn unreadable(id: &str, problem: String) -> DeploymentSummary {
+    DeploymentSummary {
+        id: id.to_owned(),
+        fqdn: String::new(),
+        demo: false,
+        status: None,
+        phase: None,
+        created_at: String::new(),
+        updated_at: String::new(),
+        problem: Some(problem),
+        eur_per_hour: None,
+    }
+}
+
+/// Logs skipped lines once per log and count: readers poll (`events
+/// --follow`, the UI), and one warning per poll would bury the log.
+fn report_skipped(path: &Path, skipped: usize) {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, usize>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let before = seen.insert(path.to_owned(), skipped).unwrap_or(0);
+    if skipped > 0 && skipped != before {
+        tracing::warn!(path = %path.display(), skipped, "{}", skipped_text(skipped));
+    }
+}
+
+fn ends_mid_line(path: &Path) -> io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    if f.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 #[cfg(unix)]
@@ -514,6 +640,116 @@ mod tests {
             .unwrap();
         f.write_all(b"{\"deployment_id\":\"x\",\"se").unwrap();
         assert_eq!(s.events(&r.id, 0).unwrap().len(), 1);
+        assert_eq!(s.unreadable_event_lines(&r.id).unwrap(), 1);
+        // The next append starts its own line: neither it nor later reads are lost.
+        let mut log = s.open_log(&r.id).unwrap();
+        assert_eq!(
+            log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap().seq,
+            2
+        );
+        let read = s.events_read(&r.id, 0).unwrap();
+        assert_eq!(read.events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(read.skipped, 1);
+    }
+
+    #[test]
+    fn bad_lines_in_the_middle_are_skipped_and_counted_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Running);
+        let mut log = s.open_log(&r.id).unwrap();
+        log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(s.events_path(&r.id))
+            .unwrap();
+        // Garbage with invalid UTF-8, JSON that is not an event, a blank line.
+        f.write_all(b"\xff\xfe garbage\n{\"hello\":1}\n\n").unwrap();
+        log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap();
+        let read = s.events_read(&r.id, 0).unwrap();
+        assert_eq!(read.events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(read.skipped, 2);
+        assert_eq!(skipped_text(read.skipped), "2 unreadable lines skipped");
+        assert_eq!(skipped_text(1), "1 unreadable line skipped");
+    }
+
+    #[test]
+    fn a_well_formed_log_skips_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Running);
+        assert_eq!(s.unreadable_event_lines(&r.id).unwrap(), 0, "no log yet");
+        let mut log = s.open_log(&r.id).unwrap();
+        let a = log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap();
+        drop(log);
+        let before = fs::read(s.events_path(&r.id)).unwrap();
+        drop(s.open_log(&r.id).unwrap());
+        assert_eq!(
+            fs::read(s.events_path(&r.id)).unwrap(),
+            before,
+            "reopen adds nothing"
+        );
+        let read = s.events_read(&r.id, 0).unwrap();
+        assert_eq!((read.events, read.skipped), (vec![a], 0));
+    }
+
+    #[test]
+    fn the_directory_names_the_deployment_not_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Done);
+        let mut log = s.open_log(&r.id).unwrap();
+        log.append(Phase::Preflight, EventKind::PhaseStarted).unwrap();
+        drop(log);
+        // A copy of it under another name: record and events still say r.id.
+        let copy = "d-copy";
+        fs::create_dir_all(s.dir(copy)).unwrap();
+        fs::copy(s.record_path(&r.id), s.record_path(copy)).unwrap();
+        fs::copy(s.events_path(&r.id), s.events_path(copy)).unwrap();
+        let err = s.load(copy).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        let list = s.list();
+        let row = list.iter().find(|x| x.id == copy).unwrap();
+        assert!(
+            row.problem.as_deref().unwrap().contains("another deployment"),
+            "{row:?}"
+        );
+        assert_eq!(s.events(copy, 0).unwrap()[0].deployment_id, copy);
+        // A record naming a path outside is refused the same way, never followed.
+        let mut evil = r.clone();
+        evil.id = "../../outside".into();
+        fs::write(s.record_path(copy), serde_json::to_vec(&evil).unwrap()).unwrap();
+        assert!(s.load(copy).is_err());
+        assert!(s.save(&evil).is_err());
+        assert!(!dir.path().join("outside").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_the_deployments_dir_is_reported_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        let r = record(&s, RunStatus::Done);
+        std::os::unix::fs::symlink(s.dir(&r.id), s.dir("d-link")).unwrap();
+        let list = s.list();
+        let link = list.iter().find(|x| x.id == "d-link").unwrap();
+        assert!(link.problem.as_deref().unwrap().contains("link"), "{link:?}");
+        assert_eq!(link.status, None);
+    }
+
+    #[test]
+    fn a_broken_deployments_dir_is_an_error_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Deployments::new(dir.path());
+        assert!(s.try_list().unwrap().is_empty(), "fresh install");
+        fs::write(dir.path().join("deployments"), b"not a dir").unwrap();
+        let err = s.try_list().unwrap_err();
+        let path = dir.path().join("deployments").display().to_string();
+        assert!(err.to_string().contains(&path), "{err}");
+        let list = s.list();
+        assert_eq!(list.len(), 1);
+        assert!(list[0].problem.as_deref().unwrap().contains(&path), "{list:?}");
+        assert!(s.recover().is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::run::{Signals, events_since, record};
 use super::view::{answer_json, err, out, text_line};
 use super::{EXIT_CANCELLED, EXIT_FAILED};
 use crate::engine::Engine;
-use crate::engine::store::deployments::{DeploymentSummary, RunStatus};
+use crate::engine::store::deployments::{DeploymentSummary, Deployments, RunStatus, skipped_text};
 
 /// How often `events --follow` reads the log and the record.
 const FOLLOW_POLL: Duration = Duration::from_millis(250);
@@ -62,6 +62,12 @@ pub fn table(list: &[DeploymentSummary]) -> Vec<String> {
 }
 
 pub async fn deployments(engine: &Engine, json: bool) -> ExitCode {
+    let store = Deployments::new(&engine.paths().data_dir);
+    // A broken data dir is an error with its path, never "no deployments".
+    if let Err(e) = store.try_list() {
+        err(&format!("{e}"));
+        return ExitCode::from(EXIT_FAILED);
+    }
     let list = match engine.deployments_list().await {
         Ok(l) => l,
         Err(e) => {
@@ -91,6 +97,13 @@ pub async fn deployments(engine: &Engine, json: bool) -> ExitCode {
     for p in list.iter().filter_map(|d| d.problem.as_deref()) {
         out(&format!("! {p}"));
     }
+    for d in list.iter().filter(|d| d.problem.is_none()) {
+        match store.unreadable_event_lines(&d.id) {
+            Ok(0) => {}
+            Ok(n) => out(&format!("! events.jsonl of {}: {}", d.id, skipped_text(n))),
+            Err(e) => out(&format!("! events.jsonl of {} cannot be read: {e}", d.id)),
+        }
+    }
     ExitCode::SUCCESS
 }
 
@@ -104,6 +117,15 @@ pub async fn events(engine: &Engine, id: &str, since: u64, follow: bool, json: b
     if let Err(e) = record(engine, id).await {
         err(&e.message);
         return ExitCode::from(EXIT_FAILED);
+    }
+    // Said once on stderr, so the events on stdout stay one per line.
+    let store = Deployments::new(&engine.paths().data_dir);
+    if let Ok(n @ 1..) = store.unreadable_event_lines(id) {
+        err(&format!(
+            "! {}: {}",
+            store.events_path(id).display(),
+            skipped_text(n)
+        ));
     }
     let mut signals = Signals::new();
     let mut last = since;
