@@ -462,3 +462,93 @@ async fn sigkill_in_the_middle_of_tofu_apply_then_resume_creates_nothing_twice()
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
+async fn two_resume_processes_at_once_one_runs_the_other_is_refused_naming_it() {
+    let mut rig = start_rig("omantel-tworesume", &[]).await;
+    let id = rig.id.clone();
+    let killed = rig
+        .run
+        .drive(&mut rig.child, &id, |evs| finished(evs, Phase::Preflight) > 0)
+        .await;
+    assert!(killed, "the run ended before preflight finished");
+    assert_eq!(rig.run.status(&id)["status"], "interrupted");
+
+    // Both started before either can have taken the deployment; each has
+    // its own output, to tell the refused one's sentence from the run's.
+    let logs = [rig.home.join("resume-a.log"), rig.home.join("resume-b.log")];
+    let mut children: Vec<Child> = logs
+        .iter()
+        .map(|log| {
+            let mut c = app(&rig.home, &["resume", &id, "--json"], log);
+            for (k, v) in &rig.app_env {
+                c.env(k, v);
+            }
+            c
+        })
+        .collect::<Vec<_>>()
+        .iter_mut()
+        .map(|c| c.spawn().unwrap())
+        .collect();
+    let end = Instant::now() + Duration::from_secs(60);
+    let (loser, status) = loop {
+        rig.run.boot_control_plane(&id);
+        if let Some(i) = (0..2).find(|&i| children[i].try_wait().unwrap().is_some()) {
+            break (i, children[i].wait().unwrap());
+        }
+        assert!(Instant::now() < end, "neither resume ended: both run?");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let winner = 1 - loser;
+    let said = std::fs::read_to_string(&logs[loser]).unwrap();
+    assert!(!status.success(), "the refused resume exited {status}: {said}");
+    let holder = format!("pid {}, resuming the run since", children[winner].id());
+    assert!(
+        said.contains("holds this deployment") && said.contains(&holder),
+        "the refusal does not name {holder}: {said}"
+    );
+    eprintln!("the refused resume said: {}", said.trim());
+
+    let mut child = children.remove(winner);
+    let killed = rig.run.drive(&mut child, &id, |_| false).await;
+    assert!(!killed);
+    let d = rig.run.status(&id);
+    assert_eq!(d["status"], "done", "{d}");
+    rig.assert_one_of_each_resource();
+    assert_eq!(rig.pdm.allocations().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
+async fn a_lock_file_left_by_a_killed_run_never_blocks_the_resume() {
+    let mut rig = start_rig("omantel-stalelock", &[]).await;
+    let id = rig.id.clone();
+    let dead = rig.child.id();
+    let killed = rig
+        .run
+        .drive(&mut rig.child, &id, |evs| finished(evs, Phase::Preflight) > 0)
+        .await;
+    assert!(killed, "the run ended before preflight finished");
+    // SIGKILL left the holder's text behind; only the kernel's lock went.
+    let lock = rig.home.join("data/deployments").join(&id).join("run.lock");
+    let left = std::fs::read_to_string(&lock).unwrap();
+    assert!(left.starts_with(&format!("{dead}\n")), "{left}");
+    // Even naming a live process (as a reused pid would), the text alone
+    // must not block: this test's own pid.
+    std::fs::write(
+        &lock,
+        left.replacen(&dead.to_string(), &std::process::id().to_string(), 1),
+    )
+    .unwrap();
+
+    // At once: no `deployments` call in between to mark it interrupted first.
+    rig.child = rig.app(&["resume", &id, "--json"]).spawn().unwrap();
+    let killed = rig.run.drive(&mut rig.child, &id, |_| false).await;
+    assert!(!killed);
+    let said = std::fs::read_to_string(&rig.run.log).unwrap();
+    assert!(!said.contains("holds this deployment"), "{said}");
+    let d = rig.run.status(&id);
+    assert_eq!(d["status"], "done", "{d}");
+    rig.assert_one_of_each_resource();
+}

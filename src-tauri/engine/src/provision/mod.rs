@@ -23,6 +23,7 @@ use crate::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Deployments, RunOutputs, RunStatus,
     new_id, now_rfc3339,
 };
+use crate::store::lock::DeploymentLock;
 use crate::tofu::runner::CancelLevel;
 use crate::wizard::{Context, Step, WizardAnswers, validate_step};
 use crate::{Engine, settings::Mode};
@@ -183,6 +184,17 @@ impl Engine {
                 })?
                 .map_err(ApiError::from)?;
         }
+        // Taken before the record says running, so no other process's
+        // start-up check can find it running and unheld.
+        std::fs::create_dir_all(store.dir(&record.id)).map_err(|e| {
+            ApiError::new(
+                ErrorCode::RecordWriteFailed,
+                format!("The deployment's directory could not be made: {e}"),
+            )
+        })?;
+        let lock = store
+            .lock(&record.id, "running it")
+            .map_err(|e| e.refusal(ErrorCode::HeldElsewhere, "open it from there"))?;
         store.save(&record).map_err(|e| {
             ApiError::new(
                 ErrorCode::RecordWriteFailed,
@@ -190,19 +202,26 @@ impl Engine {
             )
         })?;
         let summary = record.summary();
-        self.spawn_run(record, Phase::Preflight)?;
+        self.spawn_run(record, Phase::Preflight, lock)?;
         Ok(summary)
     }
 
     /// Continues an interrupted, failed or cancelled run at the phase it stopped in.
     pub async fn provision_resume(&self, args: IdArgs) -> Result<DeploymentSummary, ApiError> {
-        let mut record = self.deployment_get(args.clone()).await?;
+        let record = self.deployment_get(args.clone()).await?;
         if self.is_running(&record.id) {
             return Err(ApiError::new(
                 ErrorCode::AlreadyRunning,
                 "This run is already going.",
             ));
         }
+        // Across processes (two windows, a window and the CLI): the one that
+        // takes the lock runs; the record is read again under it.
+        let lock = self
+            .deployments()
+            .lock(&record.id, "resuming the run")
+            .map_err(|e| e.refusal(ErrorCode::HeldElsewhere, "follow it from there"))?;
+        let mut record = self.deployment_get(args).await?;
         if !matches!(
             record.status,
             RunStatus::Interrupted | RunStatus::Failed | RunStatus::Cancelled
@@ -220,7 +239,7 @@ impl Engine {
             .save(&record)
             .map_err(|e| ApiError::new(ErrorCode::RecordWriteFailed, e.to_string()))?;
         let summary = record.summary();
-        self.spawn_run(record, from)?;
+        self.spawn_run(record, from, lock)?;
         Ok(summary)
     }
 
@@ -247,15 +266,15 @@ impl Engine {
             .contains_key(id)
     }
 
-    fn spawn_run(&self, record: DeploymentRecord, from: Phase) -> Result<(), ApiError> {
+    fn spawn_run(&self, record: DeploymentRecord, from: Phase, lock: DeploymentLock) -> Result<(), ApiError> {
         match record.demo.clone() {
-            Some(d) => self.spawn_with(record, from, DemoCloud::new(d), None),
+            Some(d) => self.spawn_with(record, from, DemoCloud::new(d), None, lock),
             None => {
                 let settings = self.current_settings();
                 // Demo runs keep their compressed timings; only live phases are bounded.
                 let limits = Some(settings.timeouts.clone());
                 let cloud = LiveCloud::new(settings, self.secrets.clone(), self.paths.data_dir.clone());
-                self.spawn_with(record, from, cloud, limits)
+                self.spawn_with(record, from, cloud, limits, lock)
             }
         }
     }
@@ -268,6 +287,7 @@ impl Engine {
         from: Phase,
         runner: R,
         limits: Option<PhaseTimeouts>,
+        lock: DeploymentLock,
     ) -> Result<(), ApiError> {
         let store = self.deployments();
         let log = store.open_log(&record.id).map_err(|e| {
@@ -285,11 +305,11 @@ impl Engine {
             .insert(id.clone(), tx.clone());
         let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx);
         let runs = self.runs.clone();
-        let lock_store = self.deployments();
-        let _ = lock_store.take_lock(&id);
         tokio::spawn(async move {
             orchestrator::run(ctx, runner, from, limits, tx).await;
-            lock_store.release_lock(&id);
+            // Released before the run leaves `runs`: a wipe waiting on
+            // `is_running` in this process can take it at once.
+            drop(lock);
             runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         });
         Ok(())

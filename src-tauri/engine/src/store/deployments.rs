@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::lock::{DeploymentLock, LockError};
 use super::write_atomic;
 use crate::events::{Phase, ProvisionEvent};
 use crate::pdm::Reservation;
@@ -275,27 +276,11 @@ impl Deployments {
         self.dir(id).join("run.lock")
     }
 
-    /// Marks the run as owned by this process (its pid), so another process
-    /// starting meanwhile (a second window, the CLI) leaves it alone.
-    pub fn take_lock(&self, id: &str) -> io::Result<()> {
-        write_atomic(&self.lock_path(id), std::process::id().to_string().as_bytes())
-    }
-
-    pub fn release_lock(&self, id: &str) {
-        let _ = fs::remove_file(self.lock_path(id));
-    }
-
-    /// True when a live process other than this one holds the run.
-    fn owned_by_other_process(&self, id: &str) -> bool {
-        self.holder(id).is_some()
-    }
-
-    /// The pid of another live process holding the deployment (a run or a
-    /// wipe in a second window or the CLI), if any.
-    pub fn holder(&self, id: &str) -> Option<u32> {
-        let text = fs::read_to_string(self.lock_path(id)).ok()?;
-        let pid = text.trim().parse::<u32>().ok()?;
-        (pid != std::process::id() && process_alive(pid)).then_some(pid)
+    /// Takes the deployment for this process (see `store::lock`): a run,
+    /// resume, wipe or forget holds it for its whole life.
+    pub fn lock(&self, id: &str, doing: &str) -> Result<DeploymentLock, LockError> {
+        Self::check_id(id).map_err(LockError::Io)?;
+        super::lock::acquire(&self.lock_path(id), doing)
     }
 
     /// Removes a deployment's directory (record, events, state) for good.
@@ -314,9 +299,20 @@ impl Deployments {
     pub fn recover(&self) -> Vec<String> {
         let mut marked = Vec::new();
         for s in self.list() {
-            if matches!(s.status, Some(RunStatus::Running) | Some(RunStatus::Wiping))
-                && !self.owned_by_other_process(&s.id)
-                && let Ok(mut r) = self.load(&s.id)
+            if !matches!(s.status, Some(RunStatus::Running) | Some(RunStatus::Wiping)) {
+                continue;
+            }
+            // Held: another process runs or wipes it. Taken: read again under
+            // the lock, as its last holder may have finished meanwhile. Held
+            // by this very process: an engine dropped before this one (a
+            // closed app in tests), whose run counts as interrupted, as ever.
+            let _lock = match self.lock(&s.id, "checking for interrupted runs at start") {
+                Ok(l) => Some(l),
+                Err(LockError::Held(Some(h))) if h.pid == std::process::id() => None,
+                Err(_) => continue,
+            };
+            if let Ok(mut r) = self.load(&s.id)
+                && matches!(r.status, RunStatus::Running | RunStatus::Wiping)
             {
                 if r.status == RunStatus::Wiping {
                     r.status = RunStatus::WipeIncomplete;
@@ -461,23 +457,6 @@ fn ends_mid_line(path: &Path) -> io::Result<bool> {
     let mut last = [0u8; 1];
     f.read_exact(&mut last)?;
     Ok(last[0] != b'\n')
-}
-
-#[cfg(unix)]
-fn process_alive(pid: u32) -> bool {
-    // Signal 0 checks existence only; EPERM still means the process exists.
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 sends nothing and has no memory effects.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-#[cfg(not(unix))]
-fn process_alive(_pid: u32) -> bool {
-    // Without a cheap check, assume the holder is gone (the old behaviour).
-    false
 }
 
 /// Seconds in events are kept to the millisecond: a float with all its
@@ -788,15 +767,25 @@ mod tests {
         let s = Deployments::new(dir.path());
         let held = record(&s, RunStatus::Running);
         let stale = record(&s, RunStatus::Running);
-        // pid 1 is alive in any Linux container or host; a huge pid is not.
-        fs::write(s.lock_path(&held.id), b"1").unwrap();
-        fs::write(s.lock_path(&stale.id), b"4000000000").unwrap();
+        // A held lock (a second open conflicts as another process's would),
+        // and a file a dead process left naming a live pid but no lock.
+        let lock = s.lock(&held.id, "resuming the run").unwrap();
+        // As another process writes itself in (pid 1 is alive anywhere).
+        fs::write(lock.path(), b"1\nresuming the run\n2026-01-01T00:00:00Z\n").unwrap();
+        fs::write(
+            s.lock_path(&stale.id),
+            b"1\nresuming the run\n2026-01-01T00:00:00Z\n",
+        )
+        .unwrap();
         let marked = s.recover();
         assert_eq!(marked, vec![stale.id.clone()]);
         assert_eq!(s.load(&held.id).unwrap().status, RunStatus::Running);
-        // Our own lock is ours: a crash-restart of the same pid cannot happen, so it is stale.
-        s.take_lock(&held.id).unwrap();
+        drop(lock);
         assert_eq!(s.recover(), vec![held.id.clone()]);
+        // Held by this process (an engine dropped before this one): interrupted.
+        let ours = record(&s, RunStatus::Running);
+        let _lock = s.lock(&ours.id, "running it").unwrap();
+        assert_eq!(s.recover(), vec![ours.id.clone()]);
     }
 
     #[test]

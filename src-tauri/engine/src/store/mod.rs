@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod deployments;
+pub mod lock;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -30,6 +30,7 @@ use crate::events::{EventBus, Phase};
 use crate::secrets::SecretStore;
 use crate::settings::Settings;
 use crate::store::deployments::{DeploymentRecord, Deployments, RunStatus, now_rfc3339};
+use crate::store::lock::LockError;
 pub use report::WipeReport;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -137,14 +138,6 @@ impl Engine {
                 field: Some("converging_ok".into()),
             });
         }
-        if let Some(pid) = store.holder(&record.id) {
-            return Err(ApiError::new(
-                ErrorCode::HeldElsewhere,
-                format!(
-                    "Another app window or CLI (pid {pid}) is running or wiping this deployment; wipe it from there."
-                ),
-            ));
-        }
         let flag = {
             let mut set = self.wipes.lock().unwrap_or_else(|e| e.into_inner());
             if !set.insert(record.id.clone()) {
@@ -175,15 +168,19 @@ impl Engine {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            record = self.load_for_wipe(&args.id)?;
         }
+        // After this process's own run let go of it: held now means another
+        // process (a window, the CLI) runs or wipes it. Read again under it.
+        let lock = store
+            .lock(&record.id, "wiping it")
+            .map_err(|e| e.refusal(ErrorCode::HeldElsewhere, "wipe it from there"))?;
+        record = self.load_for_wipe(&args.id)?;
         // Persisted before anything is deleted: a crash from here on is found
         // at the next start as `wipe_incomplete`, never as a run to resume.
         record.status = RunStatus::Wiping;
         record.phase = Some(Phase::Wipe);
         record.updated_at = now_rfc3339();
         store.save(&record).map_err(record_error)?;
-        let _ = store.take_lock(&record.id);
         let env = WipeEnv {
             store: store.clone(),
             bus: self.bus.clone(),
@@ -191,15 +188,13 @@ impl Engine {
             secrets: self.secrets.clone(),
             data_dir: self.paths.data_dir.clone(),
         };
-        let id = record.id.clone();
         let task = tokio::spawn(async move {
             let _flag = flag;
-            let out = match record.demo {
+            let _lock = lock;
+            match record.demo {
                 Some(_) => demo::wipe(&env, record).await,
                 None => live::wipe(&env, record).await,
-            };
-            env.store.release_lock(&id);
-            out
+            }
         });
         task.await.map_err(|e| {
             ApiError::new(
@@ -218,14 +213,21 @@ impl Engine {
                 .wipes
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .contains(&args.id)
-            || store.holder(&args.id).is_some();
+                .contains(&args.id);
         if busy {
             return Err(ApiError::new(
                 ErrorCode::Busy,
                 "This deployment is running or being wiped; wait until it stops.",
             ));
         }
+        // Held until the files are gone, so no other process starts on them.
+        // No lock file can be made where there is no directory: that is the
+        // not-found answer below.
+        let _lock = match store.lock(&args.id, "forgetting it") {
+            Ok(l) => Some(l),
+            Err(LockError::Io(_)) if !store.dir(&args.id).is_dir() => None,
+            Err(e) => return Err(e.refusal(ErrorCode::Busy, "wait until it stops")),
+        };
         let record = store.load(&args.id);
         let proven_empty = match &record {
             Ok(r) => r.status == RunStatus::Wiped || r.demo.is_some(),
