@@ -66,11 +66,13 @@ impl EngineUnderTest {
 }
 
 fn is_terraform(engine: &std::path::Path) -> bool {
+    use catalyst_provisioner::engine::tofu::{EngineKind, locate};
     std::process::Command::new(engine)
         .args(["version", "-json"])
         .output()
         .ok()
-        .is_some_and(|o| String::from_utf8_lossy(&o.stdout).contains("terraform_outdated"))
+        .and_then(|o| locate::parse_version_json(&String::from_utf8_lossy(&o.stdout)).ok())
+        .is_some_and(|(_, kind)| kind == EngineKind::Terraform)
 }
 
 /// Live settings as `live_settings`, running the engine under test: a real
@@ -82,15 +84,7 @@ pub fn real_engine_settings(
     home: &std::path::Path,
 ) -> (Value, EngineUnderTest) {
     use crate::fakes::real_engine;
-    let Some(engine) = real_engine::engine() else {
-        if std::env::var("CATALYST_REQUIRE_REAL_ENGINE").as_deref() == Ok("1") {
-            panic!(
-                "CATALYST_REQUIRE_REAL_ENGINE=1 but no real engine was found: set CATALYST_REAL_TOFU=/path/to/tofu"
-            );
-        }
-        eprintln!(
-            "no real engine (set CATALYST_REAL_TOFU=/path/to/tofu): this test runs the stand-in tofu instead"
-        );
+    let Some(engine) = real_engine::engine_or_fall_back() else {
         let stand_in = app_binary().with_file_name("tofu");
         return (
             live_settings(hetzner, pdm, &stand_in.display().to_string()),

@@ -81,7 +81,7 @@ async fn runner_and_env(
         hcloud_endpoint: Some(endpoint.to_owned()),
         ..Default::default()
     };
-    let binary = match real_engine::engine() {
+    let binary = match real_engine::engine_or_fall_back() {
         Some(engine) => {
             // Offline, as the app runs it: the provider from a mirror.
             let mirror = real_engine::lay_out_mirror(&dir.path().join("mirror"));
@@ -91,21 +91,11 @@ async fn runner_and_env(
             options.plugin_cache_dir = Some(cache);
             locate::accept(locate::check(&engine).await.unwrap(), true).unwrap()
         }
-        None => {
-            assert_ne!(
-                std::env::var("CATALYST_REQUIRE_REAL_ENGINE").as_deref(),
-                Ok("1"),
-                "no real engine found: set CATALYST_REAL_TOFU"
-            );
-            eprintln!(
-                "no real engine (set CATALYST_REAL_TOFU=/path/to/tofu): the stand-in tofu runs instead"
-            );
-            TofuBinary {
-                path: PathBuf::from(env!("CARGO_BIN_EXE_tofu")).display().to_string(),
-                version: "1.10.5".into(),
-                engine: EngineKind::OpenTofu,
-            }
-        }
+        None => TofuBinary {
+            path: PathBuf::from(env!("CARGO_BIN_EXE_tofu")).display().to_string(),
+            version: "1.10.5".into(),
+            engine: EngineKind::OpenTofu,
+        },
     };
     let env = ChildEnv::build(
         &TofuSecrets {

@@ -31,17 +31,34 @@ pub fn engine() -> Option<PathBuf> {
 /// [`engine`], or a skip: CI sets `CATALYST_REQUIRE_REAL_ENGINE=1`, and
 /// then a missing engine fails the test instead.
 pub fn require_engine() -> Option<PathBuf> {
-    if let Some(e) = engine() {
-        return Some(e);
+    let e = engine_or_fail_in_ci();
+    if e.is_none() {
+        eprintln!("skipped: no real engine (set CATALYST_REAL_TOFU=/path/to/tofu)");
     }
-    if std::env::var("CATALYST_REQUIRE_REAL_ENGINE").as_deref() == Ok("1") {
+    e
+}
+
+/// [`engine`] for suites that fall back to the stand-in `tofu` without one
+/// (a developer machine; CI fails instead, as for `require_engine`).
+pub fn engine_or_fall_back() -> Option<PathBuf> {
+    let e = engine_or_fail_in_ci();
+    if e.is_none() {
+        eprintln!(
+            "no real engine (set CATALYST_REAL_TOFU=/path/to/tofu): this test runs the stand-in tofu instead"
+        );
+    }
+    e
+}
+
+fn engine_or_fail_in_ci() -> Option<PathBuf> {
+    let e = engine();
+    if e.is_none() && std::env::var("CATALYST_REQUIRE_REAL_ENGINE").as_deref() == Ok("1") {
         panic!(
             "CATALYST_REQUIRE_REAL_ENGINE=1 but no real engine was found: set CATALYST_REAL_TOFU=/path/to/tofu \
              or install Terraform at {TERRAFORM}"
         );
     }
-    eprintln!("skipped: no real engine (set CATALYST_REAL_TOFU=/path/to/tofu)");
-    None
+    e
 }
 
 fn workspace_root() -> PathBuf {
