@@ -196,6 +196,17 @@ pub async fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>
     panic!("timed out waiting for {what}");
 }
 
+/// `wait_for` on a plain thread (tests that drive the binary, no runtime).
+pub fn wait_for_blocking<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 50 {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
 /// The record as on disk; "running" while it cannot be read yet.
 pub fn engine_record(paths: &Paths, id: &str) -> Value {
     let p = paths.data_dir.join("deployments").join(id).join("record.json");

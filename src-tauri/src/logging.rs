@@ -43,7 +43,7 @@ pub fn subscriber_with_terminal<T>(
 where
     T: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    std::fs::create_dir_all(log_dir)?;
+    crate::engine::store::dirs::create_private_dir_all(log_dir)?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(LOG_FILE_PREFIX)

@@ -11,6 +11,21 @@ pub struct Paths {
 }
 
 impl Paths {
+    /// Makes the app's own folders the operator's only: new ones 0700 (and
+    /// everything this process and tofu create 0600/0700, by umask), old
+    /// ones from an earlier version narrowed to 0700.
+    pub fn make_private(&self) {
+        crate::store::dirs::private_umask();
+        for d in [
+            self.data_dir.clone(),
+            self.data_dir.join("deployments"),
+            self.config_dir.clone(),
+            self.log_dir.clone(),
+        ] {
+            crate::store::dirs::make_private(&d);
+        }
+    }
+
     pub fn under(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
         Paths {

@@ -1,5 +1,8 @@
 //! What a phase gets to work with: the deployment's event log (every event
-//! is appended, then published), the record, and cancellation.
+//! is appended, then published), the record, and cancellation. A write that
+//! fails (a full disk, a read-only mount) is a fault of the run: the event
+//! is still sent to readers, the run is stopped at its next safe point as a
+//! first Cancel stops it, and the orchestrator records why.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::events::{EventBus, EventKind, LogLevel, Phase};
 use crate::store::deployments::{DeploymentRecord, Deployments, EventLog, now_rfc3339};
+use crate::store::space::Reserve;
 use crate::tofu::runner::CancelLevel;
 
 /// Why a phase stopped: the tool's or provider's words, and what to do next.
@@ -47,6 +51,111 @@ impl From<Cancelled> for Stop {
     }
 }
 
+/// The first write of a run that failed: what, and the system's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteFault {
+    pub what: String,
+    pub error: String,
+    pub disk_full: bool,
+}
+
+impl WriteFault {
+    /// "Disk full: the event log could not be written (No space left on device)."
+    pub fn sentence(&self) -> String {
+        let lead = if self.disk_full {
+            "Disk full"
+        } else {
+            "Cannot write"
+        };
+        format!("{lead}: {} could not be written ({}).", self.what, self.error)
+    }
+}
+
+/// A run's write faults, shared by its context and emitters.
+struct Faults {
+    first: Mutex<Option<WriteFault>>,
+    /// Pulled like a first Cancel on the first fault; a wipe has none (it is
+    /// never stopped half-way).
+    stopper: Option<Arc<watch::Sender<CancelLevel>>>,
+    /// Given back on the first fault, for the last words of the run.
+    reserve: Mutex<Option<Reserve>>,
+}
+
+impl Faults {
+    fn get(&self) -> Option<WriteFault> {
+        self.first.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Notes a failed write; true for the run's first one.
+    fn raise(&self, what: &str, e: &std::io::Error) -> bool {
+        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+        if first.is_some() {
+            return false;
+        }
+        let fault = WriteFault {
+            what: what.to_owned(),
+            error: e.to_string(),
+            disk_full: is_disk_full(e),
+        };
+        tracing::error!(what, error = %e, "a write of the run failed; stopping it");
+        *first = Some(fault);
+        drop(first);
+        if let Some(mut r) = self.reserve.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            r.release();
+        }
+        if let Some(stop) = &self.stopper {
+            stop.send_if_modified(|l| {
+                let first = *l == CancelLevel::None;
+                if first {
+                    *l = CancelLevel::Graceful;
+                }
+                first
+            });
+        }
+        true
+    }
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// Appends `kind` to the log and sends it; after a fault, what is only
+/// chatter (info and debug lines) is sent but not written, so the space
+/// given back stays for the events that say how the run ended.
+fn emit_into(log: &Mutex<EventLog>, bus: &EventBus, faults: &Faults, phase: Phase, kind: EventKind) {
+    let chatter = matches!(&kind, EventKind::Log { level, .. } if !matches!(level, LogLevel::Warn | LogLevel::Error))
+        || matches!(kind, EventKind::Progress { .. });
+    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+    if chatter && faults.get().is_some() {
+        bus.publish(log.unwritten(phase, kind));
+        return;
+    }
+    let (ev, written) = log.append_or_keep(phase, kind);
+    if let Err(e) = written
+        && faults.raise("the event log", &e)
+    {
+        // The reserve was just given back: the event, then why the run stops.
+        let _ = log.rewrite(&ev);
+        bus.publish(ev);
+        let fault = faults.get().map(|f| f.sentence()).unwrap_or_default();
+        let (why, _) = log.append_or_keep(
+            phase,
+            EventKind::Log {
+                level: LogLevel::Error,
+                source: "app".into(),
+                line: format!("{fault} The run stops at the next safe point."),
+            },
+        );
+        bus.publish(why);
+        return;
+    }
+    bus.publish(ev);
+}
+
 pub struct RunCtx {
     pub store: Deployments,
     pub record: DeploymentRecord,
@@ -55,6 +164,9 @@ pub struct RunCtx {
     bus: EventBus,
     /// How far Cancel went.
     cancel: watch::Receiver<CancelLevel>,
+    faults: Arc<Faults>,
+    /// Free space every phase needs before it starts (`store::space`); 0: unchecked.
+    space_floor: u64,
 }
 
 impl RunCtx {
@@ -72,7 +184,49 @@ impl RunCtx {
             log: Arc::new(Mutex::new(log)),
             bus,
             cancel,
+            faults: Arc::new(Faults {
+                first: Mutex::new(None),
+                stopper: None,
+                reserve: Mutex::new(None),
+            }),
+            space_floor: 0,
         }
+    }
+
+    /// A run's context: a failed write pulls `stopper` like a first Cancel,
+    /// `reserve` is given back for the run's last words, and each phase
+    /// needs `space_floor` bytes free (plus its own margin) to start.
+    pub fn guarded(
+        mut self,
+        stopper: Arc<watch::Sender<CancelLevel>>,
+        reserve: Reserve,
+        space_floor: u64,
+    ) -> Self {
+        self.faults = Arc::new(Faults {
+            first: Mutex::new(None),
+            stopper: Some(stopper),
+            reserve: Mutex::new(Some(reserve)),
+        });
+        self.space_floor = space_floor;
+        self
+    }
+
+    /// Why the current phase cannot start for want of disk space, if so.
+    pub fn space_shortfall(&self) -> Option<String> {
+        if self.space_floor == 0 {
+            return None;
+        }
+        crate::store::space::shortfall(
+            &self.store.dir(&self.record.id),
+            self.phase,
+            self.space_floor,
+            self.record.demo.is_none(),
+        )
+    }
+
+    /// The run's first failed write, if one failed.
+    pub fn fault(&self) -> Option<WriteFault> {
+        self.faults.get()
     }
 
     /// Appends an event to `events.jsonl`, then sends it to every reader.
@@ -81,15 +235,7 @@ impl RunCtx {
     }
 
     pub fn emit_in(&self, phase: Phase, kind: EventKind) {
-        let appended = {
-            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            log.append(phase, kind)
-        };
-        match appended {
-            Ok(ev) => self.bus.publish(ev),
-            // A full disk must not kill the run silently: say it in the app log.
-            Err(e) => tracing::error!(error = %e, "event could not be appended"),
-        }
+        emit_into(&self.log, &self.bus, &self.faults, phase, kind)
     }
 
     /// A sender for events from other threads/tasks (tofu, SSH readers).
@@ -97,6 +243,7 @@ impl RunCtx {
         Emitter {
             log: self.log.clone(),
             bus: self.bus.clone(),
+            faults: self.faults.clone(),
             phase: self.phase,
         }
     }
@@ -119,7 +266,10 @@ impl RunCtx {
 
     pub fn sync(&self) {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = log.sync();
+        if let Err(e) = log.sync() {
+            drop(log);
+            self.faults.raise("the event log", &e);
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -169,16 +319,24 @@ impl RunCtx {
         self.save();
     }
 
-    /// Writes the record (atomic); failures are logged, the run goes on.
+    /// Writes the record (atomic). A failure is a fault of the run: it
+    /// stops at the next safe point, and the event log says why.
     pub fn save(&mut self) {
         self.record.updated_at = now_rfc3339();
         if let Err(e) = self.store.save(&self.record) {
             tracing::error!(error = %e, id = %self.record.id, "record could not be saved");
-            self.log(
-                LogLevel::Error,
-                "app",
-                format!("The deployment record could not be saved: {e}"),
-            );
+            if self.faults.raise("the deployment record", &e) {
+                // The reserve was just given back: this save may go through now.
+                let _ = self.store.save(&self.record);
+                self.log(
+                    LogLevel::Error,
+                    "app",
+                    format!(
+                        "{} The run stops at the next safe point.",
+                        self.fault().map(|f| f.sentence()).unwrap_or_default()
+                    ),
+                );
+            }
         }
     }
 }
@@ -188,18 +346,12 @@ impl RunCtx {
 pub struct Emitter {
     log: Arc<Mutex<EventLog>>,
     bus: EventBus,
+    faults: Arc<Faults>,
     phase: Phase,
 }
 
 impl Emitter {
     pub fn emit(&self, kind: EventKind) {
-        let appended = {
-            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            log.append(self.phase, kind)
-        };
-        match appended {
-            Ok(ev) => self.bus.publish(ev),
-            Err(e) => tracing::error!(error = %e, "event could not be appended"),
-        }
+        emit_into(&self.log, &self.bus, &self.faults, self.phase, kind)
     }
 }

@@ -186,7 +186,7 @@ impl Engine {
         }
         // Taken before the record says running, so no other process's
         // start-up check can find it running and unheld.
-        std::fs::create_dir_all(store.dir(&record.id)).map_err(|e| {
+        crate::store::dirs::create_private_dir_all(&store.dir(&record.id)).map_err(|e| {
             ApiError::new(
                 ErrorCode::RecordWriteFailed,
                 format!("The deployment's directory could not be made: {e}"),
@@ -195,12 +195,15 @@ impl Engine {
         let lock = store
             .lock(&record.id, "running it")
             .map_err(|e| e.refusal(ErrorCode::HeldElsewhere, "open it from there"))?;
-        store.save(&record).map_err(|e| {
-            ApiError::new(
+        if let Err(e) = store.save(&record) {
+            // Nothing ran: leave no half-made deployment to list as unreadable.
+            drop(lock);
+            let _ = std::fs::remove_dir_all(store.dir(&record.id));
+            return Err(ApiError::new(
                 ErrorCode::RecordWriteFailed,
                 format!("The deployment record could not be written: {e}"),
-            )
-        })?;
+            ));
+        }
         let summary = record.summary();
         self.spawn_run(record, Phase::Preflight, lock)?;
         Ok(summary)
@@ -259,7 +262,32 @@ impl Engine {
         }
     }
 
-    pub(crate) fn is_running(&self, id: &str) -> bool {
+    /// Marks a run this process is leaving (the CLI on SIGTERM) as
+    /// interrupted on disk, so it reads resumable at once; its task is
+    /// asked to stop too. A record not running is left as it is.
+    pub async fn mark_interrupted(&self, id: &str) -> Result<(), ApiError> {
+        if let Some(tx) = self.runs.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            tx.send_if_modified(|l| {
+                let first = *l == CancelLevel::None;
+                if first {
+                    *l = CancelLevel::Graceful;
+                }
+                first
+            });
+        }
+        let mut record = self.deployment_get(IdArgs { id: id.to_owned() }).await?;
+        if record.status != RunStatus::Running {
+            return Ok(());
+        }
+        record.status = RunStatus::Interrupted;
+        record.updated_at = now_rfc3339();
+        self.deployments()
+            .save(&record)
+            .map_err(|e| ApiError::new(ErrorCode::RecordWriteFailed, e.to_string()))
+    }
+
+    /// Whether this process runs the deployment now (its task has not ended).
+    pub fn is_running(&self, id: &str) -> bool {
         self.runs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -303,7 +331,13 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.clone(), tx.clone());
-        let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx);
+        let reserve = crate::store::space::Reserve::make(&store.dir(&record.id));
+        let floor = self
+            .current_settings()
+            .overrides
+            .disk_floor_bytes
+            .unwrap_or(crate::store::space::BASE_FLOOR);
+        let ctx = RunCtx::new(store, record, log, self.bus.clone(), rx).guarded(tx.clone(), reserve, floor);
         let runs = self.runs.clone();
         tokio::spawn(async move {
             orchestrator::run(ctx, runner, from, limits, tx).await;

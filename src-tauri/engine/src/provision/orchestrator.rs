@@ -111,6 +111,15 @@ async fn bounded_phase<R: PhaseRunner>(
     }
 }
 
+/// What Wipe would do, once something may exist in the cloud.
+fn wipe_hint(ctx: &RunCtx) -> &'static str {
+    if ctx.record.demo.is_none() && !ctx.phase.is_before(Phase::TofuApply) {
+        " Wipe removes what was created."
+    } else {
+        ""
+    }
+}
+
 /// The phase loop, from `from` on. Every outcome ends up in the record and
 /// the event log. `limits`: the live phases' time limits (a demo run keeps
 /// its compressed timings); `stopper`: the run's cancel switch, which the
@@ -129,9 +138,29 @@ pub async fn run<R: PhaseRunner>(
         ctx.save();
         ctx.emit(EventKind::PhaseStarted);
         let started = Instant::now();
-        let outcome = match ctx.check() {
-            Err(c) => Err(Stop::from(c)),
-            Ok(()) => bounded_phase(&mut ctx, &mut runner, limits.as_ref(), &stopper).await,
+        let outcome = match (ctx.check(), ctx.space_shortfall()) {
+            (Err(c), _) => Err(Stop::from(c)),
+            (Ok(()), Some(short)) => Err(Stop::Failed(PhaseError::new(
+                short,
+                format!(
+                    "Free some space on that disk, then Resume: the run starts again at this step.{}",
+                    wipe_hint(&ctx)
+                ),
+            ))),
+            (Ok(()), None) => bounded_phase(&mut ctx, &mut runner, limits.as_ref(), &stopper).await,
+        };
+        // A write that failed stops the run whatever the phase said: its
+        // events or record are not on disk, so it must not go on unseen.
+        let outcome = match ctx.fault() {
+            Some(f) => Err(Stop::Failed(PhaseError::new(
+                f.sentence(),
+                format!(
+                    "Free some space on the disk of {}, then Resume: the run starts again at this step.{}",
+                    ctx.store.dir(&ctx.record.id).display(),
+                    wipe_hint(&ctx)
+                ),
+            ))),
+            None => outcome,
         };
         match outcome {
             Ok(()) => {

@@ -233,7 +233,7 @@ impl Settings {
     /// Writes `settings.json` atomically (mode 0600: it names internal hosts).
     pub fn save(&self, config_dir: &Path) -> Result<PathBuf, String> {
         let path = config_dir.join(FILE_NAME);
-        std::fs::create_dir_all(config_dir)
+        crate::store::dirs::create_private_dir_all(config_dir)
             .map_err(|e| format!("cannot create {}: {e}", config_dir.display()))?;
         let mut text =
             serde_json::to_vec_pretty(self).map_err(|e| format!("settings not serialisable: {e}"))?;

@@ -41,6 +41,9 @@ pub struct Overrides {
     /// First wait after `resource_in_use` (doubled per retry, 4 retries);
     /// `None` means 6000 (6, 12, 24, 48 s as Hetzner needs).
     pub wipe_retry_base_ms: Option<u64>,
+    /// Free bytes every phase needs to start (plus its own margin); `None`
+    /// means 32 MiB (`store::space::BASE_FLOOR`), 0 turns the check off.
+    pub disk_floor_bytes: Option<u64>,
 }
 
 /// Where a (test) control plane keeps the files the run reads over SSH.

@@ -383,7 +383,7 @@ impl Deployments {
     pub fn open_log(&self, id: &str) -> io::Result<EventLog> {
         Self::check_id(id)?;
         let last = self.events(id, 0)?.last().map(|e| e.seq).unwrap_or(0);
-        fs::create_dir_all(self.dir(id))?;
+        super::dirs::create_private_dir_all(&self.dir(id))?;
         let mut opts = OpenOptions::new();
         opts.create(true).append(true);
         #[cfg(unix)]
@@ -503,8 +503,7 @@ impl EventLog {
         &self.id
     }
 
-    /// Gives the event its `seq`, appends it as one line and returns it to be sent.
-    pub fn append(&mut self, phase: Phase, kind: crate::events::EventKind) -> io::Result<ProvisionEvent> {
+    fn number(&mut self, phase: Phase, kind: crate::events::EventKind) -> ProvisionEvent {
         let ev = ProvisionEvent {
             deployment_id: self.id.clone(),
             seq: self.next_seq,
@@ -512,12 +511,48 @@ impl EventLog {
             phase,
             kind: to_the_millisecond(kind),
         };
-        let mut line = serde_json::to_vec(&ev).map_err(io::Error::other)?;
-        line.push(b'\n');
-        // One write per line: readers never see half an event from a live writer.
-        self.file.write_all(&line)?;
         self.next_seq += 1;
-        Ok(ev)
+        ev
+    }
+
+    /// Gives the event its `seq`, appends it as one line and returns it to be sent.
+    pub fn append(&mut self, phase: Phase, kind: crate::events::EventKind) -> io::Result<ProvisionEvent> {
+        let (ev, written) = self.append_or_keep(phase, kind);
+        written.map(|()| ev)
+    }
+
+    /// Like `append`, but the event comes back numbered even when it could
+    /// not be written, for the readers of the live stream; its seq is used
+    /// up either way, so a retry (`rewrite`) keeps the order.
+    pub fn append_or_keep(
+        &mut self,
+        phase: Phase,
+        kind: crate::events::EventKind,
+    ) -> (ProvisionEvent, io::Result<()>) {
+        let ev = self.number(phase, kind);
+        let written = self.rewrite(&ev);
+        (ev, written)
+    }
+
+    /// Numbers an event that is sent, not written (chatter after a fault).
+    pub fn unwritten(&mut self, phase: Phase, kind: crate::events::EventKind) -> ProvisionEvent {
+        self.number(phase, kind)
+    }
+
+    /// Writes a numbered event. A write cut short (a full disk) is cut back
+    /// off the file, so a torn line never sits before the next event.
+    pub fn rewrite(&mut self, ev: &ProvisionEvent) -> io::Result<()> {
+        let mut line = serde_json::to_vec(ev).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let before = self.file.metadata().map(|m| m.len()).ok();
+        // One write per line: readers never see half an event from a live writer.
+        let written = self.file.write_all(&line);
+        if written.is_err()
+            && let Some(len) = before
+        {
+            let _ = self.file.set_len(len);
+        }
+        written
     }
 
     /// Makes what was appended durable (at phase boundaries).

@@ -3,13 +3,15 @@
 
 pub mod atomic;
 pub mod deployments;
+pub mod dirs;
 pub mod lock;
+pub mod space;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::wizard::WizardAnswers;
-pub use atomic::{write_atomic, write_private_file};
+pub use atomic::{read_limited, read_limited_string, write_atomic, write_private_file};
 
 #[derive(Debug, Clone)]
 pub struct Store {

@@ -45,7 +45,7 @@ pub fn write(
 
 /// Creates the plugin cache dir: OpenTofu ignores a missing one silently.
 pub fn ensure_cache_dir(dir: &Path) -> Result<(), TofuError> {
-    std::fs::create_dir_all(dir).map_err(|source| TofuError::Write {
+    crate::store::dirs::create_private_dir_all(dir).map_err(|source| TofuError::Write {
         path: dir.to_path_buf(),
         source,
     })

@@ -47,7 +47,7 @@ pub fn stage(dir: &Path, inputs: &ModuleInputs) -> Result<(), TofuError> {
         let path = path.to_path_buf();
         move |source| TofuError::Write { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(werr(dir))?;
+    crate::store::dirs::create_private_dir_all(dir).map_err(werr(dir))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -324,6 +324,7 @@ pub fn main() -> ExitCode {
     // One rustls crypto provider for the whole process (kube, reqwest, russh).
     crate::engine::cluster::ensure_crypto_provider();
     let paths = Paths::from_env();
+    paths.make_private();
     let interactive = matches!(
         cli.command,
         None | Some(Command::Window) | Some(Command::Serve { .. })

@@ -73,20 +73,34 @@ impl Signals {
         Signals {}
     }
 
-    pub(super) async fn next(&mut self) {
+    /// The next SIGINT or SIGTERM, and which it was.
+    pub(super) async fn next(&mut self) -> Stop {
         #[cfg(unix)]
         tokio::select! {
-            _ = recv(&mut self.int) => {}
-            _ = recv(&mut self.term) => {}
+            _ = recv(&mut self.int) => Stop::Interrupt,
+            _ = recv(&mut self.term) => Stop::Terminate,
         }
         #[cfg(not(unix))]
         {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await
             }
+            Stop::Interrupt
         }
     }
 }
+
+/// Ctrl-C asks the run to stop and waits for it; SIGTERM (a CI runner
+/// ending the job, systemd stopping a unit) asks the same but only waits
+/// `TERM_GRACE`: what sends it sends SIGKILL soon after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stop {
+    Interrupt,
+    Terminate,
+}
+
+/// How long SIGTERM waits for the run to stop before the process exits.
+const TERM_GRACE: Duration = Duration::from_secs(3);
 
 /// `provision --answers FILE`: check the answers, start the run, follow it.
 pub async fn provision(
@@ -188,7 +202,14 @@ async fn follow(
     let mut poll = tokio::time::interval(POLL);
     let mut live = true;
     let mut cancelling = false;
+    let mut term_deadline: Option<tokio::time::Instant> = None;
     loop {
+        if let Some(at) = term_deadline
+            && tokio::time::Instant::now() >= at
+        {
+            view.finish();
+            return leave_interrupted(engine, id, "SIGTERM").await;
+        }
         tokio::select! {
             r = rx.recv(), if live => match r {
                 Ok(e) if e.deployment_id == id && e.seq > last => {
@@ -220,23 +241,38 @@ async fn follow(
                     view.finish();
                     return outcome(&rec, json);
                 }
-            }
-            _ = signals.next() => {
-                if cancelling {
+                if !engine.is_running(id) {
+                    // The run ended, but the record on disk still says running:
+                    // its last save failed (the event stream said why).
                     view.finish();
                     err(&format!(
-                        "Stopped without waiting for the cancel; the run is left interrupted \
-                         (`catalyst-provisioner resume {id}` continues it)."
+                        "The run stopped, but its record could not be written (is the disk full?). \
+                         Free some space, then `catalyst-provisioner resume {id}` continues it."
                     ));
-                    return ExitCode::from(EXIT_CANCELLED);
+                    return ExitCode::from(EXIT_FAILED);
                 }
-                cancelling = true;
-                view.note("Cancelling at the next safe point… (Ctrl-C again quits without waiting)");
-                match engine.provision_cancel(IdArgs { id: id.to_owned() }).await {
-                    Ok(()) => {}
-                    // It ended meanwhile: the next poll says how.
-                    Err(e) if e.code == ErrorCode::NotRunning => {}
-                    Err(e) => view.note(&e.message),
+            }
+            stop = signals.next() => {
+                if cancelling && stop == Stop::Interrupt {
+                    view.finish();
+                    return leave_interrupted(engine, id, "a second Ctrl-C").await;
+                }
+                if stop == Stop::Terminate && term_deadline.is_none() {
+                    term_deadline = Some(tokio::time::Instant::now() + TERM_GRACE);
+                    poll.reset_immediately();
+                }
+                if !cancelling {
+                    cancelling = true;
+                    view.note(match stop {
+                        Stop::Interrupt => "Cancelling at the next safe point… (Ctrl-C again quits without waiting)",
+                        Stop::Terminate => "SIGTERM: cancelling at the next safe point, leaving in 3 s at the latest…",
+                    });
+                    match engine.provision_cancel(IdArgs { id: id.to_owned() }).await {
+                        Ok(()) => {}
+                        // It ended meanwhile: the next poll says how.
+                        Err(e) if e.code == ErrorCode::NotRunning => {}
+                        Err(e) => view.note(&e.message),
+                    }
                 }
             }
         }
@@ -249,6 +285,23 @@ async fn catch_up(engine: &Engine, id: &str, last: &mut u64, view: &mut View) ->
         view.show(&e);
     }
     Ok(())
+}
+
+/// SIGTERM's grace is over and the run still goes: the record says
+/// interrupted (where it can be written), so the next start or a `resume`
+/// carries on; tofu, asked to stop, finishes saving its state on its own.
+async fn leave_interrupted(engine: &Engine, id: &str, on: &str) -> ExitCode {
+    match engine.mark_interrupted(id).await {
+        Ok(()) => err(&format!(
+            "Stopped on {on} without waiting for the cancel; the run is left interrupted \
+             (`catalyst-provisioner resume {id}` continues it)."
+        )),
+        Err(e) => err(&format!(
+            "Stopped on {on}; the record could not say so ({}). The next start marks it interrupted.",
+            e.message
+        )),
+    }
+    ExitCode::from(EXIT_CANCELLED)
 }
 
 /// The exit code and the closing words for how the run ended.
