@@ -66,7 +66,11 @@ fn check_with_openssh(key: &GeneratedKey, dir: &Path, name: &str, comment: &str)
     // The private key, exported as the operator would, derives the same public key.
     let priv_path = dir.join(name);
     let dialog = To(priv_path.clone(), RefCell::new(None));
-    let saved = export_private_key(&dialog, &suggested_key_file_name("x.example"), key).unwrap();
+    let nothing = catalyst_provisioner::engine::store::target::Protected {
+        dirs: Vec::new(),
+        allowed: Vec::new(),
+    };
+    let saved = export_private_key(&dialog, &suggested_key_file_name("x.example"), key, &nothing).unwrap();
     assert_eq!(saved.as_deref(), Some(priv_path.as_path()));
     let derived = ssh_keygen(&["-y", "-f", priv_path.to_str().unwrap()]);
     let two = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");

@@ -72,6 +72,7 @@ async fn a_replay_reproduces_the_recorded_run_exactly_and_is_never_a_deployment(
         .deployment_events_export(SaveArgs {
             id: id.clone(),
             path: path_of(&file),
+            overwrite: None,
         })
         .await
         .unwrap();
@@ -161,6 +162,7 @@ async fn the_kubeconfig_is_saved_0600_once_the_run_has_one() {
     let save = |id: &str, path: Option<String>| SaveArgs {
         id: id.to_owned(),
         path,
+        overwrite: None,
     };
     let failed = run_to(&engine, DemoScenario::QuotaExceeded, RunStatus::Failed).await;
     let e = engine

@@ -298,3 +298,113 @@ fn what_the_app_writes_is_the_operators_only() {
     }
     assert!(files >= 3, "record, events, log");
 }
+
+fn demo_done(home: &Path) -> (String, PathBuf) {
+    let out = cli(
+        home,
+        &["--demo", "provision", "--answers", ANSWERS, "--speed", "60"],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = deployment_dirs(home).remove(0);
+    (dir.file_name().unwrap().to_string_lossy().into_owned(), dir)
+}
+
+fn run(home: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let o = cli(home, args).output().unwrap();
+    (
+        o.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn export_paths_cannot_replace_the_store_overwrite_unasked_or_follow_links() {
+    let home = tempfile::tempdir().unwrap();
+    let (id, dir) = demo_done(home.path());
+    let record_before = std::fs::read(dir.join("record.json")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+
+    // Aimed at the app's own files, however spelt: refused, nothing changed.
+    let sneaky = out.path().join("../").join(home.path().file_name().unwrap());
+    for target in [
+        dir.join("record.json"),
+        dir.join("events.jsonl"),
+        home.path().join("logs/catalyst.log"),
+        sneaky.join("data/deployments").join(&id).join("record.json"),
+    ] {
+        let t = target.to_str().unwrap();
+        for args in [
+            vec!["kubeconfig", &id, "--out", t, "--force"],
+            vec!["diagnostics", &id, "--out", t, "--force"],
+            vec!["events", &id, "--export", t, "--force"],
+        ] {
+            let (code, said) = run(home.path(), &args);
+            assert_eq!(code, Some(1), "{args:?}: {said}");
+            assert!(said.contains("inside the app's own folder"), "{args:?}: {said}");
+        }
+    }
+    assert_eq!(std::fs::read(dir.join("record.json")).unwrap(), record_before);
+
+    // An existing file is kept unless --force says to replace it.
+    let kc = out.path().join("k.yaml");
+    std::fs::write(&kc, "mine").unwrap();
+    let (code, said) = run(home.path(), &["kubeconfig", &id, "--out", kc.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("already exists") && said.contains("--force"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&kc).unwrap(), "mine");
+    let (code, said) = run(
+        home.path(),
+        &["kubeconfig", &id, "--out", kc.to_str().unwrap(), "--force"],
+    );
+    assert_eq!(code, Some(0), "{said}");
+    assert!(std::fs::read_to_string(&kc).unwrap().contains("apiVersion"));
+
+    // Not through a link at the target.
+    #[cfg(unix)]
+    {
+        let victim = out.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = out.path().join("link.yaml");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let (code, said) = run(
+            home.path(),
+            &["kubeconfig", &id, "--out", link.to_str().unwrap(), "--force"],
+        );
+        assert_eq!(code, Some(1), "{said}");
+        assert!(said.contains("is a link"), "{said}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+
+        // A link planted in the deployment's folder is not read through.
+        let secret = out.path().join("secret");
+        std::fs::write(&secret, "not for the kubeconfig command").unwrap();
+        std::fs::remove_file(dir.join("kubeconfig.yaml")).unwrap();
+        std::os::unix::fs::symlink(&secret, dir.join("kubeconfig.yaml")).unwrap();
+        let (code, said) = run(home.path(), &["kubeconfig", &id]);
+        assert_eq!(code, Some(1), "{said}");
+        assert!(!said.contains("not for the kubeconfig"), "{said}");
+        assert!(said.contains("link"), "{said}");
+        // Nor a record replaced by a FIFO (it would block the reader).
+        std::fs::rename(dir.join("record.json"), out.path().join("record.json")).unwrap();
+        assert!(
+            Command::new("mkfifo")
+                .arg(dir.join("record.json"))
+                .status()
+                .unwrap()
+                .success()
+        );
+        let started = Instant::now();
+        let (code, said) = run(home.path(), &["deployments"]);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(code, Some(0), "{said}");
+        assert!(said.contains("not a regular file"), "{said}");
+    }
+}

@@ -59,8 +59,10 @@ pub struct ExportsFolder {
 }
 
 impl SaveDialog for ExportsFolder {
+    /// A free name there: an earlier export is never replaced.
     fn pick_save_path(&self, suggested_name: &str) -> Option<PathBuf> {
-        Some(self.dir.join(suggested_name))
+        let _ = crate::store::dirs::create_private_dir_all(&self.dir);
+        Some(crate::store::target::free_name(&self.dir, suggested_name))
     }
 }
 
@@ -121,12 +123,31 @@ impl Engine {
         let dialog = self.save_dialog();
         let name = suggested_key_file_name(&args.fqdn);
         // Native dialogs block; keep them off the async workers.
-        let path = tokio::task::spawn_blocking(move || export_private_key(dialog.as_ref(), &name, &key))
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export stopped: {e}")))??;
+        let protected = self.protected_dirs();
+        let path =
+            tokio::task::spawn_blocking(move || export_private_key(dialog.as_ref(), &name, &key, &protected))
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export stopped: {e}")))??;
         Ok(ExportOutcome {
             path: path.map(|p| p.display().to_string()),
         })
+    }
+
+    /// The app's own folders, which no export may write into (but its
+    /// exports folder).
+    pub(crate) fn protected_dirs(&self) -> crate::store::target::Protected {
+        crate::store::target::Protected {
+            dirs: vec![
+                self.paths.data_dir.clone(),
+                self.paths.config_dir.clone(),
+                self.paths.log_dir.clone(),
+            ],
+            allowed: vec![self.exports_dir()],
+        }
+    }
+
+    pub(crate) fn exports_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("exports")
     }
 
     /// The dialog the adapter installed, or the exports folder.
@@ -134,7 +155,7 @@ impl Engine {
         let set = self.save_dialog.read().unwrap_or_else(|e| e.into_inner()).clone();
         set.unwrap_or_else(|| {
             Arc::new(ExportsFolder {
-                dir: self.paths.data_dir.join("exports"),
+                dir: self.exports_dir(),
             })
         })
     }

@@ -75,7 +75,7 @@ pub fn build_zip(
         ("events.jsonl", "events.jsonl"),
         ("wipe-report.json", "wipe-report.json"),
     ] {
-        match std::fs::read(deployment_dir.join(file)) {
+        match crate::store::read_limited(&deployment_dir.join(file), 256 * 1024 * 1024) {
             Ok(bytes) => parts.push((name, String::from_utf8_lossy(&bytes).into_owned())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && name == "wipe-report.json" => {}
             Err(e) => return Err(std::io::Error::new(e.kind(), format!("{file}: {e}"))),
@@ -136,7 +136,13 @@ impl Engine {
         let day = now_rfc3339().get(..10).unwrap_or("today").to_owned();
         let name = format!("catalyst-diagnostics-{}-{day}.zip", file_slug(&record.fqdn));
         let path = self
-            .save_to(args.path, "Export diagnostics", &name, bytes)
+            .save_to(
+                args.path,
+                args.overwrite.unwrap_or(false),
+                "Export diagnostics",
+                &name,
+                bytes,
+            )
             .await?;
         Ok(ExportOutcome {
             path: path.map(|p| p.display().to_string()),

@@ -24,6 +24,11 @@ pub struct SaveArgs {
     /// Where to write (absolute). Without it the window asks with its
     /// "Save as…" dialog; without a window it goes to the exports folder.
     pub path: Option<String>,
+    /// Replace a file already at `path` (the CLI's --force). The dialog asks
+    /// on its own; without either an existing file is refused.
+    #[serde(default)]
+    #[ts(optional)]
+    pub overwrite: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -73,7 +78,8 @@ impl Engine {
             .deployment_get(super::provision::IdArgs { id: id.to_owned() })
             .await?;
         let path = self.deployments().kubeconfig_path(&record.id);
-        match std::fs::read_to_string(&path) {
+        // Never through a link planted in the deployment's folder.
+        match crate::store::read_limited_string(&path, 4 * 1024 * 1024) {
             Ok(text) => Ok(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(no_kubeconfig(&record)),
             Err(e) => Err(ApiError::new(
@@ -86,12 +92,19 @@ impl Engine {
     /// Saves the kubeconfig where the operator picks (or `path`), mode 0600.
     pub async fn deployment_kubeconfig_save(&self, args: SaveArgs) -> Result<ExportOutcome, ApiError> {
         let text = self.kubeconfig_text(&args.id).await?;
+        let overwrite = args.overwrite.unwrap_or(false);
         let record = self
             .deployment_get(super::provision::IdArgs { id: args.id })
             .await?;
         let name = format!("{}.kubeconfig.yaml", file_slug(&record.fqdn));
         let path = self
-            .save_to(args.path, "Save the kubeconfig", &name, text.into_bytes())
+            .save_to(
+                args.path,
+                overwrite,
+                "Save the kubeconfig",
+                &name,
+                text.into_bytes(),
+            )
             .await?;
         if let Some(p) = &path {
             tracing::info!(id = %record.id, path = %p.display(), "kubeconfig saved");
@@ -141,12 +154,19 @@ impl Engine {
     /// Exports the event log (for a replay) where the operator picks (or `path`).
     pub async fn deployment_events_export(&self, args: SaveArgs) -> Result<EventsExport, ApiError> {
         let (text, events, masked) = self.events_export_text(&args.id).await?;
+        let overwrite = args.overwrite.unwrap_or(false);
         let record = self
             .deployment_get(super::provision::IdArgs { id: args.id })
             .await?;
         let name = format!("{}-{}.events.jsonl", file_slug(&record.fqdn), record.id);
         let path = self
-            .save_to(args.path, "Export the event log", &name, text.into_bytes())
+            .save_to(
+                args.path,
+                overwrite,
+                "Export the event log",
+                &name,
+                text.into_bytes(),
+            )
             .await?;
         Ok(EventsExport {
             path: path.map(|p| p.display().to_string()),
@@ -176,14 +196,17 @@ impl Engine {
     }
 
     /// Writes to `path` (absolute) or where the dialog says; `None` when the
-    /// operator cancelled the dialog.
+    /// operator cancelled the dialog. Never into the app's own folders, and
+    /// over an existing file only with `overwrite` (or the dialog's yes).
     pub(crate) async fn save_to(
         &self,
         path: Option<String>,
+        overwrite: bool,
         title: &'static str,
         suggested: &str,
         bytes: Vec<u8>,
     ) -> Result<Option<PathBuf>, ApiError> {
+        let protected = self.protected_dirs();
         let dialog: Option<Arc<dyn SaveDialog + Send + Sync>> = match &path {
             Some(p) if !Path::new(p).is_absolute() => {
                 return Err(ApiError {
@@ -198,20 +221,39 @@ impl Engine {
         let name = suggested.to_owned();
         // Native dialogs and file writes block; keep them off the async workers.
         tokio::task::spawn_blocking(move || {
-            let target = match (path, dialog) {
-                (Some(p), _) => PathBuf::from(p),
+            let (picked, overwrite) = match (path, dialog) {
+                (Some(p), _) => (PathBuf::from(p), overwrite),
                 (None, Some(d)) => match d.pick_save_path_titled(title, &name) {
-                    Some(p) => p,
+                    Some(p) => (p, d.confirms_overwrite()),
                     None => return Ok(None),
                 },
                 (None, None) => return Ok(None),
             };
+            let target = check_target(&picked, &protected, overwrite)?;
             write_private_file(&target, &bytes)?;
             Ok(Some(target))
         })
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export stopped: {e}")))?
     }
+}
+
+/// `store::target::check` with its error for the operator, on the path field.
+fn check_target(
+    path: &Path,
+    protected: &crate::store::target::Protected,
+    overwrite: bool,
+) -> Result<PathBuf, ApiError> {
+    use crate::store::target::{TargetError, check};
+    check(path, protected, overwrite).map_err(|e| ApiError {
+        code: match e {
+            TargetError::Protected { .. } => ErrorCode::ProtectedPath,
+            TargetError::Exists { .. } => ErrorCode::FileExists,
+            _ => ErrorCode::ExportFailed,
+        },
+        message: e.to_string(),
+        field: Some("path".into()),
+    })
 }
 
 fn no_kubeconfig(record: &DeploymentRecord) -> ApiError {

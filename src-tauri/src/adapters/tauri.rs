@@ -123,6 +123,11 @@ impl crate::engine::keys::SaveDialog for WindowSaveDialog {
             .set_file_name(suggested_name)
             .save_file()
     }
+
+    // GTK's chooser asks before replacing (rfd turns its confirmation on).
+    fn confirms_overwrite(&self) -> bool {
+        true
+    }
 }
 
 struct WindowOpenDialog;

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::generate::{GeneratedKey, KeyError};
+use crate::store::target::{self, Protected};
 use crate::store::write_private_file;
 
 /// Asks the operator where to save a file; `None` when they cancel.
@@ -15,6 +16,12 @@ pub trait SaveDialog {
     /// it; pickers without a title ignore it).
     fn pick_save_path_titled(&self, _title: &str, suggested_name: &str) -> Option<PathBuf> {
         self.pick_save_path(suggested_name)
+    }
+
+    /// Whether the picker itself asked before a file is replaced (the
+    /// native dialog does); otherwise an existing file is refused.
+    fn confirms_overwrite(&self) -> bool {
+        false
     }
 }
 
@@ -41,15 +48,22 @@ pub fn suggested_key_file_name(fqdn: &str) -> String {
 
 /// Writes the private key where the operator chose, readable by them only
 /// (0600; written to a temp file of that mode and renamed, so it is never
-/// briefly world-readable). `Ok(None)` when the dialog was cancelled.
+/// briefly world-readable), never into the app's `protected` folders.
+/// `Ok(None)` when the dialog was cancelled.
 pub fn export_private_key(
     dialog: &dyn SaveDialog,
     suggested_name: &str,
     key: &GeneratedKey,
+    protected: &Protected,
 ) -> Result<Option<PathBuf>, KeyError> {
-    let Some(path) = dialog.pick_save_path(suggested_name) else {
+    let Some(picked) = dialog.pick_save_path(suggested_name) else {
         return Ok(None);
     };
+    let path =
+        target::check(&picked, protected, dialog.confirms_overwrite()).map_err(|e| KeyError::Write {
+            path: picked.display().to_string(),
+            detail: e.to_string(),
+        })?;
     let text = key.private_openssh()?;
     let write_err = |e: std::io::Error| KeyError::Write {
         path: path.display().to_string(),
@@ -72,6 +86,17 @@ mod tests {
             self.1.borrow_mut().push(suggested_name.to_owned());
             self.0.clone()
         }
+        // As the native dialog, which asks before replacing.
+        fn confirms_overwrite(&self) -> bool {
+            true
+        }
+    }
+
+    fn nothing_protected() -> Protected {
+        Protected {
+            dirs: Vec::new(),
+            allowed: Vec::new(),
+        }
     }
 
     #[test]
@@ -83,8 +108,11 @@ mod tests {
         let key = generate_admin_key("a.example").unwrap();
         let dialog = Fixed(Some(target.clone()), RefCell::new(Vec::new()));
         let name = suggested_key_file_name("a.example");
-        let out = export_private_key(&dialog, &name, &key).unwrap();
-        assert_eq!(out.as_deref(), Some(target.as_path()));
+        let out = export_private_key(&dialog, &name, &key, &nothing_protected()).unwrap();
+        assert_eq!(
+            out.as_deref(),
+            Some(std::fs::canonicalize(&target).unwrap().as_path())
+        );
         assert_eq!(dialog.1.borrow().as_slice(), ["catalyst-a_example_ed25519"]);
         let text = std::fs::read_to_string(&target).unwrap();
         let again = GeneratedKey::from_private_openssh(&text).unwrap();
@@ -107,10 +135,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = generate_admin_key("a.example").unwrap();
         let cancel = Fixed(None, RefCell::new(Vec::new()));
-        assert_eq!(export_private_key(&cancel, "k", &key).unwrap(), None);
+        assert_eq!(
+            export_private_key(&cancel, "k", &key, &nothing_protected()).unwrap(),
+            None
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let folder = Fixed(Some(dir.path().to_owned()), RefCell::new(Vec::new()));
-        let e = export_private_key(&folder, "k", &key).unwrap_err();
+        let e = export_private_key(&folder, "k", &key, &nothing_protected()).unwrap_err();
         assert_eq!(e.code(), "key_export_failed");
         assert!(e.to_string().contains("folder"), "{e}");
         assert_eq!(suggested_key_file_name(" "), "catalyst_ed25519");

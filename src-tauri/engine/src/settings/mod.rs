@@ -220,7 +220,7 @@ impl Settings {
     /// Reads `settings.json`; a missing file means "nothing configured".
     pub fn load(config_dir: &Path) -> Result<Settings, String> {
         let path = config_dir.join(FILE_NAME);
-        let mut settings: Settings = match std::fs::read(&path) {
+        let mut settings: Settings = match crate::store::read_limited(&path, crate::store::MAX_KEPT_FILE) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| format!("{} is not valid settings JSON: {e}", path.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),

@@ -58,7 +58,7 @@ impl Overrides {
     /// The overrides in `config_dir`; none when the file is absent.
     pub fn load(config_dir: &Path) -> Result<Overrides, String> {
         let path: PathBuf = config_dir.join(FILE_NAME);
-        match std::fs::read(&path) {
+        match crate::store::read_limited(&path, crate::store::MAX_KEPT_FILE) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| format!("{} is not valid overrides JSON: {e}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Overrides::default()),

@@ -78,6 +78,23 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// link at its last component, and at most `max` bytes. A FIFO or a device
 /// is refused before it is read, so it can neither block nor flood.
 pub fn read_limited(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let f = open_regular(path)?;
+    let meta = f.metadata()?;
+    if meta.len() > max {
+        return Err(too_big(meta.len(), max));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow while read: never past the limit.
+    f.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64, max));
+    }
+    Ok(bytes)
+}
+
+/// Opens a regular file for reading, never through a link at its last
+/// component; a FIFO, a device or a folder is refused without blocking.
+pub fn open_regular(path: &Path) -> io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -103,16 +120,7 @@ pub fn read_limited(path: &Path, max: u64) -> io::Result<Vec<u8>> {
             "it is not a regular file (a folder, a pipe or a device)",
         ));
     }
-    if meta.len() > max {
-        return Err(too_big(meta.len(), max));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // The file may grow while read: never past the limit.
-    f.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(too_big(bytes.len() as u64, max));
-    }
-    Ok(bytes)
+    Ok(f)
 }
 
 fn too_big(len: u64, max: u64) -> io::Error {

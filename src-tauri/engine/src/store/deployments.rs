@@ -195,7 +195,7 @@ impl Deployments {
     /// copied or tampered file make the app write into another directory.
     pub fn load(&self, id: &str) -> io::Result<DeploymentRecord> {
         Self::check_id(id)?;
-        let bytes = fs::read(self.record_path(id))?;
+        let bytes = super::read_limited(&self.record_path(id), super::MAX_KEPT_FILE)?;
         let r: DeploymentRecord =
             serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         if r.id != id {
@@ -349,7 +349,7 @@ impl Deployments {
     /// directory's, whatever a line says.
     pub fn events_read(&self, id: &str, since: u64) -> io::Result<EventsRead> {
         Self::check_id(id)?;
-        let f = match File::open(self.events_path(id)) {
+        let f = match super::open_regular(&self.events_path(id)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(EventsRead::default()),
             Err(e) => return Err(e),

@@ -6,12 +6,17 @@ pub mod deployments;
 pub mod dirs;
 pub mod lock;
 pub mod space;
+pub mod target;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::wizard::WizardAnswers;
-pub use atomic::{read_limited, read_limited_string, write_atomic, write_private_file};
+pub use atomic::{open_regular, read_limited, read_limited_string, write_atomic, write_private_file};
+
+/// The most the app reads of a file it keeps (a record, a draft, settings):
+/// far above any real one, far below what would hurt.
+pub const MAX_KEPT_FILE: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -44,7 +49,7 @@ impl Store {
     /// Loads the draft. A missing draft is `Ok(None)`; an unreadable one is an
     /// error the caller reports (the file is left in place, never deleted).
     pub fn load_draft(&self) -> io::Result<Option<WizardAnswers>> {
-        match std::fs::read(self.draft_path()) {
+        match read_limited(&self.draft_path(), MAX_KEPT_FILE) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),

@@ -59,7 +59,7 @@ impl WipeReport {
     }
 
     pub fn load(store: &Deployments, id: &str) -> Option<WipeReport> {
-        let bytes = std::fs::read(Self::path(store, id)).ok()?;
+        let bytes = crate::store::read_limited(&Self::path(store, id), crate::store::MAX_KEPT_FILE).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

@@ -194,6 +194,9 @@ pub enum Command {
         /// line) for `replay`, instead of printing it.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["follow", "since", "json"])]
         export: Option<PathBuf>,
+        /// Replace FILE when it exists (without it an existing file is refused).
+        #[arg(long, requires = "export")]
+        force: bool,
     },
     /// Print a deployment's kubeconfig, or write it to FILE (mode 0600).
     ///
@@ -204,9 +207,13 @@ pub enum Command {
         /// The deployment id (see `deployments`).
         #[arg(value_name = "ID")]
         id: String,
-        /// Write it to FILE (mode 0600) instead of printing it.
+        /// Write it to FILE (mode 0600) instead of printing it. Never into
+        /// the app's own folders.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE when it exists (without it an existing file is refused).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Save a zip for support: record, events, wipe report and the app's log
     /// lines about the run, with secrets masked (no kubeconfig, no tofu state).
@@ -217,6 +224,9 @@ pub enum Command {
         /// Where to write the zip (mode 0600).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE when it exists (without it an existing file is refused).
+        #[arg(long)]
+        force: bool,
     },
     /// Replay a recorded run from a file `events <id> --export` wrote.
     ///
@@ -386,17 +396,23 @@ pub fn main() -> ExitCode {
         Some(Command::Events {
             id,
             export: Some(file),
+            force,
             ..
-        }) => runtime().block_on(replay::export(&engine, &id, &file)),
+        }) => runtime().block_on(replay::export(&engine, &id, &file, force)),
         Some(Command::Events {
             id,
             follow,
             since,
             json,
             export: None,
+            ..
         }) => runtime().block_on(deployments::events(&engine, &id, since, follow, json)),
-        Some(Command::Kubeconfig { id, out }) => runtime().block_on(replay::kubeconfig(&engine, &id, out)),
-        Some(Command::Diagnostics { id, out }) => runtime().block_on(replay::diagnostics(&engine, &id, &out)),
+        Some(Command::Kubeconfig { id, out, force }) => {
+            runtime().block_on(replay::kubeconfig(&engine, &id, out, force))
+        }
+        Some(Command::Diagnostics { id, out, force }) => {
+            runtime().block_on(replay::diagnostics(&engine, &id, &out, force))
+        }
         Some(Command::Replay { file, speed, json }) => {
             runtime().block_on(replay::replay(&engine, &file, speed, json))
         }

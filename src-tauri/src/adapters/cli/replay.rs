@@ -21,7 +21,7 @@ fn absolute(p: &Path) -> Result<String, ApiError> {
 }
 
 /// `kubeconfig <id> [--out FILE]`: prints it, or writes it (mode 0600).
-pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>) -> ExitCode {
+pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>, force: bool) -> ExitCode {
     let result = match out_file {
         // Printed straight from the engine: the kubeconfig is never a command
         // answer (it would cross the bridge).
@@ -35,6 +35,7 @@ pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>) ->
                     .deployment_kubeconfig_save(SaveArgs {
                         id: id.to_owned(),
                         path: Some(path.clone()),
+                        overwrite: Some(force),
                     })
                     .await?;
                 err(&format!("Wrote {path} (mode 0600)."));
@@ -53,13 +54,14 @@ pub async fn kubeconfig(engine: &Engine, id: &str, out_file: Option<PathBuf>) ->
 }
 
 /// `diagnostics <id> --out FILE`: the support zip, secrets masked.
-pub async fn diagnostics(engine: &Engine, id: &str, file: &Path) -> ExitCode {
+pub async fn diagnostics(engine: &Engine, id: &str, file: &Path, force: bool) -> ExitCode {
     let result = async {
         let path = absolute(file)?;
         engine
             .deployment_diagnostics(SaveArgs {
                 id: id.to_owned(),
                 path: Some(path.clone()),
+                overwrite: Some(force),
             })
             .await?;
         err(&format!(
@@ -78,13 +80,14 @@ pub async fn diagnostics(engine: &Engine, id: &str, file: &Path) -> ExitCode {
 }
 
 /// `events <id> --export FILE`: the event log with its header, for `replay`.
-pub async fn export(engine: &Engine, id: &str, file: &Path) -> ExitCode {
+pub async fn export(engine: &Engine, id: &str, file: &Path, force: bool) -> ExitCode {
     let result = async {
         let path = absolute(file)?;
         engine
             .deployment_events_export(SaveArgs {
                 id: id.to_owned(),
                 path: Some(path),
+                overwrite: Some(force),
             })
             .await
     }
