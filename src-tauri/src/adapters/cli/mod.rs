@@ -48,7 +48,9 @@ Exit codes:
   2    bad command line (unknown flag, missing argument)
   3    the answers file is invalid (one line per problem is printed)
   130  the run was cancelled (Ctrl-C or SIGTERM during provision or resume),
-       or a replay was stopped
+       or a replay was stopped. Ctrl-C waits for the run to stop (a second one
+       quits at once); SIGTERM waits 3 s at most. Either way a run not yet
+       stopped is left interrupted, for `resume`.
 
 Files: settings, data and logs live in the platform dirs; set CATALYST_HOME to
 keep all of them under one directory. CATALYST_LOG sets the log filter
