@@ -236,6 +236,22 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
             .collect();
         assert!(hits.is_empty(), "a secret is in {hits:?}");
     }
+    // What tofu writes (state, its backup, plans) is the operator's only,
+    // whatever the umask of the process that runs it (here: the test's).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let state = work.join("terraform.tfstate");
+        assert!(state.exists(), "no state in {}", work.display());
+        for e in std::fs::read_dir(&work).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_file() && (name.contains("tfstate") || name.ends_with(".tfplan")) {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{name} is {mode:o}");
+            }
+        }
+    }
     // The token and the passphrase reach no file even under Terraform.
     for secret in [RW_TOKEN, pass.as_str()] {
         assert!(

@@ -277,6 +277,16 @@ impl Runner {
         // nor the app's death signals it.
         #[cfg(unix)]
         cmd.process_group(0);
+        // The state, its backup and the plan are the operator's only,
+        // whatever umask the app was started with.
+        #[cfg(unix)]
+        // SAFETY: umask is async-signal-safe and changes only the child's mask.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::umask(0o077);
+                Ok(())
+            });
+        }
         let spawn_err = |source| TofuError::Spawn {
             binary: self.binary.path().to_path_buf(),
             source,
