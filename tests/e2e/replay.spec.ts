@@ -26,10 +26,14 @@ async function cliRun(): Promise<Ev[]> {
     env: { ...process.env, CATALYST_HOME: home, DISPLAY: "", WAYLAND_DISPLAY: "" },
     maxBuffer: 64 * 1024 * 1024,
   });
-  return stdout
+  // The stream (docs/cli.md): a header line, the events (those carry a seq), a summary line.
+  const lines = stdout
     .split("\n")
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Ev);
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines[0]).toMatchObject({ stream: "catalyst-provisioner/run", version: 1 });
+  expect(lines[lines.length - 1]).toMatchObject({ summary: { status: "done", exit_code: 0 } });
+  return lines.filter((l) => typeof l.seq === "number") as unknown as Ev[];
 }
 
 test("the window and the CLI run the same answers file to the same events; the run is exported and replayed read-only", async ({ page }) => {

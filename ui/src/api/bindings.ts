@@ -373,7 +373,12 @@ export type RunOutputs = { console_url: string | null, gitea_url: string | null,
  */
 delegation: Delegation | null, };
 
-export type Failure = { phase: Phase, error: string, hint: string, };
+export type Failure = { phase: Phase, error: string, hint: string, 
+/**
+ * What kind of failure, where the app knows (the CLI's exit code
+ * tells a refused token, a quota and a taken name apart by it).
+ */
+code?: ErrorCode, };
 
 export type ProvisionEvent = { deployment_id: string, seq: number, 
 /**

@@ -225,6 +225,7 @@ impl PhaseRunner for DemoCloud {
                     "Hetzner refused a new server: the project's server limit is reached (resource_limit_exceeded). Nothing was rolled back; the resources created so far are listed above.",
                     "Ask Hetzner to raise the server limit (Console → Limits), or choose fewer or smaller servers, then Resume. Wipe removes what was created.",
                 )
+                .with_code(crate::error::ErrorCode::ResourceLimitExceeded)
                 .into());
             }
             self.wait(ctx, t).await?;

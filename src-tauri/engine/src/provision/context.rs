@@ -19,6 +19,8 @@ use crate::tofu::runner::CancelLevel;
 pub struct PhaseError {
     pub error: String,
     pub hint: String,
+    /// The kind, where known (a refused token, a quota, a taken name).
+    pub code: Option<crate::error::ErrorCode>,
 }
 
 impl PhaseError {
@@ -26,7 +28,13 @@ impl PhaseError {
         PhaseError {
             error: error.into(),
             hint: hint.into(),
+            code: None,
         }
+    }
+
+    pub fn with_code(mut self, code: crate::error::ErrorCode) -> Self {
+        self.code = Some(code);
+        self
     }
 }
 

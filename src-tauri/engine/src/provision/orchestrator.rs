@@ -183,6 +183,7 @@ pub async fn run<R: PhaseRunner>(
                     phase,
                     error: e.error,
                     hint: e.hint,
+                    code: e.code,
                 });
                 ctx.sync();
                 ctx.save();

@@ -5,4 +5,4 @@ pub mod redact;
 pub mod store;
 
 pub use redact::{RedactingWriter, redact, register_secret};
-pub use store::{KeyringBackend, MemoryStore, OsKeyring, SecretEnv, SecretError, SecretStore, TokenFromEnv};
+pub use store::{GivenSecrets, KeyringBackend, MemoryStore, OsKeyring, SecretEnv, SecretError, SecretStore};

@@ -118,38 +118,71 @@ pub trait SecretStore: Send + Sync {
     fn backend(&self) -> String;
 }
 
-/// A store whose Hetzner token comes from the environment (`HCLOUD_TOKEN`,
-/// as the hcloud CLI and provider read it) instead of the keyring: a
-/// headless wipe or resume on a machine whose keyring does not hold the
-/// wizard's token. It stands for every Hetzner token name (the draft's and
-/// each deployment's copy); everything else goes to the inner store.
-pub struct TokenFromEnv {
+/// A store for a headless run, given its Hetzner token (`HCLOUD_TOKEN` or
+/// stdin, as the hcloud CLI and provider take it) and perhaps the admin
+/// private key (`--admin-key-file`) instead of finding them in the keyring:
+/// a CI runner or a machine whose keyring does not hold the wizard's. Each
+/// given secret stands for every name of its kind (the draft's and each
+/// deployment's copy) and is kept in memory only: copying it to a
+/// deployment's name writes nothing. Everything else goes to the inner store.
+pub struct GivenSecrets {
     inner: std::sync::Arc<dyn SecretStore>,
-    prefix: String,
-    token: String,
+    given: Vec<(String, String)>,
+    what: Vec<&'static str>,
 }
 
-impl TokenFromEnv {
-    pub fn new(inner: std::sync::Arc<dyn SecretStore>, token: String) -> TokenFromEnv {
-        register_secret(&token);
-        TokenFromEnv {
+impl GivenSecrets {
+    pub fn new(inner: std::sync::Arc<dyn SecretStore>) -> GivenSecrets {
+        GivenSecrets {
             inner,
-            prefix: names::hetzner_token(""),
-            token,
+            given: Vec::new(),
+            what: Vec::new(),
         }
+    }
+
+    /// The Hetzner token for every deployment; `source` names where it came from.
+    pub fn with_token(self, token: String, source: &'static str) -> GivenSecrets {
+        self.with(names::hetzner_token(""), token, source)
+    }
+
+    /// The admin private key (OpenSSH text) for every deployment.
+    pub fn with_admin_key(self, key: String) -> GivenSecrets {
+        self.with(
+            names::admin_private_key(""),
+            key,
+            "admin key from --admin-key-file",
+        )
+    }
+
+    fn with(mut self, prefix: String, value: String, what: &'static str) -> GivenSecrets {
+        register_secret(&value);
+        self.given.push((prefix, value));
+        self.what.push(what);
+        self
+    }
+
+    fn given(&self, name: &str) -> Option<&str> {
+        self.given
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix.as_str()))
+            .map(|(_, v)| v.as_str())
     }
 }
 
-impl SecretStore for TokenFromEnv {
+impl SecretStore for GivenSecrets {
     fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
-        self.inner.set(name, value)
+        match self.given(name) {
+            // Already known for every deployment: nothing to keep.
+            Some(v) if v == value => Ok(()),
+            _ => self.inner.set(name, value),
+        }
     }
 
     fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        if name.starts_with(&self.prefix) {
-            return Ok(Some(self.token.clone()));
+        match self.given(name) {
+            Some(v) => Ok(Some(v.to_owned())),
+            None => self.inner.get(name),
         }
-        self.inner.get(name)
     }
 
     fn delete(&self, name: &str) -> Result<bool, SecretError> {
@@ -157,7 +190,7 @@ impl SecretStore for TokenFromEnv {
     }
 
     fn backend(&self) -> String {
-        format!("{} (Hetzner token from HCLOUD_TOKEN)", self.inner.backend())
+        format!("{} ({})", self.inner.backend(), self.what.join(", "))
     }
 }
 
@@ -449,6 +482,36 @@ impl SecretEnv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn given_secrets_stand_for_every_deployment_and_are_never_written() {
+        let inner = std::sync::Arc::new(MemoryStore::new());
+        let s = GivenSecrets::new(inner.clone())
+            .with_token(
+                "given-token-aaaaaaaaaaaaaaaaaaaa".into(),
+                "Hetzner token from HCLOUD_TOKEN",
+            )
+            .with_admin_key("given-key-bbbbbbbbbbbbbbbbbbbbbb".into());
+        let tok = names::hetzner_token("d-1");
+        assert_eq!(
+            s.get(&tok).unwrap().as_deref(),
+            Some("given-token-aaaaaaaaaaaaaaaaaaaa")
+        );
+        assert_eq!(
+            s.get(&names::admin_private_key("draft")).unwrap().as_deref(),
+            Some("given-key-bbbbbbbbbbbbbbbbbbbbbb")
+        );
+        // The run copying it to its own name keeps nothing in the keyring.
+        s.set(&tok, "given-token-aaaaaaaaaaaaaaaaaaaa").unwrap();
+        assert_eq!(inner.get(&tok).unwrap(), None);
+        // Other secrets go to the keyring as ever.
+        s.set(&names::host_private_key("d-1"), "host").unwrap();
+        assert_eq!(
+            inner.get(&names::host_private_key("d-1")).unwrap().as_deref(),
+            Some("host")
+        );
+        assert!(s.backend().contains("HCLOUD_TOKEN") && s.backend().contains("--admin-key-file"));
+    }
 
     /// The same contract for every store.
     pub(crate) fn exercise(store: &dyn SecretStore, prefix: &str) {

@@ -70,6 +70,11 @@ pub struct Failure {
     pub phase: Phase,
     pub error: String,
     pub hint: String,
+    /// What kind of failure, where the app knows (the CLI's exit code
+    /// tells a refused token, a quota and a taken name apart by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub code: Option<crate::error::ErrorCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -322,6 +327,7 @@ impl Deployments {
                             "The wipe stopped (the app closed or crashed) before it proved the cloud empty."
                                 .into(),
                         hint: "Wipe again: it carries on where it stopped.".into(),
+                        code: None,
                     });
                 } else {
                     r.status = RunStatus::Interrupted;

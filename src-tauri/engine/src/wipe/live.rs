@@ -219,6 +219,7 @@ pub async fn wipe(env: &WipeEnv, record: DeploymentRecord) -> Result<WipeReport,
             phase: Phase::Wipe,
             error,
             hint,
+            code: None,
         });
     }
     ctx.sync();

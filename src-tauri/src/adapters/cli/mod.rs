@@ -6,6 +6,7 @@
 
 mod answers;
 mod deployments;
+mod live;
 mod replay;
 mod run;
 mod settings;
@@ -37,16 +38,28 @@ macro_rules! esay {
 }
 
 pub(crate) const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_NEEDS_YES: u8 = 2;
 pub(crate) const EXIT_INVALID_ANSWERS: u8 = 3;
+pub(crate) const EXIT_TOKEN: u8 = 4;
+pub(crate) const EXIT_QUOTA: u8 = 5;
+pub(crate) const EXIT_DOMAIN: u8 = 6;
+pub(crate) const EXIT_CLOUD: u8 = 7;
+pub(crate) const EXIT_CLUSTER: u8 = 8;
 pub(crate) const EXIT_CANCELLED: u8 = 130;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success (provision, resume: the run is done)
-  1    the command failed, or a run stopped in a failed phase (the error and
-       the hint are printed)
-  2    bad command line (unknown flag, missing argument)
+  1    the command failed, or a run stopped in a failed phase not named below
+       (the error and the hint are printed)
+  2    bad command line (unknown flag, missing argument), or a live run not
+       confirmed (no terminal and no --yes, or the name typed wrong)
   3    the answers file is invalid (one line per problem is printed)
+  4    the Hetzner token is missing, invalid or read-only
+  5    a Hetzner limit (quota) refused a resource
+  6    the domain is taken
+  7    the cloud failed: OpenTofu's init, plan or apply
+  8    the cluster failed: cloud-init, the kubeconfig, Flux or the console
   130  the run was cancelled (Ctrl-C or SIGTERM during provision or resume),
        or a replay was stopped. Ctrl-C waits for the run to stop (a second one
        quits at once); SIGTERM waits 3 s at most. Either way a run not yet
@@ -54,8 +67,14 @@ Exit codes:
 
 Files: settings, data and logs live in the platform dirs; set CATALYST_HOME to
 keep all of them under one directory. CATALYST_LOG sets the log filter
-(e.g. CATALYST_LOG=debug). For wipe and resume, HCLOUD_TOKEN (when set) is
-the Hetzner token instead of the one the wizard kept in the keyring.";
+(e.g. CATALYST_LOG=debug).
+
+Secrets never go on the command line. For provision, resume, wipe and
+check-token in live mode the Hetzner token comes from HCLOUD_TOKEN, or from
+one line on stdin with --token-stdin, instead of the keyring; --admin-key-file
+names an existing admin private key (mode 0600) where no keyring can keep a
+generated one (a CI runner). PDM's password and a registrar's API key come from
+the keyring entries the settings name (see `settings`).";
 
 /// Catalyst Provisioner: provisions a Catalyst Sovereign on Hetzner Cloud
 /// from this machine.
@@ -80,6 +99,16 @@ pub struct Cli {
     /// Run in demo mode whatever the settings say.
     #[arg(long, global = true)]
     pub demo: bool,
+
+    /// provision, resume, wipe, check-token: read the Hetzner token from
+    /// the first line of stdin instead of HCLOUD_TOKEN or the keyring.
+    #[arg(long, global = true)]
+    pub token_stdin: bool,
+
+    /// provision, resume, wipe: the admin SSH private key (OpenSSH format,
+    /// mode 0600) to use instead of one kept in the keyring.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -114,11 +143,13 @@ pub enum Command {
     ///
     /// The answers file is the wizard's model (WizardAnswers) as JSON (`.json`)
     /// or YAML (any other name) and must be complete: nothing is asked. It is
-    /// checked like `validate` first. The token and keys are never in it: a
-    /// live run needs the token validated and the admin key made in the window
-    /// (`credentials.token_validated: true`, the public key line); in demo mode
-    /// the simulated cloud takes the file as it is. examples/answers.demo.yaml
-    /// is a complete one for demo mode.
+    /// checked like `validate` first. The token and keys are never in it. In
+    /// live mode the token comes from HCLOUD_TOKEN (or --token-stdin) and is
+    /// probed read & write as the Credentials step does; with
+    /// `ssh_key_mode: generate` and no key in the file the admin key is
+    /// generated and kept in the keyring (or given with --admin-key-file).
+    /// A live run then asks for the Sovereign's name on a terminal, or needs
+    /// --yes. examples/answers.demo.yaml is a complete file for demo mode.
     ///
     /// Shows one progress bar per phase and the log lines (info and above) on
     /// stderr, or with --json one event per line on stdout. Ctrl-C cancels the
@@ -134,7 +165,20 @@ pub enum Command {
         /// Demo runs: which story the simulated cloud tells.
         #[arg(long, value_enum, value_name = "NAME")]
         scenario: Option<Scenario>,
-        /// Print the run's events as JSON lines on stdout instead of progress bars.
+        /// Print the run's events as JSON lines on stdout instead of progress
+        /// bars (docs/cli.md: a header line, the events, a summary line).
+        #[arg(long)]
+        json: bool,
+        /// Live runs: go on without asking (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Probe a Hetzner token as the Credentials step does: read & write,
+    /// read-only or invalid, and the locations and server types it may use.
+    /// The token comes from HCLOUD_TOKEN or --token-stdin. Exit 0 when it can
+    /// write, 4 when not.
+    CheckToken {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -343,20 +387,35 @@ pub fn main() -> ExitCode {
     );
     let stderr_logs = interactive || std::env::var_os("CATALYST_LOG").is_some();
     let _guard = crate::logging::init(&paths.log_dir, stderr_logs);
-    // A headless wipe or resume may bring the token in HCLOUD_TOKEN (a
-    // machine whose keyring lacks the wizard's); nothing else reads it.
-    let env_token = std::env::var("HCLOUD_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .filter(|_| !cli.demo && matches!(cli.command, Some(Command::Wipe { .. } | Command::Resume { .. })));
-    let engine = Arc::new(match env_token {
-        Some(token) => {
-            use crate::engine::secrets::{OsKeyring, TokenFromEnv, store::KEYRING_SERVICE};
-            let keyring = Arc::new(OsKeyring::detect(KEYRING_SERVICE));
-            let store = TokenFromEnv::new(keyring, token.trim().to_owned());
-            Engine::with_secrets(paths, cli.demo, Arc::new(store))
+    // A headless live command may bring the token (HCLOUD_TOKEN, stdin) and
+    // the admin key (a file) instead of the keyring; nothing else reads them.
+    let headless_live = !cli.demo
+        && matches!(
+            cli.command,
+            Some(
+                Command::Wipe { .. }
+                    | Command::Resume { .. }
+                    | Command::Provision { .. }
+                    | Command::CheckToken { .. }
+            )
+        );
+    let given = if headless_live {
+        match live::Given::read(cli.token_stdin, cli.admin_key_file.as_deref()) {
+            Ok(g) => g,
+            Err(r) => {
+                esay!("{}", r.message);
+                return ExitCode::from(r.code);
+            }
         }
-        None => Engine::new(paths, cli.demo),
+    } else {
+        live::Given::default()
+    };
+    let engine = Arc::new(if given.is_empty() {
+        Engine::new(paths, cli.demo)
+    } else {
+        use crate::engine::secrets::{OsKeyring, store::KEYRING_SERVICE};
+        let keyring = Arc::new(OsKeyring::detect(KEYRING_SERVICE));
+        Engine::with_secrets(paths, cli.demo, Arc::new(given.store(keyring)))
     });
 
     match cli.command {
@@ -380,13 +439,19 @@ pub fn main() -> ExitCode {
             speed,
             scenario,
             json,
+            yes,
         }) => runtime().block_on(run::provision(
             &engine,
             &answers,
-            scenario.map(DemoScenario::from),
-            speed,
-            json,
+            run::ProvisionOptions {
+                scenario: scenario.map(DemoScenario::from),
+                speed,
+                json,
+                yes,
+                given: &given,
+            },
         )),
+        Some(Command::CheckToken { json }) => runtime().block_on(live::check_token(&engine, &given, json)),
         Some(Command::Resume { id, json }) => runtime().block_on(run::resume(&engine, &id, json)),
         Some(Command::Wipe {
             id,

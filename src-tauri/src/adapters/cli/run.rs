@@ -10,10 +10,16 @@ use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::answers;
+use super::live;
 use super::view::{View, err, out};
-use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID_ANSWERS};
+use super::{
+    EXIT_CANCELLED, EXIT_CLOUD, EXIT_CLUSTER, EXIT_DOMAIN, EXIT_FAILED, EXIT_INVALID_ANSWERS, EXIT_QUOTA,
+    EXIT_TOKEN,
+};
+use crate::engine::events::Phase;
 use crate::engine::events::ProvisionEvent;
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs, phases};
+use crate::engine::settings::Mode;
 use crate::engine::store::deployments::{DemoScenario, DeploymentRecord, DeploymentSummary, RunStatus};
 use crate::engine::wipe::{WipeArgs, WipeReport};
 use crate::engine::{ApiError, Engine};
@@ -102,17 +108,33 @@ pub(super) enum Stop {
 /// How long SIGTERM waits for the run to stop before the process exits.
 const TERM_GRACE: Duration = Duration::from_secs(3);
 
+/// The version of the `--json` stream (docs/cli.md); raised when a line
+/// changes in a way a reader would notice.
+pub const STREAM_VERSION: u32 = 1;
+
+/// How `provision` runs.
+pub struct ProvisionOptions<'a> {
+    pub scenario: Option<DemoScenario>,
+    pub speed: Option<f64>,
+    pub json: bool,
+    /// Live runs: no confirmation asked.
+    pub yes: bool,
+    /// The token and admin key given on this command line's behalf.
+    pub given: &'a live::Given,
+}
+
 /// `provision --answers FILE`: check the answers, start the run, follow it.
-pub async fn provision(
-    engine: &Engine,
-    path: &Path,
-    scenario: Option<DemoScenario>,
-    speed: Option<f64>,
-    json: bool,
-) -> ExitCode {
+pub async fn provision(engine: &Engine, path: &Path, o: ProvisionOptions<'_>) -> ExitCode {
+    let ProvisionOptions {
+        scenario,
+        speed,
+        json,
+        yes,
+        given,
+    } = o;
     // With --json stdout carries events only; everything else goes to stderr.
     let say = |l: &str| if json { err(l) } else { out(l) };
-    let answers = match answers::load(path) {
+    let mut answers = match answers::load(path) {
         Ok(a) => a,
         Err(r) => {
             if r.code == EXIT_INVALID_ANSWERS {
@@ -123,6 +145,11 @@ pub async fn provision(
             return ExitCode::from(r.code);
         }
     };
+    let live = engine.mode() == Mode::Live;
+    if live && let Err(r) = live::prepare(engine, &mut answers, given).await {
+        err(&r.message);
+        return ExitCode::from(r.code);
+    }
     match answers::problems(engine, &answers).await {
         Err(m) => {
             err(&m);
@@ -135,6 +162,10 @@ pub async fn provision(
             return ExitCode::from(EXIT_INVALID_ANSWERS);
         }
         Ok(_) => {}
+    }
+    if live && let Err(r) = live::confirm(engine, &answers, yes).await {
+        err(&r.message);
+        return ExitCode::from(r.code);
     }
     let signals = Signals::new();
     // Subscribed before the start, so the first event is never missed.
@@ -194,6 +225,13 @@ async fn follow(
 ) -> ExitCode {
     let id = run.id.as_str();
     let mut view = View::new(json);
+    view.json_line(&serde_json::json!({
+        "stream": "catalyst-provisioner/run",
+        "version": STREAM_VERSION,
+        "deployment_id": id,
+        "fqdn": run.fqdn,
+        "demo": run.demo,
+    }));
     let demo = if run.demo { ", demo: simulated cloud" } else { "" };
     view.note(&format!(
         "Deployment {id} for {}{demo}. Ctrl-C cancels the run.",
@@ -208,7 +246,7 @@ async fn follow(
             && tokio::time::Instant::now() >= at
         {
             view.finish();
-            return leave_interrupted(engine, id, "SIGTERM").await;
+            return leave_interrupted(engine, id, "SIGTERM", &view).await;
         }
         tokio::select! {
             r = rx.recv(), if live => match r {
@@ -239,7 +277,7 @@ async fn follow(
                         view.note(&e.message);
                     }
                     view.finish();
-                    return outcome(&rec, json);
+                    return outcome(&rec, &view);
                 }
                 if !engine.is_running(id) {
                     // The run ended, but the record on disk still says running:
@@ -249,13 +287,14 @@ async fn follow(
                         "The run stopped, but its record could not be written (is the disk full?). \
                          Free some space, then `catalyst-provisioner resume {id}` continues it."
                     ));
+                    view.json_line(&summary(&rec, EXIT_FAILED, "the run stopped; its record could not be written"));
                     return ExitCode::from(EXIT_FAILED);
                 }
             }
             stop = signals.next() => {
                 if cancelling && stop == Stop::Interrupt {
                     view.finish();
-                    return leave_interrupted(engine, id, "a second Ctrl-C").await;
+                    return leave_interrupted(engine, id, "a second Ctrl-C", &view).await;
                 }
                 if stop == Stop::Terminate && term_deadline.is_none() {
                     term_deadline = Some(tokio::time::Instant::now() + TERM_GRACE);
@@ -290,7 +329,7 @@ async fn catch_up(engine: &Engine, id: &str, last: &mut u64, view: &mut View) ->
 /// SIGTERM's grace is over and the run still goes: the record says
 /// interrupted (where it can be written), so the next start or a `resume`
 /// carries on; tofu, asked to stop, finishes saving its state on its own.
-async fn leave_interrupted(engine: &Engine, id: &str, on: &str) -> ExitCode {
+async fn leave_interrupted(engine: &Engine, id: &str, on: &str, view: &View) -> ExitCode {
     match engine.mark_interrupted(id).await {
         Ok(()) => err(&format!(
             "Stopped on {on} without waiting for the cancel; the run is left interrupted \
@@ -301,12 +340,68 @@ async fn leave_interrupted(engine: &Engine, id: &str, on: &str) -> ExitCode {
             e.message
         )),
     }
+    if let Ok(rec) = record(engine, id).await {
+        view.json_line(&summary(&rec, EXIT_CANCELLED, "cancelled"));
+    }
     ExitCode::from(EXIT_CANCELLED)
 }
 
+/// The exit code for how a run ended, and what it means (docs/cli.md).
+pub(super) fn exit_for(rec: &DeploymentRecord) -> (u8, &'static str) {
+    use crate::engine::ErrorCode as C;
+    match rec.status {
+        RunStatus::Done => (0, "done"),
+        RunStatus::Cancelled | RunStatus::Interrupted => (EXIT_CANCELLED, "cancelled"),
+        RunStatus::Failed => {
+            let Some(f) = &rec.failure else {
+                return (EXIT_FAILED, "failed");
+            };
+            match (f.code, f.phase) {
+                (Some(C::Unauthorized | C::TokenReadonly | C::Forbidden), _) => (EXIT_TOKEN, "token refused"),
+                (Some(C::ResourceLimitExceeded), _) => (EXIT_QUOTA, "quota"),
+                (Some(C::SubdomainTaken | C::SubdomainTakenAfterExpiry | C::SubdomainAlreadyActive), _) => {
+                    (EXIT_DOMAIN, "domain taken")
+                }
+                (_, Phase::TofuInit | Phase::TofuPlan | Phase::TofuApply) => (EXIT_CLOUD, "cloud failure"),
+                (_, Phase::CloudInit | Phase::Kubeconfig | Phase::Bootstrap | Phase::Console) => {
+                    (EXIT_CLUSTER, "cluster failure")
+                }
+                _ => (EXIT_FAILED, "failed"),
+            }
+        }
+        _ => (EXIT_FAILED, "failed"),
+    }
+}
+
+/// The stream's last line: how the run ended, its outputs, what to run next.
+fn summary(rec: &DeploymentRecord, code: u8, meaning: &str) -> serde_json::Value {
+    let resumable = matches!(
+        rec.status,
+        RunStatus::Failed | RunStatus::Cancelled | RunStatus::Interrupted | RunStatus::Running
+    );
+    serde_json::json!({
+        "summary": {
+            "version": STREAM_VERSION,
+            "deployment_id": rec.id,
+            "fqdn": rec.fqdn,
+            "status": rec.status,
+            "phase": rec.phase,
+            "exit_code": code,
+            "exit_meaning": meaning,
+            "failure": rec.failure,
+            "outputs": rec.outputs,
+            "kubeconfig": rec.outputs.kubeconfig_path,
+            "resume": resumable.then(|| format!("catalyst-provisioner resume {}", rec.id)),
+        }
+    })
+}
+
 /// The exit code and the closing words for how the run ended.
-fn outcome(rec: &DeploymentRecord, json: bool) -> ExitCode {
+fn outcome(rec: &DeploymentRecord, view: &View) -> ExitCode {
+    let json = matches!(view, View::Json);
     let say = |l: &str| if json { err(l) } else { out(l) };
+    let (code, meaning) = exit_for(rec);
+    view.json_line(&summary(rec, code, meaning));
     match rec.status {
         RunStatus::Done => {
             let url = rec
@@ -329,7 +424,7 @@ fn outcome(rec: &DeploymentRecord, json: bool) -> ExitCode {
                 "`catalyst-provisioner resume {}` retries the failed phase.",
                 rec.id
             ));
-            ExitCode::from(EXIT_FAILED)
+            ExitCode::from(code)
         }
         RunStatus::Cancelled => {
             let at = rec.phase.map(phases::title).unwrap_or("the start");

@@ -99,6 +99,13 @@ impl View {
         }
     }
 
+    /// A JSON-only line of the stream (its header, its summary): see docs/cli.md.
+    pub fn json_line(&self, v: &serde_json::Value) {
+        if let View::Json = self {
+            out(&v.to_string());
+        }
+    }
+
     /// A message for the operator (stderr; above the bars when they are drawn).
     pub fn note(&self, line: &str) {
         match self {

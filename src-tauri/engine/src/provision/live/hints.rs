@@ -45,7 +45,12 @@ pub(super) fn tofu_stop(e: TofuError) -> Stop {
                 }
                 _ => tofu_hint(&text),
             };
-            Stop::Failed(PhaseError::new(text, hint))
+            let mut e = PhaseError::new(text.clone(), hint);
+            // Hetzner's own code, as the provider passes it on.
+            if text.contains("resource_limit_exceeded") {
+                e = e.with_code(ErrorCode::ResourceLimitExceeded);
+            }
+            Stop::Failed(e)
         }
     }
 }
@@ -72,7 +77,7 @@ pub(super) fn pdm_stop(what: &str, e: pdm::PdmError) -> Stop {
         }
         _ => "Resume retries this step; Wipe removes what was created.",
     };
-    Stop::Failed(PhaseError::new(format!("{what}: {e}"), hint))
+    Stop::Failed(PhaseError::new(format!("{what}: {e}"), hint).with_code(e.code()))
 }
 
 /// A stop as the wipe reports it (the wipe is never cancelled).

@@ -31,9 +31,16 @@ impl LiveCloud {
                 )
             })?;
         if check.scope != hetzner::TokenScope::ReadWrite {
-            return Err(fail(
-                check.message.clone(),
-                "Create a Read & Write token in the Hetzner Cloud Console, check it in the Credentials step, then Resume.",
+            let code = match check.scope {
+                hetzner::TokenScope::ReadOnly => crate::error::ErrorCode::TokenReadonly,
+                _ => crate::error::ErrorCode::Unauthorized,
+            };
+            return Err(Stop::Failed(
+                crate::provision::context::PhaseError::new(
+                    check.message.clone(),
+                    "Create a Read & Write token in the Hetzner Cloud Console, check it in the Credentials step, then Resume.",
+                )
+                .with_code(code),
             ));
         }
         ctx.log(LogLevel::Info, "preflight", "✓ Hetzner token: read & write");

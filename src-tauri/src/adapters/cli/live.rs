@@ -1,0 +1,267 @@
+//! What a headless live run brings instead of the wizard: the Hetzner token
+//! (HCLOUD_TOKEN, or one line on stdin with --token-stdin; never argv), an
+//! admin key (generated into the keyring as the window does, or an existing
+//! private key from --admin-key-file), the confirmation (typed on a
+//! terminal, or --yes), and `check-token`. Every check is the engine's own,
+//! with the window's messages.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::answers::Refused;
+use super::view::{answer_json, err, out};
+use super::{EXIT_FAILED, EXIT_INVALID_ANSWERS, EXIT_NEEDS_YES, EXIT_TOKEN};
+use crate::engine::credentials::{FqdnArgs, TokenArgs};
+use crate::engine::hetzner::TokenScope;
+use crate::engine::keys::GeneratedKey;
+use crate::engine::secrets::{GivenSecrets, SecretStore};
+use crate::engine::wizard::WizardAnswers;
+use crate::engine::wizard::model::SshKeyMode;
+use crate::engine::{Engine, ErrorCode};
+
+/// The secrets given on this command line's behalf.
+#[derive(Default)]
+pub struct Given {
+    /// The token and where it came from.
+    pub token: Option<(String, &'static str)>,
+    /// The admin private key's OpenSSH text.
+    pub admin_key: Option<String>,
+}
+
+fn refused(code: u8, message: impl Into<String>) -> Refused {
+    Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+impl Given {
+    /// Reads the token from stdin (`token_stdin`) or HCLOUD_TOKEN, and the
+    /// admin key from `admin_key_file`.
+    pub fn read(token_stdin: bool, admin_key_file: Option<&Path>) -> Result<Given, Refused> {
+        let token = if token_stdin {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| refused(EXIT_TOKEN, format!("--token-stdin: stdin could not be read: {e}")))?;
+            let t = line.trim().to_owned();
+            if t.is_empty() {
+                return Err(refused(
+                    EXIT_TOKEN,
+                    "--token-stdin: stdin held no token (one line expected).",
+                ));
+            }
+            Some((t, "Hetzner token from stdin"))
+        } else {
+            std::env::var("HCLOUD_TOKEN")
+                .ok()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .map(|t| (t, "Hetzner token from HCLOUD_TOKEN"))
+        };
+        let admin_key = admin_key_file.map(read_admin_key).transpose()?;
+        Ok(Given { token, admin_key })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.token.is_none() && self.admin_key.is_none()
+    }
+
+    /// The keyring with what was given standing in front of it.
+    pub fn store(&self, keyring: Arc<dyn SecretStore>) -> GivenSecrets {
+        let mut s = GivenSecrets::new(keyring);
+        if let Some((t, source)) = &self.token {
+            s = s.with_token(t.clone(), source);
+        }
+        if let Some(k) = &self.admin_key {
+            s = s.with_admin_key(k.clone());
+        }
+        s
+    }
+}
+
+/// An existing private key, refused as ssh refuses it when others may read it.
+fn read_admin_key(path: &Path) -> Result<String, Refused> {
+    let shown = path.display();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| refused(EXIT_FAILED, format!("--admin-key-file {shown}: {e}")))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(refused(
+                EXIT_FAILED,
+                format!(
+                    "--admin-key-file {shown} is readable by others (mode {mode:o}); `chmod 600 {shown}` first, as ssh requires."
+                ),
+            ));
+        }
+    }
+    let text = crate::engine::store::read_limited_string(path, 64 * 1024)
+        .map_err(|e| refused(EXIT_FAILED, format!("--admin-key-file {shown}: {e}")))?;
+    GeneratedKey::from_private_openssh(&text)
+        .map_err(|e| refused(EXIT_FAILED, format!("--admin-key-file {shown}: {e}")))?;
+    Ok(text)
+}
+
+/// Makes the answers ready for a live run: the token checked read & write
+/// (the Credentials step's probe), the admin key generated or taken from
+/// the file. Nothing is started.
+pub async fn prepare(engine: &Engine, answers: &mut WizardAnswers, given: &Given) -> Result<(), Refused> {
+    match &given.token {
+        Some((token, _)) => {
+            let view = engine
+                .token_check(TokenArgs { token: token.clone() })
+                .await
+                .map_err(|e| refused(token_exit(e.code), e.message))?;
+            if view.scope != TokenScope::ReadWrite {
+                return Err(refused(EXIT_TOKEN, view.message));
+            }
+            answers.credentials.token_validated = true;
+        }
+        None if !answers.credentials.token_validated => {
+            return Err(refused(
+                EXIT_TOKEN,
+                "A live run needs the Hetzner token: set HCLOUD_TOKEN, or pipe it in with --token-stdin \
+                 (never on the command line).",
+            ));
+        }
+        // Validated in the window: its keyring holds it; preflight asks Hetzner again.
+        None => {}
+    }
+    let c = &mut answers.credentials;
+    if let Some(text) = &given.admin_key {
+        let key =
+            GeneratedKey::from_private_openssh(text).map_err(|e| refused(EXIT_FAILED, e.to_string()))?;
+        let info = key.info();
+        c.ssh_key_mode = SshKeyMode::Generate;
+        c.ssh_public_key = info.public_openssh;
+        c.ssh_fingerprint = info.fingerprint;
+    } else if c.ssh_key_mode == SshKeyMode::Paste {
+        return Err(refused(
+            EXIT_INVALID_ANSWERS,
+            "credentials.ssh_key_mode: the answers paste a public key, but a run watches cloud-init over SSH \
+             and needs its private half: pass --admin-key-file with the private key, or set ssh_key_mode: \
+             generate.",
+        ));
+    } else if c.ssh_public_key.trim().is_empty() {
+        let fqdn = answers.fqdn().unwrap_or_default();
+        let info = engine.ssh_generate(FqdnArgs { fqdn }).await.map_err(|e| {
+            let more = if matches!(e.code, ErrorCode::KeyringUnavailable | ErrorCode::KeyringFailed) {
+                " No keyring on this machine keeps the generated key: pass --admin-key-file with an \
+                 existing private key (mode 0600)."
+            } else {
+                ""
+            };
+            refused(
+                EXIT_FAILED,
+                format!("The admin key could not be kept: {}{more}", e.message),
+            )
+        })?;
+        let c = &mut answers.credentials;
+        c.ssh_public_key = info.public_openssh;
+        c.ssh_fingerprint = info.fingerprint;
+        err(&format!(
+            "Generated the admin key {} (kept in the keyring; `catalyst-provisioner` exports it from the window).",
+            c.ssh_fingerprint
+        ));
+    }
+    Ok(())
+}
+
+fn token_exit(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::Unauthorized | ErrorCode::TokenReadonly | ErrorCode::Forbidden => EXIT_TOKEN,
+        _ => EXIT_FAILED,
+    }
+}
+
+/// Asks before billed resources are created: the name typed on a terminal,
+/// or --yes; without a terminal and without --yes, nothing starts.
+pub async fn confirm(engine: &Engine, answers: &WizardAnswers, yes: bool) -> Result<(), Refused> {
+    let fqdn = answers.fqdn().unwrap_or_default();
+    let cost = engine
+        .wizard_estimate(answers.clone())
+        .await
+        .map(|e| format!("about €{:.2}/hour (€{:.0}/month)", e.hourly_eur, e.monthly_eur))
+        .unwrap_or_else(|_| "at Hetzner's prices".into());
+    let servers: u32 = answers
+        .regions
+        .iter()
+        .map(|r| if answers.ha { 3 } else { 1 } + r.worker_count)
+        .sum();
+    let what = format!(
+        "This creates billed resources at Hetzner for {fqdn}: {servers} server(s) and {} load balancer(s), {cost}.",
+        answers.regions.len()
+    );
+    if yes {
+        err(&format!("{what} Going on (--yes)."));
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(refused(
+            EXIT_NEEDS_YES,
+            format!("{what} Without a terminal to confirm on, pass --yes to go on."),
+        ));
+    }
+    eprint!("{what}\nType {fqdn} to go on: ");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    if line.trim() != fqdn {
+        return Err(refused(EXIT_NEEDS_YES, "Not confirmed; nothing was created."));
+    }
+    Ok(())
+}
+
+/// `check-token`: the Credentials step's probe, with what the token may use.
+pub async fn check_token(engine: &Engine, given: &Given, json: bool) -> ExitCode {
+    let Some((token, source)) = &given.token else {
+        err("check-token needs the token: set HCLOUD_TOKEN, or pipe it in with --token-stdin.");
+        return ExitCode::from(EXIT_TOKEN);
+    };
+    let view = match engine.token_check(TokenArgs { token: token.clone() }).await {
+        Ok(v) => v,
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(token_exit(e.code));
+        }
+    };
+    let offers = engine.server_offers().await.ok();
+    let locations: Vec<String> = offers
+        .as_ref()
+        .map(|o| {
+            o.locations
+                .iter()
+                .map(|l| format!("{} ({})", l.name, l.city))
+                .collect()
+        })
+        .unwrap_or_default();
+    let types = offers.as_ref().map(|o| o.server_types.len()).unwrap_or(0);
+    if json {
+        let v = serde_json::json!({
+            "scope": view.scope,
+            "message": view.message,
+            "source": source,
+            "locations": offers.as_ref().map(|o| o.locations.clone()).unwrap_or_default(),
+            "server_types": types,
+        });
+        match answer_json(&v, true) {
+            Ok(text) => out(&text),
+            Err(e) => err(&e),
+        }
+    } else {
+        out(&view.message);
+        if view.scope == TokenScope::ReadWrite {
+            out(&format!("Locations: {}", locations.join(", ")));
+            out(&format!("Server types offered: {types}"));
+        }
+    }
+    if view.scope == TokenScope::ReadWrite {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_TOKEN)
+    }
+}
