@@ -23,7 +23,7 @@ if ((!runtime)); then
     webkit2gtk-driver xvfb xauth chromium imagemagick xdotool
     dbus gnome-keyring keyutils iproute2 util-linux
     openssh-client openssh-server shellcheck cloud-init
-    protobuf-compiler libprotobuf-dev
+    protobuf-compiler libprotobuf-dev jq
   )
 fi
 

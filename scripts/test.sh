@@ -67,7 +67,7 @@ suite() {
 suite "ui build" 600 npm --workspace ui run build
 suite "rustfmt" 300 cargo fmt --all -- --check
 suite "eslint" 600 npm --workspace ui run lint
-suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh tests/crash/*.sh tests/offline/*.sh
+suite "shellcheck" 300 shellcheck scripts/*.sh .ci/run tests/bundle/*.sh tests/crash/*.sh tests/offline/*.sh tests/cli/*.sh examples/ci/*.sh
 suite "clippy" 2400 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The benchmark crates sit outside the workspace; they still must compile
 # against the engine (a changed signature once broke bench/run.sh unseen).
@@ -82,6 +82,7 @@ if [ "${CATALYST_REQUIRE_REAL_ENGINE:-}" = 1 ]; then
 fi
 suite "cargo test" 2400 cargo test --workspace --no-fail-fast
 suite "crash (SIGKILL)" 1200 bash tests/crash/sigkill.sh
+suite "headless CLI, live" 1200 bash tests/cli/live.sh
 suite "offline (netns)" 900 bash tests/offline/netns.sh
 suite "vitest" 600 npm --workspace ui run test
 if [ -f scripts/keyring-test.sh ]; then

@@ -2,4 +2,5 @@
 //! against (`fakes`): fake Hetzner Cloud API, fake PDM, and later the
 //! stand-in `tofu` and fake Kubernetes API.
 pub mod fakes;
+pub mod live_app;
 pub mod support;

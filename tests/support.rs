@@ -159,16 +159,24 @@ pub async fn wizard_answers(engine: &Engine, sub: &str) -> (Value, Value) {
     (json!(a), json!(key))
 }
 
+/// The wizard's defaults with a name, the pool subdomain `sub` and an admin
+/// e-mail: a complete answers file but for the credentials, which a
+/// headless run brings itself.
+pub async fn answers_without_credentials(engine: &Engine, sub: &str) -> WizardAnswers {
+    let mut a = engine.wizard_defaults().await.unwrap();
+    a.organisation.name = "Omantel".into();
+    a.domain.subdomain = sub.into();
+    a.domain.admin_email = "platform@omantel.om".into();
+    a
+}
+
 /// Defaults, a read-write check of `token`, a generated key: the answers and the key.
 async fn answers_through_the_wizard(
     engine: &Engine,
     sub: &str,
     token: &str,
 ) -> (WizardAnswers, AdminKeyInfo) {
-    let mut a = engine.wizard_defaults().await.unwrap();
-    a.organisation.name = "Omantel".into();
-    a.domain.subdomain = sub.into();
-    a.domain.admin_email = "platform@omantel.om".into();
+    let mut a = answers_without_credentials(engine, sub).await;
     let check = engine
         .token_check(TokenArgs { token: token.into() })
         .await

@@ -107,10 +107,23 @@ fn read_admin_key(path: &Path) -> Result<String, Refused> {
     Ok(text)
 }
 
+/// What `prepare` is for: a run (the generated key is kept in the keyring),
+/// or `validate` (a throwaway key stands in, nothing is kept).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Run,
+    Check,
+}
+
 /// Makes the answers ready for a live run: the token checked read & write
 /// (the Credentials step's probe), the admin key generated or taken from
 /// the file. Nothing is started.
-pub async fn prepare(engine: &Engine, answers: &mut WizardAnswers, given: &Given) -> Result<(), Refused> {
+pub async fn prepare(
+    engine: &Engine,
+    answers: &mut WizardAnswers,
+    given: &Given,
+    purpose: Purpose,
+) -> Result<(), Refused> {
     match &given.token {
         Some((token, _)) => {
             let view = engine
@@ -122,6 +135,11 @@ pub async fn prepare(engine: &Engine, answers: &mut WizardAnswers, given: &Given
             }
             answers.credentials.token_validated = true;
         }
+        None if !answers.credentials.token_validated && purpose == Purpose::Check => {
+            err(
+                "credentials.token: not probed (set HCLOUD_TOKEN, or pass --token-stdin, for validate to probe it).",
+            );
+        }
         None if !answers.credentials.token_validated => {
             return Err(refused(
                 EXIT_TOKEN,
@@ -132,6 +150,7 @@ pub async fn prepare(engine: &Engine, answers: &mut WizardAnswers, given: &Given
         // Validated in the window: its keyring holds it; preflight asks Hetzner again.
         None => {}
     }
+    let fqdn = answers.fqdn().unwrap_or_default();
     let c = &mut answers.credentials;
     if let Some(text) = &given.admin_key {
         let key =
@@ -147,8 +166,15 @@ pub async fn prepare(engine: &Engine, answers: &mut WizardAnswers, given: &Given
              and needs its private half: pass --admin-key-file with the private key, or set ssh_key_mode: \
              generate.",
         ));
+    } else if c.ssh_public_key.trim().is_empty() && purpose == Purpose::Check {
+        let key = crate::engine::keys::generate_admin_key(&fqdn)
+            .map_err(|e| refused(EXIT_FAILED, e.to_string()))?;
+        c.ssh_public_key = key.public_openssh().to_owned();
+        c.ssh_fingerprint = key.fingerprint().to_owned();
+        err(
+            "credentials.ssh_public_key: empty, so `provision` generates the admin key (a throwaway one stood in here).",
+        );
     } else if c.ssh_public_key.trim().is_empty() {
-        let fqdn = answers.fqdn().unwrap_or_default();
         let info = engine.ssh_generate(FqdnArgs { fqdn }).await.map_err(|e| {
             let more = if matches!(e.code, ErrorCode::KeyringUnavailable | ErrorCode::KeyringFailed) {
                 " No keyring on this machine keeps the generated key: pass --admin-key-file with an \

@@ -397,6 +397,7 @@ pub fn main() -> ExitCode {
                     | Command::Resume { .. }
                     | Command::Provision { .. }
                     | Command::CheckToken { .. }
+                    | Command::Validate { .. }
             )
         );
     let given = if headless_live {
@@ -431,7 +432,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Serve { port }) => serve(engine, port),
         Some(Command::Info { json }) => runtime().block_on(info(&engine, json)),
-        Some(Command::Validate { answers }) => runtime().block_on(validate(&engine, &answers)),
+        Some(Command::Validate { answers }) => runtime().block_on(validate(&engine, &answers, &given)),
         Some(Command::Draft { action }) => runtime().block_on(draft(&engine, action)),
         Some(Command::Settings { action }) => runtime().block_on(settings::run(&engine, action)),
         Some(Command::Provision {
@@ -578,8 +579,8 @@ async fn info(engine: &Engine, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn validate(engine: &Engine, path: &std::path::Path) -> ExitCode {
-    let answers = match answers::load(path) {
+async fn validate(engine: &Engine, path: &std::path::Path, given: &live::Given) -> ExitCode {
+    let mut answers = match answers::load(path) {
         Ok(a) => a,
         Err(r) => {
             if r.code == EXIT_INVALID_ANSWERS {
@@ -590,6 +591,13 @@ async fn validate(engine: &Engine, path: &std::path::Path) -> ExitCode {
             return ExitCode::from(r.code);
         }
     };
+    // A live file leaves the credentials to `provision`: checked as it would.
+    if engine.mode() == Mode::Live
+        && let Err(r) = live::prepare(engine, &mut answers, given, live::Purpose::Check).await
+    {
+        esay!("{}", r.message);
+        return ExitCode::from(r.code);
+    }
     match answers::problems(engine, &answers).await {
         Err(m) => {
             esay!("{m}");

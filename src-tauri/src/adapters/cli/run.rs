@@ -146,7 +146,7 @@ pub async fn provision(engine: &Engine, path: &Path, o: ProvisionOptions<'_>) ->
         }
     };
     let live = engine.mode() == Mode::Live;
-    if live && let Err(r) = live::prepare(engine, &mut answers, given).await {
+    if live && let Err(r) = live::prepare(engine, &mut answers, given, live::Purpose::Run).await {
         err(&r.message);
         return ExitCode::from(r.code);
     }
