@@ -383,3 +383,85 @@ async fn the_ci_example_provisions_tests_and_wipes_with_nothing_but_the_binary()
     let said = std::fs::read_to_string(&live.run.log).unwrap();
     assert!(!said.contains(RW_TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/cli/live.sh"]
+async fn plan_shows_the_real_engines_plan_by_type_with_its_cost_and_creates_nothing() {
+    let live = LiveHome::new().await;
+    let answers = answers_file(&live, "omantel-plan").await;
+    let out = live.home.join("plan.json");
+    let st = app(
+        &live.home,
+        &["plan", "--answers", answers.to_str().unwrap(), "--json"],
+        &live.run.log,
+    )
+    .env("HCLOUD_TOKEN", RW_TOKEN)
+    .stdout(std::fs::File::create(&out).unwrap())
+    .status()
+    .unwrap();
+    assert_eq!(st.code(), Some(0), "{}", live.run.log_tail(30));
+    let p: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    println!(
+        "plan: {} to add in {:.1} s with {}",
+        p["add"],
+        p["seconds"].as_f64().unwrap(),
+        p["engine"]
+    );
+    let count = |t: &str| {
+        p["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource_type"] == t)
+            .and_then(|r| r["count"].as_u64())
+            .unwrap_or(0)
+    };
+    assert_eq!(count("hcloud_server"), 1, "{p:#}");
+    assert_eq!(count("hcloud_load_balancer"), 1, "{p:#}");
+    assert_eq!(count("hcloud_network"), 1, "{p:#}");
+    let total: u64 = p["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(p["add"].as_u64(), Some(total), "{p:#}");
+    assert!(p["hourly_eur"].as_f64().unwrap() > 0.0 && p["monthly_eur"].as_f64().unwrap() > 0.0);
+    // Nothing exists, nothing is kept: no resource, no scratch dir, no key.
+    assert_eq!(live.hetzner.inventory().total(), 0);
+    let previews = live.home.join("data/plan-previews");
+    assert_eq!(std::fs::read_dir(&previews).map(|d| d.count()).unwrap_or(0), 0);
+    assert!(!live.home.join("data/deployments").exists());
+    assert_eq!(
+        live.run
+            .keyring
+            .get(&names::host_private_key("d-plan-preview"))
+            .unwrap(),
+        None
+    );
+
+    // As text, and a read-only token is refused before any plan.
+    let text = app(
+        &live.home,
+        &["plan", "--answers", answers.to_str().unwrap()],
+        &live.run.log,
+    )
+    .env("HCLOUD_TOKEN", RW_TOKEN)
+    .stdout(Stdio::piped())
+    .output()
+    .unwrap();
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        shown.contains("nothing was created") && shown.contains("hcloud_server") && shown.contains("€"),
+        "{shown}"
+    );
+    let st = app(
+        &live.home,
+        &["plan", "--answers", answers.to_str().unwrap()],
+        &live.run.log,
+    )
+    .env("HCLOUD_TOKEN", RO_TOKEN)
+    .status()
+    .unwrap();
+    assert_eq!(st.code(), Some(4));
+}

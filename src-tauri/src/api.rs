@@ -14,6 +14,7 @@ use crate::engine::events::ProvisionEvent;
 use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
+use crate::engine::provision::plan_preview::{PlanArgs, PlanPreview};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::replay::{Replay, ReplayArgs};
 use crate::engine::settings::api::{
@@ -123,6 +124,8 @@ commands! {
         domain_check(DomainCheckArgs) -> Availability;
         /// Validates a registrar credential (format, then the registrar) and keeps it in the keyring.
         registrar_validate(RegistrarArgs) -> RegistrarValidation;
+        /// Live mode: the real plan of the answers (init + plan in a scratch dir, nothing created).
+        plan_preview(PlanArgs) -> PlanPreview;
         /// Validates all answers and starts a run (demo mode: the simulated cloud).
         provision_start(StartArgs) -> DeploymentSummary;
         /// Continues an interrupted, failed or cancelled run at the phase it stopped in.

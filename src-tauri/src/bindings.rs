@@ -18,6 +18,7 @@ use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::hetzner::TokenScope;
 use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
 use crate::engine::pdm::{Availability, CheckReason, RegistrarInfo, RegistrarKind, RegistrarValidation};
+use crate::engine::provision::plan_preview::{PlanArgs, PlanPreview, ResourceCount};
 use crate::engine::provision::{EventsArgs, IdArgs, StartArgs};
 use crate::engine::replay::{EventLogHeader, Replay, ReplayArgs};
 use crate::engine::settings::api::{
@@ -56,6 +57,9 @@ pub fn render() -> String {
         decl::<ErrorCode>(&cfg),
         decl::<AppInfo>(&cfg),
         decl::<EngineCheck>(&cfg),
+        decl::<PlanArgs>(&cfg),
+        decl::<PlanPreview>(&cfg),
+        decl::<ResourceCount>(&cfg),
         decl::<TofuBinary>(&cfg),
         decl::<EngineKind>(&cfg),
         decl::<Mode>(&cfg),

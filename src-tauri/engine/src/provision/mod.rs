@@ -7,6 +7,7 @@ pub mod context;
 pub mod live;
 pub mod orchestrator;
 pub mod phases;
+pub mod plan_preview;
 pub mod run_secrets;
 
 use crate::error::ErrorCode;

@@ -310,12 +310,12 @@ fn step<'a>(known: &'a Value, s: &Segment) -> Option<&'a Value> {
 /// lines `Step: field: message`, from the engine's checks.
 pub async fn problems(
     engine: &crate::engine::Engine,
-    answers: &WizardAnswers,
+    answers: &mut WizardAnswers,
 ) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
     // A file has no availability answer: ask PDM (or the demo pool) here, as
-    // the window does while the operator types, so the Domain step can pass.
-    let mut answers = answers.clone();
+    // the window does while the operator types, so the Domain step can pass;
+    // the answer stays in `answers`.
     let mut pdm_failed = false;
     if let Some(fqdn) = answers.fqdn()
         && answers.domain.mode == DomainMode::Pool

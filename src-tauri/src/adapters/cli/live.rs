@@ -291,3 +291,73 @@ pub async fn check_token(engine: &Engine, given: &Given, json: bool) -> ExitCode
         ExitCode::from(EXIT_TOKEN)
     }
 }
+
+/// `plan --answers FILE`: the real engine's plan of the answers, nothing
+/// created: resources by type and count, and what they cost.
+pub async fn plan(engine: &Engine, path: &Path, given: &Given, json: bool) -> ExitCode {
+    use crate::engine::provision::plan_preview::PlanArgs;
+    let mut answers = match super::answers::load(path) {
+        Ok(a) => a,
+        Err(r) => {
+            err(&r.message);
+            return ExitCode::from(r.code);
+        }
+    };
+    if let Err(r) = prepare(engine, &mut answers, given, Purpose::Check).await {
+        err(&r.message);
+        return ExitCode::from(r.code);
+    }
+    match super::answers::problems(engine, &mut answers).await {
+        Err(m) => {
+            err(&m);
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Ok(lines) if !lines.is_empty() => {
+            for l in &lines {
+                err(l);
+            }
+            return ExitCode::from(EXIT_INVALID_ANSWERS);
+        }
+        Ok(_) => {}
+    }
+    let p = match engine.plan_preview(PlanArgs { answers }).await {
+        Ok(p) => p,
+        Err(e) => {
+            err(&e.message);
+            return ExitCode::from(match e.code {
+                ErrorCode::InvalidAnswers => EXIT_INVALID_ANSWERS,
+                ErrorCode::PlanFailed => super::EXIT_CLOUD,
+                c => token_exit(c),
+            });
+        }
+    };
+    if json {
+        match answer_json(&p, true) {
+            Ok(text) => out(&text),
+            Err(e) => err(&e),
+        }
+        return ExitCode::SUCCESS;
+    }
+    out(&format!(
+        "Plan for {} ({}, {:.1} s); nothing was created:",
+        p.fqdn, p.engine, p.seconds
+    ));
+    let width = p
+        .resources
+        .iter()
+        .map(|r| r.resource_type.len())
+        .max()
+        .unwrap_or(0);
+    for r in &p.resources {
+        out(&format!("  {:<width$}  {}", r.resource_type, r.count));
+    }
+    out(&format!(
+        "{} to add, {} to change, {} to destroy.",
+        p.add, p.change, p.remove
+    ));
+    out(&format!(
+        "Cost: about €{:.2}/hour, €{:.0}/month.",
+        p.hourly_eur, p.monthly_eur
+    ));
+    ExitCode::SUCCESS
+}

@@ -173,6 +173,18 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Live mode: the real plan of an answers file (OpenTofu's init from the
+    /// bundled provider mirror and `plan`, in a scratch dir): the resources
+    /// by type and count and their cost per hour and month. Nothing is
+    /// created. The token as for provision; exit 7 when the plan fails.
+    Plan {
+        /// The answers file (JSON or YAML).
+        #[arg(long, value_name = "FILE")]
+        answers: PathBuf,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Probe a Hetzner token as the Credentials step does: read & write,
     /// read-only or invalid, and the locations and server types it may use.
     /// The token comes from HCLOUD_TOKEN or --token-stdin. Exit 0 when it can
@@ -398,6 +410,7 @@ pub fn main() -> ExitCode {
                     | Command::Provision { .. }
                     | Command::CheckToken { .. }
                     | Command::Validate { .. }
+                    | Command::Plan { .. }
             )
         );
     let given = if headless_live {
@@ -453,6 +466,9 @@ pub fn main() -> ExitCode {
             },
         )),
         Some(Command::CheckToken { json }) => runtime().block_on(live::check_token(&engine, &given, json)),
+        Some(Command::Plan { answers, json }) => {
+            runtime().block_on(live::plan(&engine, &answers, &given, json))
+        }
         Some(Command::Resume { id, json }) => runtime().block_on(run::resume(&engine, &id, json)),
         Some(Command::Wipe {
             id,
@@ -598,7 +614,7 @@ async fn validate(engine: &Engine, path: &std::path::Path, given: &live::Given) 
         esay!("{}", r.message);
         return ExitCode::from(r.code);
     }
-    match answers::problems(engine, &answers).await {
+    match answers::problems(engine, &mut answers).await {
         Err(m) => {
             esay!("{m}");
             ExitCode::from(EXIT_FAILED)

@@ -150,7 +150,7 @@ pub async fn provision(engine: &Engine, path: &Path, o: ProvisionOptions<'_>) ->
         err(&r.message);
         return ExitCode::from(r.code);
     }
-    match answers::problems(engine, &answers).await {
+    match answers::problems(engine, &mut answers).await {
         Err(m) => {
             err(&m);
             return ExitCode::from(EXIT_FAILED);

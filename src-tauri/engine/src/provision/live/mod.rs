@@ -11,6 +11,7 @@ mod domain;
 mod hints;
 mod keyring;
 mod preflight;
+pub mod preview;
 mod tofu;
 mod wipe;
 

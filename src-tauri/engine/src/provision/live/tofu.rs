@@ -23,6 +23,14 @@ use crate::wizard::model::Topology as WizardTopology;
 use super::hints::{fail, tofu_stop};
 use super::{CancelBridge, LiveCloud, log_to};
 
+/// A staged module: tofu's environment, the provider mirror it uses, and
+/// the largest user_data rendered (bytes).
+pub(super) struct Staged {
+    pub env: ChildEnv,
+    pub mirror: Option<std::path::PathBuf>,
+    pub largest: usize,
+}
+
 pub(super) fn random_string(len: usize) -> String {
     rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
@@ -274,8 +282,42 @@ impl LiveCloud {
             registry_mirror,
         };
         let work = tofu::module::work_dir(&self.data_dir, &id).map_err(tofu_stop)?;
-        tofu::module::stage(&work, &inputs).map_err(tofu_stop)?;
-        let rendered = tofu::cloudinit::render(&inputs, &boot).map_err(tofu_stop)?;
+        let bin = self.locate_tofu(ctx).await?;
+        let staged = self.stage(&work, &inputs, &boot, token, pass)?;
+        if let Some(mirror) = &staged.mirror {
+            ctx.log(
+                LogLevel::Info,
+                "tofu",
+                format!("Using the provider mirror {}", mirror.display()),
+            );
+        }
+        ctx.log(
+            LogLevel::Info,
+            "tofu",
+            format!(
+                "Module staged in {} (cloud-init {} bytes at most; host key {}).",
+                work.display(),
+                staged.largest,
+                host.fingerprint()
+            ),
+        );
+        self.runner = Some(Runner::new(bin, work, staged.env));
+        Ok(())
+    }
+
+    /// Writes the module and its inputs into `work` and builds tofu's
+    /// environment: the provider cache, the mirror (the settings' or the
+    /// one shipped with the app), the secrets.
+    pub(super) fn stage(
+        &self,
+        work: &std::path::Path,
+        inputs: &ModuleInputs,
+        boot: &BootInputs,
+        token: String,
+        pass: String,
+    ) -> Result<Staged, Stop> {
+        tofu::module::stage(work, inputs).map_err(tofu_stop)?;
+        let rendered = tofu::cloudinit::render(inputs, boot).map_err(tofu_stop)?;
         // One provider cache per user (the data dir), on every run: a second
         // deployment reuses the provider the first one downloaded.
         let cache = self.data_dir.join("tofu-plugin-cache");
@@ -301,14 +343,9 @@ impl LiveCloud {
                 .ok()
                 .and_then(|exe| tofu::bundled::provider_mirror(&exe)),
         };
-        if let Some(mirror) = mirror {
+        if let Some(mirror) = &mirror {
             options.cli_config_file =
-                Some(tofu::cliconfig::write(&work, &mirror, Some(&cache)).map_err(tofu_stop)?);
-            ctx.log(
-                LogLevel::Info,
-                "tofu",
-                format!("Using the provider mirror {}", mirror.display()),
-            );
+                Some(tofu::cliconfig::write(work, mirror, Some(&cache)).map_err(tofu_stop)?);
         }
         let env = ChildEnv::build(
             &TofuSecrets {
@@ -319,19 +356,11 @@ impl LiveCloud {
             &options,
         )
         .map_err(tofu_stop)?;
-        let bin = self.locate_tofu(ctx).await?;
-        ctx.log(
-            LogLevel::Info,
-            "tofu",
-            format!(
-                "Module staged in {} (cloud-init {} bytes at most; host key {}).",
-                work.display(),
-                rendered.largest(),
-                host.fingerprint()
-            ),
-        );
-        self.runner = Some(Runner::new(bin, work, env));
-        Ok(())
+        Ok(Staged {
+            env,
+            mirror,
+            largest: rendered.largest(),
+        })
     }
 
     /// A sink turning tofu's stream into Resource and Log events; counts

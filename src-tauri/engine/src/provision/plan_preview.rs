@@ -1,0 +1,185 @@
+//! "What will be created": the real plan of a Sovereign's answers before a
+//! run (Review in live mode, the CLI's `plan`), as resources by type and
+//! count with the cost from the prices in use. Live mode only: the demo's
+//! cloud has no engine to ask.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::Engine;
+use crate::error::{ApiError, ErrorCode};
+use crate::settings::Mode;
+use crate::tofu::messages::ResourceAction;
+use crate::wizard::{Context, Step, WizardAnswers, validate_step};
+
+use super::live::LiveCloud;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlanArgs {
+    pub answers: WizardAnswers,
+}
+
+/// One resource type of the plan and how many of it would be created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ResourceCount {
+    /// `hcloud_server`, `hcloud_load_balancer`, …
+    pub resource_type: String,
+    #[ts(type = "number")]
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlanPreview {
+    pub fqdn: String,
+    /// Resources to create, by type (sorted by type).
+    pub resources: Vec<ResourceCount>,
+    #[ts(type = "number")]
+    pub add: u64,
+    #[ts(type = "number")]
+    pub change: u64,
+    #[ts(type = "number")]
+    pub remove: u64,
+    pub hourly_eur: f64,
+    pub monthly_eur: f64,
+    /// The engine that planned ("OpenTofu 1.10.6").
+    pub engine: String,
+    /// How long the plan took (init included), in seconds.
+    pub seconds: f64,
+}
+
+/// `module.x.hcloud_server.cp["fsn1-1"]` → `hcloud_server`.
+pub fn resource_type(address: &str) -> String {
+    let mut parts = address.split('.');
+    let mut first = parts.next().unwrap_or_default();
+    while first == "module" {
+        let _name = parts.next();
+        first = parts.next().unwrap_or_default();
+    }
+    if first == "data" {
+        return format!("data.{}", parts.next().unwrap_or_default());
+    }
+    first.to_owned()
+}
+
+/// The planned creations counted by type.
+pub fn by_type<'a>(changes: impl IntoIterator<Item = &'a (String, ResourceAction)>) -> Vec<ResourceCount> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for (address, action) in changes {
+        if matches!(action, ResourceAction::Create | ResourceAction::Replace) {
+            *counts.entry(resource_type(address)).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(resource_type, count)| ResourceCount { resource_type, count })
+        .collect()
+}
+
+impl Engine {
+    /// Runs the real plan of `answers` in a scratch dir: nothing is created.
+    pub async fn plan_preview(&self, args: PlanArgs) -> Result<PlanPreview, ApiError> {
+        if self.mode() != Mode::Live {
+            return Err(ApiError::new(
+                ErrorCode::NotInLiveMode,
+                "The plan runs the real infrastructure engine; demo mode simulates the cloud and has none.",
+            ));
+        }
+        let offers = self.offers();
+        let pools = self.current_settings().pools();
+        let errors = validate_step(
+            Step::Review,
+            &args.answers,
+            &Context {
+                offers: &offers,
+                pools: &pools,
+            },
+        );
+        if let Some(first) = errors.first() {
+            return Err(ApiError {
+                code: ErrorCode::InvalidAnswers,
+                message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
+                field: Some(first.field.clone()),
+            });
+        }
+        let started = std::time::Instant::now();
+        let previews = self.paths.data_dir.join("plan-previews");
+        crate::store::dirs::create_private_dir_all(&previews)
+            .map_err(|e| ApiError::new(ErrorCode::TofuWriteFailed, format!("{}: {e}", previews.display())))?;
+        let scratch = tempfile_dir(&previews)
+            .map_err(|e| ApiError::new(ErrorCode::TofuWriteFailed, format!("{}: {e}", previews.display())))?;
+        let mut cloud = LiveCloud::new(
+            self.current_settings(),
+            self.secrets.clone(),
+            self.paths.data_dir.clone(),
+        );
+        let planned = cloud.plan_preview(&args.answers, &scratch).await;
+        // The scratch dir holds a plan with user_data: never left behind.
+        let _ = std::fs::remove_dir_all(&scratch);
+        let planned = planned.map_err(|e| ApiError {
+            code: ErrorCode::PlanFailed,
+            message: format!("{} {}", e.error, e.hint),
+            field: None,
+        })?;
+        let estimate = crate::catalog::estimate(&args.answers, &offers);
+        Ok(PlanPreview {
+            fqdn: args.answers.fqdn().unwrap_or_default(),
+            resources: by_type(&planned.changes),
+            add: planned.summary.add,
+            change: planned.summary.change,
+            remove: planned.summary.remove,
+            hourly_eur: estimate.hourly_eur,
+            monthly_eur: estimate.monthly_eur,
+            engine: planned.engine.describe(),
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// A new private folder under `parent` with a random name.
+fn tempfile_dir(parent: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    for _ in 0..8 {
+        let dir = parent.join(format!("p-{:016x}", rand::random::<u64>()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free scratch folder name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_become_types_and_creations_are_counted() {
+        assert_eq!(resource_type("hcloud_server.cp[0]"), "hcloud_server");
+        assert_eq!(
+            resource_type("module.region[\"fsn1\"].hcloud_server.cp"),
+            "hcloud_server"
+        );
+        assert_eq!(resource_type("data.hcloud_image.ubuntu"), "data.hcloud_image");
+        let changes = vec![
+            ("hcloud_server.cp[0]".to_owned(), ResourceAction::Create),
+            ("hcloud_server.cp[1]".to_owned(), ResourceAction::Create),
+            ("hcloud_network.main".to_owned(), ResourceAction::Create),
+            ("hcloud_firewall.fw".to_owned(), ResourceAction::Update),
+        ];
+        assert_eq!(
+            by_type(&changes),
+            vec![
+                ResourceCount {
+                    resource_type: "hcloud_network".into(),
+                    count: 1
+                },
+                ResourceCount {
+                    resource_type: "hcloud_server".into(),
+                    count: 2
+                },
+            ]
+        );
+    }
+}
