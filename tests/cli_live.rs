@@ -19,6 +19,7 @@ use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
 use catalyst_provisioner::engine::provision::phases::expected_releases;
 use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_tests::fakes::hetzner::{RO_TOKEN, RW_TOKEN};
+use catalyst_tests::fakes::pdm::CLOUDFLARE_TOKEN;
 use catalyst_tests::live_app::{LiveHome, app, events};
 use catalyst_tests::support::answers_without_credentials;
 use serde_json::Value;
@@ -464,4 +465,44 @@ async fn plan_shows_the_real_engines_plan_by_type_with_its_cost_and_creates_noth
     .status()
     .unwrap();
     assert_eq!(st.code(), Some(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/cli/live.sh"]
+async fn an_own_domain_takes_its_registrar_credential_from_the_environment() {
+    let live = LiveHome::new().await;
+    let path = answers_file(&live, "unused").await;
+    let mut a: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    a["domain"]["mode"] = "byo_api".into();
+    a["domain"]["byo_domain"] = "omantel-own.example".into();
+    a["domain"]["registrar"] = "cloudflare".into();
+    std::fs::write(&path, a.to_string()).unwrap();
+    let validate = |credential: Option<&str>| {
+        let mut c = app(&live.home, &["validate", path.to_str().unwrap()], &live.run.log);
+        c.env("HCLOUD_TOKEN", RW_TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(cred) = credential {
+            c.env("CATALYST_REGISTRAR_CREDENTIAL", cred);
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let (code, said) = validate(None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("set CATALYST_REGISTRAR_CREDENTIAL"), "{said}");
+    let (code, said) = validate(Some(CLOUDFLARE_TOKEN));
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains(": valid"), "{said}");
+    assert!(!said.contains(CLOUDFLARE_TOKEN), "{said}");
+    let (code, said) = validate(Some("short"));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("domain.registrar"), "{said}");
 }

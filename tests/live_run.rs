@@ -27,7 +27,7 @@ use catalyst_provisioner::engine::{ApiError, Engine, Paths};
 use catalyst_tests::fakes::console::{FakeConsole, Pki};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
 use catalyst_tests::fakes::kube::FakeKube;
-use catalyst_tests::fakes::pdm::{FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
+use catalyst_tests::fakes::pdm::{CLOUDFLARE_TOKEN, FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use catalyst_tests::support::{
     engine_record, events, grep_dir, live_engine, live_settings, real_engine_settings, wait_end, wait_for,
@@ -452,8 +452,6 @@ async fn a_mirror_with_a_proxy_project_reaches_registries_yaml_with_its_rewrite(
         "{reg}"
     );
 }
-
-const CLOUDFLARE_TOKEN: &str = "Zx9_aB3-cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX";
 
 /// The Domain step in `byo_api` mode: the credential validated (and kept) through PDM.
 async fn own_domain_via_cloudflare(engine: &Engine, a: &mut WizardAnswers, domain: &str) {

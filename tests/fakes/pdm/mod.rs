@@ -50,6 +50,10 @@ pub const RESERVED: [&str; 21] = [
 ];
 
 /// The records PDM's commit writes under a Sovereign's child zone.
+/// A Cloudflare API token of the right shape (40 characters), which the fake's
+/// registrar accepts.
+pub const CLOUDFLARE_TOKEN: &str = "Zx9_aB3-cD4eF5gH6iJ7kL8mN9oP0qR1sT2uV3wX";
+
 pub const CANONICAL_RECORDS: [&str; 6] = ["@", "*", "console", "api", "gitea", "harbor"];
 
 #[derive(Debug, Clone)]

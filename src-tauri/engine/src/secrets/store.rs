@@ -154,6 +154,15 @@ impl GivenSecrets {
         )
     }
 
+    /// The registrar API credential (own domain through its API) for every deployment.
+    pub fn with_registrar(self, credential: String) -> GivenSecrets {
+        self.with(
+            names::registrar(""),
+            credential,
+            "registrar credential from CATALYST_REGISTRAR_CREDENTIAL",
+        )
+    }
+
     fn with(mut self, prefix: String, value: String, what: &'static str) -> GivenSecrets {
         register_secret(&value);
         self.given.push((prefix, value));

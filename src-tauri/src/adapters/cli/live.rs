@@ -28,7 +28,12 @@ pub struct Given {
     pub token: Option<(String, &'static str)>,
     /// The admin private key's OpenSSH text.
     pub admin_key: Option<String>,
+    /// The registrar API credential (`domain.mode: byo_api`).
+    pub registrar: Option<String>,
 }
+
+/// Where a headless run takes the registrar credential from.
+pub const REGISTRAR_ENV: &str = "CATALYST_REGISTRAR_CREDENTIAL";
 
 fn refused(code: u8, message: impl Into<String>) -> Refused {
     Refused {
@@ -62,11 +67,16 @@ impl Given {
                 .map(|t| (t, "Hetzner token from HCLOUD_TOKEN"))
         };
         let admin_key = admin_key_file.map(read_admin_key).transpose()?;
-        Ok(Given { token, admin_key })
+        let registrar = std::env::var(REGISTRAR_ENV).ok().filter(|v| !v.trim().is_empty());
+        Ok(Given {
+            token,
+            admin_key,
+            registrar,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.token.is_none() && self.admin_key.is_none()
+        self.token.is_none() && self.admin_key.is_none() && self.registrar.is_none()
     }
 
     /// The keyring with what was given standing in front of it.
@@ -77,6 +87,9 @@ impl Given {
         }
         if let Some(k) = &self.admin_key {
             s = s.with_admin_key(k.clone());
+        }
+        if let Some(r) = &self.registrar {
+            s = s.with_registrar(r.clone());
         }
         s
     }
@@ -150,6 +163,7 @@ pub async fn prepare(
         // Validated in the window: its keyring holds it; preflight asks Hetzner again.
         None => {}
     }
+    registrar(engine, answers, given).await?;
     let fqdn = answers.fqdn().unwrap_or_default();
     let c = &mut answers.credentials;
     if let Some(text) = &given.admin_key {
@@ -195,6 +209,48 @@ pub async fn prepare(
             c.ssh_fingerprint
         ));
     }
+    Ok(())
+}
+
+/// An own domain set through the registrar's API: its credential from the
+/// environment, validated as the Domain step does.
+async fn registrar(engine: &Engine, answers: &mut WizardAnswers, given: &Given) -> Result<(), Refused> {
+    use crate::engine::domain::RegistrarArgs;
+    use crate::engine::wizard::model::DomainMode;
+    let d = &mut answers.domain;
+    if d.mode != DomainMode::ByoApi {
+        return Ok(());
+    }
+    let Some(credential) = &given.registrar else {
+        if d.registrar_validated {
+            return Ok(());
+        }
+        return Err(refused(
+            EXIT_FAILED,
+            format!(
+                "domain.registrar: an own domain set through the registrar's API needs its credential: set {REGISTRAR_ENV}."
+            ),
+        ));
+    };
+    let kind = d
+        .registrar
+        .as_deref()
+        .and_then(|r| serde_json::from_value(serde_json::Value::String(r.to_owned())).ok())
+        .ok_or_else(|| {
+            refused(
+                EXIT_INVALID_ANSWERS,
+                "domain.registrar: name the registrar (cloudflare, namecheap, godaddy, ovh or dynadot).",
+            )
+        })?;
+    engine
+        .registrar_validate(RegistrarArgs {
+            registrar: kind,
+            domain: d.byo_domain.clone(),
+            credential: credential.clone(),
+        })
+        .await
+        .map_err(|e| refused(EXIT_FAILED, format!("domain.registrar: {}", e.message)))?;
+    d.registrar_validated = true;
     Ok(())
 }
 

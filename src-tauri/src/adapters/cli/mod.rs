@@ -73,8 +73,9 @@ Secrets never go on the command line. For provision, resume, wipe and
 check-token in live mode the Hetzner token comes from HCLOUD_TOKEN, or from
 one line on stdin with --token-stdin, instead of the keyring; --admin-key-file
 names an existing admin private key (mode 0600) where no keyring can keep a
-generated one (a CI runner). PDM's password and a registrar's API key come from
-the keyring entries the settings name (see `settings`).";
+generated one (a CI runner); an own domain set through its registrar's API
+takes the registrar credential from CATALYST_REGISTRAR_CREDENTIAL. PDM's
+password comes from the keyring (`settings set pdm_password --from-env VAR`).";
 
 /// Catalyst Provisioner: provisions a Catalyst Sovereign on Hetzner Cloud
 /// from this machine.
