@@ -452,6 +452,7 @@ async fn plan_shows_the_real_engines_plan_by_type_with_its_cost_and_creates_noth
     .output()
     .unwrap();
     let shown = String::from_utf8_lossy(&text.stdout);
+    println!("{shown}");
     assert!(
         shown.contains("nothing was created") && shown.contains("hcloud_server") && shown.contains("€"),
         "{shown}"
