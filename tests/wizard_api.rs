@@ -253,3 +253,26 @@ async fn demo_mode_answers_every_wizard_call_without_network_or_keyring() {
         .unwrap();
     assert!(ok.valid);
 }
+
+#[tokio::test]
+async fn demo_review_shows_the_simulated_clouds_resources_by_type_with_their_cost() {
+    use catalyst_provisioner::engine::provision::plan_preview::PlanArgs;
+    let home = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Paths::under(home.path()), true);
+    let mut a = catalyst_tests::support::demo_answers(&engine, "plan-demo").await;
+    a.ha = true;
+    a.regions[0].worker_count = 2;
+    a.regions[0].worker_type = a.regions[0].control_plane_type.clone();
+    let p = engine.plan_preview(PlanArgs { answers: a.clone() }).await.unwrap();
+    assert!(p.simulated);
+    let count = |t: &str| p.resources.iter().find(|r| r.resource_type == t).map(|r| r.count);
+    assert_eq!(count("hcloud_server"), Some(5), "3 control planes and 2 workers: {p:?}");
+    assert_eq!(count("hcloud_load_balancer"), Some(1));
+    assert_eq!(p.add, p.resources.iter().map(|r| r.count).sum::<u64>());
+    let est = engine.wizard_estimate(a.clone()).await.unwrap();
+    assert_eq!((p.hourly_eur, p.monthly_eur), (est.hourly_eur, est.monthly_eur));
+    // Answers that would not pass Review are refused with their field.
+    a.domain.admin_email = "nope".into();
+    let e = engine.plan_preview(PlanArgs { answers: a }).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("domain.admin_email"), "{e:?}");
+}

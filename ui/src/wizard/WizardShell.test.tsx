@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { setTransport, type Catalog, type Estimate, type ServerOffers, type StepInfo, type Transport, type WizardAnswers, type WizardChange, type WizardOptions } from "../api";
+import { setTransport, type Catalog, type Estimate, type PlanPreview, type ServerOffers, type StepInfo, type Transport, type WizardAnswers, type WizardChange, type WizardOptions } from "../api";
 import { WizardShell } from "./WizardShell";
 
 const STEPS: StepInfo[] = ["organisation", "topology", "provider", "credentials", "components", "domain", "review"].map(
@@ -31,6 +31,10 @@ const OFFERS: ServerOffers = {
 };
 const CATALOG: Catalog = { version: "test", families: [], components: [] };
 const DATA = { options: OPTIONS, offers: OFFERS, catalog: CATALOG };
+const PLAN: PlanPreview = {
+  fqdn: "acme.omani.works", resources: [{ resource_type: "hcloud_server", count: 1 }, { resource_type: "hcloud_network", count: 1 }],
+  add: 2, change: 0, remove: 0, hourly_eur: 0.0567, monthly_eur: 35.4, engine: "OpenTofu 1.10.6", simulated: false, seconds: 3.2,
+};
 const ESTIMATE: Estimate = { regions: [], hourly_eur: 0, monthly_eur: 0, components: { memory_mib: 0, cpu_millis: 0 }, warning: null };
 
 /** Stands in for the engine behind the transport: the name rule, a topology change, a draft store. */
@@ -49,6 +53,8 @@ function fakeEngine(extra: Record<string, (args: unknown) => unknown> = {}) {
         return [];
       }
       if (cmd === "wizard_estimate") return ESTIMATE;
+      if (cmd === "plan_preview") return PLAN;
+      if (cmd === "engine_check") return { demo: false, binary: { path: "/usr/bin/tofu", version: "1.10.6", engine: "opentofu" }, warning: null, error: null };
       if (cmd === "wizard_change") {
         const { answers, change } = args as unknown as { answers: WizardAnswers; change: WizardChange };
         if (change.type !== "topology") throw { code: "x", message: "unexpected change", field: null };
@@ -177,7 +183,7 @@ describe("WizardShell", () => {
     });
     const user = userEvent.setup();
     const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
-    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} />);
+    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} demo />);
     for (const n of [2, 3, 4, 5, 6, 7]) {
       await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
       await user.click(screen.getByRole("button", { name: "Next" }));
@@ -189,6 +195,45 @@ describe("WizardShell", () => {
     await waitFor(() => expect(within(domain).getByRole("alert").textContent).toContain("is already used by a live Sovereign"));
     // Once, in its section: not repeated below the form.
     expect(screen.getAllByText(/is already used by a live Sovereign/)).toHaveLength(1);
+  });
+
+  it("in live mode holds Provision until the plan's cost is confirmed, and a change withdraws the tick", async () => {
+    let started = 0;
+    fakeEngine({ provision_start: () => (started += 1, { id: "d-1" }) });
+    const user = userEvent.setup();
+    const initial = { ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } };
+    render(<WizardShell steps={STEPS} initial={initial} note={null} data={DATA} demo={false} />);
+    for (const n of [2, 3, 4, 5, 6, 7]) {
+      await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+      await user.click(screen.getByRole("button", { name: "Next" }));
+      await waitFor(() => expect(screen.getByText(`Step ${n} of 7`)).toBeTruthy());
+    }
+    const provision = screen.getByRole("button", { name: "Provision" });
+    const plan = await screen.findByRole("region", { name: "What will be created" });
+    await waitFor(() => expect(within(plan).getByTestId("plan-summary").textContent).toContain("2 to add"));
+    expect(provision.getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByText(/Tick the box under “What will be created” first/)).toBeTruthy();
+    await user.click(provision);
+    expect(started).toBe(0);
+    const tick = within(plan).getByRole("checkbox");
+    expect(tick.parentElement?.textContent).toContain("creates these 2 resources at Hetzner for acme.omani.works, billed about €0.0567/hour (€35.40/month)");
+    await user.click(tick);
+    await waitFor(() => expect(provision.getAttribute("aria-disabled")).toBe("false"));
+    // Going back and changing anything asks again.
+    await user.click(screen.getByRole("button", { name: "Edit Organisation" }));
+    await user.type(screen.getByLabelText("Organisation name"), "!");
+    for (const n of [2, 3, 4, 5, 6, 7]) {
+      await waitFor(() => expect(screen.getByRole("button", { name: "Next" }).getAttribute("aria-disabled")).toBe("false"));
+      await user.click(screen.getByRole("button", { name: "Next" }));
+      await waitFor(() => expect(screen.getByText(`Step ${n} of 7`)).toBeTruthy());
+    }
+    await screen.findByTestId("plan-summary");
+    expect(screen.getByRole("button", { name: "Provision" }).getAttribute("aria-disabled")).toBe("true");
+    expect((screen.getByRole("checkbox") as HTMLInputElement).checked).toBe(false);
+    await user.click(screen.getByRole("checkbox"));
+    await waitFor(() => expect(screen.getByRole("button", { name: "Provision" }).getAttribute("aria-disabled")).toBe("false"));
+    await user.click(screen.getByRole("button", { name: "Provision" }));
+    await waitFor(() => expect(started).toBe(1));
   });
 
   it("topology change resizes the region list", async () => {

@@ -51,6 +51,10 @@ export function WizardShell(props: {
   // tagged with the answers it judged, so any change makes it stale.
   const [refusal, setStartError] = useState<(FieldError & { of: WizardAnswers }) | null>(null);
   const startError = refusal && refusal.of === answers ? refusal : null;
+  // Live mode: Provision waits for the tick on Review's plan, given for these very answers.
+  const [confirmedFor, setConfirmedFor] = useState<WizardAnswers | null>(null);
+  const confirmed = confirmedFor === answers;
+  const setConfirmed = useCallback((yes: boolean) => setConfirmedFor(yes ? answers : null), [answers]);
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
   // Server types and prices: the boot's copy until a validated token brings live ones.
@@ -150,8 +154,11 @@ export function WizardShell(props: {
   if (!step) return null;
   const Body = BODIES[step.step];
   const last = current === steps.length - 1;
-  const valid = validated && errors.length === 0 && !starting;
-  const blocked = errors[0]?.message;
+  const unconfirmed = last && !props.demo && !confirmed;
+  const valid = validated && errors.length === 0 && !starting && !unconfirmed;
+  const blocked =
+    errors[0]?.message ??
+    (validated && unconfirmed ? "Tick the box under “What will be created” first: Provision creates billed resources." : undefined);
 
   const goTo = (i: number) => {
     setAnnouncement("");
@@ -205,6 +212,8 @@ export function WizardShell(props: {
           announce={setAnnouncement}
           reloadOffers={reloadOffers}
           explain={explain}
+          demo={props.demo}
+          confirmation={{ confirmed, set: setConfirmed }}
         />
         <p className="announce" role="status" aria-live="polite">
           {announcement}

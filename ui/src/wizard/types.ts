@@ -32,6 +32,10 @@ export type StepProps = {
    * the step knows the check failed because PDM cannot be reached.
    */
   explain: (field: string, why: string | null) => void;
+  /** Demo mode: the simulated cloud (Review shows its list, asks nothing). */
+  demo?: boolean;
+  /** Review in live mode: the operator's tick that they know what Provision creates and costs. */
+  confirmation?: { confirmed: boolean; set: (yes: boolean) => void };
 };
 
 export function errorLookup(errors: FieldError[], shown: (field: string) => boolean) {

@@ -104,28 +104,34 @@ impl DemoCloud {
     }
 
     fn resources(&self, ctx: &RunCtx) -> Vec<String> {
-        let a = &ctx.record.answers;
-        let cps = if a.ha { 3 } else { 1 };
-        let mut out = vec!["hcloud_ssh_key.admin".to_string()];
-        for r in &a.regions {
-            let l = &r.location;
-            out.push(format!("hcloud_network.region[\"{l}\"]"));
-            out.push(format!("hcloud_network_subnet.region[\"{l}\"]"));
-            out.push(format!("hcloud_firewall.region[\"{l}\"]"));
-            for i in 1..=cps {
-                out.push(format!("hcloud_server.control_plane[\"{l}-{i}\"]"));
-            }
-            for i in 1..=r.worker_count {
-                out.push(format!("hcloud_server.worker[\"{l}-{i}\"]"));
-            }
-            out.push(format!("hcloud_load_balancer.region[\"{l}\"]"));
-            out.push(format!("hcloud_load_balancer_network.region[\"{l}\"]"));
-            out.push(format!("hcloud_load_balancer_target.control_plane[\"{l}\"]"));
-            out.push(format!("hcloud_load_balancer_service.http[\"{l}\"]"));
-            out.push(format!("hcloud_load_balancer_service.https[\"{l}\"]"));
-        }
-        out
+        simulated_resources(&ctx.record.answers)
     }
+}
+
+/// The resources the simulated cloud creates for `a`, as tofu addresses
+/// (the module's own: one network, subnet, firewall and load balancer per
+/// region, the servers, one admin key).
+pub fn simulated_resources(a: &crate::wizard::WizardAnswers) -> Vec<String> {
+    let cps = if a.ha { 3 } else { 1 };
+    let mut out = vec!["hcloud_ssh_key.admin".to_string()];
+    for r in &a.regions {
+        let l = &r.location;
+        out.push(format!("hcloud_network.region[\"{l}\"]"));
+        out.push(format!("hcloud_network_subnet.region[\"{l}\"]"));
+        out.push(format!("hcloud_firewall.region[\"{l}\"]"));
+        for i in 1..=cps {
+            out.push(format!("hcloud_server.control_plane[\"{l}-{i}\"]"));
+        }
+        for i in 1..=r.worker_count {
+            out.push(format!("hcloud_server.worker[\"{l}-{i}\"]"));
+        }
+        out.push(format!("hcloud_load_balancer.region[\"{l}\"]"));
+        out.push(format!("hcloud_load_balancer_network.region[\"{l}\"]"));
+        out.push(format!("hcloud_load_balancer_target.control_plane[\"{l}\"]"));
+        out.push(format!("hcloud_load_balancer_service.http[\"{l}\"]"));
+        out.push(format!("hcloud_load_balancer_service.https[\"{l}\"]"));
+    }
+    out
 }
 
 impl PhaseRunner for DemoCloud {

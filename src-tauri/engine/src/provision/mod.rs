@@ -112,21 +112,7 @@ impl Engine {
     pub async fn provision_start(&self, mut args: StartArgs) -> Result<DeploymentSummary, ApiError> {
         let offers = self.offers();
         let pools = self.current_settings().pools();
-        // The availability the front end copied into the answers is not taken
-        // on trust: a pool name is asked again, now. Only when PDM cannot
-        // answer does an earlier "available" for this very name stand; the
-        // run's preflight asks PDM again and stops there with PDM's reason.
-        match self.availability_now(&args.answers).await {
-            Ok(now) => args.answers.domain.availability = now,
-            Err(e) => {
-                let fqdn = args.answers.fqdn();
-                let earlier = args.answers.domain.availability.as_ref();
-                if !earlier.is_some_and(|c| c.available && Some(&c.fqdn) == fqdn.as_ref()) {
-                    return Err(e);
-                }
-                tracing::warn!(code = %e.code, "PDM did not answer at start; the Domain step's check stands");
-            }
-        }
+        self.ask_availability_again(&mut args.answers).await?;
         let errors = validate_step(
             Step::Review,
             &args.answers,
@@ -208,6 +194,25 @@ impl Engine {
         let summary = record.summary();
         self.spawn_run(record, Phase::Preflight, lock)?;
         Ok(summary)
+    }
+
+    /// The availability the front end copied into the answers is not taken
+    /// on trust: a pool name is asked again, now. Only when PDM cannot
+    /// answer does an earlier "available" for this very name stand; the
+    /// run's preflight asks PDM again and stops there with PDM's reason.
+    pub(crate) async fn ask_availability_again(&self, answers: &mut WizardAnswers) -> Result<(), ApiError> {
+        match self.availability_now(answers).await {
+            Ok(now) => answers.domain.availability = now,
+            Err(e) => {
+                let fqdn = answers.fqdn();
+                let earlier = answers.domain.availability.as_ref();
+                if !earlier.is_some_and(|c| c.available && Some(&c.fqdn) == fqdn.as_ref()) {
+                    return Err(e);
+                }
+                tracing::warn!(code = %e.code, "PDM did not answer; the Domain step's check stands");
+            }
+        }
+        Ok(())
     }
 
     /// Continues an interrupted, failed or cancelled run at the phase it stopped in.

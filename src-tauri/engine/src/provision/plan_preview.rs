@@ -1,7 +1,7 @@
 //! "What will be created": the real plan of a Sovereign's answers before a
-//! run (Review in live mode, the CLI's `plan`), as resources by type and
-//! count with the cost from the prices in use. Live mode only: the demo's
-//! cloud has no engine to ask.
+//! run (Review, the CLI's `plan`), as resources by type and count with the
+//! cost from the prices in use. In demo mode the simulated cloud's own list
+//! stands in (the walk is the same; nothing is planned).
 
 use std::collections::BTreeMap;
 
@@ -43,8 +43,10 @@ pub struct PlanPreview {
     pub remove: u64,
     pub hourly_eur: f64,
     pub monthly_eur: f64,
-    /// The engine that planned ("OpenTofu 1.10.6").
+    /// The engine that planned ("OpenTofu 1.10.6"; demo: "the simulated cloud").
     pub engine: String,
+    /// Demo mode: the simulated cloud's list, not a plan.
+    pub simulated: bool,
     /// How long the plan took (init included), in seconds.
     pub seconds: f64,
 }
@@ -79,13 +81,8 @@ pub fn by_type<'a>(changes: impl IntoIterator<Item = &'a (String, ResourceAction
 
 impl Engine {
     /// Runs the real plan of `answers` in a scratch dir: nothing is created.
-    pub async fn plan_preview(&self, args: PlanArgs) -> Result<PlanPreview, ApiError> {
-        if self.mode() != Mode::Live {
-            return Err(ApiError::new(
-                ErrorCode::NotInLiveMode,
-                "The plan runs the real infrastructure engine; demo mode simulates the cloud and has none.",
-            ));
-        }
+    pub async fn plan_preview(&self, mut args: PlanArgs) -> Result<PlanPreview, ApiError> {
+        self.ask_availability_again(&mut args.answers).await?;
         let offers = self.offers();
         let pools = self.current_settings().pools();
         let errors = validate_step(
@@ -104,6 +101,25 @@ impl Engine {
             });
         }
         let started = std::time::Instant::now();
+        let estimate = crate::catalog::estimate(&args.answers, &offers);
+        if self.mode() == Mode::Demo {
+            let changes: Vec<(String, ResourceAction)> = crate::demo::run::simulated_resources(&args.answers)
+                .into_iter()
+                .map(|a| (a, ResourceAction::Create))
+                .collect();
+            return Ok(PlanPreview {
+                fqdn: args.answers.fqdn().unwrap_or_default(),
+                resources: by_type(&changes),
+                add: changes.len() as u64,
+                change: 0,
+                remove: 0,
+                hourly_eur: estimate.hourly_eur,
+                monthly_eur: estimate.monthly_eur,
+                engine: "the simulated cloud".into(),
+                simulated: true,
+                seconds: started.elapsed().as_secs_f64(),
+            });
+        }
         let previews = self.paths.data_dir.join("plan-previews");
         crate::store::dirs::create_private_dir_all(&previews)
             .map_err(|e| ApiError::new(ErrorCode::TofuWriteFailed, format!("{}: {e}", previews.display())))?;
@@ -122,7 +138,6 @@ impl Engine {
             message: format!("{} {}", e.error, e.hint),
             field: None,
         })?;
-        let estimate = crate::catalog::estimate(&args.answers, &offers);
         Ok(PlanPreview {
             fqdn: args.answers.fqdn().unwrap_or_default(),
             resources: by_type(&planned.changes),
@@ -132,6 +147,7 @@ impl Engine {
             hourly_eur: estimate.hourly_eur,
             monthly_eur: estimate.monthly_eur,
             engine: planned.engine.describe(),
+            simulated: false,
             seconds: started.elapsed().as_secs_f64(),
         })
     }

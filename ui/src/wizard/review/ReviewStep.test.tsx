@@ -1,6 +1,8 @@
 import { cleanup, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import type { EngineCheck, WizardAnswers } from "../../api";
+import userEvent from "@testing-library/user-event";
+import type { EngineCheck, PlanPreview, WizardAnswers } from "../../api";
+import { PlanSection } from "./PlanSection";
 import type { StepProps } from "../types";
 import { ReviewStep } from "./ReviewStep";
 import { setFakeTransport } from "../../test/fakeTransport";
@@ -78,5 +80,56 @@ describe("ReviewStep engine section", () => {
     renderWith({});
     await new Promise((r) => setTimeout(r, 20));
     expect(screen.queryByRole("region", { name: "Infrastructure engine" })).toBeNull();
+  });
+});
+
+describe("Review's plan", () => {
+  const PLAN: PlanPreview = {
+    fqdn: "acme.omani.works",
+    resources: [
+      { resource_type: "hcloud_load_balancer", count: 1 },
+      { resource_type: "hcloud_server", count: 3 },
+    ],
+    add: 4, change: 0, remove: 0, hourly_eur: 0.1234, monthly_eur: 77, engine: "OpenTofu 1.10.6", simulated: false, seconds: 4.2,
+  };
+
+  it("lists what the engine plans by type, with the cost, and asks for the tick in live mode", async () => {
+    setFakeTransport({ plan_preview: () => PLAN });
+    const ticks: boolean[] = [];
+    render(<PlanSection answers={ANSWERS} demo={false} confirmation={{ confirmed: false, set: (y) => ticks.push(y) }} />);
+    const table = await screen.findByTestId("plan-table");
+    expect(within(table).getByText("Servers")).toBeTruthy();
+    expect(within(table).getByText("hcloud_server").closest("tr")?.textContent).toContain("3");
+    expect(table.querySelector("caption")?.textContent).toBe("Planned by OpenTofu 1.10.6 in 4.2 s; nothing was created.");
+    expect(screen.getByTestId("plan-summary").textContent).toBe("4 to add, 0 to change, 0 to destroy · about €0.1234/hour, €77.00/month (net)");
+    await userEvent.setup().click(screen.getByTestId("plan-confirm"));
+    expect(ticks).toEqual([true]);
+  });
+
+  it("shows the simulated list without a tick in demo mode", async () => {
+    setFakeTransport({ plan_preview: () => ({ ...PLAN, simulated: true, engine: "the simulated cloud" }) });
+    render(<PlanSection answers={ANSWERS} demo={true} confirmation={{ confirmed: false, set: () => {} }} />);
+    expect((await screen.findByTestId("plan-table")).querySelector("caption")?.textContent).toBe("Simulated cloud: nothing real is created.");
+    expect(screen.queryByRole("checkbox")).toBeNull();
+  });
+
+  it("says why a plan failed, offers no tick, and plans again on request", async () => {
+    let calls = 0;
+    setFakeTransport({
+      plan_preview: () => {
+        calls += 1;
+        if (calls === 1) throw { code: "plan_failed", message: "Error: server type cpx99 not found (with hcloud_server.cp). Fix the answers.", field: null };
+        return PLAN;
+      },
+    });
+    const ticks: boolean[] = [];
+    render(<PlanSection answers={ANSWERS} demo={false} confirmation={{ confirmed: true, set: (y) => ticks.push(y) }} />);
+    const alert = await screen.findByTestId("plan-error");
+    expect(alert.textContent).toContain("The plan failed, so Provision waits: Error: server type cpx99 not found");
+    expect(screen.queryByRole("checkbox")).toBeNull();
+    await userEvent.setup().click(screen.getByRole("button", { name: "Plan again" }));
+    await screen.findByTestId("plan-table");
+    expect(calls).toBe(2);
+    expect(ticks).toEqual([false]);
   });
 });

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { euro, type StepProps } from "../types";
 import { EngineSection } from "./EngineSection";
+import { PlanSection } from "./PlanSection";
 
 const NONE = "— not set —";
 
@@ -23,7 +24,7 @@ function Section(props: { title: string; step: number; goTo: (s: number) => void
   );
 }
 
-export function ReviewStep({ answers: a, data, goTo, errorFor }: StepProps) {
+export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmation }: StepProps) {
   const { estimate, catalog } = data;
   const fqdn =
     a.domain.mode === "pool" ? (a.domain.subdomain ? `${a.domain.subdomain}.${a.domain.pool_domain}` : "") : a.domain.byo_domain;
@@ -104,6 +105,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor }: StepProps) {
         <dd>{a.domain.admin_email || NONE}</dd>
       </Section>
       <EngineSection />
+      <PlanSection answers={a} demo={demo ?? false} confirmation={confirmation} />
     </div>
   );
 }
