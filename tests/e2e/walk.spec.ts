@@ -127,9 +127,22 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
     await expect(page.getByRole("button", { name: `Edit ${s}` })).toBeVisible();
   }
   await expect(page.getByTestId("review-total")).toContainText("/month");
+  // What will be created: the simulated cloud's list, by type, with the cost; no tick in demo mode.
+  const plan = page.getByRole("region", { name: "What will be created" });
+  await expect(plan.getByTestId("plan-table")).toContainText("Servers");
+  await expect(plan.getByTestId("plan-table")).toContainText("Simulated cloud: nothing real is created.");
+  await expect(plan.getByTestId("plan-summary")).toContainText(/\d+ to add, 0 to change, 0 to destroy · about €[\d.]+\/hour/);
+  await expect(plan.getByRole("checkbox")).toHaveCount(0);
   await page.getByLabel("Speed").selectOption("60");
   await page.screenshot({ path: resolve(shots, "walk-7-review.png"), fullPage: true });
   await axe(page, "step 7");
+  // The same at a small size, in the dark theme.
+  await page.setViewportSize({ width: 800, height: 600 });
+  await page.getByRole("button", { name: /Switch to dark theme/ }).click();
+  await page.screenshot({ path: resolve(shots, "walk-7-review-800-dark.png"), fullPage: true });
+  await axe(page, "step 7, dark, 800×600");
+  await page.getByRole("button", { name: /Switch to light theme/ }).click();
+  await page.setViewportSize({ width: 1280, height: 860 });
   await page.getByRole("button", { name: "Provision" }).click();
 
   // The live page: phases advance, then a reload mid-run shows the same page.
