@@ -263,10 +263,17 @@ async fn demo_review_shows_the_simulated_clouds_resources_by_type_with_their_cos
     a.ha = true;
     a.regions[0].worker_count = 2;
     a.regions[0].worker_type = a.regions[0].control_plane_type.clone();
-    let p = engine.plan_preview(PlanArgs { answers: a.clone() }).await.unwrap();
+    let p = engine
+        .plan_preview(PlanArgs { answers: a.clone() })
+        .await
+        .unwrap();
     assert!(p.simulated);
     let count = |t: &str| p.resources.iter().find(|r| r.resource_type == t).map(|r| r.count);
-    assert_eq!(count("hcloud_server"), Some(5), "3 control planes and 2 workers: {p:?}");
+    assert_eq!(
+        count("hcloud_server"),
+        Some(5),
+        "3 control planes and 2 workers: {p:?}"
+    );
     assert_eq!(count("hcloud_load_balancer"), Some(1));
     assert_eq!(p.add, p.resources.iter().map(|r| r.count).sum::<u64>());
     let est = engine.wizard_estimate(a.clone()).await.unwrap();

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useState } from "react";
 import { call, type ApiError, type AppInfo, type Catalog, type ServerOffers, type StepInfo, type WizardAnswers, type WizardOptions } from "./api";
-import { DemoBanner } from "./DemoBanner";
+import { ModeBanner } from "./ModeBanner";
 import { ThemeToggle } from "./ThemeToggle";
 // Pages other than the wizard load when first opened: less script to parse
 // and compile before the first step paints (bench/: start-up, idle memory).
@@ -99,7 +99,7 @@ export function App() {
           <ThemeToggle />
         </nav>
       </header>
-      {boot && <DemoBanner info={boot.info} />}
+      {boot && <ModeBanner info={boot.info} />}
       <main className="content">
         {error && (
           <div className="boot-error" role="alert">

@@ -41,12 +41,19 @@ use wizard::{FieldError, Step, WizardAnswers};
 
 pub use error::{ApiError, ErrorCode};
 
+/// The window's title in live mode.
+pub const LIVE_WINDOW_TITLE: &str = "Catalyst Provisioner — LIVE: runs create billed resources";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AppInfo {
     pub version: String,
     pub mode: Mode,
     /// Why the app is in this mode, in one sentence for the banner.
     pub mode_reason: String,
+    /// Live mode: the pool-domain-manager runs reserve names with.
+    pub pdm_url: Option<String>,
+    /// Live mode: the Hetzner API the app talks to.
+    pub hetzner_api: Option<String>,
     pub data_dir: String,
     pub log_dir: String,
 }
@@ -193,10 +200,23 @@ impl Engine {
                 "Nothing is configured yet; live provisioning is set up in Settings.".to_owned()
             }
         };
+        let settings = self.current_settings();
+        let live = mode == Mode::Live;
         Ok(AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             mode,
             mode_reason,
+            pdm_url: settings
+                .pdm
+                .as_ref()
+                .map(|p| p.url.trim().to_owned())
+                .filter(|u| live && !u.is_empty()),
+            hetzner_api: live.then(|| {
+                settings
+                    .hetzner_endpoint
+                    .clone()
+                    .unwrap_or_else(|| crate::hetzner::HetznerConfig::from_env().base_url)
+            }),
             data_dir: self.paths.data_dir.display().to_string(),
             log_dir: self.paths.log_dir.display().to_string(),
         })

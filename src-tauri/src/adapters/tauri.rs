@@ -208,8 +208,13 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
             let handle = app.handle().clone();
             forward.set_save_dialog(Arc::new(WindowSaveDialog));
             forward.set_open_dialog(Arc::new(WindowOpenDialog));
+            // Live mode is in the title bar too (and in the taskbar, Alt-Tab).
+            let live = forward.mode() == crate::engine::settings::Mode::Live;
             for webview in app.webview_windows().values() {
                 paint_without_compositing(webview);
+                if live {
+                    let _ = webview.set_title(crate::engine::LIVE_WINDOW_TITLE);
+                }
             }
             let mut rx = forward.events().subscribe();
             tauri::async_runtime::spawn(async move {

@@ -11,7 +11,15 @@ export type AppInfo = { version: string, mode: Mode,
 /**
  * Why the app is in this mode, in one sentence for the banner.
  */
-mode_reason: string, data_dir: string, log_dir: string, };
+mode_reason: string, 
+/**
+ * Live mode: the pool-domain-manager runs reserve names with.
+ */
+pdm_url: string | null, 
+/**
+ * Live mode: the Hetzner API the app talks to.
+ */
+hetzner_api: string | null, data_dir: string, log_dir: string, };
 
 export type EngineCheck = { 
 /**

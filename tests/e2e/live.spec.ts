@@ -1,0 +1,45 @@
+// Live mode is loud: the app started with live settings (the real binary's
+// --serve, its own CATALYST_HOME) says so on every screen and in the title,
+// names the Hetzner API and the PDM it talks to, and stays accessible in
+// both themes. Nothing is called: the PDM address is a closed port.
+import { expect, test } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startServe } from "./serve";
+
+const shots = resolve(import.meta.dirname, "artifacts");
+mkdirSync(shots, { recursive: true });
+
+test("live mode shows its banner and title on every screen, in both themes and sizes", async ({ page }) => {
+  const home = mkdtempSync(join(tmpdir(), "catalyst-live-"));
+  mkdirSync(join(home, "config"), { recursive: true });
+  writeFileSync(
+    join(home, "config", "settings.json"),
+    JSON.stringify({ mode: "live", pdm: { url: "http://127.0.0.1:9", username: "franchise", password_secret: "pdm-password" } }),
+  );
+  const serve = await startServe(home);
+  try {
+    await page.goto(serve.url);
+    const banner = page.getByTestId("live-banner");
+    await expect(banner).toContainText("Live mode");
+    await expect(banner).toContainText("billed to the project of the token you validate");
+    await expect(banner).toContainText("pool-domain-manager http://127.0.0.1:9");
+    await expect(page.getByTestId("demo-banner")).toHaveCount(0);
+    await expect(page).toHaveTitle("Catalyst Provisioner — LIVE");
+    for (const screen of ["Deployments", "Settings", "New Sovereign"]) {
+      await page.getByRole("button", { name: screen, exact: true }).click();
+      await expect(banner).toBeVisible();
+    }
+    for (const [theme, width, height] of [["light", 1280, 800], ["dark", 800, 600]] as const) {
+      await page.setViewportSize({ width, height });
+      if (theme === "dark") await page.getByRole("button", { name: /Switch to dark theme/ }).click();
+      await page.screenshot({ path: resolve(shots, `live-1-organisation-${width}-${theme}.png`), fullPage: true });
+      const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+      expect(result.violations.map((v) => `${v.id}: ${v.help}`), theme).toEqual([]);
+    }
+  } finally {
+    serve.stop();
+  }
+});
