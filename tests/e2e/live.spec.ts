@@ -4,7 +4,7 @@
 // both themes. Nothing is called: the PDM address is a closed port.
 import { expect, test } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startServe } from "./serve";
@@ -39,6 +39,29 @@ test("live mode shows its banner and title on every screen, in both themes and s
       const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
       expect(result.violations.map((v) => `${v.id}: ${v.help}`), theme).toEqual([]);
     }
+  } finally {
+    serve.stop();
+  }
+});
+
+test("Settings refuse Mode: Live until what a live run needs is set, naming each field", async ({ page }) => {
+  const home = mkdtempSync(join(tmpdir(), "catalyst-tolive-"));
+  const serve = await startServe(home);
+  try {
+    await page.goto(serve.url);
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    await page.locator("#settings-mode").selectOption("live");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.locator("#settings-mode-error")).toHaveText(
+      "Live mode needs PDM's address, its user name, its password (below); until then the app stays in demo mode.",
+    );
+    await expect(page.locator("#settings-pdm_url-error")).toContainText("Give PDM's address. Live mode needs it");
+    await expect(page.locator("#settings-pdm_username-error")).toContainText("Give PDM's user name.");
+    await expect(page.getByText(/settings need fixing; nothing was saved/)).toBeVisible();
+    await page.screenshot({ path: resolve(shots, "live-2-settings-refused.png"), fullPage: true });
+    // Nothing was written: the app still starts in demo mode.
+    expect(existsSync(join(home, "config", "settings.json"))).toBe(false);
+    await expect(page.getByTestId("demo-banner")).toBeVisible();
   } finally {
     serve.stop();
   }

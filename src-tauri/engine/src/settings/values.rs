@@ -261,6 +261,44 @@ impl SettingsValues {
         };
         let has = |k: SecretKey| secrets_set.contains(&k);
 
+        // Live mode only with what a live run needs: pool names are reserved
+        // with the pool-domain-manager, so its address, user and password.
+        if self.mode == Some(Mode::Live) {
+            let why = "Live mode needs it: a run reserves its pool name with the pool-domain-manager.";
+            let (url, user, pass) = (
+                opt(&self.pdm_url).is_some(),
+                opt(&self.pdm_username).is_some(),
+                has(SecretKey::PdmPassword),
+            );
+            let mut missing = Vec::new();
+            if !url {
+                missing.push("PDM's address");
+            }
+            if !user {
+                missing.push("its user name");
+            }
+            if !pass {
+                missing.push("its password");
+            }
+            if !missing.is_empty() {
+                err(
+                    "mode",
+                    format!("Live mode needs {} (below); until then the app stays in demo mode.", missing.join(", ")),
+                );
+            }
+            // With a user or password but no address, the check below says so.
+            if !url && !user && !pass {
+                err("pdm_url", format!("Give PDM's address. {why}"));
+            }
+            // With an address but no user, the check below says so.
+            if !url && !user {
+                err("pdm_username", format!("Give PDM's user name. {why}"));
+            }
+            if !pass {
+                err("pdm_password", format!("Give PDM's password. {why}"));
+            }
+        }
+
         if let Some(url) = opt(&self.pdm_url) {
             if let Err(m) = check_url(&url, true) {
                 err("pdm_url", m);
@@ -584,6 +622,32 @@ mod tests {
             std::fs::set_permissions(&tofu, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert_eq!(field_errors(&v, &secrets), ["tofu_path"]);
         }
+    }
+
+    #[test]
+    fn live_mode_is_refused_until_each_pdm_field_a_live_run_needs_is_given() {
+        let live = |url: &str, user: &str| SettingsValues {
+            mode: Some(Mode::Live),
+            pdm_url: url.into(),
+            pdm_username: user.into(),
+            ..Default::default()
+        };
+        assert_eq!(field_errors(&live("", ""), &[]), ["mode", "pdm_url", "pdm_username", "pdm_password"]);
+        let e = live("", "").validate(&[]);
+        assert_eq!(
+            e[0].message,
+            "Live mode needs PDM's address, its user name, its password (below); until then the app stays in demo mode."
+        );
+        assert!(e[1].message.contains("Live mode needs it"), "{e:?}");
+        assert_eq!(field_errors(&live("https://pdm.openova.io", "franchise"), &[]), ["mode", "pdm_password"]);
+        assert_eq!(field_errors(&live("https://pdm.openova.io", ""), &[SecretKey::PdmPassword]), ["mode", "pdm_username"]);
+        assert_eq!(field_errors(&live("https://pdm.openova.io", "franchise"), &[SecretKey::PdmPassword]), Vec::<String>::new());
+        // Demo mode asks for none of it.
+        let demo = SettingsValues {
+            mode: Some(Mode::Demo),
+            ..Default::default()
+        };
+        assert_eq!(field_errors(&demo, &[]), Vec::<String>::new());
     }
 
     #[test]
