@@ -18,6 +18,7 @@ use serde_json::json;
 
 struct Live {
     _dir: tempfile::TempDir,
+    paths: Paths,
     engine: Engine,
     store: Arc<MemoryStore>,
     hetzner: FakeHetzner,
@@ -38,9 +39,10 @@ async fn live() -> Live {
     std::fs::write(paths.config_dir.join("settings.json"), settings.to_string()).unwrap();
     let store = Arc::new(MemoryStore::new());
     store.set("pdm-password", &pdm.password()).unwrap();
-    let engine = Engine::with_secrets(paths, false, store.clone());
+    let engine = Engine::with_secrets(paths.clone(), false, store.clone());
     Live {
         _dir: dir,
+        paths,
         engine,
         store,
         hetzner,
@@ -282,4 +284,41 @@ async fn demo_review_shows_the_simulated_clouds_resources_by_type_with_their_cos
     a.domain.admin_email = "nope".into();
     let e = engine.plan_preview(PlanArgs { answers: a }).await.unwrap_err();
     assert_eq!(e.field.as_deref(), Some("domain.admin_email"), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_draft_checked_in_demo_mode_must_be_checked_again_in_live_mode() {
+    let l = live().await;
+    // The same home in demo mode (--demo): a walk through the credentials.
+    let demo = Engine::new(l.paths.clone(), true);
+    let a = catalyst_tests::support::demo_answers(&demo, "modes").await;
+    assert!(a.credentials.token_validated && !a.credentials.ssh_public_key.is_empty());
+    demo.draft_save(a.clone()).await.unwrap();
+    // Demo reads it back as it was.
+    let back = demo.draft_load().await.unwrap().unwrap();
+    assert_eq!(back.answers, a);
+    assert!(back.recheck.is_empty() && back.note.is_none());
+    // Live mode undoes the demo's checks and says which to make again.
+    let d = l.engine.draft_load().await.unwrap().unwrap();
+    assert!(!d.answers.credentials.token_validated);
+    assert!(d.answers.credentials.ssh_public_key.is_empty());
+    assert!(d.answers.domain.availability.is_none());
+    assert_eq!(
+        d.answers.organisation, a.organisation,
+        "the rest of the walk is kept"
+    );
+    let note = d.note.unwrap();
+    assert!(
+        note.contains("made in demo mode, so in live mode: validate the Hetzner token"),
+        "{note}"
+    );
+    let errs = l
+        .engine
+        .wizard_validate(ValidateArgs {
+            step: Step::Credentials,
+            answers: d.answers,
+        })
+        .await
+        .unwrap();
+    assert!(errs.iter().any(|e| e.field == "credentials.token"), "{errs:?}");
 }

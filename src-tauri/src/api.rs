@@ -23,6 +23,7 @@ use crate::engine::settings::api::{
 use crate::engine::store::deployments::{DeploymentRecord, DeploymentSummary};
 use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome};
+use crate::engine::wizard::recheck::Draft;
 use crate::engine::wizard::{FieldError, WizardAnswers};
 use crate::engine::{ApiError, AppInfo, Engine, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
 
@@ -89,7 +90,7 @@ commands! {
         /// The component catalog (families, tiers, dependencies, footprints).
         component_catalog -> Catalog;
         /// The saved draft, if any.
-        draft_load -> Option<WizardAnswers>;
+        draft_load -> Option<Draft>;
         /// Forgets the draft ("Start over").
         draft_clear -> ();
         /// Every deployment, newest first (unreadable records listed with the reason).

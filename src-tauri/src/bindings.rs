@@ -58,6 +58,7 @@ pub fn render() -> String {
         decl::<AppInfo>(&cfg),
         decl::<EngineCheck>(&cfg),
         decl::<PlanArgs>(&cfg),
+        decl::<crate::engine::wizard::recheck::Draft>(&cfg),
         decl::<PlanPreview>(&cfg),
         decl::<ResourceCount>(&cfg),
         decl::<TofuBinary>(&cfg),

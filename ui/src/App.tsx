@@ -67,8 +67,9 @@ export function App() {
         call("component_catalog"),
         draftCall,
       ]);
-      const answers = loaded.draft ?? defaults;
-      const draftNote = loaded.failed ?? (loaded.draft ? "Your draft was restored." : null);
+      const answers = loaded.draft?.answers ?? defaults;
+      // Checks made in the other mode were undone by the engine, which says which to make again.
+      const draftNote = loaded.failed ?? (loaded.draft ? (loaded.draft.note ?? "Your draft was restored.") : null);
       if (live) setBoot({ info, steps, answers, draftNote, data: { options, offers, catalog } });
     })().catch((e: ApiError) => live && setError(e));
     return () => {

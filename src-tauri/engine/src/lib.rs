@@ -299,17 +299,20 @@ impl Engine {
             })
     }
 
-    pub async fn draft_load(&self) -> Result<Option<WizardAnswers>, ApiError> {
-        self.store.load_draft().map_err(|e| {
+    /// The saved draft, with the checks made in the other mode undone (and
+    /// named, for the operator to make again).
+    pub async fn draft_load(&self) -> Result<Option<wizard::recheck::Draft>, ApiError> {
+        let loaded = self.store.load_draft().map_err(|e| {
             ApiError::new(
                 ErrorCode::DraftUnreadable,
                 format!("The saved draft could not be read ({e}); it was kept as it is."),
             )
-        })
+        })?;
+        Ok(loaded.map(|(answers, then)| wizard::recheck::for_mode(answers, then, self.mode())))
     }
 
     pub async fn draft_save(&self, answers: WizardAnswers) -> Result<(), ApiError> {
-        self.store.save_draft(&answers).map_err(|e| {
+        self.store.save_draft(&answers, self.mode()).map_err(|e| {
             ApiError::new(
                 ErrorCode::DraftWriteFailed,
                 format!("The draft could not be saved: {e}"),

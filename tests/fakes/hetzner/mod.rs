@@ -98,9 +98,10 @@ pub struct FakeConfig {
     pub server_create_delay: Duration,
 }
 
-pub const RW_TOKEN: &str = "fake-rw-token-0123456789abcdef0123456789abcdef0123456789abcdef0123";
-pub const RO_TOKEN: &str = "fake-ro-token-0123456789abcdef0123456789abcdef0123456789abcdef0123";
-pub const REVOKED_TOKEN: &str = "fake-revoked-token-0123456789abcdef0123456789abcdef0123456789abcd";
+/// Tokens shaped like Hetzner's (64 letters and digits), which the app checks locally first.
+pub const RW_TOKEN: &str = "fakeRWtoken0123456789abcdef0123456789abcdef0123456789abcdef01234";
+pub const RO_TOKEN: &str = "fakeROtoken0123456789abcdef0123456789abcdef0123456789abcdef01234";
+pub const REVOKED_TOKEN: &str = "fakeREVOKEDtoken0123456789abcdef0123456789abcdef0123456789abcdef";
 
 impl Default for FakeConfig {
     fn default() -> Self {

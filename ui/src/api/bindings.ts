@@ -41,6 +41,20 @@ error: string | null, };
 
 export type PlanArgs = { answers: WizardAnswers, };
 
+export type Draft = { answers: WizardAnswers, 
+/**
+ * The mode its checks were made in (`None`: saved by an older version).
+ */
+checked_in: Mode | null, 
+/**
+ * What to do again, in the operator's words ("validate the Hetzner token").
+ */
+recheck: Array<string>, 
+/**
+ * The sentence that says so, when there is something to do again.
+ */
+note: string | null, };
+
 export type PlanPreview = { fqdn: string, 
 /**
  * Resources to create, by type (sorted by type).
@@ -595,7 +609,7 @@ export type Commands = {
   wizard_options: { args: null; result: WizardOptions };
   server_offers: { args: null; result: ServerOffers };
   component_catalog: { args: null; result: Catalog };
-  draft_load: { args: null; result: WizardAnswers | null };
+  draft_load: { args: null; result: Draft | null };
   draft_clear: { args: null; result: null };
   deployments_list: { args: null; result: Array<DeploymentSummary> };
   settings_get: { args: null; result: SettingsView };

@@ -24,6 +24,28 @@ pub const MSG_INVALID: &str = "Hetzner does not accept this token: it is wrong, 
 pub const MSG_MALFORMED: &str = "This is not an API token: it is empty or contains spaces or characters a \
                                  Hetzner token never has. Copy it again from the Hetzner Cloud Console.";
 
+/// The length of every Hetzner Cloud API token.
+pub const TOKEN_LEN: usize = 64;
+
+/// What is wrong with a token's form, checked here before any network call:
+/// Hetzner's API tokens are 64 letters and digits.
+pub fn format_problem(token: &str) -> Option<String> {
+    if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Some(MSG_MALFORMED.to_owned());
+    }
+    if let Some(c) = token.chars().find(|c| !c.is_ascii_alphanumeric()) {
+        return Some(format!(
+            "A Hetzner API token is letters and digits only; this one has \"{c}\" in it. Copy it again from the Hetzner Cloud Console."
+        ));
+    }
+    let n = token.chars().count();
+    (n != TOKEN_LEN).then(|| {
+        format!(
+            "A Hetzner API token is {TOKEN_LEN} characters long; this one has {n}. Copy it again, whole, from the Hetzner Cloud Console."
+        )
+    })
+}
+
 /// Reads the token's scope from a `POST /ssh_keys` with an empty body, which
 /// cannot create anything: a read-write token gets `invalid_input`, a
 /// read-only one `token_readonly` (older API: `forbidden`). That Hetzner checks
@@ -62,8 +84,8 @@ fn scope_only(scope: TokenScope, message: &str) -> TokenCheck {
 /// are for when Hetzner could not be asked.
 pub async fn check_token(config: &HetznerConfig, token: &str) -> Result<TokenCheck, HetznerError> {
     let token = token.trim();
-    if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
-        return Ok(scope_only(TokenScope::Invalid, MSG_MALFORMED));
+    if let Some(problem) = format_problem(token) {
+        return Ok(scope_only(TokenScope::Invalid, &problem));
     }
     let client = HetznerClient::new(config.clone(), token)?;
     check_with(&client).await
@@ -151,6 +173,17 @@ mod tests {
             assert_eq!(c.scope, TokenScope::Invalid, "{t:?}");
             assert_eq!(c.message, MSG_MALFORMED);
         }
+        let c = check_token(&cfg, "abc").await.unwrap();
+        assert_eq!(
+            c.message,
+            "A Hetzner API token is 64 characters long; this one has 3. Copy it again, whole, from the Hetzner Cloud Console."
+        );
+        let c = check_token(&cfg, &format!("{}-", "a".repeat(63))).await.unwrap();
+        assert!(
+            c.message.contains("letters and digits only; this one has \"-\""),
+            "{}",
+            c.message
+        );
     }
 
     #[test]

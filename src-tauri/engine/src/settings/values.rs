@@ -283,7 +283,10 @@ impl SettingsValues {
             if !missing.is_empty() {
                 err(
                     "mode",
-                    format!("Live mode needs {} (below); until then the app stays in demo mode.", missing.join(", ")),
+                    format!(
+                        "Live mode needs {} (below); until then the app stays in demo mode.",
+                        missing.join(", ")
+                    ),
                 );
             }
             // With a user or password but no address, the check below says so.
@@ -632,16 +635,31 @@ mod tests {
             pdm_username: user.into(),
             ..Default::default()
         };
-        assert_eq!(field_errors(&live("", ""), &[]), ["mode", "pdm_url", "pdm_username", "pdm_password"]);
+        assert_eq!(
+            field_errors(&live("", ""), &[]),
+            ["mode", "pdm_url", "pdm_username", "pdm_password"]
+        );
         let e = live("", "").validate(&[]);
         assert_eq!(
             e[0].message,
             "Live mode needs PDM's address, its user name, its password (below); until then the app stays in demo mode."
         );
         assert!(e[1].message.contains("Live mode needs it"), "{e:?}");
-        assert_eq!(field_errors(&live("https://pdm.openova.io", "franchise"), &[]), ["mode", "pdm_password"]);
-        assert_eq!(field_errors(&live("https://pdm.openova.io", ""), &[SecretKey::PdmPassword]), ["mode", "pdm_username"]);
-        assert_eq!(field_errors(&live("https://pdm.openova.io", "franchise"), &[SecretKey::PdmPassword]), Vec::<String>::new());
+        assert_eq!(
+            field_errors(&live("https://pdm.openova.io", "franchise"), &[]),
+            ["mode", "pdm_password"]
+        );
+        assert_eq!(
+            field_errors(&live("https://pdm.openova.io", ""), &[SecretKey::PdmPassword]),
+            ["mode", "pdm_username"]
+        );
+        assert_eq!(
+            field_errors(
+                &live("https://pdm.openova.io", "franchise"),
+                &[SecretKey::PdmPassword]
+            ),
+            Vec::<String>::new()
+        );
         // Demo mode asks for none of it.
         let demo = SettingsValues {
             mode: Some(Mode::Demo),

@@ -11,6 +11,7 @@ pub mod target;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::settings::Mode;
 use crate::wizard::WizardAnswers;
 pub use atomic::{open_regular, read_limited, read_limited_string, write_atomic, write_private_file};
 
@@ -40,21 +41,34 @@ impl Store {
     /// but the admin key field is free text: whatever the keys parser does not
     /// accept as a public key (a pasted private key, a half-typed paste) is
     /// blanked before the draft is written, so the draft cannot leak one.
-    pub fn save_draft(&self, answers: &WizardAnswers) -> io::Result<()> {
+    /// `mode`: the mode its checks (token, key, name) were made in.
+    pub fn save_draft(&self, answers: &WizardAnswers, mode: Mode) -> io::Result<()> {
         let safe = draft_safe(answers);
-        let bytes = serde_json::to_vec_pretty(&safe).map_err(io::Error::other)?;
+        let draft = SavedDraft {
+            mode: Some(mode),
+            answers: safe,
+        };
+        let bytes = serde_json::to_vec_pretty(&draft).map_err(io::Error::other)?;
         write_atomic(&self.draft_path(), &bytes)
     }
 
-    /// Loads the draft. A missing draft is `Ok(None)`; an unreadable one is an
-    /// error the caller reports (the file is left in place, never deleted).
-    pub fn load_draft(&self) -> io::Result<Option<WizardAnswers>> {
-        match read_limited(&self.draft_path(), MAX_KEPT_FILE) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+    /// Loads the draft and the mode it was checked in (`None`: a draft of an
+    /// older version, which kept only the answers). A missing draft is
+    /// `Ok(None)`; an unreadable one is an error the caller reports (the file
+    /// is left in place, never deleted).
+    pub fn load_draft(&self) -> io::Result<Option<(WizardAnswers, Option<Mode>)>> {
+        let bytes = match read_limited(&self.draft_path(), MAX_KEPT_FILE) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bad = |e: serde_json::Error| io::Error::new(io::ErrorKind::InvalidData, e);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+        if v.get("answers").is_some() && v.get("organisation").is_none() {
+            let d: SavedDraft = serde_json::from_value(v).map_err(bad)?;
+            Ok(Some((d.answers, d.mode)))
+        } else {
+            Ok(Some((serde_json::from_value(v).map_err(bad)?, None)))
         }
     }
 
@@ -64,6 +78,14 @@ impl Store {
             _ => Ok(()),
         }
     }
+}
+
+/// `draft.json`: the answers and the mode their checks were made in.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedDraft {
+    #[serde(default)]
+    mode: Option<Mode>,
+    answers: WizardAnswers,
 }
 
 /// The answers as a draft may hold them: the admin key only when it parses as
@@ -96,10 +118,10 @@ mod tests {
             a.credentials.ssh_key_mode = crate::wizard::model::SshKeyMode::Paste;
             a.credentials.ssh_public_key = text.into();
             a.credentials.ssh_fingerprint = "SHA256:made-up".into();
-            store.save_draft(&a).unwrap();
+            store.save_draft(&a, Mode::Demo).unwrap();
             let raw = std::fs::read_to_string(dir.path().join("draft.json")).unwrap();
             assert!(!raw.contains("PRIVATE KEY"), "{raw}");
-            let back = store.load_draft().unwrap().unwrap();
+            let (back, _) = store.load_draft().unwrap().unwrap();
             assert_eq!(back.credentials.ssh_public_key, "", "{text}");
             assert_eq!(back.credentials.ssh_fingerprint, "", "{text}");
         }
@@ -113,8 +135,8 @@ mod tests {
         let mut a = WizardAnswers::defaults();
         a.credentials.ssh_public_key = key.public_openssh().to_owned();
         a.credentials.ssh_fingerprint = key.fingerprint().to_owned();
-        store.save_draft(&a).unwrap();
-        assert_eq!(store.load_draft().unwrap(), Some(a));
+        store.save_draft(&a, Mode::Demo).unwrap();
+        assert_eq!(store.load_draft().unwrap(), Some((a, Some(Mode::Demo))));
     }
 
     #[test]
@@ -124,11 +146,21 @@ mod tests {
         assert_eq!(store.load_draft().unwrap(), None);
         let mut a = WizardAnswers::defaults();
         a.organisation.name = "Omantel".into();
-        store.save_draft(&a).unwrap();
-        assert_eq!(store.load_draft().unwrap(), Some(a));
+        store.save_draft(&a, Mode::Demo).unwrap();
+        assert_eq!(store.load_draft().unwrap(), Some((a, Some(Mode::Demo))));
         store.clear_draft().unwrap();
         store.clear_draft().unwrap();
         assert_eq!(store.load_draft().unwrap(), None);
+    }
+
+    #[test]
+    fn a_draft_of_an_older_version_is_read_without_a_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut a = WizardAnswers::defaults();
+        a.organisation.name = "Omantel".into();
+        std::fs::write(dir.path().join("draft.json"), serde_json::to_vec(&a).unwrap()).unwrap();
+        assert_eq!(store.load_draft().unwrap(), Some((a, None)));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod change;
 pub mod model;
 pub mod names;
+pub mod recheck;
 pub mod sshkey;
 pub mod validate;
 

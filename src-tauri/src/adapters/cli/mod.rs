@@ -641,8 +641,13 @@ async fn draft(engine: &Engine, action: DraftAction) -> ExitCode {
     };
     let text = match draft {
         Ok(None) => "no draft".to_owned(),
-        Ok(Some(answers)) => match view::answer_json(&answers, true) {
-            Ok(t) => t,
+        Ok(Some(d)) => match view::answer_json(&d.answers, true) {
+            Ok(t) => {
+                if let Some(n) = &d.note {
+                    esay!("{n}");
+                }
+                t
+            }
             Err(e) => {
                 esay!("{e}");
                 return ExitCode::from(1);

@@ -18,7 +18,7 @@ const ANSWERS: WizardAnswers = {
 };
 
 /** The step in a stateful harness; every answers value it produced is recorded. */
-function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reloadOffers?: () => void }) {
+function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reloadOffers?: () => void; demo?: boolean }) {
   const [answers, setAnswers] = useState(props.initial ?? ANSWERS);
   const update: StepProps["update"] = (f) =>
     setAnswers((a) => {
@@ -38,12 +38,41 @@ function Harness(props: { seen: WizardAnswers[]; initial?: WizardAnswers; reload
       goTo={() => {}}
       announce={() => {}}
       reloadOffers={props.reloadOffers ?? (() => {})}
+      demo={props.demo}
       explain={() => {}}
     />
   );
 }
 
 describe("CredentialsStep", () => {
+  it("checks the token on Enter, counts its characters in live mode, and offers the demo token openly in demo mode", async () => {
+    const checked: string[] = [];
+    setFakeTransport({
+      token_check: ({ token }) => {
+        checked.push(token);
+        return token.length === 64
+          ? { scope: "read_write", message: "The token is valid and may create resources in its Hetzner project." }
+          : { scope: "invalid", message: `A Hetzner API token is 64 characters long; this one has ${token.length}.` };
+      },
+      server_offers: () => ({}) as never,
+    });
+    const user = userEvent.setup();
+    const seen: WizardAnswers[] = [];
+    const { unmount } = render(<Harness seen={seen} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, token_validated: false } }} demo={false} />);
+    expect(screen.queryByRole("button", { name: "Use the demo token" })).toBeNull();
+    const field = screen.getByLabelText("API token (read & write)");
+    await user.type(field, "abc");
+    expect(screen.getByTestId("token-length").textContent).toBe("3 of 64 characters");
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(screen.getByRole("alert").textContent).toContain("this one has 3"));
+    expect(checked).toEqual(["abc"]);
+    unmount();
+    render(<Harness seen={seen} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, token_validated: false } }} demo />);
+    await user.click(screen.getByRole("button", { name: "Use the demo token" }));
+    await waitFor(() => expect(checked.at(-1)).toBe("demo-token"));
+    expect(screen.queryByTestId("token-length")).toBeNull();
+  });
+
   it("never puts a refused paste (a private key) into the answers, but says why next to the field", async () => {
     setFakeTransport({
       ssh_parse: () => {

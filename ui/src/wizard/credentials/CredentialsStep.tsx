@@ -5,7 +5,12 @@ import type { StepProps } from "../types";
 
 type TokenState = { state: "idle" | "checking" | "done"; ok?: boolean; message?: string };
 
-export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers }: StepProps) {
+/** Demo mode's token, offered openly: no credentials are needed there. */
+const DEMO_TOKEN = "demo-token";
+/** Hetzner's API tokens are this long (the engine checks the form before any call). */
+const TOKEN_LEN = 64;
+
+export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers, demo }: StepProps) {
   const c = answers.credentials;
   const setCred = (patch: Partial<typeof c>) => update((a) => ({ ...a, credentials: { ...a.credentials, ...patch } }));
   // The token lives in this component only until the engine has it in the keyring.
@@ -19,10 +24,11 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
   const [cidrText, setCidrText] = useState(c.ssh_allowed_cidrs.join("\n"));
   const fqdn = answers.domain.mode === "pool" ? (answers.domain.subdomain ? `${answers.domain.subdomain}.${answers.domain.pool_domain}` : "") : answers.domain.byo_domain;
 
-  const validate = async () => {
+  const validate = async (value = token) => {
+    if (!value.trim()) return;
     setCheck({ state: "checking" });
     try {
-      const r = await call("token_check", { token });
+      const r = await call("token_check", { token: value });
       const ok = r.scope === "read_write";
       setCheck({ state: "done", ok, message: r.message });
       setCred({ token_validated: ok });
@@ -105,6 +111,13 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
                 setCheck({ state: "idle" });
               }}
               onBlur={() => touch("credentials.token")}
+              onKeyDown={(e) => {
+                // Enter checks the token (it would otherwise submit the step).
+                if (e.key === "Enter") {
+                  e.preventDefault();
+                  void validate();
+                }
+              }}
             />
             <button type="button" className="secondary" aria-pressed={showToken} onClick={() => setShowToken((s) => !s)}>
               {showToken ? "Hide" : "Show"}
@@ -112,8 +125,25 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
             <button type="button" className="primary" disabled={!token.trim() || check.state === "checking"} onClick={() => void validate()}>
               {check.state === "checking" ? "Checking…" : "Validate"}
             </button>
+            {demo && (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => {
+                  setToken(DEMO_TOKEN);
+                  void validate(DEMO_TOKEN);
+                }}
+              >
+                Use the demo token
+              </button>
+            )}
           </div>
         </Field>
+        {!demo && token.length > 0 && (
+          <p className="hint" data-testid="token-length">
+            {token.trim().length} of {TOKEN_LEN} characters
+          </p>
+        )}
         <p className="availability" role="status" aria-live="polite">
           {check.state === "done" && check.ok && <span className="ok">{check.message}</span>}
           {check.state === "idle" && c.token_validated && <span className="ok">A read-write token is validated and kept in the OS keyring.</span>}
