@@ -112,7 +112,8 @@ async fn commands_answer_like_the_window_and_errors_carry_the_field() {
     answers["organisation"]["name"] = json!("Omantel");
     call(&mut ws, 5, json!({"cmd": "draft_save", "args": answers})).await;
     let draft = call(&mut ws, 6, json!({"cmd": "draft_load"})).await;
-    assert_eq!(draft["result"]["organisation"]["name"], "Omantel");
+    assert_eq!(draft["result"]["answers"]["organisation"]["name"], "Omantel");
+    assert_eq!(draft["result"]["checked_in"], "demo");
     b.shutdown().await;
 }
 

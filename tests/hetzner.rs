@@ -119,7 +119,7 @@ async fn invalid_and_unknown_tokens_are_invalid_not_errors() {
     let fake = FakeHetzner::start(FakeConfig::default()).await;
     for token in [
         REVOKED_TOKEN,
-        "never-issued-token-0000000000000000000000000000000000000000000000",
+        "neverIssuedToken000000000000000000000000000000000000000000000000",
     ] {
         let check = check_token(&fast(&fake.base_url()), token).await.unwrap();
         assert_eq!(check.scope, TokenScope::Invalid);
@@ -708,11 +708,7 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[tokio::test]
 async fn a_canary_token_never_reaches_the_log_or_the_data_dir() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let canary = format!("hcloudCANARY{nanos:x}{:x}", std::process::id());
+    let canary = catalyst_tests::support::canary_token("");
     let fake = FakeHetzner::start(FakeConfig {
         tokens: vec![(canary.clone(), TokenKind::ReadWrite)],
         ..FakeConfig::default()

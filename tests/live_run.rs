@@ -293,7 +293,7 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let settings = real_engine_settings(&hetzner, &pdm, home.path()).0;
     let (_secrets, engine) = live_engine(&paths, &settings, &pdm);
     let (a, _key) = wizard_answers_typed(&engine, "omantel-quota").await;
-    let started = start(&engine, a).await.unwrap();
+    let started = start(&engine, a.clone()).await.unwrap();
     let id = started.id;
     let record = wait_end(&paths, &id, 120).await;
     assert_eq!(record["status"], "failed", "{record}");
@@ -332,6 +332,18 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let error = record["failure"]["error"].as_str().unwrap();
     assert!(error.contains("resource_limit_exceeded"), "{error}");
     assert!(!error.contains("stale"), "{error}");
+    // The code the CLI turns into its quota exit code.
+    assert_eq!(record["failure"]["code"], "resource_limit_exceeded", "{record}");
+
+    // The same name cannot be started again while this deployment exists
+    // (its resources may): resume it or wipe it first.
+    let again = start(&engine, a).await.unwrap_err();
+    assert_eq!(again.field.as_deref(), Some("domain.subdomain"));
+    assert!(
+        again.message.contains(&format!("already has a deployment ({id}, failed)")),
+        "{}",
+        again.message
+    );
 }
 
 /// Settings for a run whose control plane never answers SSH (nothing

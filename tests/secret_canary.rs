@@ -22,13 +22,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::TryRecvError;
 
 fn canary(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    // Shaped like a Hetzner token (64 letters and digits), as the app checks first.
-    let t = format!("hcloud{tag}CANARY{nanos:x}{:x}", std::process::id());
-    format!("{t:X<64}").chars().take(64).collect()
+    catalyst_tests::support::canary_token(tag)
 }
 
 /// An answer as it crosses the API to the UI: the text a canary must not be in.

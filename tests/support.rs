@@ -204,6 +204,18 @@ pub async fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>
     panic!("timed out waiting for {what}");
 }
 
+/// A token no one else will ever use, shaped like Hetzner's (64 letters and
+/// digits, which the app checks before any call), for canary tests: found in
+/// a file, a log or an event, it can only have come from the app.
+pub fn canary_token(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let t = format!("hcloud{tag}CANARY{nanos:x}{:x}", std::process::id());
+    format!("{t:X<64}").chars().take(64).collect()
+}
+
 /// `wait_for` on a plain thread (tests that drive the binary, no runtime).
 pub fn wait_for_blocking<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     for _ in 0..secs * 50 {

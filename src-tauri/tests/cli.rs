@@ -213,10 +213,20 @@ fn demo_answers() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/answers.demo.yaml")
 }
 
-fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+/// Every line of a `--json` output, parsed.
+fn all_json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect()
+}
+
+/// The events of a `--json` output (lines with a `seq`; a run's stream also
+/// has a header and a summary line, docs/cli.md).
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    all_json_lines(stdout)
+        .into_iter()
+        .filter(|v| v.get("seq").is_some())
         .collect()
 }
 
@@ -289,6 +299,14 @@ fn a_demo_provision_runs_every_phase_then_deployments_and_events_show_it() {
     eprintln!("demo provision at x60 took {:.1}s", wall.as_secs_f64());
     let evs = json_lines(&out.stdout);
     let id = evs[0]["deployment_id"].as_str().unwrap().to_owned();
+    // The stream around the events: its header first, its summary last.
+    let all = all_json_lines(&out.stdout);
+    assert_eq!(all[0]["stream"], "catalyst-provisioner/run");
+    assert_eq!(all[0]["deployment_id"], id.as_str());
+    let summary = &all.last().unwrap()["summary"];
+    assert_eq!(summary["status"], "done", "{summary}");
+    assert_eq!(summary["exit_code"], 0);
+    assert_eq!(all.len(), evs.len() + 2);
     // One run, numbered from 1 without a gap.
     for (i, e) in evs.iter().enumerate() {
         assert_eq!(e["deployment_id"], id.as_str());

@@ -172,6 +172,18 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   const wiped = page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).filter({ hasText: "wiped" }).first();
   await expect(wiped).toBeVisible();
   await expect(wiped.getByRole("button", { name: "Wipe…" })).toHaveCount(0);
+  // Its page now tells the truth: wiped, with the wipe's report; no "ready", no links, no kubeconfig.
+  await wiped.getByRole("button", { name: "Open" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText("wiped");
+  await expect(page.getByTestId("wiped-card")).toContainText("This Sovereign was wiped");
+  await expect(page.getByTestId("wiped-card")).toContainText(/\d+ resources removed/);
+  await expect(page.getByText("Your Sovereign is ready")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Save kubeconfig…" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: /console\./ })).toHaveCount(0);
+  await expect(page.getByRole("heading", { name: /Components \(removed with the wipe/ })).toBeVisible();
+  await page.screenshot({ path: resolve(shots, "walk-10-wiped-page.png"), fullPage: true });
+  await axe(page, "wiped page");
+  await page.getByRole("button", { name: "All deployments" }).click();
 
   // Forget after a clean wipe: one confirmation, and the row is gone.
   const before = await page.getByRole("row").filter({ hasText: "omantel-prod.omani.works" }).count();

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { call, listen, type ApiError, type DeploymentRecord, type ProvisionEvent } from "../api";
+import { call, listen, type ApiError, type DeploymentRecord, type ProvisionEvent, type WipeReport } from "../api";
 import { RunBody } from "./RunBody";
 import { WipeDialog } from "../deployments/WipeDialog";
 import { applyEvents, emptyRun, PHASES, type RunView } from "./runState";
@@ -12,6 +12,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   const [now, setNow] = useState(() => Date.now());
   const [saved, setSaved] = useState<string | null>(null);
   const [wiping, setWiping] = useState(false);
+  const [report, setReport] = useState<WipeReport | null>(null);
 
   // History first, then the live stream, folded in order on one promise
   // chain. A live batch that does not follow what was folded (events sent
@@ -69,6 +70,21 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
     };
   }, [id, run.done, run.failure, phasesDone]);
 
+  // The record is the truth once it moved past the run (a wipe, an interruption):
+  // the run's own "done" only speaks for a record that still says done or running.
+  const gone = record?.status === "wiped" || record?.status === "wiping" || record?.status === "wipe_incomplete";
+  const status = gone || !run.done ? (record?.status ?? "…") : "done";
+  const ready = !!run.done && !gone;
+  useEffect(() => {
+    if (record?.status !== "wiped") return;
+    let live = true;
+    call("deployment_wipe_report", { id })
+      .then((r) => live && setReport(r))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [id, record?.status]);
   const running = record?.status === "running" && !run.done && !run.failure;
   useEffect(() => {
     if (!running) return;
@@ -106,7 +122,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
           </h1>
           <p className="hint">
             {record?.demo ? `Demo run (simulated cloud, ×${record.demo.speed} speed) — nothing real is created. ` : ""}
-            Status: <strong data-testid="run-status">{run.done ? "done" : (record?.status ?? "…")}</strong> · {id}
+            Status: <strong data-testid="run-status">{status.replace("_", " ")}</strong> · {id}
           </p>
         </div>
         <div className="inline">
@@ -170,7 +186,28 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
           </button>
         </div>
       )}
-      {run.done && (
+      {record?.status === "wiped" && (
+        <div className="done-card wiped-card" role="status" data-testid="wiped-card">
+          <h2>This Sovereign was wiped</h2>
+          {report ? (
+            <p>
+              {report.deleted.length} resource{report.deleted.length === 1 ? "" : "s"} removed
+              {report.finished_at ? ` (finished ${report.finished_at})` : ""}; the cloud was swept and found empty
+              {report.dns_released ? ", and the name was released" : ""}. Nothing of it runs or is billed any more; its
+              console, Gitea and kubeconfig are gone with it.
+            </p>
+          ) : (
+            <p>Nothing of it runs or is billed any more; its console, Gitea and kubeconfig are gone with it.</p>
+          )}
+        </div>
+      )}
+      {record?.status === "wiping" && (
+        <div className="failure-card" role="status">
+          <h2>Wiping…</h2>
+          <p>The wipe is removing what this Sovereign created; its events follow below.</p>
+        </div>
+      )}
+      {ready && run.done && (
         <div className="done-card" role="status">
           <h2>Your Sovereign is ready</h2>
           <p>
@@ -195,7 +232,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
         </div>
       )}
 
-      <RunBody run={run} now={now} />
+      <RunBody run={run} now={now} wiped={record?.status === "wiped"} />
       {wiping && record && (
         <WipeDialog
           id={id}

@@ -10,7 +10,7 @@ function elapsed(s: number) {
 }
 
 /** `now` (ms since epoch) times the running phase: the wall clock live, the recorded clock in a replay. */
-export function RunBody({ run, now }: { run: RunView; now: number }) {
+export function RunBody({ run, now, wiped = false }: { run: RunView; now: number; wiped?: boolean }) {
   const [compFilter, setCompFilter] = useState("");
   const comps = useMemo(() => {
     const q = compFilter.trim().toLowerCase();
@@ -57,7 +57,9 @@ export function RunBody({ run, now }: { run: RunView; now: number }) {
           <section aria-labelledby="comp-title">
             <header className="toolbar">
               <h2 id="comp-title">
-                Components ({installed} of {run.components.size} installed)
+                {wiped
+                  ? `Components (removed with the wipe; ${installed} of ${run.components.size} had installed)`
+                  : `Components (${installed} of ${run.components.size} installed)`}
               </h2>
               <label htmlFor="comp-filter" className="visually-hidden">
                 Filter components

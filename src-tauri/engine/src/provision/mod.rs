@@ -146,6 +146,29 @@ impl Engine {
                 field: Some("domain.subdomain".into()),
             });
         }
+        // A live Sovereign of this name that was not wiped still exists (or
+        // may, half-made): a second one would fight it for the name and the
+        // project's resources. Resume or wipe that one first.
+        if demo.is_none()
+            && let Some(d) = store
+                .list()
+                .into_iter()
+                .find(|d| d.fqdn == fqdn && !d.demo && d.status.is_some_and(|s| s != RunStatus::Wiped))
+        {
+            let status = serde_json::to_value(d.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            return Err(ApiError {
+                code: ErrorCode::AlreadyRunning,
+                message: format!(
+                    "{fqdn} already has a deployment ({}, {}): open it from the deployments list to resume it, or wipe it first.",
+                    d.id,
+                    status.replace('_', " ")
+                ),
+                field: Some("domain.subdomain".into()),
+            });
+        }
         let now = now_rfc3339();
         let record = DeploymentRecord {
             id: new_id(),

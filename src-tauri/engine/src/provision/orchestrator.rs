@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::error::ErrorCode;
 use crate::events::{EventKind, LogLevel, Phase};
 use crate::settings::PhaseTimeouts;
 use crate::store::deployments::{Failure, RunStatus};
@@ -140,26 +141,32 @@ pub async fn run<R: PhaseRunner>(
         let started = Instant::now();
         let outcome = match (ctx.check(), ctx.space_shortfall()) {
             (Err(c), _) => Err(Stop::from(c)),
-            (Ok(()), Some(short)) => Err(Stop::Failed(PhaseError::new(
-                short,
-                format!(
-                    "Free some space on that disk, then Resume: the run starts again at this step.{}",
-                    wipe_hint(&ctx)
-                ),
-            ))),
+            (Ok(()), Some(short)) => Err(Stop::Failed(
+                PhaseError::new(
+                    short,
+                    format!(
+                        "Free some space on that disk, then Resume: the run starts again at this step.{}",
+                        wipe_hint(&ctx)
+                    ),
+                )
+                .with_code(ErrorCode::EventsUnwritable),
+            )),
             (Ok(()), None) => bounded_phase(&mut ctx, &mut runner, limits.as_ref(), &stopper).await,
         };
         // A write that failed stops the run whatever the phase said: its
         // events or record are not on disk, so it must not go on unseen.
         let outcome = match ctx.fault() {
-            Some(f) => Err(Stop::Failed(PhaseError::new(
-                f.sentence(),
-                format!(
-                    "Free some space on the disk of {}, then Resume: the run starts again at this step.{}",
-                    ctx.store.dir(&ctx.record.id).display(),
-                    wipe_hint(&ctx)
-                ),
-            ))),
+            Some(f) => Err(Stop::Failed(
+                PhaseError::new(
+                    f.sentence(),
+                    format!(
+                        "Free some space on the disk of {}, then Resume: the run starts again at this step.{}",
+                        ctx.store.dir(&ctx.record.id).display(),
+                        wipe_hint(&ctx)
+                    ),
+                )
+                .with_code(ErrorCode::EventsUnwritable),
+            )),
             None => outcome,
         };
         match outcome {

@@ -357,6 +357,8 @@ pub(super) fn exit_for(rec: &DeploymentRecord) -> (u8, &'static str) {
                 return (EXIT_FAILED, "failed");
             };
             match (f.code, f.phase) {
+                // The machine, not the cloud or the cluster: a write that failed.
+                (Some(C::EventsUnwritable), _) => (EXIT_FAILED, "could not write (disk full?)"),
                 (Some(C::Unauthorized | C::TokenReadonly | C::Forbidden), _) => (EXIT_TOKEN, "token refused"),
                 (Some(C::ResourceLimitExceeded), _) => (EXIT_QUOTA, "quota"),
                 (Some(C::SubdomainTaken | C::SubdomainTakenAfterExpiry | C::SubdomainAlreadyActive), _) => {
