@@ -340,7 +340,9 @@ async fn a_quota_failure_in_apply_says_so_and_releases_the_domain() {
     let again = start(&engine, a).await.unwrap_err();
     assert_eq!(again.field.as_deref(), Some("domain.subdomain"));
     assert!(
-        again.message.contains(&format!("already has a deployment ({id}, failed)")),
+        again
+            .message
+            .contains(&format!("already has a deployment ({id}, failed)")),
         "{}",
         again.message
     );
