@@ -17,6 +17,13 @@ const draftText = () => {
     return "";
   }
 };
+/** The answers in the draft (it also names the mode its checks were made in). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const draftAnswers = (): any => {
+  const d = JSON.parse(draftText() || "{}");
+  expect(d.mode ?? "demo").toBe("demo");
+  return d.answers ?? {};
+};
 
 /** The WCAG 2 A/AA rules axe checks, as in browser.spec.ts; `what` names the failure. */
 async function axe(page: Page, what: string) {
@@ -78,7 +85,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await page.getByLabel("Public key", { exact: true }).fill("-----BEGIN OPENSSH PRIVATE KEY-----");
   await expect(page.locator("#credentials-ssh-public-key-error")).toContainText("This is a private key");
   // The draft saved after the paste (paste mode) holds nothing of it.
-  await expect.poll(() => JSON.parse(draftText() || "{}").credentials?.ssh_key_mode, { timeout: 5_000 }).toBe("paste");
+  await expect.poll(() => draftAnswers().credentials?.ssh_key_mode, { timeout: 5_000 }).toBe("paste");
   expect(draftText()).not.toContain("PRIVATE KEY");
   await page.getByLabel(/Generate \(recommended\)/).click();
   await page.getByRole("button", { name: "Generate key" }).click();
@@ -213,7 +220,7 @@ test("a reload mid-wizard restores the answers from the draft", async ({ page })
   // The draft is saved a moment after the last change: wait until it holds it.
   await expect
     .poll(() => {
-      const d = JSON.parse(draftText() || "{}");
+      const d = draftAnswers();
       return [d.organisation?.name, d.topology, d.regions?.[1]?.location].join(" ");
     }, { timeout: 5_000 })
     .toBe("Reload Org DUAL hel1");

@@ -46,7 +46,8 @@ export function RunBody({ run, now, wiped = false }: { run: RunView; now: number
         <div className="run-main">
           <section aria-labelledby="res-title">
             <h2 id="res-title">Cloud resources ({run.resources.size})</h2>
-            <ul className="resources">
+            {/* Scrolls when long: reachable by keyboard, named for a screen reader. */}
+            <ul className="resources" tabIndex={0} aria-labelledby="res-title">
               {[...run.resources.entries()].map(([addr, r]) => (
                 <li key={addr} className={`res ${r.state}`}>
                   <code>{addr}</code> <span className="pill">{r.state}</span>
