@@ -3,13 +3,14 @@
 //! outputs, the PDM reservation) and `deployments/<id>/events.jsonl`.
 //! Records are written atomically; events are appended before they are sent.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::fs;
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use super::event_log::EventLog;
 use super::lock::{DeploymentLock, LockError};
 use super::write_atomic;
 use crate::events::{Phase, ProvisionEvent};
@@ -390,23 +391,7 @@ impl Deployments {
         Self::check_id(id)?;
         let last = self.events(id, 0)?.last().map(|e| e.seq).unwrap_or(0);
         super::dirs::create_private_dir_all(&self.dir(id))?;
-        let mut opts = OpenOptions::new();
-        opts.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut file = opts.open(self.events_path(id))?;
-        // A torn last line (no newline) would swallow the next event: end it first.
-        if ends_mid_line(&self.events_path(id))? {
-            file.write_all(b"\n")?;
-        }
-        Ok(EventLog {
-            id: id.to_owned(),
-            file,
-            next_seq: last + 1,
-        })
+        EventLog::open(&self.events_path(id), id, last + 1)
     }
 }
 
@@ -453,124 +438,12 @@ fn report_skipped(path: &Path, skipped: usize) {
     }
 }
 
-fn ends_mid_line(path: &Path) -> io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = File::open(path)?;
-    if f.metadata()?.len() == 0 {
-        return Ok(false);
-    }
-    f.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    f.read_exact(&mut last)?;
-    Ok(last[0] != b'\n')
-}
-
-/// Seconds in events are kept to the millisecond: a float with all its
-/// digits does not survive a JSON round trip bit for bit here (serde_json's
-/// default parser), and what is sent, stored, exported and replayed must be
-/// the same event.
-fn to_the_millisecond(kind: crate::events::EventKind) -> crate::events::EventKind {
-    use crate::events::EventKind;
-    let ms = |s: f64| {
-        if s.is_finite() {
-            (s * 1000.0).round() / 1000.0
-        } else {
-            0.0
-        }
-    };
-    match kind {
-        EventKind::PhaseFinished { duration_s } => EventKind::PhaseFinished {
-            duration_s: ms(duration_s),
-        },
-        EventKind::Resource {
-            address,
-            action,
-            state,
-            elapsed_s,
-        } => EventKind::Resource {
-            address,
-            action,
-            state,
-            elapsed_s: ms(elapsed_s),
-        },
-        other => other,
-    }
-}
-
-/// The append side of `events.jsonl`.
-pub struct EventLog {
-    id: String,
-    file: File,
-    next_seq: u64,
-}
-
-impl EventLog {
-    pub fn deployment_id(&self) -> &str {
-        &self.id
-    }
-
-    fn number(&mut self, phase: Phase, kind: crate::events::EventKind) -> ProvisionEvent {
-        let ev = ProvisionEvent {
-            deployment_id: self.id.clone(),
-            seq: self.next_seq,
-            at: now_rfc3339(),
-            phase,
-            kind: to_the_millisecond(kind),
-        };
-        self.next_seq += 1;
-        ev
-    }
-
-    /// Gives the event its `seq`, appends it as one line and returns it to be sent.
-    pub fn append(&mut self, phase: Phase, kind: crate::events::EventKind) -> io::Result<ProvisionEvent> {
-        let (ev, written) = self.append_or_keep(phase, kind);
-        written.map(|()| ev)
-    }
-
-    /// Like `append`, but the event comes back numbered even when it could
-    /// not be written, for the readers of the live stream; its seq is used
-    /// up either way, so a retry (`rewrite`) keeps the order.
-    pub fn append_or_keep(
-        &mut self,
-        phase: Phase,
-        kind: crate::events::EventKind,
-    ) -> (ProvisionEvent, io::Result<()>) {
-        let ev = self.number(phase, kind);
-        let written = self.rewrite(&ev);
-        (ev, written)
-    }
-
-    /// Numbers an event that is sent, not written (chatter after a fault).
-    pub fn unwritten(&mut self, phase: Phase, kind: crate::events::EventKind) -> ProvisionEvent {
-        self.number(phase, kind)
-    }
-
-    /// Writes a numbered event. A write cut short (a full disk) is cut back
-    /// off the file, so a torn line never sits before the next event.
-    pub fn rewrite(&mut self, ev: &ProvisionEvent) -> io::Result<()> {
-        let mut line = serde_json::to_vec(ev).map_err(io::Error::other)?;
-        line.push(b'\n');
-        let before = self.file.metadata().map(|m| m.len()).ok();
-        // One write per line: readers never see half an event from a live writer.
-        let written = self.file.write_all(&line);
-        if written.is_err()
-            && let Some(len) = before
-        {
-            let _ = self.file.set_len(len);
-        }
-        written
-    }
-
-    /// Makes what was appended durable (at phase boundaries).
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::events::EventKind;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     fn record(store: &Deployments, status: RunStatus) -> DeploymentRecord {
         let r = DeploymentRecord {

@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod deployments;
 pub mod dirs;
+pub mod event_log;
 pub mod lock;
 pub mod space;
 pub mod target;
