@@ -82,6 +82,8 @@ impl WriteFault {
 /// A run's write faults, shared by its context and emitters.
 struct Faults {
     first: Mutex<Option<WriteFault>>,
+    /// `first` is set: read on every event without taking the lock.
+    faulted: std::sync::atomic::AtomicBool,
     /// Pulled like a first Cancel on the first fault; a wipe has none (it is
     /// never stopped half-way).
     stopper: Option<Arc<watch::Sender<CancelLevel>>>,
@@ -107,6 +109,7 @@ impl Faults {
         };
         tracing::error!(what, error = %e, "a write of the run failed; stopping it");
         *first = Some(fault);
+        self.faulted.store(true, std::sync::atomic::Ordering::Release);
         drop(first);
         if let Some(mut r) = self.reserve.lock().unwrap_or_else(|e| e.into_inner()).take() {
             r.release();
@@ -138,7 +141,7 @@ fn emit_into(log: &Mutex<EventLog>, bus: &EventBus, faults: &Faults, phase: Phas
     let chatter = matches!(&kind, EventKind::Log { level, .. } if !matches!(level, LogLevel::Warn | LogLevel::Error))
         || matches!(kind, EventKind::Progress { .. });
     let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-    if chatter && faults.get().is_some() {
+    if chatter && faults.faulted.load(std::sync::atomic::Ordering::Acquire) {
         bus.publish(log.unwritten(phase, kind));
         return;
     }
@@ -194,6 +197,7 @@ impl RunCtx {
             cancel,
             faults: Arc::new(Faults {
                 first: Mutex::new(None),
+                faulted: Default::default(),
                 stopper: None,
                 reserve: Mutex::new(None),
             }),
@@ -212,6 +216,7 @@ impl RunCtx {
     ) -> Self {
         self.faults = Arc::new(Faults {
             first: Mutex::new(None),
+            faulted: Default::default(),
             stopper: Some(stopper),
             reserve: Mutex::new(Some(reserve)),
         });

@@ -110,24 +110,8 @@ impl Engine {
 
     /// Validates every step, creates the record and starts the run.
     pub async fn provision_start(&self, mut args: StartArgs) -> Result<DeploymentSummary, ApiError> {
-        let offers = self.offers();
-        let pools = self.current_settings().pools();
         self.ask_availability_again(&mut args.answers).await?;
-        let errors = validate_step(
-            Step::Review,
-            &args.answers,
-            &Context {
-                offers: &offers,
-                pools: &pools,
-            },
-        );
-        if let Some(first) = errors.first() {
-            return Err(ApiError {
-                code: ErrorCode::InvalidAnswers,
-                message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
-                field: Some(first.field.clone()),
-            });
-        }
+        self.check_review(&args.answers)?;
         let fqdn = args.answers.fqdn().unwrap_or_default();
         let demo = (self.mode() == Mode::Demo).then(|| DemoSettings {
             scenario: args.scenario.unwrap_or(DemoScenario::HappyPath),
@@ -217,6 +201,29 @@ impl Engine {
         let summary = record.summary();
         self.spawn_run(record, Phase::Preflight, lock)?;
         Ok(summary)
+    }
+
+    /// Every step's rules, as Review applies them: the first problem, with
+    /// its field and how many there are.
+    pub(crate) fn check_review(&self, answers: &WizardAnswers) -> Result<(), ApiError> {
+        let offers = self.offers();
+        let pools = self.current_settings().pools();
+        let errors = validate_step(
+            Step::Review,
+            answers,
+            &Context {
+                offers: &offers,
+                pools: &pools,
+            },
+        );
+        match errors.first() {
+            Some(first) => Err(ApiError {
+                code: ErrorCode::InvalidAnswers,
+                message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
+                field: Some(first.field.clone()),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The availability the front end copied into the answers is not taken

@@ -12,7 +12,7 @@ use crate::Engine;
 use crate::error::{ApiError, ErrorCode};
 use crate::settings::Mode;
 use crate::tofu::messages::ResourceAction;
-use crate::wizard::{Context, Step, WizardAnswers, validate_step};
+use crate::wizard::WizardAnswers;
 
 use super::live::LiveCloud;
 
@@ -83,23 +83,8 @@ impl Engine {
     /// Runs the real plan of `answers` in a scratch dir: nothing is created.
     pub async fn plan_preview(&self, mut args: PlanArgs) -> Result<PlanPreview, ApiError> {
         self.ask_availability_again(&mut args.answers).await?;
+        self.check_review(&args.answers)?;
         let offers = self.offers();
-        let pools = self.current_settings().pools();
-        let errors = validate_step(
-            Step::Review,
-            &args.answers,
-            &Context {
-                offers: &offers,
-                pools: &pools,
-            },
-        );
-        if let Some(first) = errors.first() {
-            return Err(ApiError {
-                code: ErrorCode::InvalidAnswers,
-                message: format!("{} ({} problem(s) in the answers)", first.message, errors.len()),
-                field: Some(first.field.clone()),
-            });
-        }
         let started = std::time::Instant::now();
         let estimate = crate::catalog::estimate(&args.answers, &offers);
         if self.mode() == Mode::Demo {

@@ -57,6 +57,8 @@ pub struct EventLog {
     id: String,
     file: File,
     next_seq: u64,
+    /// The file's length after the last whole line, to cut a short write back to.
+    len: u64,
 }
 
 impl EventLog {
@@ -74,10 +76,12 @@ impl EventLog {
         if ends_mid_line(path)? {
             file.write_all(b"\n")?;
         }
+        let len = file.metadata()?.len();
         Ok(EventLog {
             id: id.to_owned(),
             file,
             next_seq,
+            len,
         })
     }
 
@@ -126,13 +130,13 @@ impl EventLog {
     pub fn rewrite(&mut self, ev: &ProvisionEvent) -> io::Result<()> {
         let mut line = serde_json::to_vec(ev).map_err(io::Error::other)?;
         line.push(b'\n');
-        let before = self.file.metadata().map(|m| m.len()).ok();
         // One write per line: readers never see half an event from a live writer.
         let written = self.file.write_all(&line);
-        if written.is_err()
-            && let Some(len) = before
-        {
-            let _ = self.file.set_len(len);
+        match &written {
+            Ok(()) => self.len += line.len() as u64,
+            Err(_) => {
+                let _ = self.file.set_len(self.len);
+            }
         }
         written
     }

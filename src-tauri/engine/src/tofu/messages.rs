@@ -12,6 +12,21 @@ use super::init_message::{InitStage, classify};
 use super::locate::EngineKind;
 use crate::secrets::redact;
 
+impl Diagnostic {
+    /// "summary (with address): detail", as the log and the plan's error show it.
+    pub fn one_line(&self) -> String {
+        let mut line = self.summary.clone();
+        if let Some(a) = &self.address {
+            line.push_str(&format!(" (with {a})"));
+        }
+        if !self.detail.is_empty() {
+            line.push_str(": ");
+            line.push_str(&self.detail);
+        }
+        line
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceAction {

@@ -308,6 +308,28 @@ fn step<'a>(known: &'a Value, s: &Segment) -> Option<&'a Value> {
 
 /// Every problem of every step but Review (which repeats them all), as the
 /// lines `Step: field: message`, from the engine's checks.
+/// `problems`, told: the problems each through `say` (exit 3), or why they
+/// could not be looked for (exit 1); `None` when the answers pass.
+pub async fn refuse_problems(
+    engine: &crate::engine::Engine,
+    answers: &mut WizardAnswers,
+    say: impl Fn(&str),
+) -> Option<u8> {
+    match problems(engine, answers).await {
+        Err(m) => {
+            super::view::err(&m);
+            Some(EXIT_FAILED)
+        }
+        Ok(lines) if !lines.is_empty() => {
+            for l in &lines {
+                say(l);
+            }
+            Some(EXIT_INVALID_ANSWERS)
+        }
+        Ok(_) => None,
+    }
+}
+
 pub async fn problems(
     engine: &crate::engine::Engine,
     answers: &mut WizardAnswers,

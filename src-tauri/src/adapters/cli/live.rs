@@ -363,18 +363,8 @@ pub async fn plan(engine: &Engine, path: &Path, given: &Given, json: bool) -> Ex
         err(&r.message);
         return ExitCode::from(r.code);
     }
-    match super::answers::problems(engine, &mut answers).await {
-        Err(m) => {
-            err(&m);
-            return ExitCode::from(EXIT_FAILED);
-        }
-        Ok(lines) if !lines.is_empty() => {
-            for l in &lines {
-                err(l);
-            }
-            return ExitCode::from(EXIT_INVALID_ANSWERS);
-        }
-        Ok(_) => {}
+    if let Some(code) = super::answers::refuse_problems(engine, &mut answers, err).await {
+        return ExitCode::from(code);
     }
     let p = match engine.plan_preview(PlanArgs { answers }).await {
         Ok(p) => p,

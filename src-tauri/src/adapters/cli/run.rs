@@ -150,18 +150,8 @@ pub async fn provision(engine: &Engine, path: &Path, o: ProvisionOptions<'_>) ->
         err(&r.message);
         return ExitCode::from(r.code);
     }
-    match answers::problems(engine, &mut answers).await {
-        Err(m) => {
-            err(&m);
-            return ExitCode::from(EXIT_FAILED);
-        }
-        Ok(lines) if !lines.is_empty() => {
-            for l in &lines {
-                say(l);
-            }
-            return ExitCode::from(EXIT_INVALID_ANSWERS);
-        }
-        Ok(_) => {}
+    if let Some(code) = answers::refuse_problems(engine, &mut answers, say).await {
+        return ExitCode::from(code);
     }
     if live && let Err(r) = live::confirm(engine, &answers, yes).await {
         err(&r.message);

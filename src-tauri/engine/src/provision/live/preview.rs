@@ -92,15 +92,7 @@ impl LiveCloud {
         let mut sink = |ev: TofuEvent| match ev {
             TofuEvent::PlannedChange { address, action } => changes.push((address, action)),
             TofuEvent::Diagnostic { diagnostic } if diagnostic.severity == Severity::Error => {
-                let mut line = diagnostic.summary.clone();
-                if let Some(a) = &diagnostic.address {
-                    line.push_str(&format!(" (with {a})"));
-                }
-                if !diagnostic.detail.is_empty() {
-                    line.push_str(": ");
-                    line.push_str(&diagnostic.detail);
-                }
-                errors.push(line);
+                errors.push(diagnostic.one_line())
             }
             _ => {}
         };

@@ -439,14 +439,7 @@ impl LiveCloud {
                     tofu::messages::Severity::Error => LogLevel::Error,
                     tofu::messages::Severity::Warning => LogLevel::Warn,
                 };
-                let mut line = diagnostic.summary.clone();
-                if let Some(a) = &diagnostic.address {
-                    line.push_str(&format!(" (with {a})"));
-                }
-                if !diagnostic.detail.is_empty() {
-                    line.push_str(": ");
-                    line.push_str(&diagnostic.detail);
-                }
+                let line = diagnostic.one_line();
                 log_to(&em, level, "tofu", line);
             }
             TofuEvent::Version { tofu, engine, .. } => {
