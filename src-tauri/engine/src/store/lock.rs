@@ -92,7 +92,7 @@ pub fn acquire(path: &Path, doing: &str) -> Result<DeploymentLock, LockError> {
             .map_err(LockError::Io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(LockError::Held(read_holder(path))),
+            Err(fs::TryLockError::WouldBlock) => return Err(LockError::Held(read_holder_soon(path))),
             Err(fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
         }
         // A forget may have removed the file between our open and our lock:
@@ -123,6 +123,18 @@ pub fn probe(path: &Path) -> Option<Option<Holder>> {
         Err(fs::TryLockError::WouldBlock) => Some(read_holder(path)),
         _ => None,
     }
+}
+
+/// The holder writes itself in just after it takes the lock: a refusal in
+/// between waits for that (200 ms at most) rather than name nobody.
+fn read_holder_soon(path: &Path) -> Option<Holder> {
+    for _ in 0..20 {
+        if let Some(h) = read_holder(path) {
+            return Some(h);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
 }
 
 fn read_holder(path: &Path) -> Option<Holder> {
