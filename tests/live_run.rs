@@ -757,6 +757,12 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
     assert!(said("Cancel requested for tofu apply"), "{evs:#?}");
     assert!(said("Second cancel: killing tofu apply"), "{evs:#?}");
     assert!(said("Cancelled during"), "{evs:#?}");
+    // The timeline shows the phase as cancelled, not as running forever.
+    let last = evs.iter().rev().find(|e| !matches!(e.kind, EventKind::Log { .. })).unwrap();
+    assert!(
+        matches!(last.kind, EventKind::PhaseCancelled) && last.phase == Phase::TofuApply,
+        "{last:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

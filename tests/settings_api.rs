@@ -217,14 +217,15 @@ async fn a_profile_is_previewed_masked_then_applied_into_the_keyring() {
         assert!(!wire(&preview).contains(v), "a secret is in the preview");
         assert!(!wire(&applied).contains(v), "a secret is in the answer");
     }
-    // The mode the app runs in changes at the next start, and it says so.
+    // The saved mode takes effect at once: nothing was running.
     assert_eq!(applied.settings.values.mode, Some(Mode::Live));
     // The mirror's proxy project is kept with the mirror and shown again.
     assert_eq!(applied.settings.values.registry_mirror_project, "proxy-dockerhub");
     let saved: Value = serde_json::from_str(&file).unwrap();
     assert_eq!(saved["registry_mirror"]["project"], "proxy-dockerhub", "{file}");
-    assert_eq!(applied.settings.running_mode, Mode::Demo);
-    assert!(applied.settings.restart_needed);
+    assert_eq!(applied.settings.running_mode, Mode::Live);
+    assert_eq!(applied.settings.mode_pending, None);
+    assert_eq!(engine.mode(), Mode::Live);
     // Pools from the profile are what the wizard offers now.
     let options = engine.wizard_options().await.unwrap();
     assert_eq!(options.pool_domains, ["omani.works"]);
@@ -265,4 +266,73 @@ async fn without_a_window_the_picker_says_to_type_the_path() {
     let (_, engine) = engine(home.path());
     let out = engine.profile_pick().await.unwrap();
     assert_eq!((out.path, out.dialog), (None, false));
+}
+
+/// Live mode's required fields, set (the password in the keyring).
+fn live_values(mut values: SettingsValues) -> SettingsSaveArgs {
+    values.mode = Some(Mode::Live);
+    values.pdm_url = "https://pdm.example.org".into();
+    values.pdm_username = "franchise".into();
+    SettingsSaveArgs {
+        values,
+        set_secrets: vec![SecretValue {
+            key: SecretKey::PdmPassword,
+            value: "pdm-password-for-the-mode-test".into(),
+        }],
+        clear_secrets: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_saved_mode_waits_for_a_run_says_why_then_takes_effect() {
+    use catalyst_provisioner::engine::provision::{IdArgs, StartArgs};
+    let home = tempfile::tempdir().unwrap();
+    let (_store, engine) = engine(home.path());
+    let mut changes = engine.mode_changes();
+    assert_eq!(engine.mode(), Mode::Demo);
+    // A slow demo run is going on: the saved mode waits, naming it.
+    let answers = catalyst_tests::support::demo_answers(&engine, "mode-switch").await;
+    let run = engine
+        .provision_start(StartArgs {
+            answers,
+            scenario: None,
+            speed: Some(1.0),
+        })
+        .await
+        .unwrap();
+    let values = engine.settings_get().await.unwrap().values;
+    let out = engine.settings_save(live_values(values.clone())).await.unwrap();
+    assert!(out.saved, "{:?}", out.errors);
+    assert_eq!(out.settings.running_mode, Mode::Demo);
+    let why = out.settings.mode_pending.expect("the reason it waits");
+    assert!(why.contains(&run.id) && why.contains("save again"), "{why}");
+    assert!(!changes.has_changed().unwrap());
+
+    // Once it stopped, saving again switches: no restart.
+    engine.provision_cancel(IdArgs { id: run.id.clone() }).await.unwrap();
+    for _ in 0..100 {
+        if engine.mode_blocker().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let out = engine.settings_save(live_values(values)).await.unwrap();
+    assert!(out.saved, "{:?}", out.errors);
+    assert_eq!(out.settings.running_mode, Mode::Live);
+    assert_eq!(out.settings.mode_pending, None);
+    assert!(changes.has_changed().unwrap());
+    assert_eq!(*changes.borrow_and_update(), Mode::Live);
+    assert_eq!(engine.app_info().await.unwrap().mode, Mode::Live);
+}
+
+#[tokio::test]
+async fn started_with_demo_the_saved_live_mode_says_it_waits_for_a_start_without() {
+    let home = tempfile::tempdir().unwrap();
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let engine = Engine::with_secrets(Paths::under(home.path()), true, store);
+    let values = engine.settings_get().await.unwrap().values;
+    let out = engine.settings_save(live_values(values)).await.unwrap();
+    assert!(out.saved, "{:?}", out.errors);
+    assert_eq!(out.settings.running_mode, Mode::Demo);
+    assert!(out.settings.mode_pending.unwrap().contains("--demo"));
 }

@@ -65,9 +65,12 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   // 3 Provider: two region cards; a duplicate location is refused next to its field.
   await expect(page.getByRole("heading", { name: /^Region \d$/ })).toHaveCount(2);
   await page.locator("#regions-1-location").selectOption("fsn1");
-  // Next is aria-disabled (still focusable); pressing it shows why next to the field.
+  // At once, on the region just changed (and on the one it clashes with once Next is pressed).
+  await expect(page.locator("#regions-1-location-error")).toHaveText("Region 2 uses fsn1, as region 1 does; each region needs its own location.");
+  await expect(page.locator("#regions-0-location-error")).toHaveCount(0);
+  // Next is aria-disabled (still focusable); pressing it shows every reason next to its field.
   await page.getByRole("button", { name: "Next" }).click({ force: true });
-  await expect(page.locator("#regions-1-location-error")).toHaveText("Region 2 uses fsn1 like region 1; each region needs its own location.");
+  await expect(page.locator("#regions-0-location-error")).toHaveText("Region 1 uses fsn1, as region 2 does; each region needs its own location.");
   await page.locator("#regions-1-location").selectOption("hel1");
   await expect(page.getByTestId("total-cost")).toContainText("/month");
   await page.screenshot({ path: resolve(shots, "walk-3-provider.png"), fullPage: true });
@@ -116,8 +119,9 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(page.locator("#domain-subdomain-error")).toContainText("reserved");
   await page.getByLabel("Subdomain", { exact: true }).fill("acme");
   await expect(page.locator("#domain-availability")).toContainText("already used by a live Sovereign");
-  // A taken name blocks Next, with the engine's sentence as the reason.
-  await expect(page.locator("#next-reason")).toHaveText("\"acme.omani.works\" is already used by a live Sovereign; choose another subdomain.");
+  // A taken name blocks Next; the sentence is said once (under the field), and Next points at it.
+  await expect(page.locator("#next-reason")).toHaveText("Fix what is marked in red above first.");
+  await expect(page.getByText("already used by a live Sovereign")).toHaveCount(1);
   await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "true");
   await page.getByLabel("Subdomain", { exact: true }).fill("omantel-prod");
   await expect(page.locator("#domain-availability")).toContainText("is available");

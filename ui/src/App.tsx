@@ -29,6 +29,8 @@ function hashOf(v: View) {
 }
 
 type Boot = {
+  /** Which boot this is: the wizard starts afresh from each. */
+  generation: number;
   info: AppInfo;
   steps: StepInfo[];
   answers: WizardAnswers;
@@ -40,6 +42,8 @@ export function App() {
   const [boot, setBoot] = useState<Boot | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [view, setViewState] = useState<View>(viewFromHash);
+  // A mode change boots the window again: banner, draft (rechecked for the mode), offers.
+  const [bootCount, setBootCount] = useState(0);
   const setView = (v: View) => {
     window.history.replaceState(null, "", hashOf(v));
     setViewState(v);
@@ -70,12 +74,12 @@ export function App() {
       const answers = loaded.draft?.answers ?? defaults;
       // Checks made in the other mode were undone by the engine, which says which to make again.
       const draftNote = loaded.failed ?? (loaded.draft ? (loaded.draft.note ?? "Your draft was restored.") : null);
-      if (live) setBoot({ info, steps, answers, draftNote, data: { options, offers, catalog } });
+      if (live) setBoot({ generation: bootCount, info, steps, answers, draftNote, data: { options, offers, catalog } });
     })().catch((e: ApiError) => live && setError(e));
     return () => {
       live = false;
     };
-  }, []);
+  }, [bootCount]);
 
   return (
     <div className="app">
@@ -109,20 +113,24 @@ export function App() {
           </div>
         )}
         {!boot && !error && <p className="loading">Loading…</p>}
-        {boot && view.page === "wizard" && (
-          <WizardShell
-            steps={boot.steps}
-            initial={boot.answers}
-            note={boot.draftNote}
-            data={boot.data}
-            demo={boot.info.mode === "demo"}
-            onStarted={(id) => setView({ page: "run", id })}
-          />
+        {/* Kept mounted while another page is open: the step and the answers typed stay as they were. */}
+        {boot && (
+          <div hidden={view.page !== "wizard"}>
+            <WizardShell
+              key={boot.generation}
+              steps={boot.steps}
+              initial={boot.answers}
+              note={boot.draftNote}
+              data={boot.data}
+              demo={boot.info.mode === "demo"}
+              onStarted={(id) => setView({ page: "run", id })}
+            />
+          </div>
         )}
         <Suspense fallback={<p className="loading">Loading…</p>}>
           {boot && view.page === "deployments" && <DeploymentsPage onOpen={(id) => setView({ page: "run", id })} onNew={() => setView({ page: "wizard" })} />}
           {boot && view.page === "replay" && <ReplayPage />}
-          {boot && view.page === "settings" && <SettingsPage />}
+          {boot && view.page === "settings" && <SettingsPage onModeChanged={() => setBootCount((n) => n + 1)} />}
           {boot && view.page === "run" && <ProvisionPage key={view.id} id={view.id} onBack={() => setView({ page: "deployments" })} />}
         </Suspense>
       </main>

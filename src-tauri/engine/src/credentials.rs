@@ -166,7 +166,7 @@ impl Engine {
     }
 
     pub(crate) async fn secret(&self, name: &str) -> Result<Option<String>, ApiError> {
-        let store = self.secrets.clone();
+        let store = self.secrets();
         let name = name.to_owned();
         let value = tokio::task::spawn_blocking(move || store.get(&name))
             .await
@@ -179,7 +179,7 @@ impl Engine {
 
     pub(crate) async fn set_secret(&self, name: &str, value: &str) -> Result<(), ApiError> {
         register_secret(value);
-        let store = self.secrets.clone();
+        let store = self.secrets();
         let (name, value) = (name.to_owned(), value.to_owned());
         tokio::task::spawn_blocking(move || store.set(&name, &value))
             .await

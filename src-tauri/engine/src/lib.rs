@@ -102,13 +102,18 @@ pub struct Engine {
     /// Live server types and prices once a token was validated; the embedded
     /// snapshot until then.
     live_offers: RwLock<Option<ServerOffers>>,
-    secrets: Arc<dyn secrets::SecretStore>,
+    /// The wizard's and runs' secrets: memory in demo, the OS keyring in live
+    /// (swapped when the mode changes; see settings::mode_switch).
+    secrets: RwLock<Arc<dyn secrets::SecretStore>>,
+    /// Tests hand in their own store: a mode change keeps it.
+    secrets_given: bool,
     save_dialog: RwLock<Option<Arc<dyn keys::SaveDialog + Send + Sync>>>,
     open_dialog: RwLock<Option<Arc<dyn settings::profile::OpenDialog + Send + Sync>>>,
     /// Where the settings' own secrets (PDM password, registry credentials) live.
     settings_secrets: std::sync::OnceLock<Arc<dyn secrets::SecretStore>>,
-    /// The mode chosen at start: the secret store was picked for it.
-    started_mode: Mode,
+    /// The mode in effect: chosen at start, changed by a saved setting when
+    /// nothing runs (adapters watch it: the window's title follows).
+    mode: tokio::sync::watch::Sender<Mode>,
     /// Runs going on now: their cancel switches.
     runs: provision::RunSwitches,
     /// Wipes going on now (one per deployment).
@@ -142,6 +147,7 @@ impl Engine {
         // Demo mode keeps its pretend secrets in memory: it must run on a
         // laptop without any keyring.
         let settings_secrets = std::sync::OnceLock::new();
+        let secrets_given = secrets.is_some();
         let secrets: Arc<dyn secrets::SecretStore> = match secrets {
             Some(s) => {
                 let _ = settings_secrets.set(s.clone());
@@ -164,11 +170,12 @@ impl Engine {
             store,
             bus: EventBus::new(),
             live_offers: RwLock::new(None),
-            secrets,
+            secrets: RwLock::new(secrets),
+            secrets_given,
             save_dialog: RwLock::new(None),
             open_dialog: RwLock::new(None),
             settings_secrets,
-            started_mode,
+            mode: tokio::sync::watch::Sender::new(started_mode),
             runs: Arc::default(),
             wipes: Arc::default(),
         }
@@ -182,10 +189,19 @@ impl Engine {
         &self.bus
     }
 
-    /// The mode of this session. A saved change applies at the next start:
-    /// the secret store was chosen for the mode at start.
+    /// The mode in effect now.
     pub fn mode(&self) -> Mode {
-        self.started_mode
+        *self.mode.borrow()
+    }
+
+    /// Follows the mode: an adapter's window title, for one.
+    pub fn mode_changes(&self) -> tokio::sync::watch::Receiver<Mode> {
+        self.mode.subscribe()
+    }
+
+    /// The secret store of the mode in effect.
+    pub(crate) fn secrets(&self) -> Arc<dyn secrets::SecretStore> {
+        self.secrets.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub async fn app_info(&self) -> Result<AppInfo, ApiError> {

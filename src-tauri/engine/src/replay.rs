@@ -119,7 +119,7 @@ pub fn scrub_event(e: &mut ProvisionEvent) -> bool {
         }
     };
     match &mut e.kind {
-        EventKind::PhaseStarted | EventKind::PhaseFinished { .. } => {}
+        EventKind::PhaseStarted | EventKind::PhaseFinished { .. } | EventKind::PhaseCancelled => {}
         EventKind::Progress { label, .. } => s(label),
         EventKind::Resource {
             address,

@@ -192,6 +192,9 @@ fn paint_without_compositing<R: Runtime>(webview: &tauri::WebviewWindow<R>) {
 /// Most events sent to the page in one emit.
 const EVENT_BATCH_MAX: usize = 2000;
 
+/// The window's title outside live mode (tauri.conf.json's).
+const WINDOW_TITLE: &str = "Catalyst Provisioner";
+
 /// The app, generic over the runtime so tests can use the mock runtime.
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let forward = engine.clone();
@@ -208,14 +211,25 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
             let handle = app.handle().clone();
             forward.set_save_dialog(Arc::new(WindowSaveDialog));
             forward.set_open_dialog(Arc::new(WindowOpenDialog));
-            // Live mode is in the title bar too (and in the taskbar, Alt-Tab).
-            let live = forward.mode() == crate::engine::settings::Mode::Live;
             for webview in app.webview_windows().values() {
                 paint_without_compositing(webview);
-                if live {
-                    let _ = webview.set_title(crate::engine::LIVE_WINDOW_TITLE);
-                }
             }
+            // Live mode is in the title bar too (and in the taskbar, Alt-Tab),
+            // from the start and whenever a saved setting changes the mode.
+            let mut mode = forward.mode_changes();
+            let titled = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    let live = *mode.borrow_and_update() == crate::engine::settings::Mode::Live;
+                    let title = if live { crate::engine::LIVE_WINDOW_TITLE } else { WINDOW_TITLE };
+                    for webview in titled.webview_windows().values() {
+                        let _ = webview.set_title(title);
+                    }
+                    if mode.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
             let mut rx = forward.events().subscribe();
             tauri::async_runtime::spawn(async move {
                 use tokio::sync::broadcast::error::{RecvError, TryRecvError};

@@ -434,7 +434,7 @@ export type ProvisionEvent = { deployment_id: string, seq: number,
  */
 at: string, phase: Phase, kind: EventKind, };
 
-export type EventKind = { "type": "phase_started" } | { "type": "progress", done: number, total: number, label: string, } | { "type": "resource", address: string, action: string, state: string, elapsed_s: number, } | { "type": "component", name: string, state: string, message: string, } | { "type": "log", level: LogLevel, source: string, line: string, } | { "type": "phase_finished", duration_s: number, } | { "type": "phase_failed", error: string, hint: string, } | { "type": "done", console_url: string, };
+export type EventKind = { "type": "phase_started" } | { "type": "progress", done: number, total: number, label: string, } | { "type": "resource", address: string, action: string, state: string, elapsed_s: number, } | { "type": "component", name: string, state: string, message: string, } | { "type": "log", level: LogLevel, source: string, line: string, } | { "type": "phase_finished", duration_s: number, } | { "type": "phase_failed", error: string, hint: string, } | { "type": "phase_cancelled" } | { "type": "done", console_url: string, };
 
 export type Phase = "preflight" | "reserve_domain" | "tofu_init" | "tofu_plan" | "tofu_apply" | "dns_commit" | "cloud_init" | "kubeconfig" | "bootstrap" | "console" | "done" | "wipe";
 
@@ -515,9 +515,10 @@ defaults: SettingsValues,
  */
 config_file: string, keyring: string, 
 /**
- * The mode the app runs in now; a saved change applies at the next start.
+ * The mode the app runs in now: a saved change takes effect at once
+ * unless something keeps it, and then `mode_pending` says what.
  */
-running_mode: Mode, restart_needed: boolean, 
+running_mode: Mode, mode_pending: string | null, 
 /**
  * Set when the keyring could not be asked: the page still opens and says why.
  */

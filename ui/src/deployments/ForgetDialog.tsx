@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { call, type ApiError, type DeploymentSummary } from "../api";
+import { Dialog } from "../Dialog";
 
 /**
  * Forget removes a deployment from this computer. After a clean wipe that is
@@ -23,9 +24,9 @@ export function ForgetDialog({ d, onClose }: { d: DeploymentSummary; onClose: (f
       setBusy(false);
     }
   };
+  const can = !busy && (clean || ack);
   return (
-    <div className="dialog-backdrop">
-      <div role="alertdialog" aria-modal="true" aria-labelledby="forget-title" aria-describedby="forget-body" className="dialog">
+    <Dialog titleId="forget-title" bodyId="forget-body" onCancel={busy ? null : () => onClose(false)} onSubmit={can ? () => void forget() : undefined}>
         <h2 id="forget-title">Forget {name}?</h2>
         <p id="forget-body">
           {clean
@@ -44,14 +45,13 @@ export function ForgetDialog({ d, onClose }: { d: DeploymentSummary; onClose: (f
           </p>
         )}
         <div className="dialog-actions">
-          <button type="button" className="secondary" autoFocus onClick={() => onClose(false)}>
+          <button type="button" className="secondary" data-initial-focus onClick={() => onClose(false)}>
             Keep it
           </button>
-          <button type="button" className="danger" disabled={busy || (!clean && !ack)} onClick={() => void forget()}>
+          <button type="submit" className="danger" disabled={!can}>
             Forget
           </button>
         </div>
-      </div>
-    </div>
+    </Dialog>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { call, type ApiError, type WipeReport } from "../api";
+import { Dialog } from "../Dialog";
 
 /**
  * Wipe asks for the FQDN typed in full; a Sovereign still converging is
@@ -28,9 +29,13 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
       setBusy(false);
     }
   };
+  const matches = typed.trim() === fqdn;
+  // Escape keeps it (or closes the report); nothing interrupts a wipe under way.
+  const cancel = busy ? null : () => onClose(report);
+  // Enter wipes only from the typed name; the second question is answered by a button.
+  const submit = report ? () => onClose(report) : !converging && matches && !busy ? () => void wipe(false) : undefined;
   return (
-    <div className="dialog-backdrop">
-      <div role="alertdialog" aria-modal="true" aria-labelledby="wipe-title" aria-describedby="wipe-body" className="dialog">
+    <Dialog titleId="wipe-title" bodyId="wipe-body" onCancel={cancel} onSubmit={submit}>
         <h2 id="wipe-title">Wipe {fqdn}?</h2>
         {report ? (
           <div id="wipe-body" role="status">
@@ -68,7 +73,7 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
               </details>
             )}
             <div className="dialog-actions">
-              <button type="button" className="primary" autoFocus onClick={() => onClose(report)}>
+              <button type="submit" className="primary" data-initial-focus>
                 Close
               </button>
             </div>
@@ -84,7 +89,7 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
               </p>
             )}
             <div className="dialog-actions">
-              <button type="button" className="secondary" autoFocus onClick={() => onClose(null)}>
+              <button type="button" className="secondary" data-initial-focus onClick={() => onClose(null)}>
                 Keep it
               </button>
               <button type="button" className="danger" disabled={busy} onClick={() => void wipe(true)}>
@@ -107,16 +112,15 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
               )}
             </div>
             <div className="dialog-actions">
-              <button type="button" className="secondary" autoFocus onClick={() => onClose(null)}>
+              <button type="button" className="secondary" onClick={() => onClose(null)}>
                 Keep it
               </button>
-              <button type="button" className="danger" disabled={typed.trim() !== fqdn || busy} onClick={() => void wipe(false)}>
+              <button type="submit" className="danger" disabled={!matches || busy}>
                 {busy ? "Wiping…" : "Wipe"}
               </button>
             </div>
           </>
         )}
-      </div>
-    </div>
+    </Dialog>
   );
 }

@@ -2,6 +2,8 @@ import { useEffect, useState } from "react";
 import { call, listen, type ApiError, type DeploymentRecord, type ProvisionEvent, type WipeReport } from "../api";
 import { RunBody } from "./RunBody";
 import { WipeDialog } from "../deployments/WipeDialog";
+import { ConfirmDialog } from "../Dialog";
+import { Message } from "../Message";
 import { applyEvents, emptyRun, PHASES, type RunView } from "./runState";
 
 export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }) {
@@ -12,6 +14,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
   const [now, setNow] = useState(() => Date.now());
   const [saved, setSaved] = useState<string | null>(null);
   const [wiping, setWiping] = useState(false);
+  const [askCancel, setAskCancel] = useState(false);
   const [report, setReport] = useState<WipeReport | null>(null);
 
   // History first, then the live stream, folded in order on one promise
@@ -127,8 +130,8 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
         </div>
         <div className="inline">
           {running && (
-            <button type="button" className="secondary" disabled={busy} onClick={() => void act(() => call("provision_cancel", { id }))}>
-              Cancel run
+            <button type="button" className="secondary" disabled={busy} onClick={() => setAskCancel(true)}>
+              Cancel run…
             </button>
           )}
           {run.lastSeq > 0 && (
@@ -151,9 +154,11 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
       {run.failure && (
         <div className="failure-card" role="alert">
           <h2>{PHASES.find((p) => p.id === run.failure?.phase)?.title ?? "Wipe"} failed</h2>
-          <p>{run.failure.error}</p>
           <p>
-            <strong>What to do:</strong> {run.failure.hint}
+            <Message text={run.failure.error} />
+          </p>
+          <p>
+            <strong>What to do:</strong> <Message text={run.failure.hint} />
           </p>
           <div className="inline">
             {record?.status !== "wipe_incomplete" && (
@@ -180,10 +185,15 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
       {!run.failure && record && (record.status === "interrupted" || record.status === "cancelled") && (
         <div className="failure-card" role="status">
           <h2>This run is {record.status}</h2>
-          <p>It stopped during “{PHASES.find((p) => p.id === record.phase)?.title}”. Resume continues there; the cloud resources are named deterministically, so nothing is created twice.</p>
-          <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
-            Resume
-          </button>
+          <p>It stopped during “{PHASES.find((p) => p.id === record.phase)?.title}”. Resume continues there; the cloud resources are named deterministically, so nothing is created twice. Wipe removes what was created so far.</p>
+          <div className="inline">
+            <button type="button" className="primary" disabled={busy} onClick={() => void act(() => call("provision_resume", { id }))}>
+              Resume
+            </button>
+            <button type="button" className="secondary" disabled={busy} onClick={() => setWiping(true)}>
+              Wipe…
+            </button>
+          </div>
         </div>
       )}
       {record?.status === "wiped" && (
@@ -232,7 +242,28 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
         </div>
       )}
 
-      <RunBody run={run} now={now} wiped={record?.status === "wiped"} />
+      <RunBody run={run} now={now} wiped={record?.status === "wiped"} interrupted={record?.status === "interrupted"} />
+      {askCancel && (
+        <ConfirmDialog
+          id="cancel-run"
+          title="Cancel this run?"
+          body={
+            <p>
+              The current step stops at its next safe point (OpenTofu saves its state first). What was created stays: Resume carries on
+              from that step, Wipe removes it.
+            </p>
+          }
+          keep="Keep running"
+          confirm="Cancel the run"
+          danger
+          busy={busy}
+          onKeep={() => setAskCancel(false)}
+          onConfirm={() => {
+            setAskCancel(false);
+            void act(() => call("provision_cancel", { id }));
+          }}
+        />
+      )}
       {wiping && record && (
         <WipeDialog
           id={id}

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { call, transportKind, type ApiError, type Replay } from "../api";
 import { RunBody } from "./RunBody";
 import { applyEvents, emptyRun, type RunView } from "./runState";
+import { Message } from "../Message";
 
 const SPEEDS = [1, 5, 10, 30, 60, 300];
 const MB = 1024 * 1024;
@@ -113,7 +114,7 @@ export function ReplayPage() {
       </div>
       {error && (
         <p className="field-error" role="alert">
-          {error}
+          <Message text={error} />
         </p>
       )}
       {replay && (
@@ -129,7 +130,9 @@ export function ReplayPage() {
           {run.failure && (
             <div className="failure-card" role="status">
               <h2>The recorded run failed here</h2>
-              <p>{run.failure.error}</p>
+              <p>
+                <Message text={run.failure.error} />
+              </p>
               <p>
                 <strong>Hint recorded:</strong> {run.failure.hint}
               </p>

@@ -9,8 +9,11 @@ function elapsed(s: number) {
   return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
 
-/** `now` (ms since epoch) times the running phase: the wall clock live, the recorded clock in a replay. */
-export function RunBody({ run, now, wiped = false }: { run: RunView; now: number; wiped?: boolean }) {
+/**
+ * `now` (ms since epoch) times the running phase: the wall clock live, the recorded clock in a replay.
+ * `interrupted`: the record says the app stopped mid-run, so the phase that was running is not any more.
+ */
+export function RunBody({ run, now, wiped = false, interrupted = false }: { run: RunView; now: number; wiped?: boolean; interrupted?: boolean }) {
   const [compFilter, setCompFilter] = useState("");
   const comps = useMemo(() => {
     const q = compFilter.trim().toLowerCase();
@@ -23,7 +26,8 @@ export function RunBody({ run, now, wiped = false }: { run: RunView; now: number
       <div className="run-grid">
         <ol className="timeline" aria-label="Phases">
           {PHASES.map((p) => {
-            const v = run.phases[p.id] ?? { state: "pending" };
+            const seen = run.phases[p.id] ?? { state: "pending" };
+            const v = interrupted && seen.state === "running" ? { ...seen, state: "interrupted" as const } : seen;
             const secs = v.durationS ?? (v.state === "running" && v.startedAt ? Math.max(0, (now - v.startedAt) / 1000) : undefined);
             return (
               <li key={p.id} className={`phase ${v.state}`} data-testid={`phase-${p.id}`} data-state={v.state}>

@@ -12,6 +12,12 @@ const ev = (seq: number, phase: ProvisionEvent["phase"], kind: ProvisionEvent["k
 });
 
 describe("applyEvents", () => {
+  it("shows a cancelled phase as cancelled, not as running", () => {
+    const r = applyEvents(emptyRun(), [ev(1, "tofu_apply", { type: "phase_started" }), ev(2, "tofu_apply", { type: "phase_cancelled" })]);
+    expect(r.phases.tofu_apply?.state).toBe("cancelled");
+    expect(r.failure).toBeNull();
+  });
+
   it("folds phases, resources, components, logs and the end", () => {
     const r = applyEvents(emptyRun(), [
       ev(1, "preflight", { type: "phase_started" }),

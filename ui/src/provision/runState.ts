@@ -19,7 +19,7 @@ export const PHASES: { id: Phase; title: string }[] = [
 ];
 
 export type PhaseView = {
-  state: "pending" | "running" | "done" | "failed";
+  state: "pending" | "running" | "done" | "failed" | "cancelled";
   startedAt?: number;
   durationS?: number;
   progress?: { done: number; total: number; label: string };
@@ -66,6 +66,9 @@ export function applyEvents(prev: RunView, events: ProvisionEvent[]): RunView {
         next.phases[e.phase] = { ...p, state: "failed" };
         next.failure = { phase: e.phase, error: k.error, hint: k.hint };
         lines.push({ seq: Number(e.seq), at: e.at, level: "error", source: "app", line: k.error });
+        break;
+      case "phase_cancelled":
+        next.phases[e.phase] = { ...p, state: "cancelled" };
         break;
       case "progress":
         next.phases[e.phase] = { ...p, progress: { done: Number(k.done), total: Number(k.total), label: k.label } };

@@ -14,7 +14,7 @@ const VIEW: SettingsView = {
   values: VALUES,
   secrets: { pdm_password: "set", registry_mirror_password: "not_set", pull_password: "not_set" },
   defaults: { ...VALUES, gitops_url: "https://github.com/openova-io/openova", timeouts: { ...TIMEOUTS, tofu_apply: 1800 } },
-  config_file: "/tmp/x/settings.json", keyring: "memory", running_mode: "demo", restart_needed: false, keyring_error: null,
+  config_file: "/tmp/x/settings.json", keyring: "memory", running_mode: "demo", mode_pending: null, keyring_error: null,
 };
 
 /** The engine behind the transport: rejects a non-https GitOps URL, records saves. */
@@ -44,6 +44,42 @@ function fakeEngine() {
 }
 
 describe("SettingsPage", () => {
+  it("gives a negative time limit its own sentence, saves nothing, and puts the focus on it", async () => {
+    const { t, saves } = fakeEngine();
+    setTransport(t);
+    render(<SettingsPage />);
+    const user = userEvent.setup();
+    const apply = await screen.findByLabelText("Create the cloud resources");
+    await user.type(apply, "-5");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    const err = document.getElementById("settings-timeouts-tofu_apply-error");
+    expect(err?.textContent).toBe("A time limit must be more than 0 seconds for “Create the cloud resources”, or leave it empty for the default (1800 s).");
+    expect(saves).toHaveLength(0);
+    expect(document.activeElement).toBe(apply);
+    await user.clear(apply);
+    await user.type(apply, "2.5");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(document.getElementById("settings-timeouts-tofu_apply-error")?.textContent).toMatch(/^Type a whole number of seconds/));
+    await user.clear(apply);
+    await user.type(apply, "2400");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(saves).toHaveLength(1));
+    expect(saves[0]!.values.timeouts.tofu_apply).toBe(2400);
+  });
+
+  it("tells when a saved mode switched the app at once", async () => {
+    const { t } = fakeEngine();
+    const switched: SettingsView = { ...VIEW, running_mode: "live" };
+    setTransport({ ...t, call: async (cmd, args) => (cmd === "settings_save" ? { saved: true, errors: [], settings: switched } : t.call(cmd, args)) } as Transport);
+    let reboots = 0;
+    render(<SettingsPage onModeChanged={() => (reboots += 1)} />);
+    const user = userEvent.setup();
+    await screen.findByLabelText("GitOps repository");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.getByText(/The app is in live mode now: runs create real, billed resources\./)).toBeTruthy());
+    expect(reboots).toBe(1);
+  });
+
   it("shows a field error next to its field, and sends a typed secret only as a new value", async () => {
     const { t, saves } = fakeEngine();
     setTransport(t);

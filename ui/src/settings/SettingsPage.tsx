@@ -102,7 +102,7 @@ const splitList = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-export function SettingsPage() {
+export function SettingsPage({ onModeChanged }: { onModeChanged?: () => void } = {}) {
   const [view, setView] = useState<SettingsView | null>(null);
   const [values, setValues] = useState<SettingsValues | null>(null);
   const [lists, setLists] = useState<Record<ListKey, string>>({ pool_domains: "", nameservers: "" });
@@ -115,13 +115,22 @@ export function SettingsPage() {
   const [note, setNote] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  // The time limits as typed: a bad one gets its own sentence here, never a parser's message.
+  const [timeoutText, setTimeoutText] = useState<Record<string, string>>({});
 
   const load = (v: SettingsView) => {
     setView(v);
     setValues(v.values);
     setLists({ pool_domains: v.values.pool_domains.join(", "), nameservers: v.values.nameservers.join(", ") });
     setSecrets({ pdm_password: { action: "keep" }, registry_mirror_password: { action: "keep" }, pull_password: { action: "keep" } });
+    setTimeoutText(Object.fromEntries(Object.entries(v.values.timeouts).map(([k, n]) => [k, n === null || n === undefined ? "" : String(n)])));
   };
+
+  // After a refused save, the first field to fix gets the focus (and is scrolled to).
+  useEffect(() => {
+    const first = errors[0];
+    if (first) document.getElementById(`settings-${first.field.replaceAll(".", "-")}`)?.focus();
+  }, [errors]);
 
   useEffect(() => {
     call("settings_get")
@@ -133,17 +142,42 @@ export function SettingsPage() {
 
   const afterSave = (out: SaveOutcome, what: string) => {
     if (out.saved) {
+      const switched = view !== null && out.settings.running_mode !== view.running_mode;
       load(out.settings);
       setErrors([]);
-      setNote(out.settings.restart_needed ? `${what} The new mode applies when the app starts next.` : what);
+      setNote(
+        out.settings.mode_pending
+          ? `${what} ${out.settings.mode_pending}`
+          : switched
+            ? `${what} The app is in ${out.settings.running_mode} mode now${out.settings.running_mode === "live" ? ": runs create real, billed resources" : ""}.`
+            : what,
+      );
+      if (switched) onModeChanged?.();
     } else {
       setErrors(out.errors);
       setNote(null);
     }
   };
 
+  /** The time limits typed that are not a whole number of seconds from 1. */
+  const timeoutErrors = (): FieldError[] =>
+    PHASES.flatMap(({ key, label }) => {
+      const t = (timeoutText[key] ?? "").trim();
+      if (t === "" || /^\d+$/.test(t) && Number(t) >= 1) return [];
+      const def = view?.defaults.timeouts[key];
+      const n = Number(t);
+      const why = Number.isFinite(n) && n <= 0 ? "A time limit must be more than 0 seconds" : "Type a whole number of seconds";
+      return [{ field: `timeouts.${key}`, message: `${why} for “${label}”${def ? `, or leave it empty for the default (${def} s)` : ""}.` }];
+    });
+
   const save = async () => {
     if (!values) return;
+    const local = timeoutErrors();
+    if (local.length > 0) {
+      setErrors(local);
+      setNote(null);
+      return;
+    }
     setSaving(true);
     setFailure(null);
     const set_secrets: SecretValue[] = [];
@@ -292,16 +326,17 @@ export function SettingsPage() {
               <Field key={key} id={id} label={label} error={err}>
                 <input
                   id={id}
-                  type="number"
-                  min={1}
+                  type="text"
                   inputMode="numeric"
                   placeholder={String(view.defaults.timeouts[key] ?? "")}
-                  value={values.timeouts[key] ?? ""}
+                  value={timeoutText[key] ?? ""}
                   aria-invalid={err ? true : undefined}
                   aria-describedby={describedBy(id, err)}
                   onChange={(e) => {
-                    const n = e.target.value === "" ? null : Number(e.target.value);
-                    setValues({ ...values, timeouts: { ...values.timeouts, [key]: n !== null && Number.isFinite(n) ? Math.trunc(n) : null } });
+                    const t = e.target.value;
+                    setTimeoutText({ ...timeoutText, [key]: t });
+                    const n = /^\s*\d+\s*$/.test(t) ? Number(t) : null;
+                    setValues({ ...values, timeouts: { ...values.timeouts, [key]: n } });
                   }}
                 />
               </Field>

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { Message } from "../Message";
 
 /** A label bound to its control, an optional hint, and the engine's error right below. */
 export function Field(props: { id: string; label: string; hint?: string; error?: string; children: ReactNode }) {
@@ -14,7 +15,7 @@ export function Field(props: { id: string; label: string; hint?: string; error?:
       )}
       {error && (
         <p className="field-error" id={`${id}-error`} role="alert">
-          {error}
+          <Message text={error} />
         </p>
       )}
     </div>

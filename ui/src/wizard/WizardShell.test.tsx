@@ -110,6 +110,30 @@ describe("WizardShell", () => {
     expect(screen.getByLabelText("Organisation name")).toHaveProperty("value", "Omantel");
   });
 
+  it("asks before Start over, by keyboard, and offers Undo that brings the answers back", async () => {
+    let cleared = 0;
+    const saved = fakeEngine({ draft_clear: () => ((cleared += 1), null), wizard_defaults: () => DEFAULTS });
+    const user = userEvent.setup();
+    render(<WizardShell steps={STEPS} initial={{ ...DEFAULTS, organisation: { ...DEFAULTS.organisation, name: "Omantel" } }} note={null} data={DATA} />);
+    await user.click(screen.getByRole("button", { name: "Start over" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Start over?" });
+    // The safe choice has the focus; Escape keeps everything.
+    expect(document.activeElement).toBe(within(dialog).getByRole("button", { name: "Keep my answers" }));
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(cleared).toBe(0);
+    expect(screen.getByLabelText("Organisation name")).toHaveProperty("value", "Omantel");
+    // Asked again and confirmed: cleared, then Undo restores (and the draft follows).
+    await user.click(screen.getByRole("button", { name: "Start over" }));
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Start over" }));
+    await waitFor(() => expect(screen.getByLabelText("Organisation name")).toHaveProperty("value", ""));
+    expect(cleared).toBe(1);
+    await user.click(screen.getByTestId("undo-start-over"));
+    expect(screen.getByLabelText("Organisation name")).toHaveProperty("value", "Omantel");
+    await waitFor(() => expect(saved.at(-1)?.organisation.name).toBe("Omantel"), { timeout: 2000 });
+    expect(screen.queryByTestId("undo-start-over")).toBeNull();
+  });
+
   it("saves the draft shortly after typing, never on first paint", async () => {
     const saved = fakeEngine();
     const user = userEvent.setup();

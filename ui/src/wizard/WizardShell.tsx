@@ -9,6 +9,8 @@ import { CredentialsStep } from "./credentials/CredentialsStep";
 import { ComponentsStep } from "./components/ComponentsStep";
 import { DomainStep } from "./domain/DomainStep";
 import { ReviewStep } from "./review/ReviewStep";
+import { ConfirmDialog } from "../Dialog";
+import { Message } from "../Message";
 
 const BODIES: Record<StepInfo["step"], (p: StepProps) => React.JSX.Element> = {
   organisation: OrganisationStep,
@@ -21,6 +23,8 @@ const BODIES: Record<StepInfo["step"], (p: StepProps) => React.JSX.Element> = {
 };
 
 const DRAFT_DELAY_MS = 300;
+/** How long Start over can be taken back. */
+const UNDO_MS = 20_000;
 /** Fields of the answers that a step (and a Review section) shows. */
 const ANSWER_FIELD = /^(organisation|regions|credentials|components|domain)(\.|$)/;
 
@@ -55,6 +59,14 @@ export function WizardShell(props: {
   const [confirmedFor, setConfirmedFor] = useState<WizardAnswers | null>(null);
   const confirmed = confirmedFor === answers;
   const setConfirmed = useCallback((yes: boolean) => setConfirmedFor(yes ? answers : null), [answers]);
+  // Start over asks first, then can be undone for a while: what it threw away.
+  const [askStartOver, setAskStartOver] = useState(false);
+  const [undo, setUndo] = useState<{ answers: WizardAnswers; completed: Set<number>; current: number } | null>(null);
+  useEffect(() => {
+    if (!undo) return;
+    const t = setTimeout(() => setUndo(null), UNDO_MS);
+    return () => clearTimeout(t);
+  }, [undo]);
   const heading = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
   // Server types and prices: the boot's copy until a validated token brings live ones.
@@ -156,8 +168,10 @@ export function WizardShell(props: {
   const last = current === steps.length - 1;
   const unconfirmed = last && !props.demo && !confirmed;
   const valid = validated && errors.length === 0 && !starting && !unconfirmed;
+  // Said once: a reason already shown next to its field is pointed at, not repeated.
+  const firstError = errors[0];
   const blocked =
-    errors[0]?.message ??
+    (firstError && (errorFor(firstError.field) !== undefined ? "Fix what is marked in red above first." : firstError.message)) ??
     (validated && unconfirmed ? "Tick the box under “What will be created” first: Provision creates billed resources." : undefined);
 
   const goTo = (i: number) => {
@@ -189,6 +203,33 @@ export function WizardShell(props: {
       .finally(() => setStarting(false));
   };
 
+  const startOver = async () => {
+    setAskStartOver(false);
+    // Forget the draft and begin again with the engine's defaults; keep what was thrown away for Undo.
+    const before = { answers, completed, current };
+    try {
+      await call("draft_clear");
+      const fresh = await call("wizard_defaults");
+      first.current = true;
+      setAnswers(fresh);
+      setCompleted(new Set());
+      goTo(0);
+      setUndo(before);
+      setAnnouncement("Started over: the draft was cleared.");
+    } catch (e) {
+      setAnnouncement(`Could not start over: ${(e as { message: string }).message}`);
+    }
+  };
+  const undoStartOver = () => {
+    if (!undo) return;
+    // The restored answers are saved as the draft again by the draft effect.
+    setAnswers(undo.answers);
+    setCompleted(undo.completed);
+    goTo(undo.current);
+    setUndo(null);
+    setAnnouncement("Your answers are back.");
+  };
+
   return (
     <section className="wizard" aria-labelledby="step-title">
       <Stepper steps={steps} current={current} completed={completed} onJump={goTo} />
@@ -217,6 +258,14 @@ export function WizardShell(props: {
         />
         <p className="announce" role="status" aria-live="polite">
           {announcement}
+          {undo && (
+            <>
+              {" "}
+              <button type="button" className="link" data-testid="undo-start-over" onClick={undoStartOver}>
+                Undo
+              </button>
+            </>
+          )}
         </p>
         {last && props.demo && (
           <div className="provision-options">
@@ -243,7 +292,7 @@ export function WizardShell(props: {
         )}
         {startError && !startErrorPlaced && (
           <p className="field-error" role="alert">
-            {startError.message}
+            <Message text={startError.message} />
           </p>
         )}
         <footer className="step-footer">
@@ -253,27 +302,14 @@ export function WizardShell(props: {
                 Back
               </button>
             )}
-            <button
-              type="button"
-              className="ghost"
-              onClick={async () => {
-                // Forget the draft and begin again with the engine's defaults.
-                await call("draft_clear");
-                const fresh = await call("wizard_defaults");
-                first.current = true;
-                setAnswers(fresh);
-                setCompleted(new Set());
-                goTo(0);
-                setAnnouncement("Started over: the draft was cleared.");
-              }}
-            >
+            <button type="button" className="ghost" onClick={() => setAskStartOver(true)}>
               Start over
             </button>
           </div>
           <div className="next-wrap">
             {!valid && blocked && (
               <p className="next-reason" id="next-reason">
-                {blocked}
+                <Message text={blocked} />
               </p>
             )}
             {saveError && <p className="next-reason">Draft not saved: {saveError}</p>}
@@ -284,6 +320,18 @@ export function WizardShell(props: {
           </div>
         </footer>
       </form>
+      {askStartOver && (
+        <ConfirmDialog
+          id="start-over"
+          title="Start over?"
+          body={<p>This clears every answer of the wizard and its saved draft. You can undo it for 20 seconds.</p>}
+          keep="Keep my answers"
+          confirm="Start over"
+          danger
+          onKeep={() => setAskStartOver(false)}
+          onConfirm={() => void startOver()}
+        />
+      )}
     </section>
   );
 }

@@ -80,6 +80,9 @@ pub enum EventKind {
         error: String,
         hint: String,
     },
+    /// The operator's Cancel stopped the phase at a safe point (not a failure:
+    /// Resume continues from it).
+    PhaseCancelled,
     Done {
         console_url: String,
     },

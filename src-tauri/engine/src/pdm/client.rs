@@ -158,7 +158,7 @@ impl PdmClient {
     pub fn new(config: PdmConfig) -> Result<PdmClient, PdmError> {
         let bad = |reason: String| PdmError::Config { reason };
         let base = Url::parse(config.base_url.trim())
-            .map_err(|e| bad(format!("\"{}\" is not a URL ({e}).", config.base_url.trim())))?;
+            .map_err(|e| bad(crate::settings::values::url_problem(config.base_url.trim(), e)))?;
         let host = base.host_str().unwrap_or("");
         let loopback = host == "localhost"
             || host

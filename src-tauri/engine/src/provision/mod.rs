@@ -170,7 +170,7 @@ impl Engine {
             engine: None,
         };
         if record.demo.is_none() {
-            let (secrets, id, answers) = (self.secrets.clone(), record.id.clone(), record.answers.clone());
+            let (secrets, id, answers) = (self.secrets(), record.id.clone(), record.answers.clone());
             tokio::task::spawn_blocking(move || run_secrets::adopt(secrets.as_ref(), &id, &answers))
                 .await
                 .map_err(|e| {
@@ -337,7 +337,7 @@ impl Engine {
                 let settings = self.current_settings();
                 // Demo runs keep their compressed timings; only live phases are bounded.
                 let limits = Some(settings.timeouts.clone());
-                let cloud = LiveCloud::new(settings, self.secrets.clone(), self.paths.data_dir.clone());
+                let cloud = LiveCloud::new(settings, self.secrets(), self.paths.data_dir.clone());
                 self.spawn_with(record, from, cloud, limits, lock)
             }
         }

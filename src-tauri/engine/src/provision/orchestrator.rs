@@ -205,6 +205,7 @@ pub async fn run<R: PhaseRunner>(
                         phases::title(phase)
                     ),
                 });
+                ctx.emit(EventKind::PhaseCancelled);
                 ctx.record.status = RunStatus::Cancelled;
                 ctx.sync();
                 ctx.save();

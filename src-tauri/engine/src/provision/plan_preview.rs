@@ -112,7 +112,7 @@ impl Engine {
             .map_err(|e| ApiError::new(ErrorCode::TofuWriteFailed, format!("{}: {e}", previews.display())))?;
         let mut cloud = LiveCloud::new(
             self.current_settings(),
-            self.secrets.clone(),
+            self.secrets(),
             self.paths.data_dir.clone(),
         );
         let planned = cloud.plan_preview(&args.answers, &scratch).await;

@@ -58,9 +58,10 @@ pub struct SettingsView {
     /// Where the settings are kept, and which keyring holds the secrets.
     pub config_file: String,
     pub keyring: String,
-    /// The mode the app runs in now; a saved change applies at the next start.
+    /// The mode the app runs in now: a saved change takes effect at once
+    /// unless something keeps it, and then `mode_pending` says what.
     pub running_mode: Mode,
-    pub restart_needed: bool,
+    pub mode_pending: Option<String>,
     /// Set when the keyring could not be asked: the page still opens and says why.
     pub keyring_error: Option<String>,
 }
@@ -213,7 +214,10 @@ impl Engine {
             defaults: defaults(),
             config_file: self.paths.config_dir.join(super::FILE_NAME).display().to_string(),
             keyring: self.settings_store().backend(),
-            restart_needed: !self.forced_demo && s.mode() != running_mode,
+            mode_pending: (s.mode() != running_mode).then(|| {
+                self.mode_blocker()
+                    .unwrap_or_else(|| "The saved mode takes effect at the next start.".into())
+            }),
             running_mode,
             keyring_error,
         })
@@ -302,7 +306,10 @@ impl Engine {
             )
         })?;
         tracing::info!(path = %path.display(), "settings saved");
+        let wanted = next.mode();
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = next;
+        // The reason it waits, if it does, is in the view (mode_pending).
+        let _ = self.switch_mode(wanted);
         Ok(SaveOutcome {
             saved: true,
             errors: Vec::new(),

@@ -4,6 +4,7 @@
 //! live in the keyring under the names in `secrets::names`.
 
 pub mod api;
+mod mode_switch;
 pub mod overrides;
 pub mod profile;
 pub mod values;

@@ -458,8 +458,28 @@ fn is_executable(_: &Path) -> bool {
 
 /// An http(s) URL with a host. Plain http only to loopback (tests, tunnels):
 /// a password must not cross a network in clear.
+/// What is wrong with a URL that does not parse, in the operator's words
+/// (never the parser's "relative URL without a base").
+pub fn url_problem(text: &str, e: url::ParseError) -> String {
+    use url::ParseError as P;
+    match e {
+        P::RelativeUrlWithoutBase if !text.contains("://") && text.contains('.') && !text.contains(char::is_whitespace) => {
+            format!("\"{text}\" needs https:// in front: https://{text}.")
+        }
+        P::EmptyHost => format!("\"{text}\" has no host."),
+        P::InvalidPort => format!("\"{text}\" has a port that is not a number from 1 to 65535."),
+        P::InvalidIpv4Address | P::InvalidIpv6Address => {
+            format!("\"{text}\" has an IP address that is not valid.")
+        }
+        P::IdnaError | P::InvalidDomainCharacter => {
+            format!("\"{text}\" has characters a host name cannot hold.")
+        }
+        _ => format!("\"{text}\" is not a URL like https://pdm.example.org."),
+    }
+}
+
 pub fn check_url(text: &str, allow_loopback_http: bool) -> Result<(), String> {
-    let url = reqwest::Url::parse(text).map_err(|e| format!("\"{text}\" is not a URL ({e})."))?;
+    let url = reqwest::Url::parse(text).map_err(|e| url_problem(text, e))?;
     let host = url.host_str().unwrap_or("");
     if host.is_empty() {
         return Err(format!("\"{text}\" has no host."));
@@ -520,6 +540,21 @@ fn is_registry_host(h: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_that_does_not_parse_is_explained_in_plain_words() {
+        for (text, want) in [
+            ("pdm.example.org", "\"pdm.example.org\" needs https:// in front: https://pdm.example.org."),
+            ("not a url", "\"not a url\" is not a URL like https://pdm.example.org."),
+            ("https://", "\"https://\" has no host."),
+            ("https://pdm.example.org:70000", "\"https://pdm.example.org:70000\" has a port that is not a number from 1 to 65535."),
+            ("https://[::1", "\"https://[::1\" has an IP address that is not valid."),
+        ] {
+            let got = check_url(text, false).unwrap_err();
+            assert_eq!(got, want);
+            assert!(!got.contains("relative URL") && !got.contains("base"), "{got}");
+        }
+    }
 
     fn field_errors(v: &SettingsValues, s: &[SecretKey]) -> Vec<String> {
         v.validate(s).into_iter().map(|e| e.field).collect()

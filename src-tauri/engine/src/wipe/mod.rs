@@ -185,7 +185,7 @@ impl Engine {
             store: store.clone(),
             bus: self.bus.clone(),
             settings: self.current_settings(),
-            secrets: self.secrets.clone(),
+            secrets: self.secrets(),
             data_dir: self.paths.data_dir.clone(),
         };
         let task = tokio::spawn(async move {
@@ -261,7 +261,7 @@ impl Engine {
         {
             crate::provision::live::LiveCloud::new(
                 self.current_settings(),
-                self.secrets.clone(),
+                self.secrets(),
                 self.paths.data_dir.clone(),
             )
             .forget_secrets(&r.id);

@@ -143,25 +143,13 @@ pub fn apply(
             }
         }
         WizardChange::DomainMode { mode } => {
+            // What was typed for the other modes is kept (switching there and
+            // back finds it again); only the mode's answer is read. A check
+            // made for one mode never counts in another.
             let d = &mut a.domain;
-            match mode {
-                DomainMode::Pool => {
-                    d.byo_domain.clear();
-                    d.registrar = None;
-                    d.registrar_validated = false;
-                }
-                DomainMode::ByoManual => {
-                    d.subdomain.clear();
-                    d.registrar = None;
-                    d.registrar_validated = false;
-                }
-                DomainMode::ByoApi => {
-                    d.subdomain.clear();
-                    d.registrar_validated = false;
-                }
-            }
             if d.mode != mode {
                 d.availability = None;
+                d.registrar_validated = false;
             }
             d.mode = mode;
         }
@@ -284,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn domain_mode_clears_only_the_other_modes_fields() {
+    fn domain_mode_keeps_what_was_typed_and_drops_the_checks() {
         let mut a = WizardAnswers::defaults();
         a.domain.subdomain = "omantel".into();
         a.domain.admin_email = "ops@omantel.om".into();
@@ -295,7 +283,8 @@ mod tests {
             },
         )
         .answers;
-        assert_eq!(out.domain.subdomain, "");
+        assert_eq!(out.domain.subdomain, "omantel");
+        assert_eq!(out.fqdn(), None);
         assert_eq!(out.domain.admin_email, "ops@omantel.om");
         let mut a = out;
         a.domain.byo_domain = "acme.com".into();
@@ -335,10 +324,20 @@ mod tests {
             },
         )
         .answers;
-        assert_eq!(
-            (out.domain.byo_domain.as_str(), out.domain.registrar.clone()),
-            ("", None)
-        );
+        // Kept for a way back, but no check made for BYO counts in pool mode.
+        assert_eq!(out.domain.byo_domain, "acme.com");
+        assert!(!out.domain.registrar_validated);
+    }
+
+    #[test]
+    fn switching_domain_mode_and_back_keeps_the_subdomain() {
+        let mut a = WizardAnswers::defaults();
+        a.domain.subdomain = "omantel".into();
+        let byo = run(a, WizardChange::DomainMode { mode: DomainMode::ByoManual }).answers;
+        assert_eq!(byo.fqdn(), None, "BYO mode reads its own field only");
+        let back = run(byo, WizardChange::DomainMode { mode: DomainMode::Pool }).answers;
+        assert_eq!(back.domain.subdomain, "omantel");
+        assert_eq!(back.domain.availability, None, "asked again");
     }
 
     #[test]

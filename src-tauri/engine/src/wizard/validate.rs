@@ -165,15 +165,24 @@ fn provider(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
                     join_or(&names)
                 ),
             ));
-        } else if let Some(j) = a.regions[..i].iter().position(|o| o.location == r.location) {
-            e.push(FieldError::new(
-                f("location"),
-                format!(
-                    "Region {n} uses {} like region {}; each region needs its own location.",
-                    r.location,
-                    j + 1
-                ),
-            ));
+        } else {
+            // Every region of a shared location says so: the one just changed is the one the operator looks at.
+            let others: Vec<String> = (0..a.regions.len())
+                .filter(|&j| j != i && a.regions[j].location == r.location)
+                .map(|j| (j + 1).to_string())
+                .collect();
+            if !others.is_empty() {
+                let refs: Vec<&str> = others.iter().map(String::as_str).collect();
+                let (who, verb) = if others.len() == 1 { ("region", "does") } else { ("regions", "do") };
+                e.push(FieldError::new(
+                    f("location"),
+                    format!(
+                        "Region {n} uses {}, as {who} {} {verb}; each region needs its own location.",
+                        r.location,
+                        join_and(&refs)
+                    ),
+                ));
+            }
         }
         if let Some(m) = server_type_error(ctx, &r.control_plane_type, &r.location, "control-plane") {
             e.push(FieldError::new(f("control_plane_type"), m));
@@ -206,6 +215,14 @@ fn provider(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
                 }
             }
         }
+    }
+}
+
+fn join_and(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => (*last).to_owned(),
+        None => String::new(),
     }
 }
 

@@ -155,8 +155,10 @@ fn topology_and_provider() {
         Provider, |a| a.regions[0].location = "ash".into(), None;
         Provider, |a| a.regions[0].location = "hil".into(), None;
         Provider, |a| a.regions[0].location = "sin".into(), None;
-        Provider, |a| regions(a, Topology::Dual, &["fsn1", "fsn1"]), Some(("regions.1.location", "Region 2 uses fsn1 like region 1; each region needs its own location."));
-        Provider, |a| regions(a, Topology::Triangle, &["fsn1", "hel1", "hel1"]), Some(("regions.2.location", "Region 3 uses hel1 like region 2; each region needs its own location."));
+        Provider, |a| regions(a, Topology::Dual, &["fsn1", "fsn1"]), Some(("regions.0.location", "Region 1 uses fsn1, as region 2 does; each region needs its own location."));
+        Provider, |a| regions(a, Topology::Triangle, &["fsn1", "hel1", "hel1"]), Some(("regions.1.location", "Region 2 uses hel1, as region 3 does; each region needs its own location."));
+        Provider, |a| regions(a, Topology::Dual, &["fsn1", "fsn1"]), Some(("regions.1.location", "Region 2 uses fsn1, as region 1 does; each region needs its own location."));
+        Provider, |a| regions(a, Topology::Triangle, &["nbg1", "nbg1", "nbg1"]), Some(("regions.0.location", "Region 1 uses nbg1, as regions 2 and 3 do; each region needs its own location."));
         Provider, |a| regions(a, Topology::Triangle, &["ash", "hil", "sin"]), None;
         Provider, |a| a.regions[0].control_plane_type = "".into(), Some(("regions.0.control_plane_type", "Choose a control-plane server type."));
         Provider, |a| a.regions[0].control_plane_type = "cx42".into(), Some(("regions.0.control_plane_type", "\"cx42\" is not a Hetzner server type on offer."));

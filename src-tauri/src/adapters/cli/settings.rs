@@ -90,8 +90,8 @@ fn print_view(v: &SettingsView) {
     if let Some(e) = &v.keyring_error {
         out(&format!("The keyring could not be asked: {e}"));
     }
-    if v.restart_needed {
-        out("The saved mode applies when the app starts next.");
+    if let Some(why) = &v.mode_pending {
+        out(why);
     }
 }
 
@@ -106,8 +106,8 @@ async fn save(engine: &Engine, args: SettingsSaveArgs) -> ExitCode {
     };
     if outcome.saved {
         out("Saved.");
-        if outcome.settings.restart_needed {
-            out("The saved mode applies when the app starts next.");
+        if let Some(why) = &outcome.settings.mode_pending {
+            out(why);
         }
         ExitCode::SUCCESS
     } else {
@@ -322,8 +322,8 @@ async fn import(engine: &Engine, file: &Path, yes: bool) -> ExitCode {
         return ExitCode::from(EXIT_INVALID_ANSWERS);
     }
     out("Applied.");
-    if outcome.settings.restart_needed {
-        out("The saved mode applies when the app starts next.");
+    if let Some(why) = &outcome.settings.mode_pending {
+        out(why);
     }
     ExitCode::SUCCESS
 }

@@ -65,6 +65,7 @@ pub fn text_line(e: &ProvisionEvent) -> String {
         } => format!("{} [{source}] {line}", level(*l)),
         EventKind::PhaseFinished { duration_s } => format!("finished in {duration_s:.1}s"),
         EventKind::PhaseFailed { error, hint } => format!("FAILED: {error} (hint: {hint})"),
+        EventKind::PhaseCancelled => "cancelled".to_owned(),
         EventKind::Done { console_url } => format!("done: {console_url}"),
     };
     let phase = serde_json::to_value(e.phase)
@@ -237,6 +238,14 @@ impl Bars {
                 b.abandon_with_message(error.clone());
                 if hidden {
                     err(&format!("    {title}: failed"));
+                }
+            }
+            EventKind::PhaseCancelled => {
+                let b = self.bar(e.phase);
+                b.set_style(end_style("■"));
+                b.abandon_with_message("cancelled");
+                if hidden {
+                    err(&format!("    {title}: cancelled"));
                 }
             }
             EventKind::Done { console_url } => {

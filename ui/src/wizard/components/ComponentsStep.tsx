@@ -1,6 +1,7 @@
 import { useMemo, useState } from "react";
 import { call, type Component, type Selection } from "../../api";
 import type { StepProps } from "../types";
+import { ConfirmDialog } from "../../Dialog";
 
 type Pending = { component: Component; preview: Selection };
 
@@ -129,36 +130,32 @@ export function ComponentsStep({ answers, data, change, errorFor, announce }: St
         </div>
       )}
       {pending && (
-        <div className="dialog-backdrop">
-          <div role="alertdialog" aria-modal="true" aria-labelledby="remove-title" aria-describedby="remove-body" className="dialog">
-            <h2 id="remove-title">Remove {pending.component.name}?</h2>
-            <p id="remove-body">
-              {pending.component.name} is used by {pending.preview.also_changed.length} other component(s). Removing it also removes:
-            </p>
-            <ul>
-              {pending.preview.also_changed.map((id) => (
-                <li key={id}>{name(id)}</li>
-              ))}
-            </ul>
-            <div className="dialog-actions">
-              <button type="button" className="secondary" autoFocus onClick={() => setPending(null)}>
-                Keep
-              </button>
-              <button
-                type="button"
-                className="danger"
-                onClick={async () => {
-                  const c = pending.component;
-                  setPending(null);
-                  const out = await change({ type: "remove_component", id: c.id });
-                  if (out) announce(`${c.name} removed. Also removed: ${out.also_changed.map(name).join(", ")}.`);
-                }}
-              >
-                Remove all
-              </button>
-            </div>
-          </div>
-        </div>
+        <ConfirmDialog
+          id="remove"
+          title={`Remove ${pending.component.name}?`}
+          body={
+            <>
+              <p>
+                {pending.component.name} is used by {pending.preview.also_changed.length} other component(s). Removing it also removes:
+              </p>
+              <ul>
+                {pending.preview.also_changed.map((id) => (
+                  <li key={id}>{name(id)}</li>
+                ))}
+              </ul>
+            </>
+          }
+          keep="Keep"
+          confirm="Remove all"
+          danger
+          onKeep={() => setPending(null)}
+          onConfirm={async () => {
+            const c = pending.component;
+            setPending(null);
+            const out = await change({ type: "remove_component", id: c.id });
+            if (out) announce(`${c.name} removed. Also removed: ${out.also_changed.map(name).join(", ")}.`);
+          }}
+        />
       )}
     </div>
   );

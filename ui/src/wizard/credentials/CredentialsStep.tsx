@@ -10,7 +10,12 @@ const DEMO_TOKEN = "demo-token";
 /** Hetzner's API tokens are this long (the engine checks the form before any call). */
 const TOKEN_LEN = 64;
 
-export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers, demo }: StepProps) {
+/** The ranges typed: one per line, or separated by commas or spaces. */
+export function splitCidrs(text: string) {
+  return text.split(/[\s,;]+/).filter(Boolean);
+}
+
+export function CredentialsStep({ answers, update, errorFor, errorNow, touch, reloadOffers, demo }: StepProps) {
   const c = answers.credentials;
   const setCred = (patch: Partial<typeof c>) => update((a) => ({ ...a, credentials: { ...a.credentials, ...patch } }));
   // The token lives in this component only until the engine has it in the keyring.
@@ -89,7 +94,9 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
   // A failed Generate or export says why; the engine's "generate a key" comes after.
   const generateErr = c.ssh_key_mode === "generate" ? (keyMessage ?? undefined) : undefined;
   const keyErr = pasteErr ?? generateErr ?? errorFor("credentials.ssh_public_key");
-  const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => errorFor(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
+  // Checked when the field is left (not at each key), every bad range named.
+  const [cidrLeft, setCidrLeft] = useState(false);
+  const cidrErrors = c.ssh_allowed_cidrs.map((_, i) => (cidrLeft ? errorNow : errorFor)(`credentials.ssh_allowed_cidrs.${i}`)).filter(Boolean);
 
   return (
     <div className="credentials">
@@ -214,9 +221,9 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
         <h2 id="cidr-title">Who may reach SSH</h2>
         <Field
           id="credentials-ssh-allowed-cidrs"
-          label="Address ranges allowed to port 22 (one per line)"
-          error={cidrErrors[0]}
-          hint="Leave empty to allow any address; only the admin key can log in, passwords are off."
+          label="Address ranges allowed to port 22"
+          error={cidrErrors.length > 0 ? cidrErrors.join(" ") : undefined}
+          hint="One per line, or separated by commas or spaces. Leave empty to allow any address; only the admin key can log in, passwords are off."
         >
           <textarea
             id="credentials-ssh-allowed-cidrs"
@@ -224,10 +231,13 @@ export function CredentialsStep({ answers, update, errorFor, touch, reloadOffers
             value={cidrText}
             placeholder="203.0.113.0/24"
             spellCheck={false}
+            aria-invalid={cidrErrors.length > 0}
+            aria-describedby={describedBy("credentials-ssh-allowed-cidrs", cidrErrors[0], "x")}
             onChange={(e) => {
               setCidrText(e.target.value);
-              setCred({ ssh_allowed_cidrs: e.target.value.split("\n").map((l) => l.trim()).filter(Boolean) });
+              setCred({ ssh_allowed_cidrs: splitCidrs(e.target.value) });
             }}
+            onBlur={() => setCidrLeft(true)}
           />
         </Field>
         {c.ssh_allowed_cidrs.length === 0 && <p className="warning">SSH is open to any address (key-only). Restrict it if you know where you connect from.</p>}

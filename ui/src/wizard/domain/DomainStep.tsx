@@ -79,6 +79,8 @@ export function DomainStep({ answers, data, change, update, errorFor, touch, exp
         .then((result) => {
           if (!live) return;
           setCheck({ state: "done", result });
+          // PDM's answer is shown now: Next points at it rather than repeating it.
+          touch("domain.subdomain");
           // The engine's Domain rule reads PDM's answer from the answers; it
           // only counts while the name is still the one checked.
           update((a) => (a.domain.subdomain === subdomain && a.domain.pool_domain === pool ? { ...a, domain: { ...a.domain, availability: result } } : a));
@@ -89,9 +91,11 @@ export function DomainStep({ answers, data, change, update, errorFor, touch, exp
       live = false;
       clearTimeout(t);
     };
-  }, [mode, subdomain, pool, update]);
+  }, [mode, subdomain, pool, update, touch]);
 
-  const subErr = errorFor("domain.subdomain");
+  // A name PDM refused (or could not check) is said once, in the availability line below the field.
+  const saidBelow = d.mode === "pool" && !!d.subdomain && ((check.state === "done" && !check.result?.available) || check.state === "error");
+  const subErr = saidBelow ? undefined : errorFor("domain.subdomain");
   const byoErr = errorFor("domain.byo_domain");
   const emailErr = errorFor("domain.admin_email");
   const fqdn = d.mode === "pool" ? (d.subdomain ? `${d.subdomain}.${d.pool_domain}` : "") : d.byo_domain;

@@ -28,7 +28,7 @@ function TypeSelect(props: { id: string; label: string; value: string; location:
   );
 }
 
-export function ProviderStep({ answers, data, change, update, errorFor, errorNow, announce }: StepProps) {
+export function ProviderStep({ answers, data, change, update, errorFor, errorNow, announce, touch }: StepProps) {
   const { offers, estimate } = data;
   // A type that cannot be ordered where the region is gets the engine's
   // sentence on its card at once, not only after a touch or Next.
@@ -68,6 +68,8 @@ export function ProviderStep({ answers, data, change, update, errorFor, errorNow
                   aria-invalid={!!locErr}
                   aria-describedby={describedBy(id("location"), locErr)}
                   onChange={async (e) => {
+                    // A clash with another region shows at once, on this one.
+                    touch(f("location"));
                     const out = await change({ type: "location", region: i, location: e.target.value });
                     if (out?.note) announce(out.note);
                   }}
