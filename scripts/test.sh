@@ -16,6 +16,8 @@ echo "test.sh: setup done $(date -u +%H:%M:%S) UTC"
 
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 export CATALYST_BIN="$TARGET/debug/catalyst-provisioner"
+# The browser suite's live walk runs the app over the doubles (tests/bin/live_rig.rs).
+export CATALYST_LIVE_RIG="$TARGET/debug/live-rig"
 
 # The live-run, crash, wipe, netns and module suites run the real module
 # through a real engine: OpenTofu when CATALYST_REAL_TOFU names one, else the

@@ -42,6 +42,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   test.setTimeout(180_000);
   await page.goto(url());
   await page.getByRole("button", { name: "Start over" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Start over" }).click();
   await expect(page.getByLabel("Organisation name")).toHaveValue("");
 
   // 1 Organisation
@@ -213,6 +214,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
 test("a reload mid-wizard restores the answers from the draft", async ({ page }) => {
   await page.goto(url());
   await page.getByRole("button", { name: "Start over" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Start over" }).click();
   await expect(page.getByLabel("Organisation name")).toHaveValue("");
   await page.getByLabel("Organisation name").fill("Reload Org");
   await next(page, 2);
@@ -238,4 +240,5 @@ test("a reload mid-wizard restores the answers from the draft", async ({ page })
   await expect(page.locator("#regions-0-location")).toHaveValue("fsn1");
   await expect(page.locator("#regions-1-location")).toHaveValue("hel1");
   await page.getByRole("button", { name: "Start over" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Start over" }).click();
 });

@@ -14,14 +14,24 @@ export function Dialog(props: {
   onCancel: (() => void) | null;
   /** Enter; absent when the dialog has nothing to submit. */
   onSubmit?: () => void;
+  /** Names what the dialog shows now: a new stage puts the focus in it again. */
+  stage?: string;
   children: ReactNode;
 }) {
   const box = useRef<HTMLFormElement>(null);
   const cancel = useRef(props.onCancel);
   cancel.current = props.onCancel;
 
+  // Focus goes back where it was when the dialog closes.
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
+
+  // On opening, and whenever the dialog moves to another stage (a question, then its report).
+  useEffect(() => {
     const el = box.current;
     // The field to type first, else the button marked as the safe choice, else the first button.
     const first =
@@ -29,10 +39,7 @@ export function Dialog(props: {
       el?.querySelector<HTMLElement>("[data-initial-focus]") ??
       el?.querySelector<HTMLElement>("button:not(:disabled)");
     first?.focus();
-    return () => {
-      if (opener?.isConnected) opener.focus();
-    };
-  }, []);
+  }, [props.stage]);
 
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key === "Escape") {

@@ -196,6 +196,11 @@ export type Estimate = { regions: Array<RegionEstimate>, hourly_eur: number, mon
  */
 components: Footprint, 
 /**
+ * How many components the run installs and counts: the selection and the
+ * bootstrap kit the cluster brings (some of it is not in the catalog).
+ */
+releases: number, 
+/**
  * One sentence when a region is too small, for the Components step and Review.
  */
 warning: string | null, };

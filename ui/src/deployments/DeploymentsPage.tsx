@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { call, type ApiError, type DeploymentSummary } from "../api";
 import { ForgetDialog } from "./ForgetDialog";
 import { WipeDialog } from "./WipeDialog";
+import { PHASES } from "../provision/runState";
 
 /** "3 min", "2 h 5 min", "4 d 1 h" since an RFC 3339 time. */
 export function age(since: string, now: number): string {
@@ -51,6 +52,7 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
       {saved && <p className="hint" role="status">{saved}</p>}
       {list && list.length === 0 && <p>No deployments yet.</p>}
       {list && list.length > 0 && (
+        <div className="table-wrap">
         <table className="deployments">
           <thead>
             <tr>
@@ -72,15 +74,16 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
                   {d.fqdn || d.id} {d.demo && <span className="pill">demo</span>}
                   {d.problem && <p className="field-error">{d.problem}</p>}
                 </td>
-                <td data-testid={`status-${d.id}`}>{d.status ?? "unreadable"}</td>
-                <td>{d.phase ?? "—"}</td>
+                <td data-testid={`status-${d.id}`}>{d.status?.replace("_", " ") ?? "unreadable"}</td>
+                <td>{d.phase ? (PHASES.find((p) => p.id === d.phase)?.title ?? d.phase) : "—"}</td>
                 <td>{d.created_at ? new Date(d.created_at).toLocaleString() : "—"}</td>
                 <td>{d.created_at ? age(d.created_at, now) : "—"}</td>
                 <td title={d.eur_per_hour != null ? "List-price estimate while the servers exist" : undefined}>
                   {d.eur_per_hour != null ? `€${d.eur_per_hour.toFixed(3)}` : "—"}
                 </td>
-                {/* Actions wrap: more (e.g. Save kubeconfig) join this cell. */}
-                <td className="inline">
+                {/* A cell stays a table cell (the row aligns); its buttons wrap inside it. */}
+                <td className="actions">
+                  <div className="row-actions">
                   {!d.problem && (
                     <button type="button" className="secondary small" onClick={() => onOpen(d.id)}>
                       Open
@@ -122,11 +125,13 @@ export function DeploymentsPage({ onOpen, onNew }: { onOpen: (id: string) => voi
                       Forget…
                     </button>
                   )}
+                  </div>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {wiping && (
         <WipeDialog

@@ -35,7 +35,7 @@ export function WipeDialog({ id, fqdn, onClose }: { id: string; fqdn: string; on
   // Enter wipes only from the typed name; the second question is answered by a button.
   const submit = report ? () => onClose(report) : !converging && matches && !busy ? () => void wipe(false) : undefined;
   return (
-    <Dialog titleId="wipe-title" bodyId="wipe-body" onCancel={cancel} onSubmit={submit}>
+    <Dialog titleId="wipe-title" bodyId="wipe-body" onCancel={cancel} onSubmit={submit} stage={report ? "report" : converging ? "converging" : "ask"}>
         <h2 id="wipe-title">Wipe {fqdn}?</h2>
         {report ? (
           <div id="wipe-body" role="status">

@@ -183,7 +183,7 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
         </div>
       )}
       {!run.failure && record && (record.status === "interrupted" || record.status === "cancelled") && (
-        <div className="failure-card" role="status">
+        <div className="failure-card stopped-card" role="status" data-testid="stopped-card">
           <h2>This run is {record.status}</h2>
           <p>It stopped during “{PHASES.find((p) => p.id === record.phase)?.title}”. Resume continues there; the cloud resources are named deterministically, so nothing is created twice. Wipe removes what was created so far.</p>
           <div className="inline">

@@ -47,7 +47,10 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
           })}
         </ol>
 
-        <div className="run-main">
+        {/* The log beside the timeline: both in view on the first screen. */}
+        <LogView lines={run.logs} />
+      </div>
+      <div className="run-main">
           <section aria-labelledby="res-title">
             <h2 id="res-title">Cloud resources ({run.resources.size})</h2>
             {/* Scrolls when long: reachable by keyboard, named for a screen reader. */}
@@ -64,7 +67,9 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
               <h2 id="comp-title">
                 {wiped
                   ? `Components (removed with the wipe; ${installed} of ${run.components.size} had installed)`
-                  : `Components (${installed} of ${run.components.size} installed)`}
+                  : run.components.size === 0
+                    ? "Components (listed when the platform install starts)"
+                    : `Components (${installed} of ${run.components.size} installed)`}
               </h2>
               <label htmlFor="comp-filter" className="visually-hidden">
                 Filter components
@@ -79,9 +84,7 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
               ))}
             </ul>
           </section>
-        </div>
       </div>
-      <LogView lines={run.logs} />
     </>
   );
 }

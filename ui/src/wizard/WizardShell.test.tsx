@@ -35,7 +35,7 @@ const PLAN: PlanPreview = {
   fqdn: "acme.omani.works", resources: [{ resource_type: "hcloud_server", count: 1 }, { resource_type: "hcloud_network", count: 1 }],
   add: 2, change: 0, remove: 0, hourly_eur: 0.0567, monthly_eur: 35.4, engine: "OpenTofu 1.10.6", simulated: false, seconds: 3.2,
 };
-const ESTIMATE: Estimate = { regions: [], hourly_eur: 0, monthly_eur: 0, components: { memory_mib: 0, cpu_millis: 0 }, warning: null };
+const ESTIMATE: Estimate = { regions: [], hourly_eur: 0, monthly_eur: 0, components: { memory_mib: 0, cpu_millis: 0 }, releases: 11, warning: null };
 
 /** Stands in for the engine behind the transport: the name rule, a topology change, a draft store. */
 function fakeEngine(extra: Record<string, (args: unknown) => unknown> = {}) {

@@ -176,6 +176,8 @@ export function WizardShell(props: {
 
   const goTo = (i: number) => {
     setAnnouncement("");
+    // Moving on from a fresh start keeps it: Undo is for the moment after.
+    setUndo(null);
     setCurrent(i);
     setTried(false);
     setTouched(new Set());
@@ -215,7 +217,6 @@ export function WizardShell(props: {
       setCompleted(new Set());
       goTo(0);
       setUndo(before);
-      setAnnouncement("Started over: the draft was cleared.");
     } catch (e) {
       setAnnouncement(`Could not start over: ${(e as { message: string }).message}`);
     }
@@ -258,15 +259,15 @@ export function WizardShell(props: {
         />
         <p className="announce" role="status" aria-live="polite">
           {announcement}
-          {undo && (
-            <>
-              {" "}
-              <button type="button" className="link" data-testid="undo-start-over" onClick={undoStartOver}>
-                Undo
-              </button>
-            </>
-          )}
         </p>
+        {undo && (
+          <p className="announce">
+            Started over: the draft was cleared.{" "}
+            <button type="button" className="link" data-testid="undo-start-over" onClick={undoStartOver}>
+              Undo
+            </button>
+          </p>
+        )}
         {last && props.demo && (
           <div className="provision-options">
             <label>

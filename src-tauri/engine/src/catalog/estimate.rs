@@ -41,6 +41,9 @@ pub struct Estimate {
     pub monthly_eur: f64,
     /// Requests of the selected components alone.
     pub components: Footprint,
+    /// How many components the run installs and counts: the selection and the
+    /// bootstrap kit the cluster brings (some of it is not in the catalog).
+    pub releases: u32,
     /// One sentence when a region is too small, for the Components step and Review.
     pub warning: Option<String>,
 }
@@ -129,6 +132,7 @@ pub fn estimate(answers: &WizardAnswers, offers: &ServerOffers) -> Estimate {
         monthly_eur: round2(regions.iter().map(|r| r.monthly_eur).sum()),
         regions,
         components,
+        releases: crate::provision::phases::expected_releases(&answers.components).len() as u32,
         warning,
     }
 }

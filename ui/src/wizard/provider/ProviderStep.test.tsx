@@ -28,7 +28,7 @@ const ANSWERS: WizardAnswers = {
 };
 const fp = { memory_mib: 16384, cpu_millis: 8000 };
 const region = (location: string, unpriced: string[]) => ({ location, control_planes: 1, hourly_eur: 0.05, monthly_eur: 30, capacity: fp, needed: fp, fits: true, unpriced });
-const ESTIMATE: Estimate = { regions: [region("fsn1", []), region("ash", ["control plane cpx42"])], hourly_eur: 0.1, monthly_eur: 60, components: fp, warning: null };
+const ESTIMATE: Estimate = { regions: [region("fsn1", []), region("ash", ["control plane cpx42"])], hourly_eur: 0.1, monthly_eur: 60, components: fp, releases: 12, warning: null };
 const ENGINE_ERRORS: Record<string, string> = { "regions.1.control_plane_type": "cpx42 cannot be ordered in ash; choose another type or location." };
 
 describe("ProviderStep", () => {

@@ -89,6 +89,14 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
         </dd>
         <dt>Chosen</dt>
         <dd>{picked.map((c) => c.name).join(", ") || "only the always-included ones"}</dd>
+        {estimate && estimate.releases !== a.components.length && (
+          <>
+            <dt>Installed by the run</dt>
+            <dd data-testid="releases">
+              {estimate.releases}: these {a.components.length} and {estimate.releases - a.components.length} of the bootstrap kit the cluster itself needs (the run page counts all {estimate.releases})
+            </dd>
+          </>
+        )}
         <dt>Footprint</dt>
         <dd>
           {estimate
