@@ -66,3 +66,48 @@ test("Settings refuse Mode: Live until what a live run needs is set, naming each
     serve.stop();
   }
 });
+
+test("a mode change applies without a restart, and a check made in demo does not count in live", async ({ page }) => {
+  const home = mkdtempSync(join(tmpdir(), "catalyst-switch-"));
+  const serve = await startServe(home, { keyring: true });
+  try {
+    await page.goto(serve.url);
+    await expect(page.getByTestId("demo-banner")).toBeVisible();
+    const next = async (n: number) => {
+      await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "false");
+      await page.getByRole("button", { name: "Next" }).click();
+      await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
+    };
+    await page.getByLabel("Organisation name").fill("Switch Org");
+    await next(2);
+    await next(3);
+    await next(4);
+    await page.getByRole("button", { name: "Use the demo token" }).click();
+    await expect(page.getByText("Demo token accepted as read & write")).toBeVisible();
+
+    // Settings: Mode: Live with what it needs; it applies at once.
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    await page.locator("#settings-mode").selectOption("live");
+    await page.locator("#settings-pdm_url").fill("http://127.0.0.1:9");
+    await page.locator("#settings-pdm_username").fill("franchise");
+    await page.locator("#settings-pdm_password").fill("pdm-password-for-the-switch");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByText("The app is in live mode now: runs create real, billed resources.")).toBeVisible();
+    await expect(page.getByTestId("live-banner")).toContainText("Live mode");
+    await expect(page).toHaveTitle("Catalyst Provisioner — LIVE");
+    await page.screenshot({ path: resolve(shots, "live-3-switched.png"), fullPage: true });
+
+    // The wizard booted again for live: the demo token does not count; Provision is out of reach.
+    await page.getByRole("button", { name: "New Sovereign", exact: true }).click();
+    await expect(page.getByText(/Its checks were made in demo mode, so in live mode: validate the Hetzner token/)).toBeVisible();
+    await next(2);
+    await next(3);
+    await next(4);
+    await expect(page.getByLabel("API token (read & write)")).toHaveAttribute("placeholder", "Paste the token");
+    await expect(page.getByRole("button", { name: "Use the demo token" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "true");
+    await expect(page.locator("#next-reason")).toContainText("Validate a read-write Hetzner API token first.");
+  } finally {
+    serve.stop();
+  }
+});

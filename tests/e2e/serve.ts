@@ -5,10 +5,14 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 
-export async function startServe(home: string): Promise<{ url: string; stop: () => void }> {
+/** `keyring`: in a fresh kernel keyring session of its own, without D-Bus (live mode keeps secrets there). */
+export async function startServe(home: string, opts: { keyring?: boolean } = {}): Promise<{ url: string; stop: () => void }> {
   const bin = process.env.CATALYST_BIN ?? resolve(import.meta.dirname, "../../target/debug/catalyst-provisioner");
-  const child = spawn(bin, ["--serve", "--port", "0"], {
-    env: { ...process.env, CATALYST_HOME: home, DISPLAY: "", WAYLAND_DISPLAY: "" },
+  const env: NodeJS.ProcessEnv = { ...process.env, CATALYST_HOME: home, DISPLAY: "", WAYLAND_DISPLAY: "" };
+  if (opts.keyring) delete env.DBUS_SESSION_BUS_ADDRESS;
+  const [cmd, args] = opts.keyring ? ["keyctl", ["session", "-", bin, "--serve", "--port", "0"]] : [bin, ["--serve", "--port", "0"]];
+  const child = spawn(cmd, args, {
+    env,
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((ok, fail) => {
