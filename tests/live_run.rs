@@ -758,7 +758,11 @@ async fn a_second_cancel_from_the_app_kills_a_tofu_that_is_slow_to_stop() {
     assert!(said("Second cancel: killing tofu apply"), "{evs:#?}");
     assert!(said("Cancelled during"), "{evs:#?}");
     // The timeline shows the phase as cancelled, not as running forever.
-    let last = evs.iter().rev().find(|e| !matches!(e.kind, EventKind::Log { .. })).unwrap();
+    let last = evs
+        .iter()
+        .rev()
+        .find(|e| !matches!(e.kind, EventKind::Log { .. }))
+        .unwrap();
     assert!(
         matches!(last.kind, EventKind::PhaseCancelled) && last.phase == Phase::TofuApply,
         "{last:?}"

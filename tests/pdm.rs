@@ -769,7 +769,10 @@ fn settings_that_would_leak_the_password_are_refused() {
         ("ftp://pool.openova.io", "scheme"),
         ("https://user:pw@pool.openova.io", "own fields"),
         ("not a url", "is not a URL like https://"),
-        ("pool.openova.io", "needs https:// in front: https://pool.openova.io."),
+        (
+            "pool.openova.io",
+            "needs https:// in front: https://pool.openova.io.",
+        ),
         ("https://pool.openova.io:99999", "port that is not a number"),
     ] {
         let err = PdmClient::new(PdmConfig::new(url, "catalyst", pw)).unwrap_err();

@@ -309,7 +309,10 @@ async fn a_saved_mode_waits_for_a_run_says_why_then_takes_effect() {
     assert!(!changes.has_changed().unwrap());
 
     // Once it stopped, saving again switches: no restart.
-    engine.provision_cancel(IdArgs { id: run.id.clone() }).await.unwrap();
+    engine
+        .provision_cancel(IdArgs { id: run.id.clone() })
+        .await
+        .unwrap();
     for _ in 0..100 {
         if engine.mode_blocker().is_none() {
             break;

@@ -21,13 +21,18 @@ use catalyst_tests::live_app::{LiveHome, app};
 async fn main() {
     let mut live = LiveHome::new().await;
     let log = live.run.log.clone();
-    let mut child = app(&live.home, &["--serve", "--port", "0"], &log).spawn().expect("the app binary");
+    let mut child = app(&live.home, &["--serve", "--port", "0"], &log)
+        .spawn()
+        .expect("the app binary");
 
     // The address --serve prints (with its per-launch token).
     let end = Instant::now() + Duration::from_secs(30);
     let url = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(u) = text.lines().find_map(|l| l.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:") && w.contains("#token="))) {
+        if let Some(u) = text.lines().find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("http://127.0.0.1:") && w.contains("#token="))
+        }) {
             break u.to_owned();
         }
         assert!(Instant::now() < end, "--serve printed no address:\n{text}");
@@ -79,11 +84,27 @@ async fn main() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    // keyutils links what the app kept into the user's persistent keyring,
+    // which outlives the session: take back what this walk put there.
+    let keyring: &dyn catalyst_provisioner::engine::secrets::SecretStore = live.run.keyring.as_ref();
+    for id in converged
+        .iter()
+        .map(String::as_str)
+        .chain([catalyst_provisioner::engine::credentials::DRAFT_OWNER])
+    {
+        let _ = catalyst_provisioner::engine::provision::run_secrets::forget(keyring, id);
+    }
+    let _ = keyring.delete("pdm-password");
 }
 
 /// The components a deployment's record asks for, once the record is readable.
 fn components_of(dir: &std::path::Path) -> Option<Vec<String>> {
-    let rec: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("record.json")).ok()?).ok()?;
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("record.json")).ok()?).ok()?;
     let list = rec["answers"]["components"].as_array()?;
-    Some(list.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+    Some(
+        list.iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+    )
 }

@@ -97,7 +97,10 @@ test("live: a token checked by its form first, the plan on Review, Provision onl
   } catch (e) {
     throw new Error(`${(e as Error).message}\n(engine: ${rig.engine}; the app's log: ${rig.log})`);
   } finally {
+    // Closing stdin ends the rig, which takes its secrets back out of the keyring first.
+    const ended = new Promise((ok) => child.once("exit", ok));
     child.stdin?.end();
+    await Promise.race([ended, new Promise((ok) => setTimeout(ok, 15_000))]);
     child.kill("SIGTERM");
   }
 });

@@ -107,6 +107,14 @@ test("a mode change applies without a restart, and a check made in demo does not
     await expect(page.getByRole("button", { name: "Use the demo token" })).toHaveCount(0);
     await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "true");
     await expect(page.locator("#next-reason")).toContainText("Validate a read-write Hetzner API token first.");
+
+    // Back to demo, the password taken out of the keyring (keyutils keeps it past the session).
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    await page.locator("#settings-mode").selectOption("demo");
+    await page.getByRole("button", { name: "Clear" }).click();
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByText("The app is in demo mode now.")).toBeVisible();
+    await expect(page.getByTestId("demo-banner")).toBeVisible();
   } finally {
     serve.stop();
   }

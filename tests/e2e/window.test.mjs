@@ -28,6 +28,9 @@ test("the window opens on step 1 of the wizard, in demo mode", async () => {
   await until("step 1", async () => (await win.text("#step-title")) === "Organisation");
   assert.equal(await win.text(".step-count"), "Step 1 of 7");
   assert.match(await win.text("[data-testid=demo-banner]"), /nothing real is created/);
+  // The default size fits a 1366×768 laptop screen with its panel.
+  const rect = await win.wd("GET", "/window/rect");
+  assert.ok(rect.width <= 1366 && rect.height <= 728, `the window opens at ${rect.width}×${rect.height}`);
   const colours = screenshot(join(shots, "window-step1.png"));
   assert.ok(colours >= 16, `the screen holds ${colours} colours: the window did not paint`);
 });

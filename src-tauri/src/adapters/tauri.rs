@@ -221,7 +221,11 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
             tauri::async_runtime::spawn(async move {
                 loop {
                     let live = *mode.borrow_and_update() == crate::engine::settings::Mode::Live;
-                    let title = if live { crate::engine::LIVE_WINDOW_TITLE } else { WINDOW_TITLE };
+                    let title = if live {
+                        crate::engine::LIVE_WINDOW_TITLE
+                    } else {
+                        WINDOW_TITLE
+                    };
                     for webview in titled.webview_windows().values() {
                         let _ = webview.set_title(title);
                     }

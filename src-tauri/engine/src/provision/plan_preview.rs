@@ -118,10 +118,10 @@ impl Engine {
         let planned = cloud.plan_preview(&args.answers, &scratch).await;
         // The scratch dir holds a plan with user_data: never left behind.
         let _ = std::fs::remove_dir_all(&scratch);
-        let planned = planned.map_err(|e| ApiError {
+        let planned = planned.map_err(|f| ApiError {
             code: ErrorCode::PlanFailed,
-            message: format!("{} {}", e.error, e.hint),
-            field: None,
+            field: field_of(f.error.code, f.address.as_deref()).map(str::to_owned),
+            message: format!("{} {}", f.error.error, f.error.hint),
         })?;
         Ok(PlanPreview {
             fqdn: args.answers.fqdn().unwrap_or_default(),
@@ -136,6 +136,34 @@ impl Engine {
             seconds: started.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// The answer a failed plan is about, so Review shows the engine's
+/// diagnostic in that step's section: the token for a refused one, the
+/// regions for a limit, else by the resource the diagnostic named.
+pub fn field_of(code: Option<ErrorCode>, address: Option<&str>) -> Option<&'static str> {
+    match code {
+        Some(ErrorCode::Unauthorized | ErrorCode::Forbidden | ErrorCode::TokenReadonly) => {
+            return Some("credentials.token");
+        }
+        Some(ErrorCode::ResourceLimitExceeded) => return Some("regions.0.control_plane_type"),
+        _ => {}
+    }
+    let t = resource_type(address?);
+    Some(match t.trim_start_matches("data.") {
+        "hcloud_ssh_key" => "credentials.ssh_public_key",
+        "hcloud_firewall" => "credentials.ssh_allowed_cidrs.0",
+        "hcloud_server" | "hcloud_placement_group" | "hcloud_primary_ip" | "hcloud_image" => {
+            "regions.0.control_plane_type"
+        }
+        "hcloud_network"
+        | "hcloud_network_subnet"
+        | "hcloud_load_balancer"
+        | "hcloud_load_balancer_network"
+        | "hcloud_load_balancer_service"
+        | "hcloud_load_balancer_target" => "regions.0.location",
+        _ => return None,
+    })
 }
 
 /// A new private folder under `parent` with a random name.
@@ -154,6 +182,28 @@ fn tempfile_dir(parent: &std::path::Path) -> std::io::Result<std::path::PathBuf>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_plan_names_the_answer_it_is_about() {
+        assert_eq!(
+            field_of(Some(ErrorCode::Unauthorized), None),
+            Some("credentials.token")
+        );
+        assert_eq!(
+            field_of(None, Some("module.region[\"fsn1\"].hcloud_server.cp[0]")),
+            Some("regions.0.control_plane_type")
+        );
+        assert_eq!(
+            field_of(None, Some("hcloud_ssh_key.admin[0]")),
+            Some("credentials.ssh_public_key")
+        );
+        assert_eq!(
+            field_of(None, Some("hcloud_firewall.fw")),
+            Some("credentials.ssh_allowed_cidrs.0")
+        );
+        assert_eq!(field_of(None, Some("random_password.x")), None);
+        assert_eq!(field_of(None, None), None);
+    }
 
     #[test]
     fn addresses_become_types_and_creations_are_counted() {

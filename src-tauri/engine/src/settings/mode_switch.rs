@@ -14,11 +14,24 @@ impl Engine {
     pub fn mode_blocker(&self) -> Option<String> {
         if self.forced_demo {
             return Some(
-                "The app was started with --demo, so it stays in demo mode until it is started without it.".into(),
+                "The app was started with --demo, so it stays in demo mode until it is started without it."
+                    .into(),
             );
         }
-        let mut busy: Vec<String> = self.runs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
-        busy.extend(self.wipes.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+        let mut busy: Vec<String> = self
+            .runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        busy.extend(
+            self.wipes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
         busy.sort();
         busy.dedup();
         (!busy.is_empty()).then(|| {

@@ -463,7 +463,9 @@ fn is_executable(_: &Path) -> bool {
 pub fn url_problem(text: &str, e: url::ParseError) -> String {
     use url::ParseError as P;
     match e {
-        P::RelativeUrlWithoutBase if !text.contains("://") && text.contains('.') && !text.contains(char::is_whitespace) => {
+        P::RelativeUrlWithoutBase
+            if !text.contains("://") && text.contains('.') && !text.contains(char::is_whitespace) =>
+        {
             format!("\"{text}\" needs https:// in front: https://{text}.")
         }
         P::EmptyHost => format!("\"{text}\" has no host."),
@@ -544,11 +546,23 @@ mod tests {
     #[test]
     fn a_url_that_does_not_parse_is_explained_in_plain_words() {
         for (text, want) in [
-            ("pdm.example.org", "\"pdm.example.org\" needs https:// in front: https://pdm.example.org."),
-            ("not a url", "\"not a url\" is not a URL like https://pdm.example.org."),
+            (
+                "pdm.example.org",
+                "\"pdm.example.org\" needs https:// in front: https://pdm.example.org.",
+            ),
+            (
+                "not a url",
+                "\"not a url\" is not a URL like https://pdm.example.org.",
+            ),
             ("https://", "\"https://\" has no host."),
-            ("https://pdm.example.org:70000", "\"https://pdm.example.org:70000\" has a port that is not a number from 1 to 65535."),
-            ("https://[::1", "\"https://[::1\" has an IP address that is not valid."),
+            (
+                "https://pdm.example.org:70000",
+                "\"https://pdm.example.org:70000\" has a port that is not a number from 1 to 65535.",
+            ),
+            (
+                "https://[::1",
+                "\"https://[::1\" has an IP address that is not valid.",
+            ),
         ] {
             let got = check_url(text, false).unwrap_err();
             assert_eq!(got, want);

@@ -333,9 +333,21 @@ mod tests {
     fn switching_domain_mode_and_back_keeps_the_subdomain() {
         let mut a = WizardAnswers::defaults();
         a.domain.subdomain = "omantel".into();
-        let byo = run(a, WizardChange::DomainMode { mode: DomainMode::ByoManual }).answers;
+        let byo = run(
+            a,
+            WizardChange::DomainMode {
+                mode: DomainMode::ByoManual,
+            },
+        )
+        .answers;
         assert_eq!(byo.fqdn(), None, "BYO mode reads its own field only");
-        let back = run(byo, WizardChange::DomainMode { mode: DomainMode::Pool }).answers;
+        let back = run(
+            byo,
+            WizardChange::DomainMode {
+                mode: DomainMode::Pool,
+            },
+        )
+        .answers;
         assert_eq!(back.domain.subdomain, "omantel");
         assert_eq!(back.domain.availability, None, "asked again");
     }

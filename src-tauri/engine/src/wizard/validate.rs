@@ -173,7 +173,11 @@ fn provider(a: &WizardAnswers, ctx: &Context, e: &mut Vec<FieldError>) {
                 .collect();
             if !others.is_empty() {
                 let refs: Vec<&str> = others.iter().map(String::as_str).collect();
-                let (who, verb) = if others.len() == 1 { ("region", "does") } else { ("regions", "do") };
+                let (who, verb) = if others.len() == 1 {
+                    ("region", "does")
+                } else {
+                    ("regions", "do")
+                };
                 e.push(FieldError::new(
                     f("location"),
                     format!(

@@ -25,16 +25,27 @@ export type Confirmation = { confirmed: boolean; set: (yes: boolean) => void };
  * created); demo: the simulated cloud's list. In live mode Provision needs
  * the box below ticked, which names the count and the cost.
  */
-export function PlanSection(props: { answers: WizardAnswers; demo: boolean; confirmation?: Confirmation }) {
-  const { answers, demo, confirmation } = props;
+/** A failed plan's diagnostic, with the answer it is about when the engine knows it. */
+export type PlanIssue = { field: string; message: string };
+
+export function PlanSection(props: {
+  answers: WizardAnswers;
+  demo: boolean;
+  confirmation?: Confirmation;
+  /** Hears of a failed plan's diagnostic about an answer (null when there is none). */
+  onIssue?: (issue: PlanIssue | null) => void;
+  /** The title of the section that shows a diagnostic about `field`, if any. */
+  sectionOf?: (field: string) => string | null;
+}) {
+  const { answers, demo, confirmation, onIssue, sectionOf } = props;
   // The engine's answer, tagged with what it answered (these answers, this round).
-  const [result, setResult] = useState<{ of: WizardAnswers; round: number; plan?: PlanPreview; error?: string } | null>(null);
+  const [result, setResult] = useState<{ of: WizardAnswers; round: number; plan?: PlanPreview; error?: string; field?: string | null } | null>(null);
   const [round, setRound] = useState(0);
   useEffect(() => {
     let live = true;
     call("plan_preview", { answers })
       .then((plan) => live && setResult({ of: answers, round, plan }))
-      .catch((e: { message?: string }) => live && setResult({ of: answers, round, error: e.message ?? String(e) }));
+      .catch((e: { message?: string; field?: string | null }) => live && setResult({ of: answers, round, error: e.message ?? String(e), field: e.field }));
     return () => {
       live = false;
     };
@@ -42,6 +53,12 @@ export function PlanSection(props: { answers: WizardAnswers; demo: boolean; conf
   const current = result && result.of === answers && result.round === round ? result : null;
   const plan = current?.plan ?? null;
   const error = current?.error ?? null;
+  // Said once: in the section of the step it is about (the diagnostic), pointed at from here.
+  const issueField = error && current?.field ? current.field : null;
+  const placedIn = issueField ? (sectionOf?.(issueField) ?? null) : null;
+  useEffect(() => {
+    onIssue?.(issueField && error ? { field: issueField, message: error } : null);
+  }, [onIssue, issueField, error]);
   const planning = !current;
   const again = () => {
     confirmation?.set(false);
@@ -64,7 +81,7 @@ export function PlanSection(props: { answers: WizardAnswers; demo: boolean; conf
       )}
       {error && (
         <div className="field-error" role="alert" data-testid="plan-error">
-          <p>The plan failed, so Provision waits: {error}</p>
+          <p>{placedIn ? `The plan failed, so Provision waits: the engine's diagnostic is under ${placedIn} above.` : `The plan failed, so Provision waits: ${error}`}</p>
         </div>
       )}
       {plan && (

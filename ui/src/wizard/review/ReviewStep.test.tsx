@@ -132,4 +132,18 @@ describe("Review's plan", () => {
     expect(calls).toBe(2);
     expect(ticks).toEqual([false]);
   });
+
+  it("shows a failed plan's diagnostic in the section of the step it is about, and points at it", async () => {
+    setFakeTransport({
+      plan_preview: () => {
+        throw { code: "plan_failed", message: "Error: server type cpx99 not found (with hcloud_server.cp). Fix the answers.", field: "regions.0.control_plane_type" };
+      },
+      engine_check: () => ({ demo: false, binary: null, warning: null, error: null }) as unknown as EngineCheck,
+    });
+    renderWith({});
+    const provider = screen.getByRole("region", { name: "Provider" });
+    expect(await within(provider).findByText(/The plan: Error: server type cpx99 not found/)).toBeTruthy();
+    const alert = await screen.findByTestId("plan-error");
+    expect(alert.textContent).toBe("The plan failed, so Provision waits: the engine's diagnostic is under Provider above.");
+  });
 });

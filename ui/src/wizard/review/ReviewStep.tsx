@@ -1,7 +1,15 @@
-import type { ReactNode } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { euro, type StepProps } from "../types";
 import { EngineSection } from "./EngineSection";
-import { PlanSection } from "./PlanSection";
+import { PlanSection, type PlanIssue } from "./PlanSection";
+
+/** The section (by step) a plan diagnostic about `field` belongs to. */
+function stepOf(field: string): { step: number; title: string } | null {
+  if (field.startsWith("regions")) return { step: 2, title: "Provider" };
+  if (field.startsWith("credentials")) return { step: 3, title: "Credentials" };
+  if (field.startsWith("domain")) return { step: 5, title: "Domain" };
+  return null;
+}
 
 const NONE = "— not set —";
 
@@ -29,12 +37,16 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
   const fqdn =
     a.domain.mode === "pool" ? (a.domain.subdomain ? `${a.domain.subdomain}.${a.domain.pool_domain}` : "") : a.domain.byo_domain;
   const picked = catalog.components.filter((c) => c.tier !== "mandatory" && a.components.includes(c.id));
-  const firstError = (prefixes: string[]) => {
+  // A failed plan's diagnostic, shown in the section of the step it is about.
+  const [planIssue, setPlanIssue] = useState<PlanIssue | null>(null);
+  const sectionOf = useCallback((field: string) => stepOf(field)?.title ?? null, []);
+  const planAt = (step: number) => (planIssue && stepOf(planIssue.field)?.step === step ? `The plan: ${planIssue.message}` : undefined);
+  const firstError = (prefixes: string[], step?: number) => {
     for (const p of prefixes) {
       const e = errorFor(p);
       if (e) return e;
     }
-    return undefined;
+    return step === undefined ? undefined : planAt(step);
   };
   const regionFields = a.regions.flatMap((_, i) => ["location", "control_plane_type", "worker_count", "worker_type"].map((k) => `regions.${i}.${k}`));
   return (
@@ -57,7 +69,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
         <dt>High availability</dt>
         <dd>{a.ha ? "On — 3 control planes forming one etcd cluster per region" : "Off — 1 control plane per region"}</dd>
       </Section>
-      <Section title="Provider" step={2} goTo={goTo} error={firstError(regionFields)}>
+      <Section title="Provider" step={2} goTo={goTo} error={firstError(regionFields, 2)}>
         {a.regions.map((r, i) => (
           <div key={i} className="review-row">
             <dt>Region {i + 1}</dt>
@@ -71,7 +83,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
         <dt>Total cost</dt>
         <dd data-testid="review-total">{estimate ? `${euro(estimate.hourly_eur, 4)}/h · ${euro(estimate.monthly_eur)}/month (net)` : NONE}</dd>
       </Section>
-      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.ssh_public_key", ...a.credentials.ssh_allowed_cidrs.map((_, i) => `credentials.ssh_allowed_cidrs.${i}`)])}>
+      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.ssh_public_key", ...a.credentials.ssh_allowed_cidrs.map((_, i) => `credentials.ssh_allowed_cidrs.${i}`)], 3)}>
         <dt>Hetzner token</dt>
         <dd>{a.credentials.token_validated ? "•••••••• validated, kept in the OS keyring" : "not validated"}</dd>
         <dt>Admin SSH key</dt>
@@ -104,7 +116,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
             : NONE}
         </dd>
       </Section>
-      <Section title="Domain" step={5} goTo={goTo} error={firstError(["domain.subdomain", "domain.pool_domain", "domain.byo_domain", "domain.registrar", "domain.registrar_credential", "domain.admin_email"])}>
+      <Section title="Domain" step={5} goTo={goTo} error={firstError(["domain.subdomain", "domain.pool_domain", "domain.byo_domain", "domain.registrar", "domain.registrar_credential", "domain.admin_email"], 5)}>
         <dt>Mode</dt>
         <dd>{a.domain.mode === "pool" ? "Pool domain" : a.domain.mode === "byo_manual" ? "Own domain, nameservers changed by hand" : `Own domain via ${a.domain.registrar ?? "registrar"} API`}</dd>
         <dt>Sovereign</dt>
@@ -113,7 +125,7 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
         <dd>{a.domain.admin_email || NONE}</dd>
       </Section>
       <EngineSection />
-      <PlanSection answers={a} demo={demo ?? false} confirmation={confirmation} />
+      <PlanSection answers={a} demo={demo ?? false} confirmation={confirmation} onIssue={setPlanIssue} sectionOf={sectionOf} />
     </div>
   );
 }

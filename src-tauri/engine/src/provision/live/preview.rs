@@ -27,6 +27,19 @@ pub struct Planned {
     pub engine: TofuBinary,
 }
 
+/// A plan that did not come: why, and the first resource an error
+/// diagnostic named (Review shows it in that resource's step).
+pub struct PlanFailed {
+    pub error: PhaseError,
+    pub address: Option<String>,
+}
+
+impl From<PhaseError> for PlanFailed {
+    fn from(error: PhaseError) -> Self {
+        PlanFailed { error, address: None }
+    }
+}
+
 fn stopped(s: Stop) -> PhaseError {
     match s {
         Stop::Failed(e) => e,
@@ -40,7 +53,7 @@ impl LiveCloud {
         &mut self,
         answers: &WizardAnswers,
         scratch: &Path,
-    ) -> Result<Planned, PhaseError> {
+    ) -> Result<Planned, PlanFailed> {
         let fqdn = answers.fqdn().unwrap_or_default();
         let mut inputs = module_inputs(PREVIEW_ID, &fqdn, answers)?;
         let token = self.hetzner_token(PREVIEW_ID).await.map_err(stopped)?;
@@ -88,10 +101,14 @@ impl LiveCloud {
         let runner = Runner::new(bin.clone(), scratch, staged.env);
         let cancel = CancelHandle::new();
         let mut errors: Vec<String> = Vec::new();
+        let mut address: Option<String> = None;
         let mut changes = Vec::new();
         let mut sink = |ev: TofuEvent| match ev {
             TofuEvent::PlannedChange { address, action } => changes.push((address, action)),
             TofuEvent::Diagnostic { diagnostic } if diagnostic.severity == Severity::Error => {
+                if address.is_none() {
+                    address = diagnostic.address.clone();
+                }
                 errors.push(diagnostic.one_line())
             }
             _ => {}
@@ -106,12 +123,19 @@ impl LiveCloud {
                 }
             }
         };
-        if let Err(e) = runner.init(&mut sink, &cancel).await {
-            return Err(with_errors(stopped(tofu_stop(e)), &errors));
-        }
-        let summary = match runner.plan(&mut sink, &cancel).await {
+        let init = runner.init(&mut sink, &cancel).await;
+        let result = match init {
+            Err(e) => Err(e),
+            Ok(()) => runner.plan(&mut sink, &cancel).await,
+        };
+        let summary = match result {
             Ok(s) => s,
-            Err(e) => return Err(with_errors(stopped(tofu_stop(e)), &errors)),
+            Err(e) => {
+                return Err(PlanFailed {
+                    error: with_errors(stopped(tofu_stop(e)), &errors),
+                    address,
+                });
+            }
         };
         Ok(Planned {
             changes,
