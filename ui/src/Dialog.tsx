@@ -19,8 +19,6 @@ export function Dialog(props: {
   children: ReactNode;
 }) {
   const box = useRef<HTMLFormElement>(null);
-  const cancel = useRef(props.onCancel);
-  cancel.current = props.onCancel;
 
   // Focus goes back where it was when the dialog closes.
   useEffect(() => {
@@ -45,7 +43,7 @@ export function Dialog(props: {
     if (e.key === "Escape") {
       e.preventDefault();
       e.stopPropagation();
-      cancel.current?.();
+      props.onCancel?.();
       return;
     }
     if (e.key !== "Tab" || !box.current) return;
