@@ -57,6 +57,7 @@ fn boot() -> BootInputs {
         },
         pull_secrets: vec![],
         registry_mirror: None,
+        certificates: Default::default(),
     }
 }
 

@@ -89,6 +89,7 @@ fn boot() -> BootInputs {
             }
             .rewrite(),
         }),
+        certificates: Default::default(),
     }
 }
 

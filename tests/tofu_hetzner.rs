@@ -60,6 +60,7 @@ fn boot() -> BootInputs {
         },
         pull_secrets: vec![],
         registry_mirror: None,
+        certificates: Default::default(),
     }
 }
 

@@ -244,6 +244,7 @@ fn engine_env(m: &ModuleInputs) -> ChildEnv {
         },
         pull_secrets: vec![],
         registry_mirror: None,
+        certificates: Default::default(),
     };
     let rendered = cloudinit::render(m, &boot).unwrap();
     ChildEnv::build(

@@ -260,7 +260,10 @@ async fn demo_mode_answers_every_wizard_call_without_network_or_keyring() {
 async fn demo_review_shows_the_simulated_clouds_resources_by_type_with_their_cost() {
     use catalyst_provisioner::engine::provision::plan_preview::PlanArgs;
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Paths::under(home.path()), true);
+    // Its settings' secrets in memory, not this machine's keyring.
+    let store: std::sync::Arc<dyn catalyst_provisioner::engine::secrets::SecretStore> =
+        std::sync::Arc::new(catalyst_provisioner::engine::secrets::MemoryStore::new());
+    let engine = Engine::with_secrets(Paths::under(home.path()), true, store);
     let mut a = catalyst_tests::support::demo_answers(&engine, "plan-demo").await;
     a.ha = true;
     a.regions[0].worker_count = 2;
@@ -280,6 +283,25 @@ async fn demo_review_shows_the_simulated_clouds_resources_by_type_with_their_cos
     assert_eq!(p.add, p.resources.iter().map(|r| r.count).sum::<u64>());
     let est = engine.wizard_estimate(a.clone()).await.unwrap();
     assert_eq!((p.hourly_eur, p.monthly_eur), (est.hourly_eur, est.monthly_eur));
+    // Review says which Let's Encrypt the Sovereign's certificates come from.
+    use catalyst_provisioner::engine::settings::Certificates;
+    assert_eq!(p.certificates, Certificates::Production);
+    let mut values = engine.settings_get().await.unwrap().values;
+    values.certificates = Some(Certificates::Staging);
+    let saved = engine
+        .settings_save(catalyst_provisioner::engine::settings::api::SettingsSaveArgs {
+            values,
+            set_secrets: vec![],
+            clear_secrets: vec![],
+        })
+        .await
+        .unwrap();
+    assert!(saved.saved, "{:?}", saved.errors);
+    let p = engine
+        .plan_preview(PlanArgs { answers: a.clone() })
+        .await
+        .unwrap();
+    assert_eq!(p.certificates, Certificates::Staging);
     // Answers that would not pass Review are refused with their field.
     a.domain.admin_email = "nope".into();
     let e = engine.plan_preview(PlanArgs { answers: a }).await.unwrap_err();

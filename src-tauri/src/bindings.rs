@@ -27,7 +27,7 @@ use crate::engine::settings::api::{
 };
 use crate::engine::settings::profile::SettingChange;
 use crate::engine::settings::values::{SecretKey, SettingsValues};
-use crate::engine::settings::{Mode, PhaseTimeouts};
+use crate::engine::settings::{Certificates, Mode, PhaseTimeouts};
 use crate::engine::store::deployments::{
     DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
 };
@@ -64,6 +64,7 @@ pub fn render() -> String {
         decl::<TofuBinary>(&cfg),
         decl::<EngineKind>(&cfg),
         decl::<Mode>(&cfg),
+        decl::<Certificates>(&cfg),
         decl::<StepInfo>(&cfg),
         decl::<Step>(&cfg),
         decl::<ValidateArgs>(&cfg),

@@ -145,6 +145,7 @@ test("a demo walk through all seven steps, then a run to Done", async ({ page })
   await expect(plan.getByTestId("plan-table")).toContainText("Simulated cloud: nothing real is created.");
   await expect(plan.getByTestId("plan-summary")).toContainText(/\d+ to add, 0 to change, 0 to destroy · about €[\d.]+\/hour/);
   await expect(plan.getByRole("checkbox")).toHaveCount(0);
+  await expect(plan.getByTestId("plan-certificates")).toContainText("Certificates: Let's Encrypt production");
   await page.getByLabel("Speed").selectOption("60");
   await page.screenshot({ path: resolve(shots, "walk-7-review.png"), fullPage: true });
   await axe(page, "step 7");

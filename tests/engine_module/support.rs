@@ -45,6 +45,7 @@ pub(super) fn boot() -> BootInputs {
         },
         pull_secrets: vec![],
         registry_mirror: None,
+        certificates: Default::default(),
     }
 }
 

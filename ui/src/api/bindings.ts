@@ -71,7 +71,11 @@ simulated: boolean,
 /**
  * How long the plan took (init included), in seconds.
  */
-seconds: number, };
+seconds: number, 
+/**
+ * Which Let's Encrypt the Sovereign's certificates come from (Settings).
+ */
+certificates: Certificates, };
 
 export type ResourceCount = { 
 /**
@@ -84,6 +88,8 @@ export type TofuBinary = { path: string, version: string, engine: EngineKind, };
 export type EngineKind = "opentofu" | "terraform";
 
 export type Mode = "demo" | "live";
+
+export type Certificates = "production" | "staging";
 
 export type StepInfo = { step: Step, number: number, title: string, };
 
@@ -533,7 +539,11 @@ export type SettingsValues = { mode: Mode | null, pdm_url: string, pdm_username:
 /**
  * Harbor proxy-cache project the mirror serves the upstream under.
  */
-registry_mirror_project: string, pull_registry: string, pull_username: string, hetzner_endpoint: string, tofu_path: string, provider_mirror: string, timeouts: PhaseTimeouts, };
+registry_mirror_project: string, pull_registry: string, pull_username: string, hetzner_endpoint: string, tofu_path: string, provider_mirror: string, timeouts: PhaseTimeouts, 
+/**
+ * Let's Encrypt production (`None`) or staging.
+ */
+certificates: Certificates | null, };
 
 export type PhaseTimeouts = { preflight: number | null, reserve_domain: number | null, tofu_init: number | null, tofu_plan: number | null, tofu_apply: number | null, dns_commit: number | null, cloud_init: number | null, kubeconfig: number | null, bootstrap: number | null, console: number | null, };
 

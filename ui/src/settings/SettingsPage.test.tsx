@@ -8,7 +8,7 @@ const TIMEOUTS = { preflight: null, reserve_domain: null, tofu_init: null, tofu_
 const VALUES: SettingsValues = {
   mode: null, pdm_url: "", pdm_username: "", pool_domains: [], nameservers: [], gitops_url: "", gitops_branch: "",
   registry_mirror_url: "", registry_mirror_upstream: "", registry_mirror_username: "", registry_mirror_project: "", pull_registry: "", pull_username: "",
-  hetzner_endpoint: "", tofu_path: "", provider_mirror: "", timeouts: TIMEOUTS,
+  hetzner_endpoint: "", tofu_path: "", provider_mirror: "", timeouts: TIMEOUTS, certificates: null,
 };
 const VIEW: SettingsView = {
   values: VALUES,

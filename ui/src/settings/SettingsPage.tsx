@@ -13,7 +13,7 @@ import {
 import { Field, describedBy } from "../wizard/Field";
 import { ImportProfile } from "./ImportProfile";
 
-type TextKey = Exclude<keyof SettingsValues, "mode" | "pool_domains" | "nameservers" | "timeouts">;
+type TextKey = Exclude<keyof SettingsValues, "mode" | "pool_domains" | "nameservers" | "timeouts" | "certificates">;
 type ListKey = "pool_domains" | "nameservers";
 
 /** A secret as the page holds it: never its saved value, only what to do with it. */
@@ -302,6 +302,24 @@ export function SettingsPage({ onModeChanged }: { onModeChanged?: () => void } =
             >
               <option value="demo">Demo (simulated cloud, nothing real is created)</option>
               <option value="live">Live (creates real, billable resources)</option>
+            </select>
+          </Field>
+        </fieldset>
+        <fieldset>
+          <legend>Certificates</legend>
+          <Field
+            id="settings-certificates"
+            label="Let's Encrypt"
+            hint="Staging for test Sovereigns made again and again on one domain: production allows five certificates per set of names a week, and browsers do not trust staging's."
+            error={errorOf("certificates")}
+          >
+            <select
+              id="settings-certificates"
+              value={values.certificates ?? "production"}
+              onChange={(e) => setValues({ ...values, certificates: e.target.value === "staging" ? "staging" : "production" })}
+            >
+              <option value="production">Production (trusted certificates)</option>
+              <option value="staging">Staging (untrusted, no weekly limit)</option>
             </select>
           </Field>
         </fieldset>

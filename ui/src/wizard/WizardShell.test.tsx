@@ -33,7 +33,7 @@ const CATALOG: Catalog = { version: "test", families: [], components: [] };
 const DATA = { options: OPTIONS, offers: OFFERS, catalog: CATALOG };
 const PLAN: PlanPreview = {
   fqdn: "acme.omani.works", resources: [{ resource_type: "hcloud_server", count: 1 }, { resource_type: "hcloud_network", count: 1 }],
-  add: 2, change: 0, remove: 0, hourly_eur: 0.0567, monthly_eur: 35.4, engine: "OpenTofu 1.10.6", simulated: false, seconds: 3.2,
+  add: 2, change: 0, remove: 0, hourly_eur: 0.0567, monthly_eur: 35.4, engine: "OpenTofu 1.10.6", simulated: false, seconds: 3.2, certificates: "production",
 };
 const ESTIMATE: Estimate = { regions: [], hourly_eur: 0, monthly_eur: 0, components: { memory_mib: 0, cpu_millis: 0 }, releases: 11, warning: null };
 

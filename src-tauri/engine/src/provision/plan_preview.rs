@@ -49,6 +49,8 @@ pub struct PlanPreview {
     pub simulated: bool,
     /// How long the plan took (init included), in seconds.
     pub seconds: f64,
+    /// Which Let's Encrypt the Sovereign's certificates come from (Settings).
+    pub certificates: crate::settings::Certificates,
 }
 
 /// `module.x.hcloud_server.cp["fsn1-1"]` → `hcloud_server`.
@@ -103,6 +105,7 @@ impl Engine {
                 engine: "the simulated cloud".into(),
                 simulated: true,
                 seconds: started.elapsed().as_secs_f64(),
+                certificates: self.current_settings().certificates.unwrap_or_default(),
             });
         }
         let previews = self.paths.data_dir.join("plan-previews");
@@ -134,6 +137,7 @@ impl Engine {
             engine: planned.engine.describe(),
             simulated: false,
             seconds: started.elapsed().as_secs_f64(),
+            certificates: self.current_settings().certificates.unwrap_or_default(),
         })
     }
 }

@@ -153,6 +153,7 @@ fn defaults() -> SettingsValues {
         pull_registry: super::DEFAULT_PULL_REGISTRY.into(),
         hetzner_endpoint: crate::hetzner::HetznerConfig::default().base_url,
         timeouts: t,
+        certificates: Some(super::Certificates::Production),
         ..Default::default()
     }
 }

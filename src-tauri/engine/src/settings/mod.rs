@@ -35,6 +35,32 @@ pub enum Mode {
     Live,
 }
 
+/// Which Let's Encrypt the Sovereign's cert-manager asks (reference F-29):
+/// staging for test Sovereigns made again and again on one domain (its
+/// certificates are not trusted by browsers, and it has no weekly limit of
+/// five per set of names), production otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Certificates {
+    #[default]
+    Production,
+    Staging,
+}
+
+impl Certificates {
+    /// The ACME directory cert-manager's issuer points at.
+    pub fn acme_server(self) -> &'static str {
+        match self {
+            Certificates::Production => "https://acme-v02.api.letsencrypt.org/directory",
+            Certificates::Staging => "https://acme-staging-v02.api.letsencrypt.org/directory",
+        }
+    }
+
+    pub fn is_staging(self) -> bool {
+        self == Certificates::Staging
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -66,6 +92,8 @@ pub struct Settings {
     pub provider_mirror: Option<PathBuf>,
     /// Longest each phase may take, in seconds; a missing one has its default.
     pub timeouts: PhaseTimeouts,
+    /// Let's Encrypt production or staging; `None` means production.
+    pub certificates: Option<Certificates>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,8 @@ pub struct SettingsValues {
     pub tofu_path: String,
     pub provider_mirror: String,
     pub timeouts: PhaseTimeouts,
+    /// Let's Encrypt production (`None`) or staging.
+    pub certificates: Option<super::Certificates>,
 }
 
 /// The secrets a setting needs; their values only ever travel towards the keyring.
@@ -76,7 +78,7 @@ impl SecretKey {
 }
 
 /// Keys of the plain settings, for the CLI's `settings set` and its help.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 17] = [
     "mode",
     "pdm_url",
     "pdm_username",
@@ -93,6 +95,7 @@ pub const KEYS: [&str; 16] = [
     "hetzner_endpoint",
     "tofu_path",
     "provider_mirror",
+    "certificates",
 ];
 
 fn opt(s: &str) -> Option<String> {
@@ -138,6 +141,7 @@ impl SettingsValues {
             tofu_path: path_str(&s.tofu_path),
             provider_mirror: path_str(&s.provider_mirror),
             timeouts: s.timeouts.clone(),
+            certificates: s.certificates,
         }
     }
 
@@ -176,6 +180,7 @@ impl SettingsValues {
         s.tofu_path = path_opt(&self.tofu_path);
         s.provider_mirror = path_opt(&self.provider_mirror);
         s.timeouts = self.timeouts.clone();
+        s.certificates = self.certificates;
         s
     }
 
@@ -235,6 +240,20 @@ impl SettingsValues {
             "hetzner_endpoint" => self.hetzner_endpoint = v,
             "tofu_path" => self.tofu_path = v,
             "provider_mirror" => self.provider_mirror = v,
+            "certificates" => {
+                self.certificates = match v.as_str() {
+                    "" => None,
+                    "production" => Some(super::Certificates::Production),
+                    "staging" => Some(super::Certificates::Staging),
+                    _ => {
+                        return Err(FieldError {
+                            field: key.into(),
+                            message: "Certificates come from Let's Encrypt \"production\" or \"staging\"."
+                                .into(),
+                        });
+                    }
+                }
+            }
             _ => {
                 return Err(FieldError {
                     field: key.into(),
@@ -769,6 +788,23 @@ mod tests {
         let mut v = SettingsValues::default();
         v.set_key("registry_mirror_project", "proxy-dockerhub").unwrap();
         assert_eq!(v.registry_mirror_project, "proxy-dockerhub");
+    }
+
+    #[test]
+    fn certificates_are_production_or_staging_and_reach_the_settings() {
+        let mut v = SettingsValues::default();
+        v.set_key("certificates", "staging").unwrap();
+        assert_eq!(v.certificates, Some(super::super::Certificates::Staging));
+        let s = v.apply_to(&Settings::default());
+        assert_eq!(s.certificates, Some(super::super::Certificates::Staging));
+        assert_eq!(SettingsValues::from_settings(&s).certificates, v.certificates);
+        let e = v.set_key("certificates", "prod").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Certificates come from Let's Encrypt \"production\" or \"staging\"."
+        );
+        v.set_key("certificates", "").unwrap();
+        assert_eq!(v.certificates, None);
     }
 
     #[test]

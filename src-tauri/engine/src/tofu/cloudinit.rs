@@ -70,6 +70,8 @@ pub struct BootInputs {
     pub gitops: GitOpsSource,
     pub pull_secrets: Vec<RegistryCredential>,
     pub registry_mirror: Option<RegistryMirror>,
+    /// Let's Encrypt production or staging, for the platform's issuer.
+    pub certificates: crate::settings::Certificates,
 }
 
 /// The rendered documents, keyed by location (the module's map keys).
@@ -527,6 +529,12 @@ pub fn substitutions(m: &ModuleInputs, b: &BootInputs, index: usize) -> BTreeMap
         ("SOVEREIGN_COMPONENTS", b.components.join(",")),
         ("SOVEREIGN_CLUSTER_NAME", cluster_name(m, index)),
         ("SOVEREIGN_K8S_SERVICE_HOST", FIRST_CP_IP.to_owned()),
+        // The reference's switch (F-29) and the directory it selects.
+        (
+            "SOVEREIGN_WILDCARD_CERT_USE_STAGING",
+            b.certificates.is_staging().to_string(),
+        ),
+        ("SOVEREIGN_ACME_SERVER", b.certificates.acme_server().to_owned()),
         ("FLUX_VERSION", pins::FLUX_VERSION.to_owned()),
         ("CILIUM_VERSION", pins::CILIUM_VERSION.to_owned()),
     ])
@@ -665,6 +673,7 @@ pub(crate) mod tests {
                 endpoint: "https://harbor.openova.io".into(),
                 rewrite: Some(("(.*)".into(), "proxy-dockerhub/$1".into())),
             }),
+            certificates: Default::default(),
         }
     }
 
@@ -682,6 +691,25 @@ pub(crate) mod tests {
             })
             .collect();
         m
+    }
+
+    #[test]
+    fn the_lets_encrypt_switch_reaches_flux_as_the_reference_names_it() {
+        let m = solo();
+        let mut b = boot(2);
+        let prod = substitutions(&m, &b, 0);
+        assert_eq!(prod["SOVEREIGN_WILDCARD_CERT_USE_STAGING"], "false");
+        assert_eq!(
+            prod["SOVEREIGN_ACME_SERVER"],
+            "https://acme-v02.api.letsencrypt.org/directory"
+        );
+        b.certificates = crate::settings::Certificates::Staging;
+        let staging = substitutions(&m, &b, 0);
+        assert_eq!(staging["SOVEREIGN_WILDCARD_CERT_USE_STAGING"], "true");
+        assert_eq!(
+            staging["SOVEREIGN_ACME_SERVER"],
+            "https://acme-staging-v02.api.letsencrypt.org/directory"
+        );
     }
 
     #[test]

@@ -110,6 +110,11 @@ export function PlanSection(props: {
           <p data-testid="plan-summary">
             {plan.add} to add, {plan.change} to change, {plan.remove} to destroy · about {euro(plan.hourly_eur, 4)}/hour, {euro(plan.monthly_eur)}/month (net)
           </p>
+          <p data-testid="plan-certificates" className={plan.certificates === "staging" ? "warning" : "muted"}>
+            {plan.certificates === "staging"
+              ? "Certificates: Let's Encrypt staging (Settings). Browsers will not trust them; for test Sovereigns made again and again on one domain."
+              : "Certificates: Let's Encrypt production (trusted by browsers; at most five per set of names a week)."}
+          </p>
           {!demo && confirmation && (
             <label className="confirm">
               <input type="checkbox" checked={confirmation.confirmed} onChange={(e) => confirmation.set(e.target.checked)} data-testid="plan-confirm" /> I understand Provision creates these {plan.add} resources at Hetzner for {plan.fqdn}, billed about {euro(plan.hourly_eur, 4)}/hour ({euro(plan.monthly_eur)}/month) until they are wiped.

@@ -90,7 +90,7 @@ describe("Review's plan", () => {
       { resource_type: "hcloud_load_balancer", count: 1 },
       { resource_type: "hcloud_server", count: 3 },
     ],
-    add: 4, change: 0, remove: 0, hourly_eur: 0.1234, monthly_eur: 77, engine: "OpenTofu 1.10.6", simulated: false, seconds: 4.2,
+    add: 4, change: 0, remove: 0, hourly_eur: 0.1234, monthly_eur: 77, engine: "OpenTofu 1.10.6", simulated: false, seconds: 4.2, certificates: "staging",
   };
 
   it("lists what the engine plans by type, with the cost, and asks for the tick in live mode", async () => {
@@ -102,6 +102,9 @@ describe("Review's plan", () => {
     expect(within(table).getByText("hcloud_server").closest("tr")?.textContent).toContain("3");
     expect(table.querySelector("caption")?.textContent).toBe("Planned by OpenTofu 1.10.6 in 4.2 s; nothing was created.");
     expect(screen.getByTestId("plan-summary").textContent).toBe("4 to add, 0 to change, 0 to destroy · about €0.1234/hour, €77.00/month (net)");
+    // Settings chose Let's Encrypt staging: Review says so, as a warning.
+    expect(screen.getByTestId("plan-certificates").textContent).toMatch(/^Certificates: Let's Encrypt staging \(Settings\)\. Browsers will not trust them/);
+    expect(screen.getByTestId("plan-certificates").className).toBe("warning");
     await userEvent.setup().click(screen.getByTestId("plan-confirm"));
     expect(ticks).toEqual([true]);
   });

@@ -91,6 +91,7 @@ impl LiveCloud {
             gitops: GitOpsSource { url, branch },
             pull_secrets,
             registry_mirror,
+            certificates: self.settings.certificates.unwrap_or_default(),
         };
         let bin = tofu::locate::locate(self.settings.tofu_path.as_deref())
             .await

@@ -280,6 +280,7 @@ impl LiveCloud {
             gitops,
             pull_secrets,
             registry_mirror,
+            certificates: self.settings.certificates.unwrap_or_default(),
         };
         let work = tofu::module::work_dir(&self.data_dir, &id).map_err(tofu_stop)?;
         let bin = self.locate_tofu(ctx).await?;
