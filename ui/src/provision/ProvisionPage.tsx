@@ -63,15 +63,28 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
 
   // The record follows the run's milestones (status, outputs).
   const phasesDone = Object.values(run.phases).filter((p) => p.state === "done").length;
+  const cancelled = Object.values(run.phases).some((p) => p.state === "cancelled");
+  const ended = !!run.done || !!run.failure || cancelled;
   useEffect(() => {
     let live = true;
-    call("deployment_get", { id })
-      .then((r) => live && setRecord(r))
-      .catch((e: ApiError) => live && setError(e.message));
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    // The run's last event is written before its record: a record read in
+    // between still says running, so it is read again until it agrees.
+    const get = (tries: number) => {
+      call("deployment_get", { id })
+        .then((r) => {
+          if (!live) return;
+          setRecord(r);
+          if (ended && r.status === "running" && tries > 0) timer = setTimeout(() => get(tries - 1), 200);
+        })
+        .catch((e: ApiError) => live && setError(e.message));
+    };
+    get(25);
     return () => {
       live = false;
+      if (timer) clearTimeout(timer);
     };
-  }, [id, run.done, run.failure, phasesDone]);
+  }, [id, run.done, run.failure, phasesDone, ended]);
 
   // The record is the truth once it moved past the run (a wipe, an interruption):
   // the run's own "done" only speaks for a record that still says done or running.
