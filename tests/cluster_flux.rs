@@ -236,7 +236,7 @@ async fn one_failed_release_is_reported_failed_with_its_message() {
     let api: ApiError = err.into();
     assert_eq!(api.code, "components_failed");
     assert!(
-        api.message.contains(&format!("cert-manager: {why}")),
+        api.message.contains(&format!("Cert-manager failed: {why}")),
         "{}",
         api.message
     );
@@ -288,7 +288,7 @@ async fn nothing_appearing_warns_at_first_seen_then_times_out_naming_what_is_mis
         "{message}"
     );
     assert!(
-        message.contains("bootstrap-kit is failed: Source artifact not found"),
+        message.contains("bootstrap-kit is pending: Source artifact not found"),
         "{message}"
     );
     match &err {
@@ -300,7 +300,7 @@ async fn nothing_appearing_warns_at_first_seen_then_times_out_naming_what_is_mis
             assert_eq!(expected, &["cilium".to_string(), "flux".to_string()]);
             assert_eq!(
                 kustomization.as_deref(),
-                Some("failed: Source artifact not found, retrying in 30s")
+                Some("pending: Source artifact not found, retrying in 30s")
             );
         }
         other => panic!("expected flux_not_reconciling, got {other:?}"),
@@ -481,4 +481,154 @@ async fn cancel_ends_the_watch_promptly() {
     .unwrap_err();
     assert_eq!(err, ClusterError::Cancelled);
     assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// One release fails and three wait on it (two directly, one through
+/// another): the watch ends within seconds of the failure, with a limit of
+/// an hour, naming the failed release, its message and what it blocks.
+#[tokio::test]
+async fn a_failed_release_blocks_its_dependents_and_ends_the_watch_at_once() {
+    let kube = FakeKube::start().await;
+    let why = "Failed to install after 1 attempt(s): Helm install failed for release flux-system/bp-cert-manager: context deadline exceeded";
+    let stalled = Some(serde_json::json!({
+        "observedGeneration": 1,
+        "conditions": [
+            {"type": "Stalled", "status": "True", "reason": "RetriesExceeded", "message": "Failed to install after 1 attempt(s)"},
+            {"type": "Ready", "status": "False", "reason": "InstallFailed", "message": "Helm install failed for release flux-system/bp-cert-manager: context deadline exceeded"}
+        ]
+    }));
+    let waiting = |dep: &str| {
+        Some(ready(
+            "False",
+            "DependencyNotReady",
+            &format!("dependency 'flux-system/{dep}' is not ready"),
+            1,
+        ))
+    };
+    kube.play(vec![
+        (ms(50), "cilium", Action::release("bp-cilium", 1, installed(1))),
+        (ms(0), "pdns", Action::release("bp-powerdns", 1, progressing(1))),
+        (
+            ms(0),
+            "cert-manager",
+            Action::release_after("bp-cert-manager", &["bp-cilium"], 1, progressing(1)),
+        ),
+        (
+            ms(0),
+            "keycloak",
+            Action::release_after("bp-keycloak", &["bp-cert-manager"], 1, waiting("bp-cert-manager")),
+        ),
+        (
+            ms(0),
+            "openbao",
+            Action::release_after(
+                "bp-openbao",
+                &["bp-cert-manager", "bp-cilium"],
+                1,
+                waiting("bp-cert-manager"),
+            ),
+        ),
+        (
+            ms(0),
+            "gitea",
+            Action::release_after("bp-gitea", &["bp-keycloak"], 1, waiting("bp-keycloak")),
+        ),
+        (
+            ms(200),
+            "pdns installed",
+            Action::release("bp-powerdns", 1, installed(1)),
+        ),
+        (
+            ms(300),
+            "cert-manager failed",
+            Action::release_after("bp-cert-manager", &["bp-cilium"], 1, stalled),
+        ),
+    ]);
+    let mut events = Vec::new();
+    let mut sink = |e: WatchEvent| events.push((Instant::now(), e));
+    let summary = watch_releases(
+        &kube.kubeconfig(),
+        expected(&[
+            "cilium",
+            "powerdns",
+            "cert-manager",
+            "keycloak",
+            "openbao",
+            "gitea",
+        ]),
+        &mut sink,
+        &CancellationToken::new(),
+        &options(Duration::from_secs(900), Duration::from_secs(3600)),
+    )
+    .await
+    .unwrap();
+    let ended = Instant::now();
+    let failed_at = kube
+        .applied()
+        .into_iter()
+        .find(|(_, l)| l == "cert-manager failed")
+        .map(|(at, _)| at)
+        .unwrap();
+    let took = ended.duration_since(failed_at);
+    eprintln!("failed release → watch ended: {} ms", took.as_millis());
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(summary.outcome, WatchOutcome::Failed);
+    for name in ["keycloak", "openbao", "gitea"] {
+        let last = updates_of(&events, name).pop().unwrap();
+        assert_eq!(
+            (last.1, last.2.as_str()),
+            (ComponentState::Blocked, "blocked by cert-manager, which failed"),
+            "{name}"
+        );
+    }
+    let err = summary.into_result().unwrap_err();
+    let hint = err.hint();
+    assert_eq!(
+        err.to_string(),
+        format!("cert-manager failed: {why}. Blocked by it: keycloak, openbao, gitea")
+    );
+    let api: ApiError = err.into();
+    assert_eq!(api.code, "components_failed");
+    assert!(
+        hint.contains("flux reconcile helmrelease bp-cert-manager -n flux-system"),
+        "{hint}"
+    );
+}
+
+/// A release deleted while the watch waits is "removed", and the timeout says so.
+#[tokio::test]
+async fn a_deleted_release_is_removed_not_never_appeared() {
+    let kube = FakeKube::start().await;
+    kube.play(vec![
+        (ms(50), "cilium", Action::release("bp-cilium", 1, progressing(1))),
+        (
+            ms(200),
+            "cilium deleted",
+            catalyst_tests::fakes::kube::Action::Delete {
+                kind: catalyst_tests::fakes::kube::Kind::HelmRelease,
+                namespace: "flux-system".into(),
+                name: "bp-cilium".into(),
+            },
+        ),
+    ]);
+    let mut events = Vec::new();
+    let mut sink = |e: WatchEvent| events.push((Instant::now(), e));
+    let err = watch_releases(
+        &kube.kubeconfig(),
+        expected(&["cilium"]),
+        &mut sink,
+        &CancellationToken::new(),
+        &options(Duration::from_secs(10), ms(1500)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ClusterError::ReleasesTimeout {
+            waited_s: 1,
+            pending: vec!["cilium (removed: its HelmRelease was deleted)".into()],
+        }
+    );
+    let last = updates_of(&events, "cilium").pop().unwrap();
+    assert_eq!(last.1, ComponentState::Removed);
 }

@@ -97,6 +97,8 @@ pub enum Action {
         name: String,
         generation: i64,
         status: Option<Value>,
+        /// HelmReleases only: `spec.dependsOn` names, in the same namespace.
+        depends_on: Vec<String>,
     },
     Delete {
         kind: Kind,
@@ -107,12 +109,17 @@ pub enum Action {
 
 impl Action {
     pub fn release(name: &str, generation: i64, status: Option<Value>) -> Action {
+        Action::release_after(name, &[], generation, status)
+    }
+    /// A HelmRelease that waits on `depends_on` (`spec.dependsOn`).
+    pub fn release_after(name: &str, depends_on: &[&str], generation: i64, status: Option<Value>) -> Action {
         Action::Put {
             kind: Kind::HelmRelease,
             namespace: "flux-system".into(),
             name: name.into(),
             generation,
             status,
+            depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
         }
     }
     pub fn kustomization(name: &str, generation: i64, status: Option<Value>) -> Action {
@@ -122,6 +129,7 @@ impl Action {
             name: name.into(),
             generation,
             status,
+            depends_on: Vec::new(),
         }
     }
 }
@@ -255,6 +263,7 @@ fn apply(shared: &Shared, action: &Action) {
             name,
             generation,
             status,
+            depends_on,
         } => {
             let key = (*kind, namespace.clone(), name.clone());
             let existed = store.objects.contains_key(&key);
@@ -269,6 +278,9 @@ fn apply(shared: &Shared, action: &Action) {
                 },
                 "spec": {"interval": "10m", "chart": {"spec": {"chart": name}}}
             });
+            if !depends_on.is_empty() {
+                object["spec"]["dependsOn"] = depends_on.iter().map(|d| json!({"name": d})).collect();
+            }
             if let Some(s) = status {
                 object["status"] = s.clone();
             }

@@ -64,8 +64,14 @@ pub enum ClusterError {
     },
     #[error("after {waited_s} s these components are not installed yet: {}", pending.join(", "))]
     ReleasesTimeout { waited_s: u64, pending: Vec<String> },
-    #[error("{} component(s) failed: {}", failed.len(), failed.join("; "))]
-    ComponentsFailed { failed: Vec<String> },
+    #[error("{}", components_failed(failed, blocked))]
+    ComponentsFailed {
+        failed: Vec<String>,
+        /// The releases that wait on a failed one.
+        blocked: Vec<String>,
+        /// Fits the one failure's reason; None for several.
+        hint: Option<String>,
+    },
     #[error("{url} did not answer with a valid certificate within {waited_s} s (last: {last_error})")]
     ConsoleTimeout {
         url: String,
@@ -74,6 +80,25 @@ pub enum ClusterError {
     },
     #[error("the console check is misconfigured: {0}")]
     ConsoleConfig(String),
+}
+
+/// "cert-manager failed: … Blocked by it: keycloak, gitea."
+fn components_failed(failed: &[String], blocked: &[String]) -> String {
+    let head = match failed {
+        [one] => match one.split_once(": ") {
+            Some((name, why)) => format!("{name} failed: {why}"),
+            None => format!("{one} failed"),
+        },
+        _ => format!("{} components failed: {}", failed.len(), failed.join("; ")),
+    };
+    match blocked {
+        [] => head,
+        _ => format!(
+            "{head}. Blocked by {}: {}",
+            if failed.len() == 1 { "it" } else { "them" },
+            blocked.join(", ")
+        ),
+    }
 }
 
 impl ClusterError {
@@ -147,9 +172,13 @@ impl ClusterError {
             ClusterError::ReleasesTimeout { .. } => "Check `kubectl -n flux-system get helmrelease` \
                  and the helm-controller logs for the components still pending."
                 .into(),
-            ClusterError::ComponentsFailed { .. } => "Read each failed component's message; `flux \
-                 reconcile helmrelease <name> -n flux-system` retries one after a fix."
-                .into(),
+            ClusterError::ComponentsFailed { hint: Some(h), .. } => h.clone(),
+            ClusterError::ComponentsFailed { hint: None, .. } => {
+                "Read each failed component's message; `flux \
+                 reconcile helmrelease <name> -n flux-system --force` retries one after a fix, and \
+                 Resume follows the rest."
+                    .into()
+            }
             ClusterError::ConsoleTimeout { .. } => "Check the DNS record of console.<domain>, the load \
                  balancer targets and the cert-manager Certificate in the cluster."
                 .into(),

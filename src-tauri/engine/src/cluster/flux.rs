@@ -1,7 +1,10 @@
 //! State of Flux objects, derived from their status alone (no I/O): the
-//! HelmRelease states of the system this app replaces, plus
-//! a staleness guard: a `Ready` condition that describes an older generation
-//! than the object's current one says nothing about the current one.
+//! HelmRelease states of the system this app replaces, refined by what
+//! helm-controller and kustomize-controller themselves write (their
+//! `Stalled` condition for "needs a fix, not time", `Reconciling` with
+//! `ProgressingWithRetry` for "failed, will try again"), plus a staleness
+//! guard: a `Ready` condition that describes an older generation than the
+//! object's current one says nothing about the current one.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,12 +18,19 @@ pub enum ComponentState {
     Installed,
     Degraded,
     Failed,
+    /// Waits on a release that failed: it cannot install until that one is fixed.
+    Blocked,
+    /// Its HelmRelease was deleted (it may be created again).
+    Removed,
 }
 
 impl ComponentState {
-    /// Installed or failed: the watch stops waiting for this component.
+    /// Installed, failed or blocked by a failure: the watch stops waiting for it.
     pub fn is_terminal(self) -> bool {
-        matches!(self, ComponentState::Installed | ComponentState::Failed)
+        matches!(
+            self,
+            ComponentState::Installed | ComponentState::Failed | ComponentState::Blocked
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -30,6 +40,8 @@ impl ComponentState {
             ComponentState::Installed => "installed",
             ComponentState::Degraded => "degraded",
             ComponentState::Failed => "failed",
+            ComponentState::Blocked => "blocked",
+            ComponentState::Removed => "removed",
         }
     }
 }
@@ -42,18 +54,44 @@ pub struct ComponentUpdate {
     pub namespace: String,
     pub state: ComponentState,
     pub message: String,
+    /// The controller's reason (`InstallFailed`, `RetriesExceeded`…), for the hint.
+    #[serde(default)]
+    pub reason: String,
 }
 
-/// Reasons after which helm-controller needs a fix, not time.
-const FAILED_REASONS: [&str; 5] = [
+/// `Ready=False` reasons after which helm-controller needs a fix, not time,
+/// unless it says it will retry (`Reconciling=True`, `ProgressingWithRetry`).
+/// From helm-controller's api/v2 (`InstallFailed` … `ArtifactFailed`), its
+/// v2beta1/v2beta2 (`InitFailed`, `GetLastReleaseFailed`), the reference's
+/// `ChartPullError`/`ChartLoadError`, and the fluxcd/pkg reasons it pairs
+/// with `Stalled` (`InvalidCELExpression`, `AccessDenied`).
+pub const TERMINAL_RELEASE_REASONS: [&str; 13] = [
     "InstallFailed",
     "UpgradeFailed",
+    "TestFailed",
+    "RollbackFailed",
+    "UninstallFailed",
+    "ArtifactFailed",
+    "InitFailed",
+    "GetLastReleaseFailed",
     "ChartPullError",
     "ChartLoadError",
-    "ArtifactFailed",
+    "InvalidCELExpression",
+    "AccessDenied",
+    "RetriesExceeded",
 ];
-/// Reasons that mean work is under way.
-const PROGRESS_REASONS: [&str; 3] = ["Progressing", "ReconcileStarted", "DependencyNotReady"];
+/// `Ready=False` reasons that mean work is under way or waits on something
+/// that comes by itself: a dependency, the chart's source, a health check
+/// cut short, drift being corrected.
+const PROGRESS_REASONS: [&str; 7] = [
+    "Progressing",
+    "ProgressingWithRetry",
+    "ReconcileStarted",
+    "DependencyNotReady",
+    "SourceNotReady",
+    "HealthCheckCanceled",
+    "DriftDetected",
+];
 
 /// The blueprint prefix the platform's HelmReleases carry.
 pub const RELEASE_PREFIX: &str = "bp-";
@@ -76,6 +114,16 @@ fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// The `Stalled=True` condition, if the controller gave up until a fix.
+fn stalled(status: Option<&Value>) -> Option<&Value> {
+    condition(status, "Stalled").filter(|c| str_field(c, "status") == "True")
+}
+
+/// Whether the controller says it will try again (`Reconciling=True`).
+fn retrying(status: Option<&Value>) -> bool {
+    condition(status, "Reconciling").is_some_and(|c| str_field(c, "status") == "True")
+}
+
 /// Whether the status describes an older spec than `generation`. Flux sets
 /// `status.observedGeneration` (and per condition `observedGeneration`); a
 /// Ready=True carried over from before a spec change must not count.
@@ -96,21 +144,58 @@ fn stale(generation: Option<i64>, status: Option<&Value>, ready: &Value) -> Opti
     }
 }
 
-/// A HelmRelease's state from `metadata.generation` and `status`.
-pub fn derive_release_state(generation: Option<i64>, status: Option<&Value>) -> (ComponentState, String) {
-    let Some(ready) = condition(status, "Ready") else {
-        return (ComponentState::Pending, "waiting for helm-controller".into());
+/// A message that says both the Stalled and the Ready text, once each.
+fn joined(first: &str, second: &str) -> String {
+    match (first.is_empty(), second.is_empty()) {
+        (_, true) => first.to_owned(),
+        (true, false) => second.to_owned(),
+        _ if first.contains(second) || second.contains(first) => first.to_owned(),
+        _ => format!("{first}: {second}"),
+    }
+}
+
+/// A derived state with its message and the controller's reason.
+pub type Derived = (ComponentState, String, String);
+
+/// A HelmRelease's state, message and reason from `metadata.generation` and `status`.
+pub fn derive_release(generation: Option<i64>, status: Option<&Value>) -> Derived {
+    let ready = condition(status, "Ready");
+    // Stalled=True is helm-controller's own "no further attempt": retries
+    // exhausted, no rollback target, a bad CEL expression, access denied.
+    if let Some(st) = stalled(status) {
+        let ready_msg = ready.map(|r| str_field(r, "message")).unwrap_or("");
+        return (
+            ComponentState::Failed,
+            joined(str_field(st, "message"), ready_msg),
+            str_field(st, "reason").to_owned(),
+        );
+    }
+    let Some(ready) = ready else {
+        return (
+            ComponentState::Pending,
+            "waiting for helm-controller".into(),
+            String::new(),
+        );
     };
     let message = str_field(ready, "message").to_owned();
     let reason = str_field(ready, "reason");
     let state = match str_field(ready, "status") {
         "True" => ComponentState::Installed,
         "Unknown" => ComponentState::Installing,
-        "False" if message.contains("dependency '") && message.contains("' is not ready") => {
+        "False"
+            if reason == "DependencyNotReady"
+                || (message.contains("dependency '") && message.contains("' is not ready")) =>
+        {
             ComponentState::Pending
         }
-        "False" if FAILED_REASONS.contains(&reason) => ComponentState::Failed,
+        // helm-controller's "Source not ready: artifact not found. Retrying…".
+        "False" if reason == "ArtifactFailed" && message.starts_with("Source not ready") => {
+            ComponentState::Installing
+        }
+        "False" if TERMINAL_RELEASE_REASONS.contains(&reason) && retrying(status) => ComponentState::Degraded,
+        "False" if TERMINAL_RELEASE_REASONS.contains(&reason) => ComponentState::Failed,
         "False" if PROGRESS_REASONS.contains(&reason) => ComponentState::Installing,
+        // ValuesError, ReconcileError, StateError…: retried with backoff.
         "False" => ComponentState::Degraded,
         // A status value Kubernetes does not define: not evidence of anything.
         _ => ComponentState::Pending,
@@ -118,127 +203,109 @@ pub fn derive_release_state(generation: Option<i64>, status: Option<&Value>) -> 
     if state == ComponentState::Installed
         && let Some(why) = stale(generation, status, ready)
     {
-        return (ComponentState::Installing, why);
+        return (ComponentState::Installing, why, reason.to_owned());
     }
-    (state, message)
+    let message = if state == ComponentState::Degraded
+        && retrying(status)
+        && TERMINAL_RELEASE_REASONS.contains(&reason)
+    {
+        format!("{message} (helm-controller retries)")
+    } else {
+        message
+    };
+    (state, message, reason.to_owned())
+}
+
+/// The releases a HelmRelease waits for (`spec.dependsOn`), as
+/// (namespace, name); a dependency without a namespace is in the release's own.
+pub fn depends_on(spec: Option<&Value>, own_namespace: &str) -> Vec<(String, String)> {
+    let Some(list) = spec.and_then(|s| s.get("dependsOn")).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|d| {
+            let name = str_field(d, "name");
+            if name.is_empty() {
+                return None;
+            }
+            let ns = match str_field(d, "namespace") {
+                "" => own_namespace,
+                ns => ns,
+            };
+            Some((ns.to_owned(), name.to_owned()))
+        })
+        .collect()
 }
 
 /// The bootstrap Kustomization's state. It gates nothing (the releases do),
-/// but when no release appears it says where Flux is stuck.
-pub fn derive_kustomization_state(
-    generation: Option<i64>,
-    status: Option<&Value>,
-) -> (ComponentState, String) {
-    let Some(ready) = condition(status, "Ready") else {
-        return (ComponentState::Pending, "waiting for kustomize-controller".into());
+/// but when no release appears it says where Flux is stuck, and when it
+/// failed for good no release it has not created yet will appear.
+pub fn derive_kustomization(generation: Option<i64>, status: Option<&Value>) -> Derived {
+    let ready = condition(status, "Ready");
+    if let Some(st) = stalled(status) {
+        let ready_msg = ready.map(|r| str_field(r, "message")).unwrap_or("");
+        return (
+            ComponentState::Failed,
+            joined(str_field(st, "message"), ready_msg),
+            str_field(st, "reason").to_owned(),
+        );
+    }
+    let Some(ready) = ready else {
+        return (
+            ComponentState::Pending,
+            "waiting for kustomize-controller".into(),
+            String::new(),
+        );
     };
     let message = str_field(ready, "message").to_owned();
-    let state = match (str_field(ready, "status"), str_field(ready, "reason")) {
+    let reason = str_field(ready, "reason");
+    let state = match (str_field(ready, "status"), reason) {
         ("True", _) => ComponentState::Installed,
         ("Unknown", _) => ComponentState::Installing,
-        ("False", "DependencyNotReady") => ComponentState::Pending,
-        ("False", "Progressing" | "ProgressingWithRetry") => ComponentState::Installing,
-        // Health checks fail while releases are still installing; Flux retries.
-        ("False", "HealthCheckFailed") => ComponentState::Degraded,
-        ("False", _) => ComponentState::Failed,
+        // The source is not fetched yet; source-controller brings it.
+        ("False", "DependencyNotReady" | "ArtifactFailed") => ComponentState::Pending,
+        ("False", "Progressing" | "ProgressingWithRetry" | "HealthCheckCanceled") => {
+            ComponentState::Installing
+        }
+        // A kustomize build error needs a change in the repository.
+        ("False", "BuildFailed" | "InvalidCELExpression" | "AccessDenied" | "FeatureGateDisabled") => {
+            ComponentState::Failed
+        }
+        // Apply errors (a CRD not installed yet), prune errors and health
+        // checks heal as releases install; kustomize-controller retries.
+        ("False", _) => ComponentState::Degraded,
         _ => ComponentState::Pending,
     };
     if state == ComponentState::Installed
         && let Some(why) = stale(generation, status, ready)
     {
-        return (ComponentState::Installing, why);
+        return (ComponentState::Installing, why, reason.to_owned());
     }
-    (state, message)
+    (state, message, reason.to_owned())
+}
+
+/// What the operator should do about a failed release, by its reason.
+pub fn failure_hint(release: &str, namespace: &str, reason: &str) -> String {
+    let retry = format!("then `flux reconcile helmrelease {release} -n {namespace} --force` and Resume");
+    match reason {
+        "ArtifactFailed" | "ChartPullError" | "ChartLoadError" => format!(
+            "The chart could not be fetched or loaded: check its HelmRepository/OCIRepository (`flux get sources all -A`) and that the cluster reaches the registry, {retry}."
+        ),
+        "AccessDenied" => format!(
+            "helm-controller refused a cross-namespace reference: keep the chart source in {namespace} or allow it, {retry}."
+        ),
+        "InvalidCELExpression" => format!(
+            "A readiness expression in the release's spec is invalid: fix it in the GitOps repository, {retry}."
+        ),
+        "TestFailed" => format!(
+            "The chart's tests failed: `kubectl -n {namespace} get pods` shows the test pods' logs; fix the values, {retry}."
+        ),
+        _ => format!(
+            "The chart's install did not become ready: `kubectl get pods -A` and `kubectl -n {namespace} describe helmrelease {release}` show why (images, volumes, values); fix the cause, {retry}."
+        ),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn status(ready: Option<(&str, &str, &str)>, observed: Option<i64>) -> Value {
-        let mut s = json!({});
-        if let Some(o) = observed {
-            s["observedGeneration"] = json!(o);
-        }
-        if let Some((st, reason, message)) = ready {
-            s["conditions"] = json!([
-                {"type": "Reconciling", "status": "True", "reason": "Progressing", "message": "x"},
-                {"type": "Ready", "status": st, "reason": reason, "message": message}
-            ]);
-        }
-        s
-    }
-
-    #[test]
-    fn helmrelease_state_table() {
-        use ComponentState::*;
-        let dep = "dependency 'flux-system/bp-cilium' is not ready";
-        type Case<'a> = (&'a str, Option<i64>, Option<Value>, ComponentState, &'a str);
-        #[rustfmt::skip]
-        let cases: Vec<Case> = vec![
-            ("no status at all", Some(1), None, Pending, "waiting for helm-controller"),
-            ("status without conditions", Some(1), Some(json!({"observedGeneration": 1})), Pending, "waiting for helm-controller"),
-            ("conditions not a list", Some(1), Some(json!({"conditions": "Ready"})), Pending, "waiting for helm-controller"),
-            ("Ready True, current", Some(2), Some(status(Some(("True", "InstallSucceeded", "Helm install succeeded")), Some(2))), Installed, "Helm install succeeded"),
-            ("Ready Unknown", Some(1), Some(status(Some(("Unknown", "Progressing", "Running 'install'")), Some(1))), Installing, "Running 'install'"),
-            ("dependency not ready", Some(1), Some(status(Some(("False", "DependencyNotReady", dep)), Some(1))), Pending, dep),
-            ("InstallFailed", Some(1), Some(status(Some(("False", "InstallFailed", "timed out waiting")), Some(1))), Failed, "timed out waiting"),
-            ("UpgradeFailed", Some(1), Some(status(Some(("False", "UpgradeFailed", "u")), Some(1))), Failed, "u"),
-            ("ChartPullError", Some(1), Some(status(Some(("False", "ChartPullError", "p")), Some(1))), Failed, "p"),
-            ("ChartLoadError", Some(1), Some(status(Some(("False", "ChartLoadError", "l")), Some(1))), Failed, "l"),
-            ("ArtifactFailed", Some(1), Some(status(Some(("False", "ArtifactFailed", "a")), Some(1))), Failed, "a"),
-            ("Progressing", Some(1), Some(status(Some(("False", "Progressing", "g")), Some(1))), Installing, "g"),
-            ("ReconcileStarted", Some(1), Some(status(Some(("False", "ReconcileStarted", "r")), Some(1))), Installing, "r"),
-            ("DependencyNotReady other text", Some(1), Some(status(Some(("False", "DependencyNotReady", "deps")), Some(1))), Installing, "deps"),
-            ("other reason", Some(1), Some(status(Some(("False", "TestFailed", "tests failed")), Some(1))), Degraded, "tests failed"),
-            ("odd status value", Some(1), Some(status(Some(("Maybe", "", "")), Some(1))), Pending, ""),
-            ("Ready True for an older generation", Some(3), Some(status(Some(("True", "UpgradeSucceeded", "ok")), Some(2))), Installing, "waiting for the controller to act on generation 3 (it reported on 2)"),
-            ("Ready True, no observedGeneration anywhere", Some(1), Some(status(Some(("True", "InstallSucceeded", "ok")), None)), Installing, "waiting for the controller to report on generation 1"),
-            ("Ready True, no generation to compare", None, Some(status(Some(("True", "InstallSucceeded", "ok")), None)), Installed, "ok"),
-            ("stale failure still counts as failure", Some(3), Some(status(Some(("False", "InstallFailed", "f")), Some(2))), Failed, "f"),
-        ];
-        for (what, generation, st, want, msg) in cases {
-            let got = derive_release_state(generation, st.as_ref());
-            assert_eq!(got, (want, msg.to_string()), "{what}");
-        }
-        let per_condition = json!({"conditions": [
-            {"type": "Ready", "status": "True", "reason": "InstallSucceeded", "message": "ok", "observedGeneration": 4}
-        ]});
-        assert_eq!(derive_release_state(Some(4), Some(&per_condition)).0, Installed);
-    }
-
-    #[test]
-    fn kustomization_state_table() {
-        use ComponentState::*;
-        #[rustfmt::skip]
-        let cases: Vec<(Option<Value>, ComponentState)> = vec![
-            (None, Pending),
-            (Some(status(Some(("True", "ReconciliationSucceeded", "Applied revision: main@sha1:abc")), Some(1))), Installed),
-            (Some(status(Some(("Unknown", "Progressing", "Reconciliation in progress")), Some(1))), Installing),
-            (Some(status(Some(("False", "HealthCheckFailed", "timeout waiting for: [HelmRelease/flux-system/bp-cilium]")), Some(1))), Degraded),
-            (Some(status(Some(("False", "BuildFailed", "kustomization path not found")), Some(1))), Failed),
-            (Some(status(Some(("False", "ArtifactFailed", "Source artifact not found")), Some(1))), Failed),
-            (Some(status(Some(("False", "DependencyNotReady", "dependency not ready")), Some(1))), Pending),
-            (Some(status(Some(("True", "ReconciliationSucceeded", "old")), Some(1))), Installed),
-        ];
-        for (st, want) in cases {
-            assert_eq!(derive_kustomization_state(Some(1), st.as_ref()).0, want, "{st:?}");
-        }
-        let old = status(Some(("True", "ReconciliationSucceeded", "old")), Some(1));
-        assert_eq!(derive_kustomization_state(Some(2), Some(&old)).0, Installing);
-    }
-
-    #[test]
-    fn names_and_terminal_states() {
-        assert_eq!(component_name("bp-cilium"), "cilium");
-        assert_eq!(component_name("cilium"), "cilium");
-        assert_eq!(component_name("bp-"), "");
-        assert!(ComponentState::Installed.is_terminal() && ComponentState::Failed.is_terminal());
-        assert!(!ComponentState::Degraded.is_terminal() && !ComponentState::Pending.is_terminal());
-        assert_eq!(
-            serde_json::to_string(&ComponentState::Installing).unwrap(),
-            "\"installing\""
-        );
-    }
-}
+#[path = "flux_tests.rs"]
+mod tests;

@@ -20,7 +20,8 @@ use ts_rs::TS;
 
 use super::error::{ClusterError, secs};
 use super::flux::{
-    ComponentState, ComponentUpdate, component_name, derive_kustomization_state, derive_release_state,
+    ComponentState, ComponentUpdate, component_name, depends_on, derive_kustomization, derive_release,
+    failure_hint,
 };
 
 /// What the watch reports, in order.
@@ -75,17 +76,26 @@ pub struct WatchSummary {
     /// other release seen.
     pub components: Vec<ComponentUpdate>,
     pub elapsed: Duration,
+    /// What to do about the failure, when one release (or the
+    /// Kustomization) failed; None when several did or none.
+    pub hint: Option<String>,
 }
 
 impl WatchSummary {
     pub fn failed(&self) -> Vec<&ComponentUpdate> {
-        self.components
-            .iter()
-            .filter(|c| c.state == ComponentState::Failed)
-            .collect()
+        self.in_state(ComponentState::Failed)
     }
 
-    /// Ok when every component installed, else the failures as an error.
+    pub fn blocked(&self) -> Vec<&ComponentUpdate> {
+        self.in_state(ComponentState::Blocked)
+    }
+
+    fn in_state(&self, state: ComponentState) -> Vec<&ComponentUpdate> {
+        self.components.iter().filter(|c| c.state == state).collect()
+    }
+
+    /// Ok when every component installed, else the failures (and what
+    /// they block) as an error.
     pub fn into_result(self) -> Result<WatchSummary, ClusterError> {
         let failed: Vec<String> = self
             .failed()
@@ -93,10 +103,14 @@ impl WatchSummary {
             .map(|c| format!("{}: {}", c.name, c.message))
             .collect();
         if failed.is_empty() {
-            Ok(self)
-        } else {
-            Err(ClusterError::ComponentsFailed { failed })
+            return Ok(self);
         }
+        let blocked = self.blocked().iter().map(|c| c.name.clone()).collect();
+        Err(ClusterError::ComponentsFailed {
+            failed,
+            blocked,
+            hint: self.hint,
+        })
     }
 }
 
@@ -133,10 +147,22 @@ enum Source {
     Kustomization,
 }
 
+/// A release as its controller last described it.
+struct Seen {
+    /// The release's own state (before dependencies are looked at).
+    own: ComponentUpdate,
+    release: String,
+    depends_on: Vec<(String, String)>,
+}
+
 /// Everything the watch knows so far.
 struct State {
     expected: Vec<String>,
-    releases: BTreeMap<(String, String), ComponentUpdate>,
+    seen: BTreeMap<(String, String), Seen>,
+    /// What was last reported per release: its own state, or blocked.
+    shown: BTreeMap<(String, String), ComponentUpdate>,
+    /// Components whose HelmRelease was deleted, as last reported.
+    removed: BTreeMap<String, ComponentUpdate>,
     /// Keys listed since the last watcher restart, to drop vanished ones.
     relisting: Option<HashSet<(String, String)>>,
     seen_expected: BTreeSet<String>,
@@ -145,12 +171,25 @@ struct State {
 }
 
 impl State {
+    fn new(expected: Vec<String>) -> State {
+        State {
+            expected,
+            seen: BTreeMap::new(),
+            shown: BTreeMap::new(),
+            removed: BTreeMap::new(),
+            relisting: None,
+            seen_expected: BTreeSet::new(),
+            kustomization: None,
+            listed_once: false,
+        }
+    }
+
     fn apply(&mut self, obj: &DynamicObject, sink: &mut (dyn FnMut(WatchEvent) + Send)) {
         let Some(release) = obj.metadata.name.as_deref() else {
             return;
         };
         let namespace = obj.metadata.namespace.clone().unwrap_or_default();
-        let (state, message) = derive_release_state(obj.metadata.generation, obj.data.get("status"));
+        let (state, message, reason) = derive_release(obj.metadata.generation, obj.data.get("status"));
         let name = component_name(release).to_owned();
         let key = (namespace.clone(), release.to_owned());
         if let Some(set) = &mut self.relisting {
@@ -159,57 +198,174 @@ impl State {
         if self.expected.contains(&name) {
             self.seen_expected.insert(name.clone());
         }
-        let update = ComponentUpdate {
+        self.removed.remove(&name);
+        let depends_on = depends_on(obj.data.get("spec"), &namespace);
+        let own = ComponentUpdate {
             name,
             namespace,
             state,
             message,
+            reason,
         };
-        if self.releases.get(&key) != Some(&update) {
-            self.releases.insert(key, update.clone());
-            sink(WatchEvent::Component { update });
-        }
+        self.seen.insert(
+            key,
+            Seen {
+                own,
+                release: release.to_owned(),
+                depends_on,
+            },
+        );
+        self.report(sink);
     }
 
     fn remove(&mut self, key: &(String, String), sink: &mut (dyn FnMut(WatchEvent) + Send)) {
-        if let Some(mut gone) = self.releases.remove(key) {
-            gone.state = ComponentState::Pending;
+        self.seen.remove(key);
+        if let Some(mut gone) = self.shown.remove(key) {
+            gone.state = ComponentState::Removed;
             gone.message = "the HelmRelease was deleted".into();
+            gone.reason = String::new();
+            self.removed.insert(gone.name.clone(), gone.clone());
             sink(WatchEvent::Component { update: gone });
+        }
+        self.report(sink);
+    }
+
+    /// The failed release `key` waits on, directly or through others.
+    fn blocker(&self, key: &(String, String), visited: &mut HashSet<(String, String)>) -> Option<String> {
+        let seen = self.seen.get(key)?;
+        for dep in &seen.depends_on {
+            // A cycle or a shared dependency is looked at once.
+            if !visited.insert(dep.clone()) {
+                continue;
+            }
+            let Some(d) = self.seen.get(dep) else {
+                continue;
+            };
+            if d.own.state == ComponentState::Failed {
+                return Some(d.own.name.clone());
+            }
+            if d.own.state != ComponentState::Installed
+                && let Some(root) = self.blocker(dep, visited)
+            {
+                return Some(root);
+            }
+        }
+        None
+    }
+
+    /// A release's state as reported: its own, unless it waits on a failure.
+    fn effective(&self, key: &(String, String)) -> Option<ComponentUpdate> {
+        let seen = self.seen.get(key)?;
+        if seen.own.state.is_terminal() {
+            return Some(seen.own.clone());
+        }
+        let mut visited = HashSet::from([key.clone()]);
+        Some(match self.blocker(key, &mut visited) {
+            Some(root) => ComponentUpdate {
+                state: ComponentState::Blocked,
+                message: format!("blocked by {root}, which failed"),
+                reason: "DependencyFailed".into(),
+                ..seen.own.clone()
+            },
+            None => seen.own.clone(),
+        })
+    }
+
+    /// Reports every release whose reported state changed.
+    fn report(&mut self, sink: &mut (dyn FnMut(WatchEvent) + Send)) {
+        let keys: Vec<_> = self.seen.keys().cloned().collect();
+        for key in keys {
+            let Some(update) = self.effective(&key) else {
+                continue;
+            };
+            if self.shown.get(&key) != Some(&update) {
+                self.shown.insert(key, update.clone());
+                sink(WatchEvent::Component { update });
+            }
         }
     }
 
     fn component(&self, name: &str) -> Option<&ComponentUpdate> {
-        self.releases.values().find(|c| c.name == name)
+        self.shown.values().find(|c| c.name == name)
     }
 
+    /// The Kustomization failed in a way only a change in the repository
+    /// mends: the releases it has not created yet will not appear.
+    fn kustomization_failed(&self) -> Option<&ComponentUpdate> {
+        self.kustomization
+            .as_ref()
+            .filter(|k| k.state == ComponentState::Failed)
+    }
+
+    /// Nothing can progress any more: every expected release installed,
+    /// failed or blocked by a failure (one never created counts as blocked
+    /// once the Kustomization that creates it failed for good).
     fn all_terminal(&self) -> bool {
-        self.expected
-            .iter()
-            .all(|n| self.component(n).is_some_and(|c| c.state.is_terminal()))
+        let ks_failed = self.kustomization_failed().is_some();
+        self.expected.iter().all(|n| match self.component(n) {
+            Some(c) => c.state.is_terminal(),
+            None => ks_failed,
+        })
     }
 
     fn summary(&self, elapsed: Duration) -> WatchSummary {
+        let ks = self.kustomization_failed();
         let mut components: Vec<ComponentUpdate> = self
             .expected
             .iter()
-            .filter_map(|n| self.component(n).cloned())
+            .filter_map(|n| match (self.component(n), ks) {
+                (Some(c), _) => Some(c.clone()),
+                (None, Some(k)) => Some(ComponentUpdate {
+                    name: n.clone(),
+                    namespace: String::new(),
+                    state: ComponentState::Blocked,
+                    message: format!("never created: the Kustomization {} failed", k.name),
+                    reason: "DependencyFailed".into(),
+                }),
+                (None, None) => None,
+            })
             .collect();
         components.extend(
-            self.releases
+            self.shown
                 .values()
                 .filter(|c| !self.expected.contains(&c.name))
                 .cloned(),
         );
-        let failed = components.iter().any(|c| c.state == ComponentState::Failed);
+        let missing = components
+            .iter()
+            .any(|c| c.state == ComponentState::Blocked && c.namespace.is_empty());
+        if let Some(k) = ks.filter(|_| missing) {
+            components.push(ComponentUpdate {
+                name: format!("Kustomization {}", k.name),
+                ..k.clone()
+            });
+        }
+        let failed: Vec<&ComponentUpdate> = components
+            .iter()
+            .filter(|c| c.state == ComponentState::Failed)
+            .collect();
+        let hint = match failed.as_slice() {
+            [one] => Some(match self.seen.values().find(|s| s.own.name == one.name) {
+                Some(s) => failure_hint(&s.release, &s.own.namespace, &s.own.reason),
+                None => format!(
+                    "The bootstrap Kustomization cannot build or apply the platform: \
+                     `flux -n flux-system get kustomization {0}` and `kubectl -n flux-system \
+                     logs deploy/kustomize-controller` show why; fix the GitOps repository, \
+                     then `flux reconcile kustomization {0} --with-source` and Resume.",
+                    one.name.trim_start_matches("Kustomization ")
+                ),
+            }),
+            _ => None,
+        };
         WatchSummary {
-            outcome: if failed {
-                WatchOutcome::Failed
-            } else {
+            outcome: if failed.is_empty() {
                 WatchOutcome::Ready
+            } else {
+                WatchOutcome::Failed
             },
             components,
             elapsed,
+            hint,
         }
     }
 
@@ -217,6 +373,9 @@ impl State {
         self.expected
             .iter()
             .filter_map(|n| match self.component(n) {
+                None if self.removed.contains_key(n) => {
+                    Some(format!("{n} (removed: its HelmRelease was deleted)"))
+                }
                 None => Some(format!("{n} (never appeared)")),
                 Some(c) if !c.state.is_terminal() => Some(format!(
                     "{n} ({}{}{})",
@@ -290,14 +449,7 @@ pub async fn watch_releases(
     let deadline = started + options.overall_timeout;
     let mut warned_first_seen = false;
     let mut last_error: Option<(String, Instant)> = None;
-    let mut st = State {
-        expected: names,
-        releases: BTreeMap::new(),
-        relisting: None,
-        seen_expected: BTreeSet::new(),
-        kustomization: None,
-        listed_once: false,
-    };
+    let mut st = State::new(names);
     let where_ = options.namespace.as_deref().unwrap_or("any namespace").to_owned();
 
     loop {
@@ -377,12 +529,7 @@ fn handle(
         (Source::Release, Event::InitDone) => {
             st.listed_once = true;
             if let Some(listed) = st.relisting.take() {
-                let vanished: Vec<_> = st
-                    .releases
-                    .keys()
-                    .filter(|k| !listed.contains(*k))
-                    .cloned()
-                    .collect();
+                let vanished: Vec<_> = st.seen.keys().filter(|k| !listed.contains(*k)).cloned().collect();
                 for k in vanished {
                     st.remove(&k, sink);
                 }
@@ -396,13 +543,14 @@ fn handle(
             st.remove(&key, sink);
         }
         (Source::Kustomization, Event::InitApply(obj) | Event::Apply(obj)) => {
-            let (state, message) =
-                derive_kustomization_state(obj.metadata.generation, obj.data.get("status"));
+            let (state, message, reason) =
+                derive_kustomization(obj.metadata.generation, obj.data.get("status"));
             let update = ComponentUpdate {
                 name: obj.metadata.name.clone().unwrap_or_default(),
                 namespace: obj.metadata.namespace.clone().unwrap_or_default(),
                 state,
                 message,
+                reason,
             };
             if st.kustomization.as_ref() != Some(&update) {
                 st.kustomization = Some(update.clone());
@@ -430,14 +578,7 @@ mod tests {
     }
 
     fn state(expected: &[&str]) -> State {
-        State {
-            expected: expected.iter().map(|s| s.to_string()).collect(),
-            releases: BTreeMap::new(),
-            relisting: None,
-            seen_expected: BTreeSet::new(),
-            kustomization: None,
-            listed_once: false,
-        }
+        State::new(expected.iter().map(|s| s.to_string()).collect())
     }
 
     #[test]
@@ -465,9 +606,167 @@ mod tests {
         assert_eq!(names, ["cilium", "cert-manager", "unrelated"]);
         assert_eq!(events.len(), 3);
         let err = s.into_result().unwrap_err();
+        assert_eq!(err.to_string(), "cert-manager failed: InstallFailed");
+        assert!(
+            err.hint().contains("describe helmrelease bp-cert-manager"),
+            "{}",
+            err.hint()
+        );
+    }
+
+    fn after(mut obj: DynamicObject, deps: &[&str]) -> DynamicObject {
+        let deps: Vec<_> = deps.iter().map(|d| json!({"name": d})).collect();
+        obj.data["spec"] = json!({"dependsOn": deps});
+        obj
+    }
+
+    fn apply(st: &mut State, obj: DynamicObject, events: &mut Vec<WatchEvent>) {
+        handle(Source::Release, Event::Apply(obj), st, &mut |e| events.push(e));
+    }
+
+    #[test]
+    fn a_failure_blocks_its_dependents_at_once_and_ends_the_watch() {
+        let mut events = Vec::new();
+        let mut st = state(&["cilium", "cert-manager", "keycloak", "openbao", "gitea", "pdns"]);
+        apply(
+            &mut st,
+            release("bp-cilium", 1, Some(("True", "InstallSucceeded"))),
+            &mut events,
+        );
+        apply(
+            &mut st,
+            after(
+                release("bp-cert-manager", 1, Some(("Unknown", "Progressing"))),
+                &["bp-cilium"],
+            ),
+            &mut events,
+        );
+        // keycloak and openbao wait on cert-manager; gitea on keycloak (transitively).
+        for (name, deps) in [
+            ("bp-keycloak", vec!["bp-cert-manager"]),
+            ("bp-openbao", vec!["bp-cert-manager", "bp-cilium"]),
+            ("bp-gitea", vec!["bp-keycloak"]),
+        ] {
+            apply(
+                &mut st,
+                after(release(name, 1, Some(("False", "DependencyNotReady"))), &deps),
+                &mut events,
+            );
+        }
+        apply(
+            &mut st,
+            release("bp-pdns", 1, Some(("Unknown", "Progressing"))),
+            &mut events,
+        );
+        apply(
+            &mut st,
+            after(
+                release("bp-cert-manager", 1, Some(("False", "InstallFailed"))),
+                &["bp-cilium"],
+            ),
+            &mut events,
+        );
+        for name in ["keycloak", "openbao", "gitea"] {
+            let c = st.component(name).unwrap();
+            assert_eq!(
+                (c.state, c.message.as_str()),
+                (ComponentState::Blocked, "blocked by cert-manager, which failed"),
+                "{name}"
+            );
+        }
+        assert!(
+            !st.all_terminal(),
+            "pdns does not depend on it and still installs"
+        );
+        apply(
+            &mut st,
+            release("bp-pdns", 1, Some(("True", "InstallSucceeded"))),
+            &mut events,
+        );
+        assert!(st.all_terminal(), "nothing can progress any more");
+        let err = st.summary(Duration::from_secs(1)).into_result().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "1 component(s) failed: cert-manager: InstallFailed"
+            "cert-manager failed: InstallFailed. Blocked by it: keycloak, openbao, gitea"
+        );
+        // A fix unblocks them: cert-manager installs, the others wait on it again.
+        apply(
+            &mut st,
+            after(
+                release("bp-cert-manager", 1, Some(("True", "InstallSucceeded"))),
+                &["bp-cilium"],
+            ),
+            &mut events,
+        );
+        assert_eq!(st.component("keycloak").unwrap().state, ComponentState::Pending);
+        assert_eq!(st.component("gitea").unwrap().state, ComponentState::Pending);
+    }
+
+    #[test]
+    fn a_dependency_cycle_is_not_a_failure_and_does_not_loop() {
+        let mut events = Vec::new();
+        let mut st = state(&["a", "b"]);
+        apply(
+            &mut st,
+            after(
+                release("bp-a", 1, Some(("False", "DependencyNotReady"))),
+                &["bp-b"],
+            ),
+            &mut events,
+        );
+        apply(
+            &mut st,
+            after(
+                release("bp-b", 1, Some(("False", "DependencyNotReady"))),
+                &["bp-a"],
+            ),
+            &mut events,
+        );
+        assert_eq!(st.component("a").unwrap().state, ComponentState::Pending);
+        assert!(!st.all_terminal());
+        // A dependency that does not exist (yet) blocks nothing.
+        apply(
+            &mut st,
+            after(
+                release("bp-a", 1, Some(("False", "DependencyNotReady"))),
+                &["bp-missing"],
+            ),
+            &mut events,
+        );
+        assert_eq!(st.component("a").unwrap().state, ComponentState::Pending);
+    }
+
+    #[test]
+    fn a_kustomization_that_cannot_build_ends_the_watch_naming_it() {
+        let mut events = Vec::new();
+        let mut st = state(&["cilium", "keycloak"]);
+        apply(
+            &mut st,
+            release("bp-cilium", 1, Some(("True", "InstallSucceeded"))),
+            &mut events,
+        );
+        assert!(!st.all_terminal());
+        let mut ks = DynamicObject::new("bootstrap-kit", &kustomization_resource()).within("flux-system");
+        ks.metadata.generation = Some(1);
+        ks.data = json!({"status": {"observedGeneration": 1, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "BuildFailed", "message": "kustomize build failed: accumulating resources"}
+        ]}});
+        handle(Source::Kustomization, Event::Apply(ks), &mut st, &mut |e| {
+            events.push(e)
+        });
+        assert!(st.all_terminal(), "keycloak will not be created");
+        let s = st.summary(Duration::from_secs(1));
+        let keycloak = s.components.iter().find(|c| c.name == "keycloak").unwrap();
+        assert_eq!(keycloak.state, ComponentState::Blocked);
+        let err = s.into_result().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Kustomization bootstrap-kit failed: kustomize build failed: accumulating resources. Blocked by it: keycloak"
+        );
+        assert!(
+            err.hint().contains("flux reconcile kustomization bootstrap-kit"),
+            "{}",
+            err.hint()
         );
     }
 
@@ -486,11 +785,23 @@ mod tests {
         handle(Source::Release, Event::Init, &mut st, &mut sink);
         handle(Source::Release, Event::InitDone, &mut st, &mut sink);
         assert!(!st.all_terminal());
-        assert_eq!(st.pending(), vec!["cilium (never appeared)".to_string()]);
+        assert_eq!(
+            st.pending(),
+            vec!["cilium (removed: its HelmRelease was deleted)".to_string()]
+        );
         match events.last().unwrap() {
-            WatchEvent::Component { update } => assert_eq!(update.state, ComponentState::Pending),
+            WatchEvent::Component { update } => assert_eq!(update.state, ComponentState::Removed),
             e => panic!("unexpected {e:?}"),
         }
+        // Created again, it counts again.
+        handle(
+            Source::Release,
+            Event::Apply(release("bp-cilium", 1, Some(("True", "x")))),
+            &mut st,
+            &mut |_| {},
+        );
+        assert!(st.all_terminal());
+        assert!(st.removed.is_empty());
     }
 
     #[tokio::test]

@@ -58,7 +58,7 @@ pub(super) fn tofu_stop(e: TofuError) -> Stop {
 pub(super) fn cluster_stop(e: ClusterError) -> Stop {
     match e {
         ClusterError::Cancelled => Stop::Cancelled,
-        other => Stop::Failed(PhaseError::new(other.to_string(), other.hint())),
+        other => Stop::Failed(PhaseError::new(other.to_string(), other.hint()).with_code(other.code())),
     }
 }
 
