@@ -507,3 +507,100 @@ async fn an_own_domain_takes_its_registrar_credential_from_the_environment() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("domain.registrar"), "{said}");
 }
+
+/// A pasted admin key (its private half never given to the app): without an
+/// SSH agent, or with one that does not hold it, `provision` refuses with
+/// exit 3 before anything exists; with the operator's real ssh-agent holding
+/// it, the run logs in to the real sshd through the agent and reaches Done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/cli/live.sh"]
+async fn a_pasted_key_is_refused_without_an_agent_holding_it_and_logs_in_through_one_that_does() {
+    use catalyst_provisioner::engine::keys::generate_admin_key;
+    use catalyst_provisioner::engine::wizard::model::SshKeyMode;
+    use catalyst_tests::ssh_agent::SshAgent;
+
+    let mut live = LiveHome::new().await;
+    let operator = generate_admin_key("operator.laptop").unwrap();
+    let engine = Engine::new(live.paths.clone(), false);
+    let mut a = answers_without_credentials(&engine, "omantel-agent").await;
+    a.credentials.ssh_key_mode = SshKeyMode::Paste;
+    a.credentials.ssh_public_key = operator.public_openssh().to_owned();
+    a.credentials.ssh_fingerprint = operator.fingerprint().to_owned();
+    live.kube.converged(&expected_releases(&a.components));
+    let answers = live.home.join("answers.json");
+    std::fs::write(&answers, serde_json::to_string_pretty(&a).unwrap()).unwrap();
+    // The control plane lets in the operator's key, as cloud-init installs it.
+    live.run.admin_public = operator.public_openssh().to_owned();
+    let out = live.home.join("out.txt");
+
+    let st = provision(&live, &answers, RW_TOKEN, &["--yes"], &out)
+        .env_remove("SSH_AUTH_SOCK")
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(3), "{}", live.run.log_tail(20));
+    assert!(
+        live.run.log_tail(20).contains("SSH_AUTH_SOCK is not set"),
+        "{}",
+        live.run.log_tail(20)
+    );
+
+    let agent = SshAgent::start();
+    agent.add(
+        &generate_admin_key("someone.else")
+            .unwrap()
+            .private_openssh()
+            .unwrap(),
+    );
+    let st = provision(&live, &answers, RW_TOKEN, &["--yes"], &out)
+        .env("SSH_AUTH_SOCK", agent.socket())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(3), "{}", live.run.log_tail(20));
+    assert!(
+        live.run
+            .log_tail(20)
+            .contains("does not hold this key (1 other key in it)"),
+        "{}",
+        live.run.log_tail(20)
+    );
+    assert_eq!(live.hetzner.inventory().total(), 0, "nothing was created");
+    assert!(
+        !live.home.join("data/deployments").exists()
+            || std::fs::read_dir(live.home.join("data/deployments"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+
+    agent.add(&operator.private_openssh().unwrap());
+    let mut child = provision(&live, &answers, RW_TOKEN, &["--yes"], &out)
+        .env("SSH_AUTH_SOCK", agent.socket())
+        .spawn()
+        .unwrap();
+    let (code, _) = follow(&mut live, &mut child, &[RW_TOKEN]).await;
+    assert_eq!(code, Some(0), "the app said:\n{}", live.run.log_tail(60));
+    let id = live.the_deployment().await;
+    let evs = events(&live.home.join("data/deployments").join(&id));
+    let said = |needle: &str| {
+        evs.iter()
+            .any(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.contains(needle)))
+    };
+    assert!(
+        said("Admin SSH key pasted; the SSH agent at"),
+        "preflight asked the agent"
+    );
+    assert!(
+        said("Connected to 127.0.0.1:"),
+        "cloud-init was followed over SSH"
+    );
+    assert!(matches!(
+        evs.last().map(|e| &e.kind),
+        Some(EventKind::Done { .. })
+    ));
+    // The app never had the private half.
+    assert_eq!(
+        live.run.keyring.get(&names::admin_private_key(&id)).unwrap(),
+        None
+    );
+    live.assert_one_of_each_resource();
+}

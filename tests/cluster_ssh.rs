@@ -396,3 +396,86 @@ async fn connect_retries_while_nothing_listens_then_says_unreachable() {
         other => panic!("expected ssh_unreachable, got {other:?}"),
     }
 }
+
+/// A pasted key: the operator's real ssh-agent holds its private half and
+/// the app logs in to the real sshd through it, never seeing that half.
+#[tokio::test]
+async fn a_pasted_key_held_by_a_real_ssh_agent_reaches_the_real_sshd() {
+    use catalyst_provisioner::engine::cluster::SshAuth;
+    use catalyst_provisioner::engine::keys::agent::{AgentKeyState, check};
+    use catalyst_tests::ssh_agent::SshAgent;
+
+    let (operator, host) = keys();
+    let public = russh::keys::PublicKey::from_openssh(operator.public_openssh()).unwrap();
+    let agent = SshAgent::start();
+    let before = check(Some(agent.socket()), &public).await;
+    assert_eq!(
+        (before.state, before.keys),
+        (AgentKeyState::NotHeld, Some(0)),
+        "{before:?}"
+    );
+    assert!(before.message.contains("ssh-add"), "{}", before.message);
+    // Another key in the agent does not count.
+    agent.add(
+        &generate_admin_key("other.example")
+            .unwrap()
+            .private_openssh()
+            .unwrap(),
+    );
+    assert_eq!(
+        check(Some(agent.socket()), &public).await.state,
+        AgentKeyState::NotHeld
+    );
+    agent.add(&operator.private_openssh().unwrap());
+    assert!(
+        agent
+            .listed()
+            .contains(operator.public_openssh().split_whitespace().nth(1).unwrap())
+    );
+    let held = check(Some(agent.socket()), &public).await;
+    assert_eq!(
+        (held.state, held.keys),
+        (AgentKeyState::Held, Some(2)),
+        "{held:?}"
+    );
+
+    let sshd = start(
+        &host,
+        &operator,
+        CloudInitScript::successful(Duration::from_millis(10)),
+    );
+    let mut t = SshTarget::with_auth(
+        "127.0.0.1",
+        sshd.user(),
+        SshAuth::Agent {
+            socket: agent.socket().to_path_buf(),
+            public: public.clone(),
+        },
+        host.public_openssh(),
+    );
+    t.port = sshd.port();
+    t.commands = sshd.commands();
+    let cancel = CancellationToken::new();
+    let session = connect(&t, Duration::from_secs(10), &cancel)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.sshd_log()));
+    let out = session
+        .run("echo through-the-agent", Duration::from_secs(10), &cancel)
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_text().trim(), "through-the-agent");
+    assert!(
+        sshd.sshd_log().contains("Accepted publickey"),
+        "{}",
+        sshd.sshd_log()
+    );
+    session.close().await;
+
+    // With the agent gone, the login fails saying so, and no command runs.
+    let socket = agent.socket().to_path_buf();
+    drop(agent);
+    let err = connect(&t, Duration::from_secs(10), &cancel).await.unwrap_err();
+    assert!(err.to_string().contains(&socket.display().to_string()), "{err}");
+    let gone = check(Some(&socket), &public).await;
+    assert_eq!(gone.state, AgentKeyState::Unreachable);
+}

@@ -3,4 +3,5 @@
 //! stand-in `tofu` and fake Kubernetes API.
 pub mod fakes;
 pub mod live_app;
+pub mod ssh_agent;
 pub mod support;

@@ -344,3 +344,100 @@ async fn a_draft_checked_in_demo_mode_must_be_checked_again_in_live_mode() {
         .unwrap();
     assert!(errs.iter().any(|e| e.field == "credentials.token"), "{errs:?}");
 }
+
+/// Review in live mode asks the operator's SSH agent about a pasted key:
+/// without it there, Review and Provision refuse next to the key's field
+/// before anything is created; with the real ssh-agent holding it they pass.
+#[tokio::test]
+async fn a_pasted_key_no_agent_holds_is_refused_at_review_and_at_provision() {
+    use catalyst_provisioner::engine::keys::generate_admin_key;
+    use catalyst_provisioner::engine::provision::StartArgs;
+    use catalyst_provisioner::engine::wizard::model::SshKeyMode;
+    use catalyst_tests::ssh_agent::SshAgent;
+
+    let l = live().await;
+    let agent = SshAgent::start();
+    // The agent this engine asks is the one in its overrides (not the test's environment).
+    std::fs::write(
+        l.paths.config_dir.join("overrides.json"),
+        json!({"ssh_agent_socket": agent.socket()}).to_string(),
+    )
+    .unwrap();
+    let engine = Engine::with_secrets(l.paths.clone(), false, l.store.clone());
+    let demo = Engine::new(l.paths.clone(), true);
+    let mut a = catalyst_tests::support::demo_answers(&demo, "pasted").await;
+    let operator = generate_admin_key("operator.laptop").unwrap();
+    a.credentials.ssh_key_mode = SshKeyMode::Paste;
+    a.credentials.ssh_public_key = operator.public_openssh().to_owned();
+    a.credentials.ssh_fingerprint = operator.fingerprint().to_owned();
+    let text = SshParseArgs {
+        text: a.credentials.ssh_public_key.clone(),
+    };
+
+    let check = engine.ssh_agent_check(text.clone()).await.unwrap();
+    assert!(
+        !check.held() && check.message.contains("does not hold this key"),
+        "{check:?}"
+    );
+    let review = |answers| {
+        let engine = &engine;
+        async move {
+            engine
+                .wizard_validate(ValidateArgs {
+                    step: Step::Review,
+                    answers,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let errs = review(a.clone()).await;
+    let e = errs
+        .iter()
+        .find(|e| e.field == "credentials.ssh_public_key")
+        .expect("refused at the key");
+    assert!(
+        e.message
+            .starts_with("A live run with a pasted key needs your SSH agent to hold it."),
+        "{}",
+        e.message
+    );
+    let started = engine
+        .provision_start(StartArgs {
+            answers: a.clone(),
+            scenario: None,
+            speed: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        started.field.as_deref(),
+        Some("credentials.ssh_public_key"),
+        "{started:?}"
+    );
+    assert!(
+        engine.deployments_list().await.unwrap().is_empty(),
+        "no deployment was made"
+    );
+    assert_eq!(l.hetzner.inventory().total(), 0);
+
+    agent.add(&operator.private_openssh().unwrap());
+    assert!(engine.ssh_agent_check(text).await.unwrap().held());
+    let errs = review(a.clone()).await;
+    assert!(
+        !errs.iter().any(|e| e.field == "credentials.ssh_public_key"),
+        "{errs:?}"
+    );
+    // Demo mode never logs in: no agent is asked.
+    let errs = demo
+        .wizard_validate(ValidateArgs {
+            step: Step::Review,
+            answers: a,
+        })
+        .await
+        .unwrap();
+    assert!(
+        !errs.iter().any(|e| e.field == "credentials.ssh_public_key"),
+        "{errs:?}"
+    );
+}

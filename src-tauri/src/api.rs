@@ -12,6 +12,7 @@ use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::engine_check::EngineCheck;
 use crate::engine::events::ProvisionEvent;
 use crate::engine::exports::{EventsExport, SaveArgs};
+use crate::engine::keys::agent::AgentCheck;
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
 use crate::engine::provision::plan_preview::{PlanArgs, PlanPreview};
@@ -119,6 +120,8 @@ commands! {
         ssh_generate(FqdnArgs) -> AdminKeyInfo;
         /// Parses a pasted public key (fingerprint, or the sentence saying what is wrong).
         ssh_parse(SshParseArgs) -> ParsedPublicKey;
+        /// Whether the operator's SSH agent holds a pasted key (a live run logs in through it).
+        ssh_agent_check(SshParseArgs) -> AgentCheck;
         /// Writes the generated private key where the operator picks (mode 0600).
         ssh_export(FqdnArgs) -> ExportOutcome;
         /// Is a pool subdomain free? (demo: the simulated pool; live: PDM)

@@ -16,6 +16,7 @@ use crate::engine::engine_check::EngineCheck;
 use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
 use crate::engine::exports::{EventsExport, SaveArgs};
 use crate::engine::hetzner::TokenScope;
+use crate::engine::keys::agent::{AgentCheck, AgentKeyState};
 use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
 use crate::engine::pdm::{Availability, CheckReason, RegistrarInfo, RegistrarKind, RegistrarValidation};
 use crate::engine::provision::plan_preview::{PlanArgs, PlanPreview, ResourceCount};
@@ -104,6 +105,8 @@ pub fn render() -> String {
         decl::<ExportOutcome>(&cfg),
         decl::<AdminKeyInfo>(&cfg),
         decl::<ParsedPublicKey>(&cfg),
+        decl::<AgentCheck>(&cfg),
+        decl::<AgentKeyState>(&cfg),
         decl::<KeyAlgorithm>(&cfg),
         decl::<DomainCheckArgs>(&cfg),
         decl::<Availability>(&cfg),

@@ -13,12 +13,15 @@ use ts_rs::TS;
 use super::Engine;
 use super::catalog::offers::from_token_check;
 use super::hetzner::{HetznerConfig, TokenScope, check_token};
+use super::keys::agent::{self, AgentCheck};
 use super::keys::{
     AdminKeyInfo, GeneratedKey, ParsedPublicKey, SaveDialog, export_private_key, generate_admin_key,
     parse_public_key, suggested_key_file_name,
 };
 use super::secrets::{names, register_secret};
 use super::settings::Mode;
+use super::wizard::model::SshKeyMode;
+use super::wizard::{FieldError, WizardAnswers};
 use crate::error::ApiError;
 
 /// Secrets of a wizard that has no deployment yet are kept under this owner.
@@ -109,6 +112,44 @@ impl Engine {
         parse_public_key(&args.text).map_err(|e| ApiError {
             field: Some("credentials.ssh_public_key".into()),
             ..ApiError::from(e)
+        })
+    }
+
+    /// Whether the operator's SSH agent holds a pasted public key (the app
+    /// logs in through it, never seeing the private half).
+    pub async fn ssh_agent_check(&self, args: SshParseArgs) -> Result<AgentCheck, ApiError> {
+        let parsed = self.ssh_parse(args).await?;
+        let public = russh::keys::PublicKey::from_openssh(&parsed.openssh).map_err(|e| ApiError {
+            field: Some("credentials.ssh_public_key".into()),
+            ..ApiError::new(ErrorCode::InvalidAnswers, format!("The key cannot be read: {e}"))
+        })?;
+        Ok(agent::check(self.agent_socket().as_deref(), &public).await)
+    }
+
+    /// The SSH agent's socket: Settings' override, else `SSH_AUTH_SOCK`.
+    pub(crate) fn agent_socket(&self) -> Option<PathBuf> {
+        agent::agent_socket(self.current_settings().overrides.ssh_agent_socket.as_deref())
+    }
+
+    /// Review's and Provision's guard: a live run with a pasted key logs
+    /// in through the agent, so the agent must hold it before anything is
+    /// created. None when the key is generated, the app is in demo mode, or
+    /// the key itself is wrong (its step says that).
+    pub(crate) async fn pasted_key_problem(&self, answers: &WizardAnswers) -> Option<FieldError> {
+        if self.mode() != Mode::Live || answers.credentials.ssh_key_mode != SshKeyMode::Paste {
+            return None;
+        }
+        let parsed = parse_public_key(&answers.credentials.ssh_public_key).ok()?;
+        let public = russh::keys::PublicKey::from_openssh(&parsed.openssh).ok()?;
+        let check = agent::check(self.agent_socket().as_deref(), &public).await;
+        (!check.held()).then(|| {
+            FieldError::new(
+                "credentials.ssh_public_key",
+                format!(
+                    "A live run with a pasted key needs your SSH agent to hold it. {}",
+                    check.message
+                ),
+            )
         })
     }
 

@@ -284,7 +284,13 @@ impl Engine {
             offers: &offers,
             pools: &pools,
         };
-        Ok(wizard::validate_step(args.step, &args.answers, &ctx))
+        let mut errors = wizard::validate_step(args.step, &args.answers, &ctx);
+        if args.step == wizard::Step::Review
+            && let Some(e) = self.pasted_key_problem(&args.answers).await
+        {
+            errors.push(e);
+        }
+        Ok(errors)
     }
 
     pub async fn wizard_change(&self, args: ChangeArgs) -> Result<ChangeOutcome, ApiError> {

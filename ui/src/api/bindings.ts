@@ -281,6 +281,18 @@ export type ParsedPublicKey = { algorithm: KeyAlgorithm, bits: number, openssh: 
  */
 fingerprint: string, comment: string, };
 
+export type AgentCheck = { state: AgentKeyState, 
+/**
+ * The agent's socket, when one is configured.
+ */
+socket: string | null, 
+/**
+ * How many keys the agent holds (when it answered).
+ */
+keys: number | null, message: string, };
+
+export type AgentKeyState = "held" | "not_held" | "no_agent" | "unreachable";
+
 export type KeyAlgorithm = "ed25519" | "ecdsa_p256" | "rsa";
 
 export type DomainCheckArgs = { pool: string, subdomain: string, };
@@ -639,6 +651,7 @@ export type Commands = {
   token_check: { args: TokenArgs; result: TokenCheckView };
   ssh_generate: { args: FqdnArgs; result: AdminKeyInfo };
   ssh_parse: { args: SshParseArgs; result: ParsedPublicKey };
+  ssh_agent_check: { args: SshParseArgs; result: AgentCheck };
   ssh_export: { args: FqdnArgs; result: ExportOutcome };
   domain_check: { args: DomainCheckArgs; result: Availability };
   registrar_validate: { args: RegistrarArgs; result: RegistrarValidation };

@@ -18,7 +18,7 @@ pub use cloudinit_watch::{
 pub use console::{ConsoleCheck, ConsoleReady, wait_ready};
 pub use error::ClusterError;
 pub use flux::{ComponentState, ComponentUpdate};
-pub use ssh::{CommandOutput, ServerCommands, SshSession, SshTarget, connect};
+pub use ssh::{CommandOutput, ServerCommands, SshAuth, SshSession, SshTarget, connect};
 pub use watch::{WatchEvent, WatchOptions, WatchOutcome, WatchSummary, watch_releases};
 
 /// Installs the aws-lc-rs rustls provider as the process default, once.

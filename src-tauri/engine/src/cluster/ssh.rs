@@ -4,10 +4,12 @@
 //! ends the handshake before authentication, so no command is ever sent.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client::{self, Handle};
+use russh::keys::agent::client::AgentClient;
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh::{ChannelMsg, Disconnect};
 use tokio::time::Instant;
@@ -74,14 +76,31 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// How the app proves it is the admin.
+#[derive(Clone)]
+pub enum SshAuth {
+    /// The generated admin key, from the keyring (the same ssh-key type russh uses).
+    Key(Box<PrivateKey>),
+    /// A pasted public key whose private half the operator's agent holds.
+    Agent { socket: PathBuf, public: PublicKey },
+}
+
+impl SshAuth {
+    pub fn fingerprint(&self) -> String {
+        match self {
+            SshAuth::Key(k) => k.fingerprint(HashAlg::Sha256).to_string(),
+            SshAuth::Agent { public, .. } => public.fingerprint(HashAlg::Sha256).to_string(),
+        }
+    }
+}
+
 /// The control plane to connect to.
 #[derive(Clone)]
 pub struct SshTarget {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// The deployment's admin key (the same ssh-key type russh uses).
-    pub admin_key: PrivateKey,
+    pub auth: SshAuth,
     /// `ssh-ed25519 AAAA…` of the host key the app generated for this server.
     pub host_public_key: String,
     pub commands: ServerCommands,
@@ -102,11 +121,20 @@ impl fmt::Debug for SshTarget {
 impl SshTarget {
     /// Port 22 and the standard commands for `user`.
     pub fn new(host: &str, user: &str, admin_key: &GeneratedKey, host_public_key: &str) -> SshTarget {
+        Self::with_auth(
+            host,
+            user,
+            SshAuth::Key(Box::new(admin_key.private_key().clone())),
+            host_public_key,
+        )
+    }
+
+    pub fn with_auth(host: &str, user: &str, auth: SshAuth, host_public_key: &str) -> SshTarget {
         SshTarget {
             host: host.to_owned(),
             port: 22,
             user: user.to_owned(),
-            admin_key: admin_key.private_key().clone(),
+            auth,
             host_public_key: host_public_key.trim().to_owned(),
             commands: ServerCommands::for_user(user),
         }
@@ -247,13 +275,31 @@ pub async fn connect(
         }
     };
 
-    let key = Arc::new(target.admin_key.clone());
     let auth = async {
         // RSA keys need the server's preferred hash; ed25519 ignores it.
-        let hash = handle.best_supported_rsa_hash().await?.flatten();
-        handle
-            .authenticate_publickey(target.user.clone(), PrivateKeyWithHashAlg::new(key, hash))
+        let hash = handle
+            .best_supported_rsa_hash()
             .await
+            .map_err(|e| e.to_string())?
+            .flatten();
+        match &target.auth {
+            SshAuth::Key(key) => handle
+                .authenticate_publickey(
+                    target.user.clone(),
+                    PrivateKeyWithHashAlg::new(Arc::new((**key).clone()), hash),
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            SshAuth::Agent { socket, public } => {
+                let mut agent = AgentClient::connect_uds(socket)
+                    .await
+                    .map_err(|e| format!("the SSH agent at {} did not answer: {e}", socket.display()))?;
+                handle
+                    .authenticate_publickey_with(target.user.clone(), public.clone(), hash, &mut agent)
+                    .await
+                    .map_err(|e| format!("the SSH agent at {}: {e}", socket.display()))
+            }
+        }
     };
     let result = tokio::select! {
         _ = cancel.cancelled() => return Err(ClusterError::Cancelled),
@@ -267,7 +313,7 @@ pub async fn connect(
         Ok(Ok(_)) => Err(ClusterError::AuthRejected {
             addr,
             user: target.user.clone(),
-            fingerprint: target.admin_key.fingerprint(HashAlg::Sha256).to_string(),
+            fingerprint: target.auth.fingerprint(),
         }),
         Ok(Err(e)) => Err(ClusterError::Ssh(format!("{addr}: authentication failed: {e}"))),
         Err(_) => Err(ClusterError::Timeout {

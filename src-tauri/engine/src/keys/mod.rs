@@ -1,6 +1,8 @@
 //! SSH keys: the generated admin and host keys (ed25519), the parser for
-//! keys the operator pastes, and the private-key export.
+//! keys the operator pastes, the operator's agent that holds a pasted key's
+//! private half, and the private-key export.
 
+pub mod agent;
 mod export;
 mod generate;
 mod parse;

@@ -112,6 +112,13 @@ impl Engine {
     pub async fn provision_start(&self, mut args: StartArgs) -> Result<DeploymentSummary, ApiError> {
         self.ask_availability_again(&mut args.answers).await?;
         self.check_review(&args.answers)?;
+        if let Some(e) = self.pasted_key_problem(&args.answers).await {
+            return Err(ApiError {
+                code: ErrorCode::InvalidAnswers,
+                message: e.message,
+                field: Some(e.field),
+            });
+        }
         let fqdn = args.answers.fqdn().unwrap_or_default();
         let demo = (self.mode() == Mode::Demo).then(|| DemoSettings {
             scenario: args.scenario.unwrap_or(DemoScenario::HappyPath),

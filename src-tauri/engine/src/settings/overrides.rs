@@ -20,6 +20,8 @@ pub struct Overrides {
     pub ssh_user: Option<String>,
     /// How long SSH may stay unreachable while the server boots; `None` means 10 minutes.
     pub ssh_connect_timeout_s: Option<u64>,
+    /// The SSH agent's socket for a pasted admin key; default `$SSH_AUTH_SOCK`.
+    pub ssh_agent_socket: Option<PathBuf>,
     /// Server-side cloud-init log and kubeconfig paths, read without sudo (test servers).
     pub ssh_server_paths: Option<ServerPaths>,
     /// Kubernetes API URL replacing the kubeconfig's `server:` (tests; the API behind a tunnel).

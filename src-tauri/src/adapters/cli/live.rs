@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::answers::Refused;
 use super::view::{answer_json, err, out};
 use super::{EXIT_FAILED, EXIT_INVALID_ANSWERS, EXIT_NEEDS_YES, EXIT_TOKEN};
-use crate::engine::credentials::{FqdnArgs, TokenArgs};
+use crate::engine::credentials::{FqdnArgs, SshParseArgs, TokenArgs};
 use crate::engine::hetzner::TokenScope;
 use crate::engine::keys::GeneratedKey;
 use crate::engine::secrets::{GivenSecrets, SecretStore};
@@ -174,12 +174,24 @@ pub async fn prepare(
         c.ssh_public_key = info.public_openssh;
         c.ssh_fingerprint = info.fingerprint;
     } else if c.ssh_key_mode == SshKeyMode::Paste {
-        return Err(refused(
-            EXIT_INVALID_ANSWERS,
-            "credentials.ssh_key_mode: the answers paste a public key, but a run watches cloud-init over SSH \
-             and needs its private half: pass --admin-key-file with the private key, or set ssh_key_mode: \
-             generate.",
-        ));
+        // The run logs in through the operator's agent (SSH_AUTH_SOCK).
+        let text = c.ssh_public_key.clone();
+        let check = engine.ssh_agent_check(SshParseArgs { text }).await.map_err(|e| {
+            refused(
+                EXIT_INVALID_ANSWERS,
+                format!("credentials.ssh_public_key: {}", e.message),
+            )
+        })?;
+        if !check.held() && purpose != Purpose::Check {
+            return Err(refused(
+                EXIT_INVALID_ANSWERS,
+                format!(
+                    "credentials.ssh_public_key: {} Or pass --admin-key-file with the private key.",
+                    check.message
+                ),
+            ));
+        }
+        err(&format!("credentials.ssh_public_key: {}", check.message));
     } else if c.ssh_public_key.trim().is_empty() && purpose == Purpose::Check {
         let key = crate::engine::keys::generate_admin_key(&fqdn)
             .map_err(|e| refused(EXIT_FAILED, e.to_string()))?;

@@ -2,7 +2,7 @@ import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";
-import type { WizardAnswers } from "../../api";
+import type { AgentCheck, WizardAnswers } from "../../api";
 import { setFakeTransport } from "../../test/fakeTransport";
 import type { StepProps } from "../types";
 import { CredentialsStep } from "./CredentialsStep";
@@ -108,7 +108,10 @@ describe("CredentialsStep", () => {
   });
 
   it("keeps a parsed public key in the answers", async () => {
-    setFakeTransport({ ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }) });
+    setFakeTransport({
+      ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }),
+      ssh_agent_check: () => ({ state: "no_agent", socket: null, keys: null, message: "No SSH agent is running for this app." }),
+    });
     const seen: WizardAnswers[] = [];
     const user = userEvent.setup();
     render(<Harness seen={seen} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, ssh_key_mode: "paste" } }} />);
@@ -116,5 +119,32 @@ describe("CredentialsStep", () => {
     await user.paste("ssh-ed25519 AAAAkey you@laptop");
     await waitFor(() => expect(seen.at(-1)?.credentials.ssh_public_key).toBe("ssh-ed25519 AAAAkey you@laptop"));
     expect(screen.getByTestId("ssh-fingerprint").textContent).toBe("SHA256:abc");
+  });
+
+  it("says whether the SSH agent holds a pasted key, and checks again on request", async () => {
+    const answers: AgentCheck[] = [
+      { state: "not_held", socket: "/run/agent.sock", keys: 1, message: "Your SSH agent (/run/agent.sock) does not hold this key (1 other key in it)." },
+      { state: "held", socket: "/run/agent.sock", keys: 2, message: "Your SSH agent (/run/agent.sock) holds this key." },
+    ];
+    const asked: unknown[] = [];
+    setFakeTransport({
+      ssh_parse: () => ({ openssh: "ssh-ed25519 AAAAkey you@laptop", fingerprint: "SHA256:abc", algorithm: "ed25519", bits: 256, comment: "you@laptop" }),
+      ssh_agent_check: (a) => {
+        asked.push(a);
+        return answers[Math.min(asked.length - 1, 1)]!;
+      },
+    });
+    const user = userEvent.setup();
+    render(<Harness seen={[]} initial={{ ...ANSWERS, credentials: { ...ANSWERS.credentials, ssh_key_mode: "paste" } }} />);
+    await user.click(screen.getByLabelText("Public key"));
+    await user.paste("ssh-ed25519 AAAAkey you@laptop");
+    const status = await screen.findByTestId("agent-status");
+    await waitFor(() => expect(status.dataset.state).toBe("not_held"));
+    expect(status.textContent).toContain("does not hold this key");
+    expect(asked[0]).toEqual({ text: "ssh-ed25519 AAAAkey you@laptop" });
+    await user.click(screen.getByRole("button", { name: "Check the agent again" }));
+    await waitFor(() => expect(screen.getByTestId("agent-status").dataset.state).toBe("held"));
+    expect(screen.getByTestId("agent-status").textContent).toContain("✓ Your SSH agent (/run/agent.sock) holds this key.");
+    expect(screen.queryByRole("button", { name: "Check the agent again" })).toBeNull();
   });
 });

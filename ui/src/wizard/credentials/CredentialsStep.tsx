@@ -2,6 +2,7 @@ import { useState } from "react";
 import { call, type ApiError } from "../../api";
 import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
+import { AgentStatus } from "./AgentStatus";
 
 type TokenState = { state: "idle" | "checking" | "done"; ok?: boolean; message?: string };
 
@@ -215,6 +216,7 @@ export function CredentialsStep({ answers, update, errorFor, errorNow, touch, re
             {keyNote && c.ssh_key_mode === "generate" && <span className="hint"> · {keyNote}</span>}
           </p>
         )}
+        {c.ssh_key_mode === "paste" && c.ssh_fingerprint && <AgentStatus publicKey={c.ssh_public_key} demo={!!demo} />}
       </section>
 
       <section aria-labelledby="cidr-title">

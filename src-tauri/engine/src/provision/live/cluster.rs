@@ -8,15 +8,17 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::{
-    self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ServerCommands, SshTarget, WatchEvent,
-    WatchOptions,
+    self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ServerCommands, SshAuth, SshTarget,
+    WatchEvent, WatchOptions,
 };
 use crate::events::{EventKind, LogLevel, Phase};
-use crate::keys::GeneratedKey;
+use crate::keys::agent::{self, AgentCheck};
+use crate::keys::{GeneratedKey, parse_public_key};
 use crate::provision::context::{RunCtx, Stop};
 use crate::provision::phases::expected_releases;
 use crate::secrets::names;
 use crate::store::write_private_file;
+use crate::wizard::model::SshKeyMode;
 
 use super::hints::{cluster_stop, fail};
 use super::{CancelBridge, LiveCloud, log_to};
@@ -43,21 +45,7 @@ impl LiveCloud {
                     "Resume from \"Create the cloud resources\" to read the outputs again.",
                 )
             })?;
-        let admin_text = self
-            .run_secret(names::admin_private_key, &ctx.record.id)
-            .await?
-            .ok_or_else(|| {
-                fail(
-                    "The admin private key is not in the keyring, so the app cannot log in to the control plane.",
-                    "Generated keys live in the keyring; with a pasted key, follow cloud-init yourself (ssh root@<control plane> tail -f /var/log/cloud-init-output.log).",
-                )
-            })?;
-        let admin = GeneratedKey::from_private_openssh(&admin_text).map_err(|e| {
-            fail(
-                format!("The admin key in the keyring cannot be read: {e}"),
-                "Generate the key again in the Credentials step.",
-            )
-        })?;
+        let auth = self.admin_auth(ctx).await?;
         let host = self.host_key(&ctx.record.id, &ctx.record.fqdn).await?;
         let user = self
             .settings
@@ -66,7 +54,7 @@ impl LiveCloud {
             .clone()
             .unwrap_or_else(|| "root".into());
         let address = self.settings.overrides.ssh_host.clone().unwrap_or(cp);
-        let mut target = SshTarget::new(&address, &user, &admin, host.public_openssh());
+        let mut target = SshTarget::with_auth(&address, &user, auth, host.public_openssh());
         target.port = self.settings.overrides.ssh_port.unwrap_or(22);
         if let Some(p) = &self.settings.overrides.ssh_server_paths {
             target.commands = ServerCommands::with_paths("root", &p.cloud_init_log, &p.kubeconfig);
@@ -96,6 +84,60 @@ impl LiveCloud {
         );
         self.session = Some(session);
         Ok(())
+    }
+
+    /// How the run logs in: the generated key from the keyring, or the
+    /// operator's agent holding the pasted one.
+    async fn admin_auth(&self, ctx: &RunCtx) -> Result<SshAuth, Stop> {
+        if ctx.record.answers.credentials.ssh_key_mode == SshKeyMode::Paste {
+            let (public, check) = self.agent_check(ctx).await?;
+            return match (check.held(), check.socket) {
+                (true, Some(socket)) => Ok(SshAuth::Agent {
+                    socket: socket.into(),
+                    public,
+                }),
+                _ => Err(fail(
+                    check.message,
+                    "Add the pasted key's private half to your SSH agent (`ssh-add`), then Resume.",
+                )),
+            };
+        }
+        let admin_text = self
+            .run_secret(names::admin_private_key, &ctx.record.id)
+            .await?
+            .ok_or_else(|| {
+                fail(
+                    "The admin private key is not in the keyring, so the app cannot log in to the control plane.",
+                    "Generate the key again in the Credentials step, then start a new run.",
+                )
+            })?;
+        let admin = GeneratedKey::from_private_openssh(&admin_text).map_err(|e| {
+            fail(
+                format!("The admin key in the keyring cannot be read: {e}"),
+                "Generate the key again in the Credentials step.",
+            )
+        })?;
+        Ok(SshAuth::Key(Box::new(admin.private_key().clone())))
+    }
+
+    /// Asks the operator's agent whether it holds the pasted admin key.
+    pub(super) async fn agent_check(
+        &self,
+        ctx: &RunCtx,
+    ) -> Result<(russh::keys::PublicKey, AgentCheck), Stop> {
+        let pasted = &ctx.record.answers.credentials.ssh_public_key;
+        let public = parse_public_key(pasted)
+            .ok()
+            .and_then(|p| russh::keys::PublicKey::from_openssh(&p.openssh).ok())
+            .ok_or_else(|| {
+                fail(
+                    "The pasted admin key cannot be read.",
+                    "Paste the key again in the Credentials step, then start a new run.",
+                )
+            })?;
+        let socket = agent::agent_socket(self.settings.overrides.ssh_agent_socket.as_deref());
+        let check = agent::check(socket.as_deref(), &public).await;
+        Ok((public, check))
     }
 
     pub(super) async fn follow_cloud_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {

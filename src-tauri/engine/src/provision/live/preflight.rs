@@ -107,7 +107,19 @@ impl LiveCloud {
                 ));
             }
         } else {
-            key_note = "✓ Admin SSH key parsed (pasted: the app cannot log in to watch cloud-init without its private half)".into();
+            // The run logs in through the agent: without the key there, it
+            // would create servers it cannot follow.
+            let (_, check) = self.agent_check(ctx).await?;
+            if !check.held() {
+                return Err(fail(
+                    check.message,
+                    "Add the pasted key's private half to your SSH agent (`ssh-add`), then Resume: nothing was created yet.",
+                ));
+            }
+            key_note = format!(
+                "✓ Admin SSH key pasted; the SSH agent at {} holds it",
+                check.socket.unwrap_or_default()
+            );
         }
         let inputs = module_inputs(&ctx.record.id, &ctx.record.fqdn, a)?;
         ctx.log(LogLevel::Info, "preflight", key_note);
