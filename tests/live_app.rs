@@ -28,7 +28,7 @@ use crate::fakes::hetzner::{FakeConfig, FakeHetzner};
 use crate::fakes::kube::FakeKube;
 use crate::fakes::pdm::{FakePdm, FakePdmConfig};
 use crate::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
-use crate::support::{EngineUnderTest, app_binary, real_engine_settings, write_settings};
+use crate::support::{EngineUnderTest, app_binary, kubectl_standin, real_engine_settings, write_settings};
 
 /// The app binary with `args`, its output appended to `log`.
 pub fn app(home: &Path, args: &[&str], log: &Path) -> Command {
@@ -211,6 +211,7 @@ impl LiveHome {
             "ssh_user": current_user(),
             "ssh_connect_timeout_s": 60,
             "ssh_server_paths": {
+                "kubectl": kubectl_standin(&kube),
                 "cloud_init_log": server_dir.join("cloud-init-output.log"),
                 "kubeconfig": server_dir.join("k3s.yaml"),
             },

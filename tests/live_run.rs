@@ -14,24 +14,27 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+use catalyst_provisioner::engine::credentials::TokenArgs;
 use catalyst_provisioner::engine::domain::RegistrarArgs;
 use catalyst_provisioner::engine::events::{EventKind, Phase};
+use catalyst_provisioner::engine::hetzner::TokenScope;
 use catalyst_provisioner::engine::pdm::{Availability, RegistrarKind};
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
 use catalyst_provisioner::engine::provision::{IdArgs, StartArgs};
 use catalyst_provisioner::engine::secrets::{SecretStore, names};
 use catalyst_provisioner::engine::store::deployments::DeploymentSummary;
 use catalyst_provisioner::engine::wizard::WizardAnswers;
+use catalyst_provisioner::engine::wizard::model::ClusterToken;
 use catalyst_provisioner::engine::wizard::model::DomainMode;
 use catalyst_provisioner::engine::{ApiError, Engine, Paths};
 use catalyst_tests::fakes::console::{FakeConsole, Pki};
-use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN};
+use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN, TokenKind};
 use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{CLOUDFLARE_TOKEN, FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
 use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
 use catalyst_tests::support::{
-    engine_record, events, grep_dir, live_engine, live_settings, real_engine_settings, wait_end, wait_for,
-    wizard_answers_typed,
+    engine_record, events, grep_dir, kubectl_standin, live_engine, live_settings, real_engine_settings,
+    wait_end, wait_for, wizard_answers_typed,
 };
 use serde_json::{Value, json};
 
@@ -48,7 +51,11 @@ async fn start(engine: &Engine, answers: WizardAnswers) -> Result<DeploymentSumm
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_live_run_goes_through_every_phase_against_the_fakes() {
-    let hetzner = FakeHetzner::start(FakeConfig::default()).await;
+    // The cluster gets a token of its own, checked as the first one is.
+    let cluster_token = catalyst_tests::support::canary_token("CLUSTER");
+    let mut cfg = FakeConfig::default();
+    cfg.tokens.push((cluster_token.clone(), TokenKind::ReadWrite));
+    let hetzner = FakeHetzner::start(cfg).await;
     let pdm = FakePdm::start(FakePdmConfig::default()).await;
     let kube = FakeKube::start().await;
     let pki = Pki::new("live-run test CA");
@@ -73,6 +80,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     settings["ssh_server_paths"] = json!({
         "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
         "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
+        "kubectl": kubectl_standin(&kube),
     });
     settings["kube_api_override"] = json!(kube.url());
     settings["console_url_override"] = json!(console_url);
@@ -80,8 +88,17 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     settings["console_interval_s"] = json!(1);
     let (secrets, engine) = live_engine(&paths, &settings, &pdm);
 
-    let (a, key) = wizard_answers_typed(&engine, "omantel-live").await;
+    let (mut a, key) = wizard_answers_typed(&engine, "omantel-live").await;
     let components: Vec<String> = a.components.clone();
+    let checked = engine
+        .cluster_token_check(TokenArgs {
+            token: cluster_token.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(checked.scope, TokenScope::ReadWrite, "{checked:?}");
+    a.credentials.cluster_token = ClusterToken::Separate;
+    a.credentials.cluster_token_validated = true;
 
     // Flux's releases are already installed when the watch starts.
     kube.converged(&expected_releases(&components));
@@ -216,6 +233,64 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
         .find("load_balancers", "catalyst-omantel-live-omani-works-fsn1-lb")
         .unwrap();
     assert_eq!(lb_obj["public_net"]["ipv4"]["ip"], lb.as_str());
+
+    // The cluster's own token is in the cluster (kube-system/hcloud, for the
+    // cloud controller and CSI; flux-system/cloud-credentials with the names
+    // the autoscaler needs), and in no file, event, log or server argv.
+    assert_eq!(
+        kube.secret_value("kube-system", "hcloud", "token").as_deref(),
+        Some(cluster_token.as_str())
+    );
+    assert_eq!(
+        kube.secret_value("kube-system", "hcloud", "network").as_deref(),
+        Some("catalyst-omantel-live-omani-works-fsn1-net")
+    );
+    assert_eq!(
+        kube.secret_value("flux-system", "cloud-credentials", "hcloud-token")
+            .as_deref(),
+        Some(cluster_token.as_str())
+    );
+    for (k, v) in [
+        (
+            "hcloud-network-name",
+            "catalyst-omantel-live-omani-works-fsn1-net",
+        ),
+        (
+            "hcloud-firewall-name",
+            "catalyst-omantel-live-omani-works-fsn1-fw",
+        ),
+        ("hcloud-ssh-key-name", "catalyst-omantel-live-omani-works-admin"),
+    ] {
+        assert_eq!(
+            kube.secret_value("flux-system", "cloud-credentials", k)
+                .as_deref(),
+            Some(v),
+            "{k}"
+        );
+    }
+    assert!(
+        inv.find("networks", "catalyst-omantel-live-omani-works-fsn1-net")
+            .is_some()
+    );
+    assert!(
+        grep_dir(home.path(), &cluster_token).is_empty(),
+        "the cluster token is in a file"
+    );
+    assert!(
+        !sshd.command_log().iter().any(|c| c.contains(&cluster_token)),
+        "the cluster token is in a server command line"
+    );
+    assert!(
+        sshd.command_log()
+            .iter()
+            .any(|c| c.contains("kubectl-standin") && c.ends_with("apply -f -")),
+        "{:?}",
+        sshd.command_log()
+    );
+    assert_eq!(
+        secrets.get(&names::cluster_token(&id)).unwrap().as_deref(),
+        Some(cluster_token.as_str())
+    );
 
     // Secrets generated for the run stay in the keyring: not in the data dir
     // (events, record, tofu dir), not in any event.

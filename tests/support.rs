@@ -294,9 +294,29 @@ pub fn app_binary() -> std::path::PathBuf {
     if let Some(p) = std::env::var_os("CATALYST_BIN") {
         return p.into();
     }
+    target_binary("catalyst-provisioner")
+}
+
+/// A binary of the target dir this test runs from (a test binary runs from
+/// `deps/`, a bin such as live-rig from the target dir itself).
+pub fn target_binary(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
-    dir.join("catalyst-provisioner")
+    let mut dir = exe.parent().unwrap();
+    if dir.ends_with("deps") {
+        dir = dir.parent().unwrap();
+    }
+    dir.join(name)
+}
+
+/// The command the test control plane runs for `kubectl apply -f -`: the
+/// stand-in (tests/fakes/kubectl) applying to the fake Kubernetes API.
+pub fn kubectl_standin(kube: &crate::fakes::kube::FakeKube) -> String {
+    format!(
+        "{} --server {} --token {}",
+        target_binary("kubectl-standin").display(),
+        kube.url(),
+        crate::fakes::kube::TOKEN
+    )
 }
 
 /// Valid answers for demo mode with subdomain `sub`, built through the engine

@@ -116,6 +116,8 @@ commands! {
         component_removal(RemovalArgs) -> Selection;
         /// Checks a Hetzner token; a read-write one goes to the keyring and brings live prices.
         token_check(TokenArgs) -> TokenCheckView;
+        /// Checks the cluster's own Hetzner token (read & write); it goes to the keyring.
+        cluster_token_check(TokenArgs) -> TokenCheckView;
         /// Generates the ed25519 admin key; the private half goes to the keyring.
         ssh_generate(FqdnArgs) -> AdminKeyInfo;
         /// Parses a pasted public key (fingerprint, or the sentence saying what is wrong).

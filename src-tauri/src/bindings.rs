@@ -37,7 +37,8 @@ use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
 use crate::engine::wizard::FieldError;
 use crate::engine::wizard::change::{ChangeArgs, ChangeOutcome, WizardChange};
 use crate::engine::wizard::model::{
-    Credentials, Domain, DomainMode, Organisation, Region, SshKeyMode, Step, Topology, WizardAnswers,
+    ClusterToken, Credentials, Domain, DomainMode, Organisation, Region, SshKeyMode, Step, Topology,
+    WizardAnswers,
 };
 use crate::engine::{ApiError, AppInfo, ErrorCode, RemovalArgs, StepInfo, ValidateArgs, WizardOptions};
 
@@ -76,6 +77,7 @@ pub fn render() -> String {
         decl::<Region>(&cfg),
         decl::<Credentials>(&cfg),
         decl::<SshKeyMode>(&cfg),
+        decl::<ClusterToken>(&cfg),
         decl::<Domain>(&cfg),
         decl::<DomainMode>(&cfg),
         decl::<WizardOptions>(&cfg),

@@ -6,7 +6,9 @@
 //! `{"type":"ADDED|MODIFIED|DELETED","object":…}` resumed after N), bearer
 //! auth, `fieldSelector=metadata.name=…`, and `timeoutSeconds`. Plain HTTP
 //! on loopback: kube's client accepts an `http://` server in a kubeconfig.
-//! Objects change on a script (what helm-controller would write).
+//! Objects change on a script (what helm-controller would write). Core v1
+//! Namespaces and Secrets take a server-side apply (`PATCH`, `application/
+//! apply-patch+yaml`, `fieldManager`) and are read back by tests.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,7 +20,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -74,6 +76,8 @@ struct Store {
 struct Shared {
     store: Mutex<Store>,
     tx: broadcast::Sender<Change>,
+    /// Core v1 objects applied (Namespaces, Secrets), by (kind, namespace, name).
+    core: Mutex<BTreeMap<(String, String, String), Value>>,
 }
 
 /// A Ready condition as Flux writes it.
@@ -148,6 +152,7 @@ impl FakeKube {
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::default()),
             tx,
+            core: Mutex::new(BTreeMap::new()),
         });
         let app = Router::new()
             .route(
@@ -155,6 +160,11 @@ impl FakeKube {
                 get(namespaced),
             )
             .route("/apis/{group}/{version}/{plural}", get(cluster_wide))
+            .route("/api/v1/namespaces/{name}", patch(apply_namespace))
+            .route(
+                "/api/v1/namespaces/{ns}/secrets/{name}",
+                patch(apply_secret).get(get_secret),
+            )
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -231,6 +241,21 @@ impl FakeKube {
             }
         });
         self.script.lock().unwrap().push(h);
+    }
+
+    /// A Secret as the API serves it (`data` base64, as from stringData), if applied.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Value> {
+        let key = ("Secret".to_owned(), namespace.to_owned(), name.to_owned());
+        self.shared.core.lock().unwrap().get(&key).cloned()
+    }
+
+    /// A Secret's value under `key`, decoded.
+    pub fn secret_value(&self, namespace: &str, name: &str, key: &str) -> Option<String> {
+        use base64::Engine as _;
+        let s = self.secret(namespace, name)?;
+        let b64 = s["data"][key].as_str()?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        String::from_utf8(bytes).ok()
     }
 
     /// When each played step was applied.
@@ -343,6 +368,120 @@ async fn cluster_wide(
     headers: HeaderMap,
 ) -> Response {
     serve(shared, &group, &version, None, &plural, q, headers).await
+}
+
+fn bearer_ok(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {TOKEN}"))
+}
+
+/// Server-side apply of a core object: the body (JSON is YAML) replaces what
+/// was there; `stringData` becomes base64 `data`, as the API server does.
+fn apply_core(
+    shared: &Shared,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+    body: &str,
+) -> Response {
+    shared
+        .store
+        .lock()
+        .unwrap()
+        .requests
+        .push(format!("PATCH {kind} {namespace}/{name}"));
+    if !bearer_ok(headers) {
+        return status_body(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    let apply = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "application/apply-patch+yaml");
+    if !apply || !q.contains_key("fieldManager") {
+        return status_body(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager is required for apply requests",
+        );
+    }
+    let Ok(mut object) = serde_json::from_str::<Value>(body) else {
+        return status_body(StatusCode::BAD_REQUEST, "BadRequest", "the body is not JSON");
+    };
+    if object["kind"] != kind || object["metadata"]["name"] != name {
+        return status_body(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the object's kind or name does not match the request",
+        );
+    }
+    if let Some(string_data) = object.as_object_mut().and_then(|o| o.remove("stringData")) {
+        use base64::Engine as _;
+        let data = object["data"].as_object().cloned().unwrap_or_default();
+        let mut data = data;
+        for (k, v) in string_data.as_object().cloned().unwrap_or_default() {
+            let text = v.as_str().unwrap_or_default();
+            data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text)));
+        }
+        object["data"] = Value::Object(data);
+    }
+    shared.core.lock().unwrap().insert(
+        (kind.to_owned(), namespace.to_owned(), name.to_owned()),
+        object.clone(),
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        object.to_string(),
+    )
+        .into_response()
+}
+
+async fn apply_namespace(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    apply_core(&shared, "Namespace", "", &name, &q, &headers, &body)
+}
+
+async fn apply_secret(
+    State(shared): State<Arc<Shared>>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    apply_core(&shared, "Secret", &ns, &name, &q, &headers, &body)
+}
+
+async fn get_secret(
+    State(shared): State<Arc<Shared>>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return status_body(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    let key = ("Secret".to_owned(), ns, name.clone());
+    match shared.core.lock().unwrap().get(&key) {
+        Some(o) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            o.to_string(),
+        )
+            .into_response(),
+        None => status_body(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("secrets \"{name}\" not found"),
+        ),
+    }
 }
 
 /// Whether an object is in the request's scope.

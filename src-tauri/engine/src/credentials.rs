@@ -75,15 +75,7 @@ impl Engine {
         let (scope, message) = match self.mode() {
             Mode::Demo => super::demo::hetzner::check_token(&token),
             Mode::Live => {
-                register_secret(&token);
-                let config = match &self.current_settings().hetzner_endpoint {
-                    Some(url) => HetznerConfig::with_base_url(url.clone()),
-                    None => HetznerConfig::from_env(),
-                };
-                let check = check_token(&config, &token).await.map_err(|e| ApiError {
-                    field: Some("credentials.token".into()),
-                    ..ApiError::from(e)
-                })?;
+                let check = self.probe_token(&token, "credentials.token").await?;
                 if check.scope == TokenScope::ReadWrite {
                     let fetched = time::OffsetDateTime::now_utc()
                         .format(&time::format_description::well_known::Rfc3339)
@@ -98,6 +90,37 @@ impl Engine {
                 .await?;
         }
         Ok(TokenCheckView { scope, message })
+    }
+
+    /// Checks the cluster's own token as the provisioning one is checked
+    /// (the cloud controller creates load balancers and volumes with it, so
+    /// read & write); it goes to the keyring, the offers stay as they are.
+    pub async fn cluster_token_check(&self, args: TokenArgs) -> Result<TokenCheckView, ApiError> {
+        let token = args.token.trim().to_owned();
+        let (scope, message) = match self.mode() {
+            Mode::Demo => super::demo::hetzner::check_token(&token),
+            Mode::Live => {
+                let check = self.probe_token(&token, "credentials.cluster_token").await?;
+                (check.scope, check.message)
+            }
+        };
+        if scope == TokenScope::ReadWrite {
+            self.set_secret(&names::cluster_token(DRAFT_OWNER), &token)
+                .await?;
+        }
+        Ok(TokenCheckView { scope, message })
+    }
+
+    async fn probe_token(&self, token: &str, field: &str) -> Result<crate::hetzner::TokenCheck, ApiError> {
+        register_secret(token);
+        let config = match &self.current_settings().hetzner_endpoint {
+            Some(url) => HetznerConfig::with_base_url(url.clone()),
+            None => HetznerConfig::from_env(),
+        };
+        check_token(&config, token).await.map_err(|e| ApiError {
+            field: Some(field.into()),
+            ..ApiError::from(e)
+        })
     }
 
     pub async fn ssh_generate(&self, args: FqdnArgs) -> Result<AdminKeyInfo, ApiError> {

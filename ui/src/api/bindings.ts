@@ -127,9 +127,20 @@ ssh_public_key: string, ssh_fingerprint: string,
 /**
  * CIDRs allowed to reach port 22; empty means "anywhere, key-only".
  */
-ssh_allowed_cidrs: Array<string>, };
+ssh_allowed_cidrs: Array<string>, 
+/**
+ * Which token the cluster's cloud controller, CSI driver and
+ * autoscaler get (kept in the cluster, revocable on its own).
+ */
+cluster_token: ClusterToken, 
+/**
+ * True once a separate cluster token was validated and kept in the keyring.
+ */
+cluster_token_validated: boolean, };
 
 export type SshKeyMode = "generate" | "paste";
+
+export type ClusterToken = "same" | "separate";
 
 export type Domain = { mode: DomainMode, pool_domain: string, subdomain: string, byo_domain: string, 
 /**
@@ -649,6 +660,7 @@ export type Commands = {
   wizard_estimate: { args: WizardAnswers; result: Estimate };
   component_removal: { args: RemovalArgs; result: Selection };
   token_check: { args: TokenArgs; result: TokenCheckView };
+  cluster_token_check: { args: TokenArgs; result: TokenCheckView };
   ssh_generate: { args: FqdnArgs; result: AdminKeyInfo };
   ssh_parse: { args: SshParseArgs; result: ParsedPublicKey };
   ssh_agent_check: { args: SshParseArgs; result: AgentCheck };

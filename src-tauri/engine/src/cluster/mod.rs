@@ -1,9 +1,11 @@
 //! The cluster side of a provisioning run, after the servers exist: SSH to the
 //! first control plane (host key pinned to the one the app generated), the
-//! cloud-init log and status, the k3s kubeconfig, the Phase-1 watch of Flux
+//! cloud-init log and status, the k3s kubeconfig, the Hetzner credentials
+//! the cluster's cloud controller reads (applied over SSH), the Phase-1 watch of Flux
 //! objects, and the console's TLS check. Nothing here needs the server to
 //! reach the laptop: every connection goes from the laptop out.
 
+pub mod cloud_secret;
 pub mod cloudinit_watch;
 pub mod console;
 pub mod error;

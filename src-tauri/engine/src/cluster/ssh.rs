@@ -22,6 +22,8 @@ use crate::keys::GeneratedKey;
 pub const CLOUD_INIT_LOG: &str = "/var/log/cloud-init-output.log";
 /// The kubeconfig k3s writes for its local admin.
 pub const K3S_KUBECONFIG: &str = "/etc/rancher/k3s/k3s.yaml";
+/// k3s' bundled kubectl (it reads k3s.yaml itself).
+pub const K3S_KUBECTL: &str = "k3s kubectl";
 
 /// How long to wait between connection attempts while the server boots.
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
@@ -37,6 +39,8 @@ pub struct ServerCommands {
     pub cloud_init_status: String,
     /// Prints the k3s kubeconfig.
     pub read_kubeconfig: String,
+    /// Applies the manifest on its stdin (the cluster's cloud credentials).
+    pub apply_manifest: String,
 }
 
 impl ServerCommands {
@@ -47,6 +51,11 @@ impl ServerCommands {
     }
 
     pub fn with_paths(user: &str, log_path: &str, kubeconfig_path: &str) -> ServerCommands {
+        Self::with_kubectl(user, log_path, kubeconfig_path, K3S_KUBECTL)
+    }
+
+    /// As `with_paths`, with `kubectl` standing for k3s' own.
+    pub fn with_kubectl(user: &str, log_path: &str, kubeconfig_path: &str, kubectl: &str) -> ServerCommands {
         // `tail -F` never ends by itself, and sshd does not kill a command
         // whose channel closes (no pty). The shell waits on its stdin instead
         // and stops tail when the client sends EOF.
@@ -55,17 +64,20 @@ impl ServerCommands {
             shell_quote(log_path)
         );
         let cat = format!("cat {}", shell_quote(kubeconfig_path));
+        let apply = format!("{kubectl} apply -f -");
         if user == "root" {
             ServerCommands {
                 follow_log: follow,
                 cloud_init_status: "cloud-init status --format json".into(),
                 read_kubeconfig: cat,
+                apply_manifest: apply,
             }
         } else {
             ServerCommands {
                 follow_log: format!("sudo -n sh -c {}", shell_quote(&follow)),
                 cloud_init_status: "cloud-init status --format json".into(),
                 read_kubeconfig: format!("sudo -n {cat}"),
+                apply_manifest: format!("sudo -n {apply}"),
             }
         }
     }
@@ -335,10 +347,24 @@ impl SshSession {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<CommandOutput, ClusterError> {
+        self.run_with_input(command, &[], timeout, cancel).await
+    }
+
+    /// Runs one command with `input` on its stdin, then EOF. What must not be
+    /// seen in the server's process list (a token) goes here, not in argv.
+    pub async fn run_with_input(
+        &self,
+        command: &str,
+        input: &[u8],
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<CommandOutput, ClusterError> {
         let work = async {
             let mut channel = self.handle.channel_open_session().await?;
             channel.exec(true, command).await?;
-            // No input: a command reading stdin sees EOF at once.
+            if !input.is_empty() {
+                channel.data(input).await?;
+            }
             channel.eof().await?;
             let mut out = CommandOutput::default();
             while let Some(msg) = channel.wait().await {

@@ -343,6 +343,17 @@ impl PhaseRunner for DemoCloud {
         ctx.record.outputs.kubeconfig_path = Some(path.display().to_string());
         ctx.save();
         ctx.log(LogLevel::Info, "ssh", format!("Read /etc/rancher/k3s/k3s.yaml and pointed it at https://{ip}:6443; wrote kubeconfig.yaml (mode 0600; demo: a simulated cluster, no credential in it)."));
+        let which = match ctx.record.answers.credentials.cluster_token {
+            crate::wizard::model::ClusterToken::Same => "the provisioning token",
+            crate::wizard::model::ClusterToken::Separate => "its own token",
+        };
+        ctx.log(
+            LogLevel::Info,
+            "ssh",
+            format!(
+                "Stored the cluster's Hetzner credentials ({which}) in kube-system/hcloud and flux-system/cloud-credentials over SSH, for the cloud controller, the CSI driver and the autoscaler (demo: nothing was sent)."
+            ),
+        );
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use crate::credentials::DRAFT_OWNER;
 use crate::secrets::names::registrar as registrar_secret_name;
 use crate::secrets::{SecretError, SecretStore, names};
 use crate::wizard::WizardAnswers;
-use crate::wizard::model::{DomainMode, SshKeyMode};
+use crate::wizard::model::{ClusterToken, DomainMode, SshKeyMode};
 
 /// How a secret of some kind is named for an owner (a deployment id or the draft).
 pub type NameOf = fn(&str) -> String;
@@ -20,6 +20,9 @@ pub fn kinds(a: &WizardAnswers) -> Vec<NameOf> {
     }
     if a.domain.mode == DomainMode::ByoApi {
         out.push(registrar_secret_name);
+    }
+    if a.credentials.cluster_token == ClusterToken::Separate {
+        out.push(names::cluster_token);
     }
     out
 }
@@ -52,6 +55,7 @@ pub fn forget(store: &dyn SecretStore, id: &str) -> Result<(), SecretError> {
     let mut first = None;
     for name_of in [
         names::hetzner_token as NameOf,
+        names::cluster_token,
         names::admin_private_key,
         names::host_private_key,
         registrar_secret_name,
@@ -83,6 +87,29 @@ mod tests {
             DomainMode::Pool
         };
         a
+    }
+
+    #[test]
+    fn a_separate_cluster_token_is_copied_and_forgotten_with_the_run() {
+        let s = MemoryStore::new();
+        s.set("hetzner-token/draft", "token-one-aaaaaaaaaaaaaaaa")
+            .unwrap();
+        s.set("cluster-token/draft", "cluster-one-ffffffffffffffff")
+            .unwrap();
+        let mut a = answers(true, false);
+        assert_eq!(
+            adopt(&s, "d1", &a).unwrap(),
+            1,
+            "the cluster uses the provisioning token"
+        );
+        a.credentials.cluster_token = ClusterToken::Separate;
+        assert_eq!(adopt(&s, "d2", &a).unwrap(), 2);
+        assert_eq!(
+            lookup(&s, names::cluster_token, "d2").unwrap().as_deref(),
+            Some("cluster-one-ffffffffffffffff")
+        );
+        forget(&s, "d2").unwrap();
+        assert_eq!(s.get("cluster-token/d2").unwrap(), None);
     }
 
     #[test]

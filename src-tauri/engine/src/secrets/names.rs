@@ -6,6 +6,11 @@ pub fn hetzner_token(owner: &str) -> String {
     format!("hetzner-token/{owner}")
 }
 
+/// The Hetzner token the cluster keeps, when it is not the provisioning one.
+pub fn cluster_token(owner: &str) -> String {
+    format!("cluster-token/{owner}")
+}
+
 /// The generated admin SSH key (private half).
 pub fn admin_private_key(owner: &str) -> String {
     format!("admin-key/{owner}")

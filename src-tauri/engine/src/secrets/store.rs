@@ -145,6 +145,15 @@ impl GivenSecrets {
         self.with(names::hetzner_token(""), token, source)
     }
 
+    /// The cluster's own Hetzner token (`cluster_token: separate`) for every deployment.
+    pub fn with_cluster_token(self, token: String) -> GivenSecrets {
+        self.with(
+            names::cluster_token(""),
+            token,
+            "cluster token from HCLOUD_CLUSTER_TOKEN",
+        )
+    }
+
     /// The admin private key (OpenSSH text) for every deployment.
     pub fn with_admin_key(self, key: String) -> GivenSecrets {
         self.with(

@@ -54,6 +54,8 @@ pub struct Overrides {
 pub struct ServerPaths {
     pub cloud_init_log: String,
     pub kubeconfig: String,
+    /// The kubectl the server runs for `apply -f -`; None means k3s' own.
+    pub kubectl: Option<String>,
 }
 
 impl Overrides {

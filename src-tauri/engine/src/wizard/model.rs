@@ -115,6 +115,23 @@ pub struct Credentials {
     pub ssh_fingerprint: String,
     /// CIDRs allowed to reach port 22; empty means "anywhere, key-only".
     pub ssh_allowed_cidrs: Vec<String>,
+    /// Which token the cluster's cloud controller, CSI driver and
+    /// autoscaler get (kept in the cluster, revocable on its own).
+    pub cluster_token: ClusterToken,
+    /// True once a separate cluster token was validated and kept in the keyring.
+    pub cluster_token_validated: bool,
+}
+
+/// The Hetzner token the cluster keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterToken {
+    /// The provisioning token itself.
+    #[default]
+    Same,
+    /// A second token of the same project, for the cluster only (recommended:
+    /// revoking it never stops the app, and the app's token never lives in the cluster).
+    Separate,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -44,6 +44,10 @@ pub fn for_mode(mut a: WizardAnswers, then: Option<Mode>, now: Mode) -> Draft {
             c.token_validated = false;
             recheck.push("validate the Hetzner token".to_owned());
         }
+        if c.cluster_token_validated {
+            c.cluster_token_validated = false;
+            recheck.push("validate the cluster's token".to_owned());
+        }
         if c.ssh_key_mode == SshKeyMode::Generate && !c.ssh_public_key.is_empty() {
             c.ssh_public_key.clear();
             c.ssh_fingerprint.clear();

@@ -260,6 +260,12 @@ fn credentials(a: &WizardAnswers, e: &mut Vec<FieldError>) {
             e.push(FieldError::new(format!("credentials.ssh_allowed_cidrs.{i}"), m));
         }
     }
+    if c.cluster_token == ClusterToken::Separate && !c.cluster_token_validated {
+        e.push(FieldError::new(
+            "credentials.cluster_token",
+            "Validate the cluster's own read-write token, or let the cluster use the provisioning token.",
+        ));
+    }
 }
 
 /// `203.0.113.0/24` or `2001:db8::/32`; the host part must be zero.

@@ -195,6 +195,8 @@ const KEY: &str = "credentials.ssh_public_key";
 fn credentials() {
     check(&cases![
         Credentials, |a| a.credentials.token_validated = false, Some(("credentials.token", "Validate a read-write Hetzner API token first."));
+        Credentials, |a| a.credentials.cluster_token = ClusterToken::Separate, Some(("credentials.cluster_token", "Validate the cluster's own read-write token, or let the cluster use the provisioning token."));
+        Credentials, |a| { a.credentials.cluster_token = ClusterToken::Separate; a.credentials.cluster_token_validated = true; }, None;
         Credentials, |a| a.credentials.ssh_public_key = "".into(), Some((KEY, "Generate an admin key or paste a public key."));
         Credentials, |a| a.credentials.ssh_public_key = "  \n ".into(), Some((KEY, "Generate an admin key or paste a public key."));
         Credentials, |a| a.credentials.ssh_public_key = "ssh-dss AAAAB3NzaC1kc3MAAACBAP".into(), Some((KEY, "DSA (ssh-dss) keys are insecure and refused by current OpenSSH. Create an ed25519 key with `ssh-keygen -t ed25519` and paste that."));

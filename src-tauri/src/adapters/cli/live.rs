@@ -30,7 +30,12 @@ pub struct Given {
     pub admin_key: Option<String>,
     /// The registrar API credential (`domain.mode: byo_api`).
     pub registrar: Option<String>,
+    /// The cluster's own token (`credentials.cluster_token: separate`).
+    pub cluster_token: Option<String>,
 }
+
+/// Where a headless run takes the cluster's own Hetzner token from.
+pub const CLUSTER_TOKEN_ENV: &str = "HCLOUD_CLUSTER_TOKEN";
 
 /// Where a headless run takes the registrar credential from.
 pub const REGISTRAR_ENV: &str = "CATALYST_REGISTRAR_CREDENTIAL";
@@ -68,15 +73,23 @@ impl Given {
         };
         let admin_key = admin_key_file.map(read_admin_key).transpose()?;
         let registrar = std::env::var(REGISTRAR_ENV).ok().filter(|v| !v.trim().is_empty());
+        let cluster_token = std::env::var(CLUSTER_TOKEN_ENV)
+            .ok()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
         Ok(Given {
             token,
             admin_key,
             registrar,
+            cluster_token,
         })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.token.is_none() && self.admin_key.is_none() && self.registrar.is_none()
+        self.token.is_none()
+            && self.admin_key.is_none()
+            && self.registrar.is_none()
+            && self.cluster_token.is_none()
     }
 
     /// The keyring with what was given standing in front of it.
@@ -90,6 +103,9 @@ impl Given {
         }
         if let Some(r) = &self.registrar {
             s = s.with_registrar(r.clone());
+        }
+        if let Some(t) = &self.cluster_token {
+            s = s.with_cluster_token(t.clone());
         }
         s
     }
@@ -164,6 +180,7 @@ pub async fn prepare(
         None => {}
     }
     registrar(engine, answers, given).await?;
+    cluster_token(engine, answers, given, purpose).await?;
     let fqdn = answers.fqdn().unwrap_or_default();
     let c = &mut answers.credentials;
     if let Some(text) = &given.admin_key {
@@ -220,6 +237,49 @@ pub async fn prepare(
             "Generated the admin key {} (kept in the keyring; `catalyst-provisioner` exports it from the window).",
             c.ssh_fingerprint
         ));
+    }
+    Ok(())
+}
+
+/// The cluster's own token (`cluster_token: separate`), from the
+/// environment, checked as the Credentials step checks it.
+async fn cluster_token(
+    engine: &Engine,
+    answers: &mut WizardAnswers,
+    given: &Given,
+    purpose: Purpose,
+) -> Result<(), Refused> {
+    use crate::engine::wizard::model::ClusterToken;
+    if answers.credentials.cluster_token != ClusterToken::Separate {
+        return Ok(());
+    }
+    match &given.cluster_token {
+        Some(token) => {
+            let view = engine
+                .cluster_token_check(TokenArgs { token: token.clone() })
+                .await
+                .map_err(|e| refused(token_exit(e.code), format!("{CLUSTER_TOKEN_ENV}: {}", e.message)))?;
+            if view.scope != TokenScope::ReadWrite {
+                return Err(refused(
+                    EXIT_TOKEN,
+                    format!("{CLUSTER_TOKEN_ENV}: {}", view.message),
+                ));
+            }
+            answers.credentials.cluster_token_validated = true;
+        }
+        None if answers.credentials.cluster_token_validated => {}
+        None if purpose == Purpose::Check => err(&format!(
+            "credentials.cluster_token: not probed (set {CLUSTER_TOKEN_ENV} for validate to probe it)."
+        )),
+        None => {
+            return Err(refused(
+                EXIT_TOKEN,
+                format!(
+                    "The answers give the cluster its own token (credentials.cluster_token: separate): set \
+                     {CLUSTER_TOKEN_ENV} (never on the command line), or set cluster_token: same."
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ const ANSWERS: WizardAnswers = {
   topology: "SOLO",
   ha: false,
   regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
-  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
+  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [], cluster_token: "same", cluster_token_validated: false },
   components: [],
   domain: { mode: "pool", pool_domain: "omani.works", subdomain: "acme", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
 };
@@ -146,5 +146,35 @@ describe("CredentialsStep", () => {
     await waitFor(() => expect(screen.getByTestId("agent-status").dataset.state).toBe("held"));
     expect(screen.getByTestId("agent-status").textContent).toContain("✓ Your SSH agent (/run/agent.sock) holds this key.");
     expect(screen.queryByRole("button", { name: "Check the agent again" })).toBeNull();
+  });
+
+  it("lets the cluster keep its own token, checked like the first, and says when it is refused", async () => {
+    const checked: unknown[] = [];
+    setFakeTransport({
+      cluster_token_check: (a) => {
+        checked.push(a);
+        return (a as { token: string }).token === "good"
+          ? { scope: "read_write", message: "Read & write token accepted." }
+          : { scope: "read_only", message: "This token is read-only; the cloud controller needs read & write." };
+      },
+    });
+    const seen: WizardAnswers[] = [];
+    const user = userEvent.setup();
+    render(<Harness seen={seen} />);
+    await user.click(screen.getByRole("radio", { name: /Its own token \(recommended\)/ }));
+    expect(seen.at(-1)?.credentials.cluster_token).toBe("separate");
+    await user.type(screen.getByLabelText("The cluster's token (read & write)"), "weak{Enter}");
+    await waitFor(() => expect(screen.getByText("This token is read-only; the cloud controller needs read & write.")).toBeTruthy());
+    expect(seen.at(-1)?.credentials.cluster_token_validated).toBe(false);
+    await user.clear(screen.getByLabelText("The cluster's token (read & write)"));
+    await user.type(screen.getByLabelText("The cluster's token (read & write)"), "good");
+    await user.click(screen.getByRole("button", { name: "Validate the cluster's token" }));
+    await waitFor(() => expect(seen.at(-1)?.credentials.cluster_token_validated).toBe(true));
+    expect(screen.getByText("Read & write token accepted.")).toBeTruthy();
+    // The token itself never reaches the answers (and so the draft on disk).
+    expect(JSON.stringify(seen)).not.toContain("good");
+    expect(checked).toEqual([{ token: "weak" }, { token: "good" }]);
+    await user.click(screen.getByRole("radio", { name: /The provisioning token/ }));
+    expect(seen.at(-1)?.credentials).toMatchObject({ cluster_token: "same", cluster_token_validated: false });
   });
 });

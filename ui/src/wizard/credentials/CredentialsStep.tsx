@@ -3,6 +3,7 @@ import { call, type ApiError } from "../../api";
 import { describedBy, Field } from "../Field";
 import type { StepProps } from "../types";
 import { AgentStatus } from "./AgentStatus";
+import { ClusterTokenSection } from "./ClusterTokenSection";
 
 type TokenState = { state: "idle" | "checking" | "done"; ok?: boolean; message?: string };
 
@@ -157,6 +158,8 @@ export function CredentialsStep({ answers, update, errorFor, errorNow, touch, re
           {check.state === "idle" && c.token_validated && <span className="ok">A read-write token is validated and kept in the OS keyring.</span>}
         </p>
       </section>
+
+      <ClusterTokenSection c={c} setCred={setCred} error={errorFor("credentials.cluster_token")} touch={() => touch("credentials.cluster_token")} demo={!!demo} />
 
       <section aria-labelledby="ssh-title">
         <h2 id="ssh-title">Admin SSH key</h2>

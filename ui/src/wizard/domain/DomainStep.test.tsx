@@ -11,7 +11,7 @@ const ANSWERS: WizardAnswers = {
   topology: "SOLO",
   ha: false,
   regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
-  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
+  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [], cluster_token: "same", cluster_token_validated: false },
   components: [],
   domain: { mode: "pool", pool_domain: "omani.works", subdomain: "omantel-prod", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
 };

@@ -22,7 +22,7 @@ const ANSWERS: WizardAnswers = {
     { location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" },
     { location: "ash", control_plane_type: "cpx42", worker_count: 0, worker_type: "" },
   ],
-  credentials: { token_validated: false, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [] },
+  credentials: { token_validated: false, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: [], cluster_token: "same", cluster_token_validated: false },
   components: [],
   domain: { mode: "pool", pool_domain: "omani.works", subdomain: "", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
 };

@@ -12,7 +12,7 @@ const ANSWERS: WizardAnswers = {
   topology: "SOLO",
   ha: false,
   regions: [{ location: "fsn1", control_plane_type: "cpx42", worker_count: 0, worker_type: "" }],
-  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: ["203.0.113.0/24", "10.0.0.1"] },
+  credentials: { token_validated: true, ssh_key_mode: "generate", ssh_public_key: "", ssh_fingerprint: "", ssh_allowed_cidrs: ["203.0.113.0/24", "10.0.0.1"], cluster_token: "same", cluster_token_validated: false },
   components: [],
   domain: { mode: "pool", pool_domain: "omani.works", subdomain: "acme", byo_domain: "", registrar: null, registrar_validated: false, admin_email: "", availability: null },
 };

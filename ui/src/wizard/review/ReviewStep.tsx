@@ -83,13 +83,22 @@ export function ReviewStep({ answers: a, data, goTo, errorFor, demo, confirmatio
         <dt>Total cost</dt>
         <dd data-testid="review-total">{estimate ? `${euro(estimate.hourly_eur, 4)}/h · ${euro(estimate.monthly_eur)}/month (net)` : NONE}</dd>
       </Section>
-      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.ssh_public_key", ...a.credentials.ssh_allowed_cidrs.map((_, i) => `credentials.ssh_allowed_cidrs.${i}`)], 3)}>
+      <Section title="Credentials" step={3} goTo={goTo} error={firstError(["credentials.token", "credentials.cluster_token", "credentials.ssh_public_key", ...a.credentials.ssh_allowed_cidrs.map((_, i) => `credentials.ssh_allowed_cidrs.${i}`)], 3)}>
         <dt>Hetzner token</dt>
         <dd>{a.credentials.token_validated ? "•••••••• validated, kept in the OS keyring" : "not validated"}</dd>
+        <dt>The cluster&apos;s token</dt>
+        <dd data-testid="review-cluster-token">
+          {a.credentials.cluster_token === "separate"
+            ? a.credentials.cluster_token_validated
+              ? "its own, validated, kept in the OS keyring"
+              : "its own, not validated"
+            : "the provisioning token"}
+        </dd>
         <dt>Admin SSH key</dt>
         <dd>
           {a.credentials.ssh_fingerprint || (a.credentials.ssh_public_key ? "pasted key" : NONE)}
           {a.credentials.ssh_key_mode === "generate" && a.credentials.ssh_fingerprint ? " (generated)" : ""}
+          {a.credentials.ssh_key_mode === "paste" && a.credentials.ssh_fingerprint ? " (pasted; the run logs in through your SSH agent)" : ""}
         </dd>
         <dt>SSH reachable from</dt>
         <dd>{a.credentials.ssh_allowed_cidrs.length ? a.credentials.ssh_allowed_cidrs.join(", ") : "anywhere (key-only)"}</dd>

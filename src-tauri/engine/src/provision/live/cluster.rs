@@ -57,7 +57,8 @@ impl LiveCloud {
         let mut target = SshTarget::with_auth(&address, &user, auth, host.public_openssh());
         target.port = self.settings.overrides.ssh_port.unwrap_or(22);
         if let Some(p) = &self.settings.overrides.ssh_server_paths {
-            target.commands = ServerCommands::with_paths("root", &p.cloud_init_log, &p.kubeconfig);
+            let kubectl = p.kubectl.as_deref().unwrap_or(cluster::ssh::K3S_KUBECTL);
+            target.commands = ServerCommands::with_kubectl("root", &p.cloud_init_log, &p.kubeconfig, kubectl);
         }
         let timeout = self
             .settings
@@ -213,8 +214,15 @@ impl LiveCloud {
         let fetched = session
             .fetch_kubeconfig(&cp, KUBECONFIG_TIMEOUT, &cancel.token)
             .await;
+        // k3s answers (its kubeconfig exists): the cluster gets its cloud
+        // credentials on the same pinned connection.
+        let stored = match &fetched {
+            Ok(_) => self.store_cloud_credentials(ctx, &session, &cancel.token).await,
+            Err(_) => Ok(()),
+        };
         session.close().await;
         let mut yaml = fetched.map_err(cluster_stop)?;
+        stored?;
         if let Some(url) = &self.settings.overrides.kube_api_override {
             yaml = point_at(&yaml, url);
         }

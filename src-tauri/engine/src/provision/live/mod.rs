@@ -5,6 +5,7 @@
 //! the demo cloud. Secrets come from the keyring and reach `tofu` only
 //! through its environment; none of them enters an event or the record.
 
+mod cloud_credentials;
 mod cluster;
 mod console;
 mod domain;

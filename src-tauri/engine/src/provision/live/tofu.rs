@@ -250,12 +250,45 @@ impl LiveCloud {
             );
             inputs.existing_ssh_key_id = Some(key_id);
         }
-        let host = self.host_key(&id, &fqdn).await?;
-        let k3s = self
-            .kept_secret(&names::k3s_token(&id), || Ok(random_string(48)))
-            .await?;
+        let (host, boot) = self.boot_inputs(ctx).await?;
         let pass = self
             .kept_secret(&names::state_passphrase(&id), || Ok(random_string(40)))
+            .await?;
+        let work = tofu::module::work_dir(&self.data_dir, &id).map_err(tofu_stop)?;
+        let bin = self.locate_tofu(ctx).await?;
+        let staged = self.stage(&work, &inputs, &boot, token, pass)?;
+        if let Some(mirror) = &staged.mirror {
+            ctx.log(
+                LogLevel::Info,
+                "tofu",
+                format!("Using the provider mirror {}", mirror.display()),
+            );
+        }
+        ctx.log(
+            LogLevel::Info,
+            "tofu",
+            format!(
+                "Module staged in {} (cloud-init {} bytes at most; host key {}).",
+                work.display(),
+                staged.largest,
+                host.fingerprint()
+            ),
+        );
+        self.runner = Some(Runner::new(bin, work, staged.env));
+        Ok(())
+    }
+
+    /// What the servers boot with besides the module's inputs: the host
+    /// key, the k3s token (both generated once and kept), the GitOps source,
+    /// registries and the certificates' issuer.
+    pub(super) async fn boot_inputs(
+        &mut self,
+        ctx: &RunCtx,
+    ) -> Result<(crate::keys::GeneratedKey, BootInputs), Stop> {
+        let id = ctx.record.id.clone();
+        let host = self.host_key(&id, &ctx.record.fqdn).await?;
+        let k3s = self
+            .kept_secret(&names::k3s_token(&id), || Ok(random_string(48)))
             .await?;
         let host_private = host
             .private_openssh()
@@ -282,28 +315,7 @@ impl LiveCloud {
             registry_mirror,
             certificates: self.settings.certificates.unwrap_or_default(),
         };
-        let work = tofu::module::work_dir(&self.data_dir, &id).map_err(tofu_stop)?;
-        let bin = self.locate_tofu(ctx).await?;
-        let staged = self.stage(&work, &inputs, &boot, token, pass)?;
-        if let Some(mirror) = &staged.mirror {
-            ctx.log(
-                LogLevel::Info,
-                "tofu",
-                format!("Using the provider mirror {}", mirror.display()),
-            );
-        }
-        ctx.log(
-            LogLevel::Info,
-            "tofu",
-            format!(
-                "Module staged in {} (cloud-init {} bytes at most; host key {}).",
-                work.display(),
-                staged.largest,
-                host.fingerprint()
-            ),
-        );
-        self.runner = Some(Runner::new(bin, work, staged.env));
-        Ok(())
+        Ok((host, boot))
     }
 
     /// Writes the module and its inputs into `work` and builds tofu's
