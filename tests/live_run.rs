@@ -292,6 +292,60 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
         Some(cluster_token.as_str())
     );
 
+    // The first login: a token signed with the deployment's handover key,
+    // verified by the console with the public half the run installed.
+    console.accept_handovers("omantel-live.omani.works", kube.secrets());
+    let opened = engine
+        .deployment_console_open(IdArgs { id: id.clone() })
+        .await
+        .unwrap();
+    assert!(!opened.opened, "no system browser here: the front end opens it");
+    assert!(
+        opened
+            .url
+            .starts_with(&format!("{}auth/handover?token=", console.url)),
+        "{}",
+        opened.url
+    );
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client.get(&opened.url).send().await.unwrap();
+    assert_eq!(login.status(), 302, "{:?}", login.text().await);
+    assert_eq!(login.headers()["location"], "/console/dashboard");
+    let claims = console.handovers().pop().unwrap();
+    assert_eq!(claims["aud"], "https://console.omantel-live.omani.works");
+    assert_eq!(claims["email"], record["answers"]["domain"]["admin_email"]);
+    assert_eq!(claims["deployment_id"], id.as_str());
+    let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+    assert_eq!(lifetime, 300, "five minutes");
+    let again = client.get(&opened.url).send().await.unwrap();
+    assert_eq!(again.status(), 401);
+    assert!(again.text().await.unwrap().contains("token already used"));
+    // A token not signed by this deployment's key is refused.
+    let other = engine
+        .deployment_console_open(IdArgs { id: id.clone() })
+        .await
+        .unwrap();
+    let flipped = format!(
+        "{}{}",
+        &other.url[..other.url.len() - 2],
+        if other.url.ends_with("AA") { "BB" } else { "AA" }
+    );
+    let forged = client.get(&flipped).send().await.unwrap();
+    assert_eq!(forged.status(), 401);
+    let seed = secrets.get(&names::handover_key(&id)).unwrap().unwrap();
+    assert!(
+        grep_dir(home.path(), &seed).is_empty(),
+        "the handover key is in a file"
+    );
+    assert!(
+        grep_dir(home.path(), &opened.url[opened.url.len() - 40..]).is_empty(),
+        "a handover token is in a file"
+    );
+
     // Secrets generated for the run stay in the keyring: not in the data dir
     // (events, record, tofu dir), not in any event.
     let k3s = secrets.get(&names::k3s_token(&id)).unwrap().unwrap();

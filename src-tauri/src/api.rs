@@ -12,6 +12,7 @@ use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::engine_check::EngineCheck;
 use crate::engine::events::ProvisionEvent;
 use crate::engine::exports::{EventsExport, SaveArgs};
+use crate::engine::handover::ConsoleHandover;
 use crate::engine::keys::agent::AgentCheck;
 use crate::engine::keys::{AdminKeyInfo, ParsedPublicKey};
 use crate::engine::pdm::{Availability, RegistrarValidation};
@@ -146,6 +147,8 @@ commands! {
         deployment_wipe(WipeArgs) -> WipeReport;
         /// Saves a zip of the record, events and log lines of a run, secrets absent ("Save as…").
         deployment_diagnostics(SaveArgs) -> ExportOutcome;
+        /// Signs the console's first-login token and opens it in the system browser (else returns it to open).
+        deployment_console_open(IdArgs) -> ConsoleHandover;
         /// Saves the run's kubeconfig (mode 0600) where the operator picks, or to `path`.
         deployment_kubeconfig_save(SaveArgs) -> ExportOutcome;
         /// Exports the run's event log (header + events, JSON lines) for a replay.

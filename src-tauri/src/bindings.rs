@@ -15,6 +15,7 @@ use crate::engine::domain::{DomainCheckArgs, RegistrarArgs};
 use crate::engine::engine_check::EngineCheck;
 use crate::engine::events::{EventKind, LogLevel, Phase, ProvisionEvent};
 use crate::engine::exports::{EventsExport, SaveArgs};
+use crate::engine::handover::ConsoleHandover;
 use crate::engine::hetzner::TokenScope;
 use crate::engine::keys::agent::{AgentCheck, AgentKeyState};
 use crate::engine::keys::{AdminKeyInfo, KeyAlgorithm, ParsedPublicKey};
@@ -108,6 +109,7 @@ pub fn render() -> String {
         decl::<AdminKeyInfo>(&cfg),
         decl::<ParsedPublicKey>(&cfg),
         decl::<AgentCheck>(&cfg),
+        decl::<ConsoleHandover>(&cfg),
         decl::<AgentKeyState>(&cfg),
         decl::<KeyAlgorithm>(&cfg),
         decl::<DomainCheckArgs>(&cfg),

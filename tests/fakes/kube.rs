@@ -245,17 +245,17 @@ impl FakeKube {
 
     /// A Secret as the API serves it (`data` base64, as from stringData), if applied.
     pub fn secret(&self, namespace: &str, name: &str) -> Option<Value> {
-        let key = ("Secret".to_owned(), namespace.to_owned(), name.to_owned());
-        self.shared.core.lock().unwrap().get(&key).cloned()
+        self.secrets().secret(namespace, name)
     }
 
     /// A Secret's value under `key`, decoded.
     pub fn secret_value(&self, namespace: &str, name: &str, key: &str) -> Option<String> {
-        use base64::Engine as _;
-        let s = self.secret(namespace, name)?;
-        let b64 = s["data"][key].as_str()?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-        String::from_utf8(bytes).ok()
+        self.secrets().value(namespace, name, key)
+    }
+
+    /// The applied Secrets, for another double that reads them (the console).
+    pub fn secrets(&self) -> KubeSecrets {
+        KubeSecrets(self.shared.clone())
     }
 
     /// When each played step was applied.
@@ -265,6 +265,25 @@ impl FakeKube {
 
     pub fn requests(&self) -> Vec<String> {
         self.shared.store.lock().unwrap().requests.clone()
+    }
+}
+
+/// A reader of the Secrets applied to a FakeKube.
+#[derive(Clone)]
+pub struct KubeSecrets(Arc<Shared>);
+
+impl KubeSecrets {
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Value> {
+        let key = ("Secret".to_owned(), namespace.to_owned(), name.to_owned());
+        self.0.core.lock().unwrap().get(&key).cloned()
+    }
+
+    pub fn value(&self, namespace: &str, name: &str, key: &str) -> Option<String> {
+        use base64::Engine as _;
+        let s = self.secret(namespace, name)?;
+        let b64 = s["data"][key].as_str()?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        String::from_utf8(bytes).ok()
     }
 }
 

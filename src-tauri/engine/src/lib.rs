@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod console_open;
 pub mod credentials;
 pub mod demo;
 pub mod diagnostics;
@@ -14,6 +15,7 @@ pub mod engine_check;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod handover;
 pub mod hetzner;
 pub mod keys;
 pub mod paths;
@@ -109,6 +111,8 @@ pub struct Engine {
     secrets_given: bool,
     save_dialog: RwLock<Option<Arc<dyn keys::SaveDialog + Send + Sync>>>,
     open_dialog: RwLock<Option<Arc<dyn settings::profile::OpenDialog + Send + Sync>>>,
+    /// Opens a URL in the system browser (the window's adapter sets it).
+    url_opener: RwLock<Option<Arc<dyn console_open::UrlOpener + Send + Sync>>>,
     /// Where the settings' own secrets (PDM password, registry credentials) live.
     settings_secrets: std::sync::OnceLock<Arc<dyn secrets::SecretStore>>,
     /// The mode in effect: chosen at start, changed by a saved setting when
@@ -174,6 +178,7 @@ impl Engine {
             secrets_given,
             save_dialog: RwLock::new(None),
             open_dialog: RwLock::new(None),
+            url_opener: RwLock::new(None),
             settings_secrets,
             mode: tokio::sync::watch::Sender::new(started_mode),
             runs: Arc::default(),

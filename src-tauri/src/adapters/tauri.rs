@@ -130,6 +130,16 @@ impl crate::engine::keys::SaveDialog for WindowSaveDialog {
     }
 }
 
+/// The desktop's browser, for "Open console": the window itself only shows
+/// the app (the navigation guard keeps it local).
+struct SystemBrowser;
+
+impl crate::engine::console_open::UrlOpener for SystemBrowser {
+    fn open_url(&self, url: &str) -> Result<(), String> {
+        open::that_detached(url).map_err(|e| e.to_string())
+    }
+}
+
 struct WindowOpenDialog;
 
 impl crate::engine::settings::profile::OpenDialog for WindowOpenDialog {
@@ -211,6 +221,7 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::
             let handle = app.handle().clone();
             forward.set_save_dialog(Arc::new(WindowSaveDialog));
             forward.set_open_dialog(Arc::new(WindowOpenDialog));
+            forward.set_url_opener(Arc::new(SystemBrowser));
             for webview in app.webview_windows().values() {
                 paint_without_compositing(webview);
             }

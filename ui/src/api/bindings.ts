@@ -302,6 +302,25 @@ socket: string | null,
  */
 keys: number | null, message: string, };
 
+export type ConsoleHandover = { 
+/**
+ * The console's address, without the token.
+ */
+console: string, 
+/**
+ * The address with the token; the front end opens it when the app
+ * could not (a browser over the bridge). Good for one login only.
+ */
+url: string, 
+/**
+ * Whether the app opened the system browser itself.
+ */
+opened: boolean, 
+/**
+ * RFC 3339: the token is refused after this.
+ */
+expires_at: string, };
+
 export type AgentKeyState = "held" | "not_held" | "no_agent" | "unreachable";
 
 export type KeyAlgorithm = "ed25519" | "ecdsa_p256" | "rsa";
@@ -675,6 +694,7 @@ export type Commands = {
   deployment_events: { args: EventsArgs; result: Array<ProvisionEvent> };
   deployment_wipe: { args: WipeArgs; result: WipeReport };
   deployment_diagnostics: { args: SaveArgs; result: ExportOutcome };
+  deployment_console_open: { args: IdArgs; result: ConsoleHandover };
   deployment_kubeconfig_save: { args: SaveArgs; result: ExportOutcome };
   deployment_events_export: { args: SaveArgs; result: EventsExport };
   replay_load: { args: ReplayArgs; result: Replay };

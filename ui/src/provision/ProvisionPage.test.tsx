@@ -1,5 +1,6 @@
 import { render, screen, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
 import { setTransport, type DeploymentRecord, type ProvisionEvent, type Transport, type WizardAnswers } from "../api";
 import { ProvisionPage } from "./ProvisionPage";
 
@@ -61,5 +62,34 @@ describe("ProvisionPage", () => {
     await waitFor(() => expect(screen.getByTestId("run-status").textContent).toBe("cancelled"), { timeout: 3000 });
     expect(screen.getByTestId("stopped-card")).toBeTruthy();
     expect(reads).toBeGreaterThanOrEqual(4);
+  });
+
+  it("opens the console of a live Sovereign with its signed link, in the browser when the app could not", async () => {
+    const done = { ...record("done"), demo: null, outputs: { ...record("done").outputs, console_url: "https://console.acme.omani.works" } };
+    const calls: string[] = [];
+    const t: Transport = {
+      kind: "bridge",
+      call: (cmd) => {
+        calls.push(cmd);
+        if (cmd === "deployment_events") return Promise.resolve([ev(1, { type: "done", console_url: "https://console.acme.omani.works" })]);
+        if (cmd === "deployment_get") return Promise.resolve(done);
+        if (cmd === "deployment_console_open")
+          return Promise.resolve({
+            console: "https://console.acme.omani.works",
+            url: "https://console.acme.omani.works/auth/handover?token=a.b.c",
+            opened: false,
+            expires_at: "2026-12-03T10:05:00Z",
+          });
+        return Promise.reject(new Error(`unexpected ${cmd}`));
+      },
+      listen: () => () => {},
+    };
+    setTransport(t);
+    const open = vi.spyOn(window, "open").mockImplementation(() => null);
+    render(<ProvisionPage id="d-1" onBack={() => {}} />);
+    await userEvent.click(await screen.findByRole("button", { name: "Open console" }));
+    await waitFor(() => expect(open).toHaveBeenCalledWith("https://console.acme.omani.works/auth/handover?token=a.b.c", "_blank", "noopener,noreferrer"));
+    expect(screen.getByTestId("handover-note").textContent).toContain("The sign-in link works once");
+    open.mockRestore();
   });
 });

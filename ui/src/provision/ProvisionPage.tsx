@@ -108,6 +108,21 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
     return () => clearInterval(t);
   }, [running]);
 
+  // The first login: a one-time token signed with this Sovereign's handover key.
+  const [handover, setHandover] = useState<string | null>(null);
+  const openConsole = async () => {
+    setError(null);
+    try {
+      const h = await call("deployment_console_open", { id });
+      if (!h.opened) window.open(h.url, "_blank", "noopener,noreferrer");
+      const until = new Date(h.expires_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      setHandover(`The console opened in your browser, signed in as the admin. The sign-in link works once, until ${until}; open it again here for a new one.`);
+    } catch (e) {
+      setHandover(null);
+      setError((e as ApiError).message);
+    }
+  };
+
   const act = async (f: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
@@ -247,10 +262,22 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
               {record.outputs.delegation.message}
             </p>
           )}
-          {record?.outputs.kubeconfig_path && (
-            <button type="button" className="primary" disabled={busy} onClick={() => save("Kubeconfig", () => call("deployment_kubeconfig_save", { id, path: null }))}>
-              Save kubeconfig…
-            </button>
+          <div className="inline">
+            {record && !record.demo && (
+              <button type="button" className="primary" disabled={busy} onClick={() => void openConsole()}>
+                Open console
+              </button>
+            )}
+            {record?.outputs.kubeconfig_path && (
+              <button type="button" className={record.demo ? "primary" : "secondary"} disabled={busy} onClick={() => save("Kubeconfig", () => call("deployment_kubeconfig_save", { id, path: null }))}>
+                Save kubeconfig…
+              </button>
+            )}
+          </div>
+          {handover && (
+            <p className="hint" role="status" data-testid="handover-note">
+              {handover}
+            </p>
           )}
         </div>
       )}

@@ -6,6 +6,8 @@
 //! it exits FATAL, or spawns servers off the network). Built here as one
 //! `v1 List` that `kubectl apply -f -` reads from stdin over the pinned SSH
 //! connection: never in user_data, tofu state, a file, an event or argv.
+//! The same apply installs the handover key's public half
+//! (`catalyst-system/catalyst-handover-jwt-public`, crate::handover).
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -28,6 +30,8 @@ pub struct CloudCredentials {
     /// The worker user_data the autoscaler boots new servers with (it holds
     /// the k3s join token); None when the primary region has no workers.
     pub worker_cloud_init: Option<Secret>,
+    /// The handover key's public JWK, for the console's first login.
+    pub handover_jwk: Option<Value>,
 }
 
 fn secret(namespace: &str, name: &str, data: Value) -> Value {
@@ -59,18 +63,28 @@ impl CloudCredentials {
             let b64 = base64::engine::general_purpose::STANDARD.encode(ci.expose());
             credentials["hcloud-cloud-init"] = json!(b64);
         }
-        let list = json!({
-            "apiVersion": "v1",
-            "kind": "List",
-            "items": [
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLOUD_CREDENTIALS.0}},
-                secret(HCLOUD_SECRET.0, HCLOUD_SECRET.1, json!({
+        let mut items = vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLOUD_CREDENTIALS.0}}),
+            secret(
+                HCLOUD_SECRET.0,
+                HCLOUD_SECRET.1,
+                json!({
                     "token": self.token.expose(),
                     "network": self.network,
-                })),
-                secret(CLOUD_CREDENTIALS.0, CLOUD_CREDENTIALS.1, credentials),
-            ]
-        });
+                }),
+            ),
+            secret(CLOUD_CREDENTIALS.0, CLOUD_CREDENTIALS.1, credentials),
+        ];
+        if let Some(jwk) = &self.handover_jwk {
+            let (ns, name) = crate::handover::PUBLIC_KEY_SECRET;
+            items.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+            items.push(secret(
+                ns,
+                name,
+                json!({ crate::handover::PUBLIC_KEY_FIELD: jwk.to_string() }),
+            ));
+        }
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
         Secret::new(list.to_string())
     }
 }
@@ -86,6 +100,7 @@ mod tests {
             firewall: "catalyst-acme-omani-works-fsn1-fw".into(),
             ssh_key: "catalyst-acme-omani-works-admin".into(),
             worker_cloud_init: workers.then(|| Secret::new("#cloud-config\nruncmd: [k3s agent]\n")),
+            handover_jwk: workers.then(|| json!({"kty": "OKP", "crv": "Ed25519", "x": "abc"})),
         }
     }
 
@@ -121,8 +136,20 @@ mod tests {
             String::from_utf8(back).unwrap(),
             "#cloud-config\nruncmd: [k3s agent]\n"
         );
+        let jwk = &items[4];
+        assert_eq!(
+            (
+                jwk["metadata"]["namespace"].as_str(),
+                jwk["metadata"]["name"].as_str()
+            ),
+            (Some("catalyst-system"), Some("catalyst-handover-jwt-public"))
+        );
+        let published: Value =
+            serde_json::from_str(jwk["stringData"]["public.jwk"].as_str().unwrap()).unwrap();
+        assert_eq!(published["crv"], "Ed25519");
         let none: Value = serde_json::from_str(creds(false).manifest().expose()).unwrap();
         assert!(none["items"][2]["stringData"].get("hcloud-cloud-init").is_none());
+        assert_eq!(none["items"].as_array().unwrap().len(), 3);
     }
 
     #[test]

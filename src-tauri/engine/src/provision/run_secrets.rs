@@ -56,6 +56,7 @@ pub fn forget(store: &dyn SecretStore, id: &str) -> Result<(), SecretError> {
     for name_of in [
         names::hetzner_token as NameOf,
         names::cluster_token,
+        names::handover_key,
         names::admin_private_key,
         names::host_private_key,
         registrar_secret_name,

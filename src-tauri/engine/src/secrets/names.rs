@@ -11,6 +11,11 @@ pub fn cluster_token(owner: &str) -> String {
     format!("cluster-token/{owner}")
 }
 
+/// The deployment's handover key (signs the console's first-login token).
+pub fn handover_key(owner: &str) -> String {
+    format!("handover-key/{owner}")
+}
+
 /// The generated admin SSH key (private half).
 pub fn admin_private_key(owner: &str) -> String {
     format!("admin-key/{owner}")

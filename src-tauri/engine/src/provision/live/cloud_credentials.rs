@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cluster::SshSession;
 use crate::cluster::cloud_secret::{CLOUD_CREDENTIALS, CloudCredentials, HCLOUD_SECRET};
 use crate::events::LogLevel;
+use crate::handover::HandoverKey;
 use crate::provision::context::{RunCtx, Stop};
 use crate::secrets::names;
 use crate::tofu::secret::Secret;
@@ -60,12 +61,29 @@ impl LiveCloud {
         } else {
             None
         };
+        let handover = self.handover_key(&id).await?;
         Ok(CloudCredentials {
+            handover_jwk: Some(handover.public_jwk()),
             token: Secret::new(token),
             network: format!("{prefix}-{primary}-net"),
             firewall: format!("{prefix}-{primary}-fw"),
             ssh_key,
             worker_cloud_init,
+        })
+    }
+
+    /// The deployment's handover key: generated once, kept in the keyring.
+    pub(super) async fn handover_key(&self, id: &str) -> Result<HandoverKey, Stop> {
+        let text = self
+            .kept_secret(&names::handover_key(id), || {
+                Ok(HandoverKey::generate().to_secret().expose().to_owned())
+            })
+            .await?;
+        HandoverKey::from_secret(&text).map_err(|e| {
+            fail(
+                format!("{e}."),
+                "Remove this deployment's damaged handover-key entry from the OS keyring, then Resume: a new key is made and installed.",
+            )
         })
     }
 
@@ -102,7 +120,8 @@ impl LiveCloud {
             "ssh",
             format!(
                 "Stored the cluster's Hetzner credentials ({which}; network {}{}) in {}/{} and {}/{} over SSH, \
-                 for the cloud controller, the CSI driver and the autoscaler.",
+                 for the cloud controller, the CSI driver and the autoscaler, and the handover key's public half \
+                 in catalyst-system/catalyst-handover-jwt-public.",
                 creds.network,
                 if creds.worker_cloud_init.is_some() { "; the workers' cloud-init" } else { "" },
                 HCLOUD_SECRET.0,
