@@ -16,6 +16,8 @@ const SIZES = [
   { width: 1024, height: 768 },
 ];
 const THEMES = ["light", "dark"] as const;
+/** An operator's own public key (its private half is in no agent here). */
+const PASTED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBwD4lRcPyOl0iA5xeQn8KdDI94fp7StYSjTCRjSd8nd operator@laptop";
 
 /** Nothing sticks out sideways: the page never scrolls horizontally, and names what does. */
 async function fitsTheWidth(page: Page, what: string) {
@@ -83,6 +85,15 @@ for (const size of SIZES) {
       await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
       await page.getByLabel(/Address ranges allowed/).fill("203.0.113.0/24, 198.51.100.7/32");
       await shot(page, `${tag}-4-credentials`);
+      // The cluster's own token, checked like the first.
+      await page.getByLabel(/Its own token/).check();
+      await page.getByRole("button", { name: "Use the demo token for the cluster" }).click();
+      await expect(page.getByRole("status").filter({ hasText: "Demo token accepted" }).last()).toBeVisible();
+      // A pasted key: the app says whether an SSH agent holds it.
+      await page.getByLabel(/Paste a public key/).check();
+      await page.getByLabel("Public key", { exact: true }).fill(PASTED_KEY);
+      await expect(page.getByTestId("agent-status")).toBeVisible();
+      await shot(page, `${tag}-4b-cluster-token-and-pasted-key`);
       await next(page, 5);
       await shot(page, `${tag}-5-components`);
       await next(page, 6);

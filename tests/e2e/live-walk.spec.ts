@@ -62,6 +62,12 @@ test("live: a token checked by its form first, the plan on Review, Provision onl
     await token.fill(rig.token);
     await token.press("Enter");
     await expect(page.getByText("The token is valid and may create resources in its Hetzner project.")).toBeVisible({ timeout: 20_000 });
+    // The cluster keeps its own token (here the rig's only read-write one), checked on Enter.
+    await page.getByLabel(/Its own token/).check();
+    const clusterToken = page.getByLabel("The cluster's token (read & write)");
+    await clusterToken.fill(rig.token);
+    await clusterToken.press("Enter");
+    await expect(page.getByText("The token is valid and may create resources in its Hetzner project.").nth(1)).toBeVisible({ timeout: 20_000 });
     await page.getByRole("button", { name: "Generate key" }).click();
     await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
     await page.screenshot({ path: resolve(shots, "live-walk-4-credentials.png"), fullPage: true });
@@ -94,6 +100,15 @@ test("live: a token checked by its form first, the plan on Review, Provision onl
     await expect(page.getByText("Your Sovereign is ready")).toBeVisible();
     await expect(page.getByTestId("live-banner")).toBeVisible();
     await page.screenshot({ path: resolve(shots, "live-walk-8-done.png"), fullPage: true });
+    // The first login: a signed, one-time link to the console's handover, opened in a new tab.
+    // (The tab's page is Chromium's certificate error: the console's CA is the rig's own.)
+    const asked = page.context().waitForEvent("request", (r) => r.url().includes("/auth/handover?token="));
+    const popup = page.waitForEvent("popup");
+    await page.getByRole("button", { name: "Open console" }).click();
+    expect((await asked).url()).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/auth\/handover\?token=[\w-]+\.[\w-]+\.[\w-]+$/);
+    await (await popup).close();
+    await expect(page.getByTestId("handover-note")).toContainText("The sign-in link works once");
+    await page.screenshot({ path: resolve(shots, "live-walk-9-console-opened.png"), fullPage: true });
   } catch (e) {
     throw new Error(`${(e as Error).message}\n(engine: ${rig.engine}; the app's log: ${rig.log})`);
   } finally {
