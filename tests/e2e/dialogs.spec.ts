@@ -5,6 +5,7 @@
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { next } from "./wizard";
 
 const shots = resolve(import.meta.dirname, "artifacts");
 mkdirSync(shots, { recursive: true });
@@ -18,13 +19,6 @@ async function press(b: Locator) {
 
 async function opacity(l: Locator) {
   return Number(await l.evaluate((e) => getComputedStyle(e).opacity));
-}
-
-async function next(page: Page, n: number) {
-  const btn = page.getByRole("button", { name: "Next" });
-  await expect(btn).toHaveAttribute("aria-disabled", "false");
-  await press(btn);
-  await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
 }
 
 test("Start over, Cancel and the dialogs by keyboard: Escape keeps, Enter submits, focus where to type", async ({ page }) => {
@@ -60,19 +54,19 @@ test("Start over, Cancel and the dialogs by keyboard: Escape keeps, Enter submit
   await name.fill("Keyboard Org");
 
   // A slow demo run to cancel.
-  await next(page, 2);
-  await next(page, 3);
-  await next(page, 4);
+  await next(page, 2, { keyboard: true });
+  await next(page, 3, { keyboard: true });
+  await next(page, 4, { keyboard: true });
   await press(page.getByRole("button", { name: "Use the demo token" }));
   await expect(page.getByText("Demo token accepted as read & write")).toBeVisible();
   await press(page.getByRole("button", { name: "Generate key" }));
   await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
-  await next(page, 5);
-  await next(page, 6);
+  await next(page, 5, { keyboard: true });
+  await next(page, 6, { keyboard: true });
   await page.getByLabel("Subdomain", { exact: true }).fill("keyboard-cancel");
   await expect(page.locator("#domain-availability")).toContainText("is available");
   await page.getByLabel("Admin email", { exact: true }).fill("ops@keyboard.example");
-  await next(page, 7);
+  await next(page, 7, { keyboard: true });
   await page.getByLabel("Speed").selectOption("1");
   await press(page.getByRole("button", { name: "Provision" }));
   await expect(page.getByTestId("phase-preflight")).toHaveAttribute("data-state", /running|done/, { timeout: 30_000 });

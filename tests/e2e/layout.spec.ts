@@ -6,6 +6,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { next } from "./wizard";
 
 const shots = resolve(import.meta.dirname, "artifacts", "layout");
 mkdirSync(shots, { recursive: true });
@@ -46,13 +47,6 @@ async function fitsTheWidth(page: Page, what: string) {
 async function shot(page: Page, name: string) {
   await fitsTheWidth(page, name);
   await page.screenshot({ path: resolve(shots, `${name}.png`), fullPage: true });
-}
-
-async function next(page: Page, n: number) {
-  const btn = page.getByRole("button", { name: "Next" });
-  await expect(btn).toHaveAttribute("aria-disabled", "false");
-  await btn.click();
-  await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
 }
 
 for (const size of SIZES) {

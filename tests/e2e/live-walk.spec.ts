@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { next } from "./wizard";
 
 const shots = resolve(import.meta.dirname, "artifacts");
 mkdirSync(shots, { recursive: true });
@@ -42,16 +43,11 @@ test("live: a token checked by its form first, the plan on Review, Provision onl
     await page.goto(rig.url);
     await expect(page.getByTestId("live-banner")).toContainText("Live mode");
     await expect(page).toHaveTitle("Catalyst Provisioner — LIVE");
-    const next = async (n: number) => {
-      await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "false", { timeout: 15_000 });
-      await page.getByRole("button", { name: "Next" }).click();
-      await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
-    };
 
     await page.getByLabel("Organisation name").fill("Live Walk");
-    await next(2);
-    await next(3);
-    await next(4);
+    await next(page, 2, { timeout: 15_000 });
+    await next(page, 3, { timeout: 15_000 });
+    await next(page, 4, { timeout: 15_000 });
 
     // The token: refused by its form before any call, then checked on Enter against the API.
     const token = page.getByLabel("API token (read & write)");
@@ -71,13 +67,13 @@ test("live: a token checked by its form first, the plan on Review, Provision onl
     await page.getByRole("button", { name: "Generate key" }).click();
     await expect(page.getByTestId("ssh-fingerprint")).toContainText("SHA256:");
     await page.screenshot({ path: resolve(shots, "live-walk-4-credentials.png"), fullPage: true });
-    await next(5);
-    await next(6);
+    await next(page, 5, { timeout: 15_000 });
+    await next(page, 6, { timeout: 15_000 });
 
     await page.getByLabel("Subdomain", { exact: true }).fill("live-walk");
     await expect(page.locator("#domain-availability")).toContainText("is available", { timeout: 20_000 });
     await page.getByLabel("Admin email", { exact: true }).fill("ops@live-walk.example");
-    await next(7);
+    await next(page, 7, { timeout: 15_000 });
 
     // Review plans for real: resources by type and count, the cost; Provision waits for the tick.
     const plan = page.getByRole("region", { name: "What will be created" });

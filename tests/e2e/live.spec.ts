@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startServe } from "./serve";
+import { next } from "./wizard";
 
 const shots = resolve(import.meta.dirname, "artifacts");
 mkdirSync(shots, { recursive: true });
@@ -73,15 +74,10 @@ test("a mode change applies without a restart, and a check made in demo does not
   try {
     await page.goto(serve.url);
     await expect(page.getByTestId("demo-banner")).toBeVisible();
-    const next = async (n: number) => {
-      await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "false");
-      await page.getByRole("button", { name: "Next" }).click();
-      await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
-    };
     await page.getByLabel("Organisation name").fill("Switch Org");
-    await next(2);
-    await next(3);
-    await next(4);
+    await next(page, 2);
+    await next(page, 3);
+    await next(page, 4);
     await page.getByRole("button", { name: "Use the demo token" }).click();
     await expect(page.getByText("Demo token accepted as read & write")).toBeVisible();
 
@@ -100,9 +96,9 @@ test("a mode change applies without a restart, and a check made in demo does not
     // The wizard booted again for live: the demo token does not count; Provision is out of reach.
     await page.getByRole("button", { name: "New Sovereign", exact: true }).click();
     await expect(page.getByText(/Its checks were made in demo mode, so in live mode: validate the Hetzner token/)).toBeVisible();
-    await next(2);
-    await next(3);
-    await next(4);
+    await next(page, 2);
+    await next(page, 3);
+    await next(page, 4);
     await expect(page.getByLabel("API token (read & write)")).toHaveAttribute("placeholder", "Paste the token");
     await expect(page.getByRole("button", { name: "Use the demo token" })).toHaveCount(0);
     await expect(page.getByRole("button", { name: "Next" })).toHaveAttribute("aria-disabled", "true");

@@ -5,6 +5,7 @@ import { expect, test, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { next } from "./wizard";
 
 const shots = resolve(import.meta.dirname, "artifacts");
 mkdirSync(shots, { recursive: true });
@@ -29,13 +30,6 @@ const draftAnswers = (): any => {
 async function axe(page: Page, what: string) {
   const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
   expect(result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), what).toEqual([]);
-}
-
-async function next(page: Page, n: number) {
-  const btn = page.getByRole("button", { name: "Next" });
-  await expect(btn).toHaveAttribute("aria-disabled", "false");
-  await btn.click();
-  await expect(page.getByText(`Step ${n} of 7`)).toBeVisible();
 }
 
 test("a demo walk through all seven steps, then a run to Done", async ({ page }) => {
