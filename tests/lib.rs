@@ -2,6 +2,7 @@
 //! against (`fakes`): fake Hetzner Cloud API, fake PDM, and later the
 //! stand-in `tofu` and fake Kubernetes API.
 pub mod fakes;
+pub mod inproc_rig;
 pub mod live_app;
 pub mod ssh_agent;
 pub mod support;

@@ -8,8 +8,6 @@
 //! CA. Settings in a temporary home point the engine at all of them.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -27,14 +25,12 @@ use catalyst_provisioner::engine::wizard::WizardAnswers;
 use catalyst_provisioner::engine::wizard::model::ClusterToken;
 use catalyst_provisioner::engine::wizard::model::DomainMode;
 use catalyst_provisioner::engine::{ApiError, Engine, Paths};
-use catalyst_tests::fakes::console::{FakeConsole, Pki};
 use catalyst_tests::fakes::hetzner::{FakeConfig, FakeHetzner, RW_TOKEN, TokenKind};
-use catalyst_tests::fakes::kube::FakeKube;
 use catalyst_tests::fakes::pdm::{CLOUDFLARE_TOKEN, FakePdm, FakePdmConfig, FakeState, RegistrarOutcome};
-use catalyst_tests::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
+use catalyst_tests::inproc_rig::Rig;
 use catalyst_tests::support::{
-    engine_record, events, grep_dir, kubectl_standin, live_engine, live_settings, real_engine_settings,
-    wait_end, wait_for, wizard_answers_typed,
+    engine_record, events, grep_dir, live_engine, live_settings, real_engine_settings, wait_end, wait_for,
+    wizard_answers_typed,
 };
 use serde_json::{Value, json};
 
@@ -55,39 +51,10 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     let cluster_token = catalyst_tests::support::canary_token("CLUSTER");
     let mut cfg = FakeConfig::default();
     cfg.tokens.push((cluster_token.clone(), TokenKind::ReadWrite));
-    let hetzner = FakeHetzner::start(cfg).await;
-    let pdm = FakePdm::start(FakePdmConfig::default()).await;
-    let kube = FakeKube::start().await;
-    let pki = Pki::new("live-run test CA");
-    let console = FakeConsole::start(&pki, Duration::ZERO).await;
-    let (console_url, ca_pem) = (console.url.clone(), pki.ca_pem.clone());
-    let sshd_port = Arc::new(AtomicU16::new(0));
-    let ssh_port = late_port_forwarder(sshd_port.clone()).await;
-
-    let home = tempfile::tempdir().unwrap();
-    let paths = Paths::under(home.path());
-    let ca_file = home.path().join("console-ca.pem");
-    std::fs::write(&ca_file, &ca_pem).unwrap();
-    // The sshd's files live in its own temp dir, known once it starts; the
-    // settings name them through a stable directory holding symlinks.
-    let server_dir = home.path().join("server");
-    std::fs::create_dir_all(&server_dir).unwrap();
-    let (mut settings, under_test) = real_engine_settings(&hetzner, &pdm, home.path());
-    settings["ssh_host"] = json!("127.0.0.1");
-    settings["ssh_port"] = json!(ssh_port);
-    settings["ssh_user"] = json!(current_user());
-    settings["ssh_connect_timeout_s"] = json!(60);
-    settings["ssh_server_paths"] = json!({
-        "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
-        "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
-        "kubectl": kubectl_standin(&kube),
-    });
-    settings["kube_api_override"] = json!(kube.url());
-    settings["console_url_override"] = json!(console_url);
-    settings["console_ca_file"] = json!(ca_file.display().to_string());
-    settings["console_interval_s"] = json!(1);
-    let (secrets, engine) = live_engine(&paths, &settings, &pdm);
-
+    let rig = Rig::start(cfg).await;
+    let (hetzner, pdm, kube, pki, console) = (&rig.hetzner, &rig.pdm, &rig.kube, &rig.pki, &rig.console);
+    let (home, paths, secrets, engine, under_test) =
+        (&rig.home, &rig.paths, &rig.secrets, &rig.engine, &rig.under_test);
     let (mut a, key) = wizard_answers_typed(&engine, "omantel-live").await;
     let components: Vec<String> = a.components.clone();
     let checked = engine
@@ -109,19 +76,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
 
     // The run generates the host key at its first tofu step; the control
     // plane (sshd) boots with it, as cloud-init would install it.
-    let host_key = wait_for("the generated host key", 60, || {
-        let r = engine_record(&paths, &id);
-        assert_eq!(r["status"], "running", "the run stopped early: {}", r["failure"]);
-        secrets.get(&names::host_private_key(&id)).unwrap()
-    })
-    .await;
-    let mut script = CloudInitScript::successful(Duration::from_millis(20));
-    script.k3s_yaml = kube.kubeconfig();
-    let sshd = FakeSshd::start(&host_key, &key.public_openssh, script);
-    for f in ["cloud-init-output.log", "k3s.yaml"] {
-        std::os::unix::fs::symlink(sshd.dir().join(f), server_dir.join(f)).unwrap();
-    }
-    sshd_port.store(sshd.port(), Ordering::SeqCst);
+    let (sshd, host_key) = rig.boot_control_plane(&id, &key.public_openssh).await;
 
     let record = wait_end(&paths, &id, 240).await;
     let evs = events(&engine, &id).await;

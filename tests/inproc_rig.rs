@@ -1,0 +1,108 @@
+//! A live run's world for tests that drive the engine in-process: the fake
+//! Hetzner API, the fake PDM, the fake Kubernetes API, an HTTPS console with
+//! a test CA, a real OpenSSH sshd on loopback (booted with the host key the
+//! run generates, as a control plane boots with the key cloud-init
+//! installs), the real engine where one is configured, and a live engine
+//! whose settings point at all of them in a temporary home.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use catalyst_provisioner::engine::secrets::{MemoryStore, SecretStore, names};
+use catalyst_provisioner::engine::{Engine, Paths};
+use serde_json::json;
+
+use crate::fakes::console::{FakeConsole, Pki};
+use crate::fakes::hetzner::{FakeConfig, FakeHetzner};
+use crate::fakes::kube::FakeKube;
+use crate::fakes::pdm::{FakePdm, FakePdmConfig};
+use crate::fakes::sshd::{CloudInitScript, FakeSshd, current_user, late_port_forwarder};
+use crate::support::{
+    EngineUnderTest, engine_record, kubectl_standin, live_engine, real_engine_settings, wait_for,
+};
+
+pub struct Rig {
+    pub hetzner: FakeHetzner,
+    pub pdm: FakePdm,
+    pub kube: FakeKube,
+    pub pki: Pki,
+    pub console: FakeConsole,
+    pub home: tempfile::TempDir,
+    pub paths: Paths,
+    pub secrets: Arc<MemoryStore>,
+    pub engine: Engine,
+    pub under_test: EngineUnderTest,
+    server_dir: PathBuf,
+    sshd_port: Arc<AtomicU16>,
+}
+
+impl Rig {
+    pub async fn start(cfg: FakeConfig) -> Rig {
+        let hetzner = FakeHetzner::start(cfg).await;
+        let pdm = FakePdm::start(FakePdmConfig::default()).await;
+        let kube = FakeKube::start().await;
+        let pki = Pki::new("live-run test CA");
+        let console = FakeConsole::start(&pki, Duration::ZERO).await;
+        let sshd_port = Arc::new(AtomicU16::new(0));
+        let ssh_port = late_port_forwarder(sshd_port.clone()).await;
+
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let ca_file = home.path().join("console-ca.pem");
+        std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+        // The sshd's files live in its own temp dir, known once it starts; the
+        // settings name them through a stable directory holding symlinks.
+        let server_dir = home.path().join("server");
+        std::fs::create_dir_all(&server_dir).unwrap();
+        let (mut settings, under_test) = real_engine_settings(&hetzner, &pdm, home.path());
+        settings["ssh_host"] = json!("127.0.0.1");
+        settings["ssh_port"] = json!(ssh_port);
+        settings["ssh_user"] = json!(current_user());
+        settings["ssh_connect_timeout_s"] = json!(60);
+        settings["ssh_server_paths"] = json!({
+            "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
+            "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
+            "kubectl": kubectl_standin(&kube),
+        });
+        settings["kube_api_override"] = json!(kube.url());
+        settings["console_url_override"] = json!(console.url);
+        settings["console_ca_file"] = json!(ca_file.display().to_string());
+        settings["console_interval_s"] = json!(1);
+        let (secrets, engine) = live_engine(&paths, &settings, &pdm);
+        Rig {
+            hetzner,
+            pdm,
+            kube,
+            pki,
+            console,
+            home,
+            paths,
+            secrets,
+            engine,
+            under_test,
+            server_dir,
+            sshd_port,
+        }
+    }
+
+    /// Waits for the run `id` to generate its host key, then boots the
+    /// control plane with it, letting `admin_public` in.
+    pub async fn boot_control_plane(&self, id: &str, admin_public: &str) -> (FakeSshd, String) {
+        let host_key = wait_for("the generated host key", 60, || {
+            let r = engine_record(&self.paths, id);
+            assert_eq!(r["status"], "running", "the run stopped early: {}", r["failure"]);
+            self.secrets.get(&names::host_private_key(id)).unwrap()
+        })
+        .await;
+        let mut script = CloudInitScript::successful(Duration::from_millis(20));
+        script.k3s_yaml = self.kube.kubeconfig();
+        let sshd = FakeSshd::start(&host_key, admin_public, script);
+        for f in ["cloud-init-output.log", "k3s.yaml"] {
+            std::os::unix::fs::symlink(sshd.dir().join(f), self.server_dir.join(f)).unwrap();
+        }
+        self.sshd_port.store(sshd.port(), Ordering::SeqCst);
+        (sshd, host_key)
+    }
+}
