@@ -55,7 +55,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     let (hetzner, pdm, kube, pki, console) = (&rig.hetzner, &rig.pdm, &rig.kube, &rig.pki, &rig.console);
     let (home, paths, secrets, engine, under_test) =
         (&rig.home, &rig.paths, &rig.secrets, &rig.engine, &rig.under_test);
-    let (mut a, key) = wizard_answers_typed(&engine, "omantel-live").await;
+    let (mut a, key) = wizard_answers_typed(engine, "omantel-live").await;
     let components: Vec<String> = a.components.clone();
     let checked = engine
         .cluster_token_check(TokenArgs {
@@ -70,7 +70,7 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     // Flux's releases are already installed when the watch starts.
     kube.converged(&expected_releases(&components));
 
-    let started = start(&engine, a).await.unwrap();
+    let started = start(engine, a).await.unwrap();
     let id = started.id.clone();
     assert!(!started.demo, "{started:?}");
 
@@ -78,8 +78,8 @@ async fn a_live_run_goes_through_every_phase_against_the_fakes() {
     // plane (sshd) boots with it, as cloud-init would install it.
     let (sshd, host_key) = rig.boot_control_plane(&id, &key.public_openssh).await;
 
-    let record = wait_end(&paths, &id, 240).await;
-    let evs = events(&engine, &id).await;
+    let record = wait_end(paths, &id, 240).await;
+    let evs = events(engine, &id).await;
     let failed: Vec<_> = evs
         .iter()
         .filter(|e| matches!(e.kind, EventKind::PhaseFailed { .. } | EventKind::Log { .. }))
