@@ -35,18 +35,31 @@ pub struct Rig {
     pub engine: Engine,
     pub under_test: EngineUnderTest,
     server_dir: PathBuf,
-    sshd_port: Arc<AtomicU16>,
+    /// Each region's SSH port forwarder's target, by location.
+    sshd_ports: Vec<(String, Arc<AtomicU16>)>,
 }
 
 impl Rig {
+    /// A world with one control plane, in fsn1 (the wizard's default region).
     pub async fn start(cfg: FakeConfig) -> Rig {
+        Self::start_in(cfg, &["fsn1"]).await
+    }
+
+    /// A world with a control plane in each of `locations`, each its own sshd.
+    pub async fn start_in(cfg: FakeConfig, locations: &[&str]) -> Rig {
         let hetzner = FakeHetzner::start(cfg).await;
         let pdm = FakePdm::start(FakePdmConfig::default()).await;
         let kube = FakeKube::start().await;
         let pki = Pki::new("live-run test CA");
         let console = FakeConsole::start(&pki, Duration::ZERO).await;
-        let sshd_port = Arc::new(AtomicU16::new(0));
-        let ssh_port = late_port_forwarder(sshd_port.clone()).await;
+        let mut sshd_ports = Vec::new();
+        let mut by_location = serde_json::Map::new();
+        for loc in locations {
+            let target = Arc::new(AtomicU16::new(0));
+            let port = late_port_forwarder(target.clone()).await;
+            by_location.insert((*loc).to_owned(), json!(port));
+            sshd_ports.push(((*loc).to_owned(), target));
+        }
 
         let home = tempfile::tempdir().unwrap();
         let paths = Paths::under(home.path());
@@ -55,15 +68,17 @@ impl Rig {
         // The sshd's files live in its own temp dir, known once it starts; the
         // settings name them through a stable directory holding symlinks.
         let server_dir = home.path().join("server");
-        std::fs::create_dir_all(&server_dir).unwrap();
+        for loc in locations {
+            std::fs::create_dir_all(server_dir.join(loc)).unwrap();
+        }
         let (mut settings, under_test) = real_engine_settings(&hetzner, &pdm, home.path());
         settings["ssh_host"] = json!("127.0.0.1");
-        settings["ssh_port"] = json!(ssh_port);
+        settings["ssh_port_by_location"] = serde_json::Value::Object(by_location);
         settings["ssh_user"] = json!(current_user());
         settings["ssh_connect_timeout_s"] = json!(60);
         settings["ssh_server_paths"] = json!({
-            "cloud_init_log": server_dir.join("cloud-init-output.log").display().to_string(),
-            "kubeconfig": server_dir.join("k3s.yaml").display().to_string(),
+            "cloud_init_log": server_dir.join("{location}/cloud-init-output.log").display().to_string(),
+            "kubeconfig": server_dir.join("{location}/k3s.yaml").display().to_string(),
             "kubectl": kubectl_standin(&kube),
         });
         settings["kube_api_override"] = json!(kube.url());
@@ -83,26 +98,45 @@ impl Rig {
             engine,
             under_test,
             server_dir,
-            sshd_port,
+            sshd_ports,
         }
     }
 
     /// Waits for the run `id` to generate its host key, then boots the
     /// control plane with it, letting `admin_public` in.
     pub async fn boot_control_plane(&self, id: &str, admin_public: &str) -> (FakeSshd, String) {
+        let script = CloudInitScript::successful(Duration::from_millis(20));
+        let loc = self.sshd_ports[0].0.clone();
+        self.boot_region(id, admin_public, &loc, script).await
+    }
+
+    /// Boots the control plane of the region in `location` with `script`
+    /// (its k3s.yaml points at the fake Kubernetes API).
+    pub async fn boot_region(
+        &self,
+        id: &str,
+        admin_public: &str,
+        location: &str,
+        mut script: CloudInitScript,
+    ) -> (FakeSshd, String) {
         let host_key = wait_for("the generated host key", 60, || {
             let r = engine_record(&self.paths, id);
             assert_eq!(r["status"], "running", "the run stopped early: {}", r["failure"]);
             self.secrets.get(&names::host_private_key(id)).unwrap()
         })
         .await;
-        let mut script = CloudInitScript::successful(Duration::from_millis(20));
         script.k3s_yaml = self.kube.kubeconfig();
         let sshd = FakeSshd::start(&host_key, admin_public, script);
+        let dir = self.server_dir.join(location);
         for f in ["cloud-init-output.log", "k3s.yaml"] {
-            std::os::unix::fs::symlink(sshd.dir().join(f), self.server_dir.join(f)).unwrap();
+            std::os::unix::fs::symlink(sshd.dir().join(f), dir.join(f)).unwrap();
         }
-        self.sshd_port.store(sshd.port(), Ordering::SeqCst);
+        let (_, port) = self
+            .sshd_ports
+            .iter()
+            .find(|(l, _)| l == location)
+            .unwrap_or_else(|| panic!("no control plane forwarder for {location}"));
+        port.store(sshd.port(), Ordering::SeqCst);
         (sshd, host_key)
     }
 }

@@ -3,15 +3,21 @@
 //! configured): a HelmRelease that fails for good while three others wait
 //! on it ends the "Install the platform components" phase within seconds,
 //! not at its hour-long limit, naming the failed release, its message, what
-//! it blocks, and a hint for its reason.
+//! it blocks, and a hint for its reason. A DUAL run follows cloud-init and
+//! Flux in both regions (each its own sshd) and writes a kubeconfig with a
+//! context per region; when region 2's cloud-init fails, the run fails
+//! naming region 2.
 
 use std::time::{Duration, Instant};
 
 use catalyst_provisioner::engine::events::{EventKind, Phase};
 use catalyst_provisioner::engine::provision::StartArgs;
 use catalyst_provisioner::engine::provision::phases::expected_releases;
+use catalyst_provisioner::engine::wizard::WizardAnswers;
+use catalyst_provisioner::engine::wizard::model::{Region, Topology};
 use catalyst_tests::fakes::hetzner::FakeConfig;
 use catalyst_tests::fakes::kube::{Action, ready};
+use catalyst_tests::fakes::sshd::CloudInitScript;
 use catalyst_tests::inproc_rig::Rig;
 use catalyst_tests::support::{events, wait_end, wizard_answers_typed};
 use serde_json::json;
@@ -169,4 +175,163 @@ async fn a_failed_release_ends_the_bootstrap_phase_within_seconds_naming_it_and_
             "{name}"
         );
     }
+}
+
+/// The wizard's answers, made DUAL: fsn1 and hel1, one control plane each.
+fn dual(mut a: WizardAnswers) -> WizardAnswers {
+    a.topology = Topology::Dual;
+    let first = a.regions[0].clone();
+    a.regions.truncate(1);
+    a.regions.push(Region {
+        location: "hel1".into(),
+        ..first
+    });
+    a
+}
+
+fn tagged(evs: &[catalyst_provisioner::engine::events::ProvisionEvent], phase: Phase, tag: &str) -> usize {
+    evs.iter()
+        .filter(|e| {
+            e.phase == phase && matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with(tag))
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dual_run_follows_both_regions_to_done_with_a_kubeconfig_context_each() {
+    let rig = Rig::start_in(FakeConfig::default(), &["fsn1", "hel1"]).await;
+    let (a, key) = wizard_answers_typed(&rig.engine, "dual-done").await;
+    let a = dual(a);
+    let expected = expected_releases(&a.components);
+    rig.kube.converged(&expected);
+    let started = rig
+        .engine
+        .provision_start(StartArgs {
+            answers: a,
+            scenario: None,
+            speed: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let id = started.id.clone();
+    let (_one, _) = rig.boot_control_plane(&id, &key.public_openssh).await;
+    let (_two, _) = rig
+        .boot_region(
+            &id,
+            &key.public_openssh,
+            "hel1",
+            CloudInitScript::successful(Duration::from_millis(20)),
+        )
+        .await;
+    let record = wait_end(&rig.paths, &id, 240).await;
+    assert_eq!(record["status"], "done", "{}", record["failure"]);
+
+    let regions = record["outputs"]["regions"].as_array().unwrap();
+    let locations: Vec<&str> = regions.iter().map(|r| r["location"].as_str().unwrap()).collect();
+    assert_eq!(locations, ["fsn1", "hel1"]);
+    for r in regions {
+        assert!(r["control_plane_ips"][0].is_string(), "{r}");
+        let own = std::fs::read_to_string(r["kubeconfig_path"].as_str().unwrap()).unwrap();
+        let own: serde_json::Value = serde_yaml_ng::from_str(&own).unwrap();
+        assert_eq!(own["current-context"], r["location"]);
+    }
+    let merged = std::fs::read_to_string(record["outputs"]["kubeconfig_path"].as_str().unwrap()).unwrap();
+    let merged: serde_json::Value = serde_yaml_ng::from_str(&merged).unwrap();
+    let contexts: Vec<&str> = merged["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(contexts, ["fsn1", "hel1"]);
+    assert_eq!(merged["current-context"], "fsn1");
+
+    // Each region was followed and watched; the second's lines and components say so.
+    let evs = events(&rig.engine, &id).await;
+    let counts: Vec<(String, usize, usize, usize)> = ["fsn1", "hel1"]
+        .iter()
+        .map(|loc| {
+            let tag = format!("[{loc}] ");
+            let components = evs
+                .iter()
+                .filter(|e| match &e.kind {
+                    EventKind::Component { name, state, .. } if state == "installed" => {
+                        if *loc == "fsn1" {
+                            !name.contains('/')
+                        } else {
+                            name.starts_with(&format!("{loc}/"))
+                        }
+                    }
+                    _ => false,
+                })
+                .count();
+            (
+                loc.to_string(),
+                tagged(&evs, Phase::CloudInit, &tag),
+                tagged(&evs, Phase::Kubeconfig, &tag),
+                components,
+            )
+        })
+        .collect();
+    println!(
+        "events per region (location, cloud-init lines, kubeconfig lines, components installed): {counts:?}; {} events in all",
+        evs.len()
+    );
+    for (loc, cloud_init, kubeconfig, components) in &counts {
+        assert!(*cloud_init >= 10, "{loc}: {cloud_init} cloud-init lines");
+        assert!(*kubeconfig >= 2, "{loc}: {kubeconfig} kubeconfig lines");
+        // Each region's cluster got its own network's name with the token.
+        let stored = format!(
+            "[{loc}] Stored the cluster's Hetzner credentials (the provisioning token; network catalyst-dual-done-omani-works-{loc}-net)"
+        );
+        assert!(
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with(&stored))),
+            "{stored}"
+        );
+        assert_eq!(*components, expected.len(), "{loc}");
+    }
+    assert!(matches!(
+        evs.last().map(|e| &e.kind),
+        Some(EventKind::Done { .. })
+    ));
+    assert_eq!(rig.hetzner.inventory().count("servers"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2() {
+    let rig = Rig::start_in(FakeConfig::default(), &["fsn1", "hel1"]).await;
+    let (a, key) = wizard_answers_typed(&rig.engine, "dual-fails").await;
+    let a = dual(a);
+    rig.kube.converged(&expected_releases(&a.components));
+    let started = rig
+        .engine
+        .provision_start(StartArgs {
+            answers: a,
+            scenario: None,
+            speed: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let id = started.id.clone();
+    let (_one, _) = rig.boot_control_plane(&id, &key.public_openssh).await;
+    let (_two, _) = rig
+        .boot_region(
+            &id,
+            &key.public_openssh,
+            "hel1",
+            CloudInitScript::failing(Duration::from_millis(20)),
+        )
+        .await;
+    let record = wait_end(&rig.paths, &id, 240).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "cloud_init");
+    let error = record["failure"]["error"].as_str().unwrap();
+    assert!(error.starts_with("In region 2 (hel1): "), "{error}");
+    let evs = events(&rig.engine, &id).await;
+    assert!(
+        evs.iter().any(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with("[fsn1] cloud-init finished"))),
+        "region 1 was followed to its end first"
+    );
+    assert!(tagged(&evs, Phase::CloudInit, "[hel1] ") > 0);
 }

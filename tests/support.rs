@@ -99,8 +99,9 @@ pub fn real_engine_settings(
 
 /// The keys of `settings` that are test seams, not operator settings: the
 /// app reads them from `overrides.json` only (engine settings/overrides.rs).
-pub const OVERRIDE_KEYS: [&str; 14] = [
+pub const OVERRIDE_KEYS: [&str; 15] = [
     "ssh_host",
+    "ssh_port_by_location",
     "ssh_agent_socket",
     "ssh_port",
     "ssh_user",

@@ -31,7 +31,8 @@ use crate::engine::settings::profile::SettingChange;
 use crate::engine::settings::values::{SecretKey, SettingsValues};
 use crate::engine::settings::{Certificates, Mode, PhaseTimeouts};
 use crate::engine::store::deployments::{
-    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RunOutputs, RunStatus,
+    DemoScenario, DemoSettings, DeploymentRecord, DeploymentSummary, Failure, RegionOutputs, RunOutputs,
+    RunStatus,
 };
 use crate::engine::tofu::{EngineKind, TofuBinary};
 use crate::engine::wipe::{ForgetArgs, WipeArgs, WipeReport};
@@ -132,6 +133,7 @@ pub fn render() -> String {
         decl::<DemoScenario>(&cfg),
         decl::<DemoSettings>(&cfg),
         decl::<RunOutputs>(&cfg),
+        decl::<RegionOutputs>(&cfg),
         decl::<Failure>(&cfg),
         decl::<ProvisionEvent>(&cfg),
         decl::<EventKind>(&cfg),

@@ -472,7 +472,22 @@ export type RunOutputs = { console_url: string | null, gitea_url: string | null,
 /**
  * Own-domain runs: whether DNS shows the delegation yet (checked at the end, never blocking).
  */
-delegation: Delegation | null, };
+delegation: Delegation | null, 
+/**
+ * Each region's own addresses and kubeconfig, in the answers' order
+ * (the primary first); empty for runs recorded before regions were.
+ */
+regions: Array<RegionOutputs>, };
+
+export type RegionOutputs = { location: string, 
+/**
+ * Its control planes' public IPv4 addresses, the first one first.
+ */
+control_plane_ips: Array<string>, load_balancer_ip: string | null, 
+/**
+ * This region's kubeconfig alone (the run's kubeconfig has a context per region).
+ */
+kubeconfig_path: string | null, };
 
 export type Failure = { phase: Phase, error: string, hint: string, 
 /**

@@ -21,7 +21,7 @@ const record = (status: DeploymentRecord["status"]): DeploymentRecord => ({
   phase: "preflight",
   completed: [],
   answers: {} as WizardAnswers,
-  outputs: { console_url: null, gitea_url: null, load_balancer_ips: [], control_plane_ips: [], kubeconfig_path: null, delegation: null },
+  outputs: { console_url: null, gitea_url: null, load_balancer_ips: [], control_plane_ips: [], kubeconfig_path: null, delegation: null, regions: [] },
   failure: null,
   engine: null,
 });

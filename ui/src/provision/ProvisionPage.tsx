@@ -256,6 +256,18 @@ export function ProvisionPage({ id, onBack }: { id: string; onBack: () => void }
               </>
             )}
           </p>
+          {record && record.outputs.regions.length > 1 && (
+            <p data-testid="done-regions">
+              Regions:{" "}
+              {record.outputs.regions.map((r, i) => (
+                <span key={r.location}>
+                  {i > 0 && " · "}
+                  <strong>{r.location}</strong> (control plane {r.control_plane_ips[0] ?? "?"})
+                </span>
+              ))}
+              . The kubeconfig has a context for each, named after it.
+            </p>
+          )}
           {record?.outputs.delegation && (
             <p className="hint" data-testid="delegation" data-visible={record.outputs.delegation.visible}>
               {record.outputs.delegation.visible ? "✓ " : "⚠ "}

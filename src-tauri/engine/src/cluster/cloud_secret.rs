@@ -23,7 +23,7 @@ pub const CLOUD_CREDENTIALS: (&str, &str) = ("flux-system", "cloud-credentials")
 #[derive(Debug, Clone)]
 pub struct CloudCredentials {
     pub token: Secret,
-    /// The primary region's private network, as the module names it.
+    /// The region's own private network, as the module names it.
     pub network: String,
     pub firewall: String,
     pub ssh_key: String,

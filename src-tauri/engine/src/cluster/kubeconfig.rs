@@ -2,6 +2,7 @@
 //! laptop) and pointed at the control plane's public address: k3s writes
 //! `server: https://127.0.0.1:6443`, which only works on the node itself.
 
+use serde_json::{Value, json};
 use std::time::Duration;
 
 use kube::config::Kubeconfig;
@@ -114,6 +115,49 @@ pub fn rewrite_server(yaml: &str, endpoint: &ApiEndpoint) -> Result<String, Clus
         ));
     }
     Ok(out)
+}
+
+/// A kubeconfig whose cluster, user and context are named for `name` (a
+/// region's location) instead of k3s' `default`, so several can share one
+/// file: cluster and context `<name>`, user `admin@<name>`.
+pub fn named(yaml: &str, name: &str) -> Result<String, ClusterError> {
+    merge(&[(name.to_owned(), yaml.to_owned())])
+}
+
+/// One kubeconfig with a context per region, named after it; the first is current.
+pub fn merge(regions: &[(String, String)]) -> Result<String, ClusterError> {
+    let bad = |e: String| ClusterError::KubeconfigInvalid(e);
+    let mut clusters = Vec::new();
+    let mut users = Vec::new();
+    let mut contexts = Vec::new();
+    for (name, yaml) in regions {
+        let v: Value = serde_yaml_ng::from_str(yaml).map_err(|e| bad(e.to_string()))?;
+        let first = |key: &str, inner: &str| -> Result<Value, ClusterError> {
+            v[key]
+                .as_array()
+                .and_then(|a| a.first())
+                .map(|e| e[inner].clone())
+                .filter(|x| !x.is_null())
+                .ok_or_else(|| bad(format!("it has no {key}[0].{inner}")))
+        };
+        let user = format!("admin@{name}");
+        clusters.push(json!({"name": name, "cluster": first("clusters", "cluster")?}));
+        users.push(json!({"name": user, "user": first("users", "user")?}));
+        contexts.push(json!({"name": name, "context": {"cluster": name, "user": user}}));
+    }
+    let current = regions.first().map(|(n, _)| n.clone()).unwrap_or_default();
+    let merged = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": clusters,
+        "users": users,
+        "contexts": contexts,
+        "current-context": current,
+        "preferences": {},
+    });
+    let text = serde_yaml_ng::to_string(&merged).map_err(|e| bad(e.to_string()))?;
+    Kubeconfig::from_yaml(&text).map_err(|e| bad(e.to_string()))?;
+    Ok(text)
 }
 
 /// Registers the credentials in a kubeconfig for redaction, so a log line
@@ -279,5 +323,27 @@ users:
         register_credentials(K3S_YAML);
         let key = "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUZha2VLZXlGb3JUZXN0cwotLS0tLUVORCBFQyBQUklWQVRFIEtFWS0tLS0tCg==";
         assert!(!crate::secrets::redact(&format!("x {key}")).contains(key));
+    }
+
+    #[test]
+    fn regions_share_one_file_with_a_context_each() {
+        let a = rewrite_server(K3S_YAML, &ApiEndpoint::parse("198.51.100.7").unwrap()).unwrap();
+        let b = rewrite_server(K3S_YAML, &ApiEndpoint::parse("203.0.113.9").unwrap()).unwrap();
+        let merged = merge(&[("fsn1".into(), a.clone()), ("hel1".into(), b)]).unwrap();
+        let kc = Kubeconfig::from_yaml(&merged).unwrap();
+        let names: Vec<_> = kc.contexts.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, ["fsn1", "hel1"]);
+        assert_eq!(kc.current_context.as_deref(), Some("fsn1"));
+        let servers: Vec<_> = kc
+            .clusters
+            .iter()
+            .map(|c| c.cluster.as_ref().unwrap().server.clone().unwrap())
+            .collect();
+        assert_eq!(servers, ["https://198.51.100.7:6443", "https://203.0.113.9:6443"]);
+        assert_eq!(kc.auth_infos[1].name, "admin@hel1");
+        // One region alone is named after it too; a kubeconfig without a user is refused.
+        let one = Kubeconfig::from_yaml(&named(&a, "fsn1").unwrap()).unwrap();
+        assert_eq!(one.contexts[0].name, "fsn1");
+        assert!(named("apiVersion: v1\nclusters: []\n", "x").is_err());
     }
 }

@@ -16,13 +16,16 @@ pub struct Overrides {
     pub ssh_host: Option<String>,
     /// SSH port of the control plane; `None` means 22.
     pub ssh_port: Option<u16>,
+    /// A region's own SSH port, by location (tests: one sshd per region).
+    pub ssh_port_by_location: std::collections::BTreeMap<String, u16>,
     /// SSH user on the control plane; `None` means `root`.
     pub ssh_user: Option<String>,
     /// How long SSH may stay unreachable while the server boots; `None` means 10 minutes.
     pub ssh_connect_timeout_s: Option<u64>,
     /// The SSH agent's socket for a pasted admin key; default `$SSH_AUTH_SOCK`.
     pub ssh_agent_socket: Option<PathBuf>,
-    /// Server-side cloud-init log and kubeconfig paths, read without sudo (test servers).
+    /// Server-side cloud-init log and kubeconfig paths, read without sudo (test
+    /// servers); `{location}` in them stands for the region's location.
     pub ssh_server_paths: Option<ServerPaths>,
     /// Kubernetes API URL replacing the kubeconfig's `server:` (tests; the API behind a tunnel).
     pub kube_api_override: Option<String>,

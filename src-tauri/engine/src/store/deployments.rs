@@ -64,6 +64,22 @@ pub struct RunOutputs {
     /// Own-domain runs: whether DNS shows the delegation yet (checked at the end, never blocking).
     #[serde(default)]
     pub delegation: Option<crate::domain_delegation::Delegation>,
+    /// Each region's own addresses and kubeconfig, in the answers' order
+    /// (the primary first); empty for runs recorded before regions were.
+    #[serde(default)]
+    pub regions: Vec<RegionOutputs>,
+}
+
+/// What one region of a Sovereign came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct RegionOutputs {
+    pub location: String,
+    /// Its control planes' public IPv4 addresses, the first one first.
+    pub control_plane_ips: Vec<String>,
+    pub load_balancer_ip: Option<String>,
+    /// This region's kubeconfig alone (the run's kubeconfig has a context per region).
+    pub kubeconfig_path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

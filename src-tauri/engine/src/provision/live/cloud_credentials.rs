@@ -9,7 +9,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::SshSession;
 use crate::cluster::cloud_secret::{CLOUD_CREDENTIALS, CloudCredentials, HCLOUD_SECRET};
-use crate::events::LogLevel;
 use crate::handover::HandoverKey;
 use crate::provision::context::{RunCtx, Stop};
 use crate::secrets::names;
@@ -25,7 +24,7 @@ use super::tofu::module_inputs;
 const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl LiveCloud {
-    async fn cloud_credentials(&mut self, ctx: &RunCtx) -> Result<CloudCredentials, Stop> {
+    async fn cloud_credentials(&mut self, ctx: &RunCtx, location: &str) -> Result<CloudCredentials, Stop> {
         let id = ctx.record.id.clone();
         let a = &ctx.record.answers;
         let provisioning = self.hetzner_token(&id).await?;
@@ -43,7 +42,7 @@ impl LiveCloud {
                 })?,
         };
         let prefix = format!("catalyst-{}", slug(&ctx.record.fqdn));
-        let primary = a.regions.first().map(|r| r.location.clone()).unwrap_or_default();
+        let region = a.regions.iter().find(|r| r.location == location);
         // A key the project already had is reused under its own name.
         let ssh_key = match self
             .existing_key(&provisioning, &id, &a.credentials.ssh_public_key)
@@ -52,12 +51,12 @@ impl LiveCloud {
             Some((_, name)) => name,
             None => format!("{prefix}-admin"),
         };
-        let with_workers = a.regions.first().is_some_and(|r| r.worker_count > 0);
+        let with_workers = region.is_some_and(|r| r.worker_count > 0);
         let worker_cloud_init = if with_workers {
             let inputs = module_inputs(&id, &ctx.record.fqdn, a)?;
             let (_, boot) = self.boot_inputs(ctx).await?;
             let rendered = crate::tofu::cloudinit::render(&inputs, &boot).map_err(super::hints::tofu_stop)?;
-            rendered.worker.get(&primary).cloned().map(Secret::new)
+            rendered.worker.get(location).cloned().map(Secret::new)
         } else {
             None
         };
@@ -65,8 +64,8 @@ impl LiveCloud {
         Ok(CloudCredentials {
             handover_jwk: Some(handover.public_jwk()),
             token: Secret::new(token),
-            network: format!("{prefix}-{primary}-net"),
-            firewall: format!("{prefix}-{primary}-fw"),
+            network: format!("{prefix}-{location}-net"),
+            firewall: format!("{prefix}-{location}-fw"),
             ssh_key,
             worker_cloud_init,
         })
@@ -87,14 +86,16 @@ impl LiveCloud {
         })
     }
 
-    /// Applies the cluster's credentials through `session` (stdin, never argv).
+    /// Applies the cluster's credentials through `session` (stdin, never
+    /// argv); says what it stored, for the caller to log.
     pub(super) async fn store_cloud_credentials(
         &mut self,
         ctx: &RunCtx,
         session: &SshSession,
+        location: &str,
         cancel: &CancellationToken,
-    ) -> Result<(), Stop> {
-        let creds = self.cloud_credentials(ctx).await?;
+    ) -> Result<String, Stop> {
+        let creds = self.cloud_credentials(ctx, location).await?;
         let manifest = creds.manifest();
         let command = session.target().commands.apply_manifest.clone();
         let out = session
@@ -115,21 +116,20 @@ impl LiveCloud {
             ClusterToken::Same => "the provisioning token",
             ClusterToken::Separate => "its own token",
         };
-        ctx.log(
-            LogLevel::Info,
-            "ssh",
-            format!(
-                "Stored the cluster's Hetzner credentials ({which}; network {}{}) in {}/{} and {}/{} over SSH, \
+        Ok(format!(
+            "Stored the cluster's Hetzner credentials ({which}; network {}{}) in {}/{} and {}/{} over SSH, \
                  for the cloud controller, the CSI driver and the autoscaler, and the handover key's public half \
                  in catalyst-system/catalyst-handover-jwt-public.",
-                creds.network,
-                if creds.worker_cloud_init.is_some() { "; the workers' cloud-init" } else { "" },
-                HCLOUD_SECRET.0,
-                HCLOUD_SECRET.1,
-                CLOUD_CREDENTIALS.0,
-                CLOUD_CREDENTIALS.1,
-            ),
-        );
-        Ok(())
+            creds.network,
+            if creds.worker_cloud_init.is_some() {
+                "; the workers' cloud-init"
+            } else {
+                ""
+            },
+            HCLOUD_SECRET.0,
+            HCLOUD_SECRET.1,
+            CLOUD_CREDENTIALS.0,
+            CLOUD_CREDENTIALS.1,
+        ))
     }
 }

@@ -1,6 +1,9 @@
-//! The cluster phases over SSH and Kubernetes: cloud-init followed on the
-//! control plane (its host key verified), the kubeconfig fetched and kept,
-//! then the Flux releases of the bootstrap kit watched until installed.
+//! The cluster phases over SSH and Kubernetes, for every region in turn
+//! (the primary first): cloud-init followed on the region's first control
+//! plane (its host key verified), its kubeconfig fetched (one file with a
+//! context per region, and one per region), then its Flux releases watched
+//! until installed. A run is done only when every region is; a failure
+//! names the region it happened in.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,17 +11,13 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::{
-    self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ServerCommands, SshAuth, SshTarget,
-    WatchEvent, WatchOptions,
+    self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ServerCommands, SshTarget, WatchEvent,
+    WatchOptions,
 };
 use crate::events::{EventKind, LogLevel, Phase};
-use crate::keys::agent::{self, AgentCheck};
-use crate::keys::{GeneratedKey, parse_public_key};
 use crate::provision::context::{RunCtx, Stop};
 use crate::provision::phases::expected_releases;
-use crate::secrets::names;
 use crate::store::write_private_file;
-use crate::wizard::model::SshKeyMode;
 
 use super::hints::{cluster_stop, fail};
 use super::{CancelBridge, LiveCloud, log_to};
@@ -28,48 +27,137 @@ const DEFAULT_SSH_CONNECT: Duration = Duration::from_secs(10 * 60);
 const KUBECONFIG_TIMEOUT: Duration = Duration::from_secs(60);
 const KUBECONFIG_FILE: &str = "kubeconfig.yaml";
 
+/// One region's first control plane, as the run reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RegionTarget {
+    pub index: usize,
+    pub location: String,
+    pub ip: String,
+    /// More than one region: lines and errors say which.
+    pub tagged: bool,
+}
+
+impl RegionTarget {
+    /// "region 2 (hel1)" in a multi-region run.
+    fn label(&self) -> String {
+        format!("region {} ({})", self.index + 1, self.location)
+    }
+
+    /// A line of this region, marked when there are several.
+    fn line(&self, line: impl Into<String>) -> String {
+        let line = line.into();
+        if self.tagged {
+            format!("[{}] {line}", self.location)
+        } else {
+            line
+        }
+    }
+
+    /// A component of this region: the primary's keep their names.
+    fn component(&self, name: &str) -> String {
+        if self.index == 0 {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.location)
+        }
+    }
+
+    /// A failure that says which region it happened in.
+    fn stop(&self, stop: Stop) -> Stop {
+        match stop {
+            Stop::Failed(mut e) if self.tagged => {
+                e.error = format!("In {}: {}", self.label(), e.error);
+                Stop::Failed(e)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Every region's first control plane, the primary first. A record from
+/// before regions were kept knows only the first control plane.
+pub(super) fn region_targets(ctx: &RunCtx) -> Result<Vec<RegionTarget>, Stop> {
+    let out = &ctx.record.outputs;
+    let mut targets: Vec<RegionTarget> = out
+        .regions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, r)| {
+            r.control_plane_ips.first().map(|ip| RegionTarget {
+                index,
+                location: r.location.clone(),
+                ip: ip.clone(),
+                tagged: false,
+            })
+        })
+        .collect();
+    if targets.is_empty()
+        && let Some(ip) = out.control_plane_ips.first()
+    {
+        let location = ctx
+            .record
+            .answers
+            .regions
+            .first()
+            .map(|r| r.location.clone())
+            .unwrap_or_default();
+        targets.push(RegionTarget {
+            index: 0,
+            location,
+            ip: ip.clone(),
+            tagged: false,
+        });
+    }
+    if targets.is_empty() {
+        return Err(fail(
+            "No control plane IP is known.",
+            "Resume from \"Create the cloud resources\" to read the outputs again.",
+        ));
+    }
+    let tagged = targets.len() > 1;
+    for t in &mut targets {
+        t.tagged = tagged;
+    }
+    Ok(targets)
+}
+
 impl LiveCloud {
-    pub(super) async fn connect(&mut self, ctx: &RunCtx, cancel: &CancellationToken) -> Result<(), Stop> {
-        if self.session.is_some() {
+    pub(super) async fn connect(
+        &mut self,
+        ctx: &RunCtx,
+        region: &RegionTarget,
+        cancel: &CancellationToken,
+    ) -> Result<(), Stop> {
+        if self.sessions.contains_key(&region.location) {
             return Ok(());
         }
-        let cp = ctx
-            .record
-            .outputs
-            .control_plane_ips
-            .first()
-            .cloned()
-            .ok_or_else(|| {
-                fail(
-                    "No control plane IP is known.",
-                    "Resume from \"Create the cloud resources\" to read the outputs again.",
-                )
-            })?;
         let auth = self.admin_auth(ctx).await?;
         let host = self.host_key(&ctx.record.id, &ctx.record.fqdn).await?;
-        let user = self
-            .settings
-            .overrides
-            .ssh_user
-            .clone()
-            .unwrap_or_else(|| "root".into());
-        let address = self.settings.overrides.ssh_host.clone().unwrap_or(cp);
+        let o = &self.settings.overrides;
+        let user = o.ssh_user.clone().unwrap_or_else(|| "root".into());
+        let address = o.ssh_host.clone().unwrap_or_else(|| region.ip.clone());
         let mut target = SshTarget::with_auth(&address, &user, auth, host.public_openssh());
-        target.port = self.settings.overrides.ssh_port.unwrap_or(22);
-        if let Some(p) = &self.settings.overrides.ssh_server_paths {
+        target.port = o
+            .ssh_port_by_location
+            .get(&region.location)
+            .copied()
+            .or(o.ssh_port)
+            .unwrap_or(22);
+        if let Some(p) = &o.ssh_server_paths {
+            // Test servers keep each region's files apart.
+            let at = |s: &str| s.replace("{location}", &region.location);
             let kubectl = p.kubectl.as_deref().unwrap_or(cluster::ssh::K3S_KUBECTL);
-            target.commands = ServerCommands::with_kubectl("root", &p.cloud_init_log, &p.kubeconfig, kubectl);
+            target.commands =
+                ServerCommands::with_kubectl("root", &at(&p.cloud_init_log), &at(&p.kubeconfig), kubectl);
         }
-        let timeout = self
-            .settings
-            .overrides
+        let timeout = o
             .ssh_connect_timeout_s
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_SSH_CONNECT);
         ctx.log(
             LogLevel::Info,
             "ssh",
-            format!("Connecting to {} as {user}…", target.addr()),
+            region.line(format!("Connecting to {} as {user}…", target.addr())),
         );
         let session = cluster::connect(&target, timeout, cancel)
             .await
@@ -77,83 +165,43 @@ impl LiveCloud {
         ctx.log(
             LogLevel::Info,
             "ssh",
-            format!(
+            region.line(format!(
                 "Connected to {}; host key {} matches the one generated for this Sovereign.",
                 target.addr(),
                 host.fingerprint()
-            ),
+            )),
         );
-        self.session = Some(session);
+        self.sessions.insert(region.location.clone(), session);
         Ok(())
     }
 
-    /// How the run logs in: the generated key from the keyring, or the
-    /// operator's agent holding the pasted one.
-    async fn admin_auth(&self, ctx: &RunCtx) -> Result<SshAuth, Stop> {
-        if ctx.record.answers.credentials.ssh_key_mode == SshKeyMode::Paste {
-            let (public, check) = self.agent_check(ctx).await?;
-            return match (check.held(), check.socket) {
-                (true, Some(socket)) => Ok(SshAuth::Agent {
-                    socket: socket.into(),
-                    public,
-                }),
-                _ => Err(fail(
-                    check.message,
-                    "Add the pasted key's private half to your SSH agent (`ssh-add`), then Resume.",
-                )),
-            };
-        }
-        let admin_text = self
-            .run_secret(names::admin_private_key, &ctx.record.id)
-            .await?
-            .ok_or_else(|| {
-                fail(
-                    "The admin private key is not in the keyring, so the app cannot log in to the control plane.",
-                    "Generate the key again in the Credentials step, then start a new run.",
-                )
-            })?;
-        let admin = GeneratedKey::from_private_openssh(&admin_text).map_err(|e| {
-            fail(
-                format!("The admin key in the keyring cannot be read: {e}"),
-                "Generate the key again in the Credentials step.",
-            )
-        })?;
-        Ok(SshAuth::Key(Box::new(admin.private_key().clone())))
-    }
-
-    /// Asks the operator's agent whether it holds the pasted admin key.
-    pub(super) async fn agent_check(
-        &self,
-        ctx: &RunCtx,
-    ) -> Result<(russh::keys::PublicKey, AgentCheck), Stop> {
-        let pasted = &ctx.record.answers.credentials.ssh_public_key;
-        let public = parse_public_key(pasted)
-            .ok()
-            .and_then(|p| russh::keys::PublicKey::from_openssh(&p.openssh).ok())
-            .ok_or_else(|| {
-                fail(
-                    "The pasted admin key cannot be read.",
-                    "Paste the key again in the Credentials step, then start a new run.",
-                )
-            })?;
-        let socket = agent::agent_socket(self.settings.overrides.ssh_agent_socket.as_deref());
-        let check = agent::check(socket.as_deref(), &public).await;
-        Ok((public, check))
-    }
-
     pub(super) async fn follow_cloud_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+        for region in region_targets(ctx)? {
+            self.follow_region_cloud_init(ctx, &region)
+                .await
+                .map_err(|s| region.stop(s))?;
+        }
+        Ok(())
+    }
+
+    async fn follow_region_cloud_init(
+        &mut self,
+        ctx: &mut RunCtx,
+        region: &RegionTarget,
+    ) -> Result<(), Stop> {
         let cancel = CancelBridge::new(ctx);
-        self.connect(ctx, &cancel.token).await?;
+        self.connect(ctx, region, &cancel.token).await?;
         let em = ctx.emitter();
+        let r = region.clone();
         let mut sink = move |ev: CloudInitEvent| match ev {
-            CloudInitEvent::Line { line } => log_to(&em, LogLevel::Info, "cloud-init", line),
+            CloudInitEvent::Line { line } => log_to(&em, LogLevel::Info, "cloud-init", r.line(line)),
             CloudInitEvent::Progress { progress } => em.emit(EventKind::Progress {
                 done: progress.done.into(),
                 total: progress.total.into(),
-                label: progress.label,
+                label: r.line(progress.label),
             }),
         };
-        let Some(session) = &self.session else {
+        let Some(session) = self.sessions.get(&region.location) else {
             return Err(fail("The SSH session is missing.", "Resume retries."));
         };
         let report = session
@@ -173,110 +221,199 @@ impl LiveCloud {
                 | ClusterError::CloudInitTimeout { last_lines, .. } = &e
                 {
                     for l in last_lines {
-                        ctx.log(LogLevel::Error, "cloud-init", l.clone());
+                        ctx.log(LogLevel::Error, "cloud-init", region.line(l.clone()));
                     }
                 }
                 return Err(cluster_stop(e));
             }
         };
         for w in &report.recoverable_errors {
-            ctx.log(LogLevel::Warn, "cloud-init", w.clone());
+            ctx.log(LogLevel::Warn, "cloud-init", region.line(w.clone()));
         }
         ctx.log(
             LogLevel::Info,
             "cloud-init",
-            format!(
+            region.line(format!(
                 "cloud-init finished after {} s ({} log lines).",
                 report.elapsed.as_secs(),
                 report.lines
-            ),
+            )),
         );
         Ok(())
     }
 
+    /// The run's kubeconfig: a context per region.
     pub(super) fn kubeconfig_path(&self, id: &str) -> PathBuf {
         self.data_dir.join("deployments").join(id).join(KUBECONFIG_FILE)
     }
 
+    /// One region's own kubeconfig, in a multi-region run.
+    fn region_kubeconfig_path(&self, id: &str, location: &str) -> PathBuf {
+        self.data_dir
+            .join("deployments")
+            .join(id)
+            .join(format!("kubeconfig-{location}.yaml"))
+    }
+
     pub(super) async fn fetch_kubeconfig(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        let cancel = CancelBridge::new(ctx);
-        self.connect(ctx, &cancel.token).await?;
-        let cp = ctx
-            .record
-            .outputs
-            .control_plane_ips
-            .first()
-            .cloned()
-            .unwrap_or_default();
-        let Some(session) = self.session.take() else {
-            return Err(fail("The SSH session is missing.", "Resume retries."));
-        };
-        let fetched = session
-            .fetch_kubeconfig(&cp, KUBECONFIG_TIMEOUT, &cancel.token)
-            .await;
-        // k3s answers (its kubeconfig exists): the cluster gets its cloud
-        // credentials on the same pinned connection.
-        let stored = match &fetched {
-            Ok(_) => self.store_cloud_credentials(ctx, &session, &cancel.token).await,
-            Err(_) => Ok(()),
-        };
-        session.close().await;
-        let mut yaml = fetched.map_err(cluster_stop)?;
-        stored?;
-        if let Some(url) = &self.settings.overrides.kube_api_override {
-            yaml = point_at(&yaml, url);
+        let regions = region_targets(ctx)?;
+        let mut named = Vec::new();
+        for region in &regions {
+            let yaml = self
+                .fetch_region_kubeconfig(ctx, region)
+                .await
+                .map_err(|s| region.stop(s))?;
+            named.push((region.location.clone(), yaml));
         }
+        let write = |path: &PathBuf, text: &str| {
+            write_private_file(path, text.as_bytes()).map_err(|e| {
+                fail(
+                    format!("{} could not be written: {e}", path.display()),
+                    "Free some disk space, then Resume.",
+                )
+            })
+        };
+        let merged = cluster::kubeconfig::merge(&named).map_err(cluster_stop)?;
         let path = self.kubeconfig_path(&ctx.record.id);
-        write_private_file(&path, yaml.as_bytes()).map_err(|e| {
-            fail(
-                format!("{} could not be written: {e}", path.display()),
-                "Free some disk space, then Resume.",
-            )
-        })?;
+        write(&path, &merged)?;
+        if regions.len() > 1 {
+            for (region, (location, yaml)) in regions.iter().zip(&named) {
+                let own = cluster::kubeconfig::named(yaml, location).map_err(cluster_stop)?;
+                let p = self.region_kubeconfig_path(&ctx.record.id, location);
+                write(&p, &own)?;
+                if let Some(r) = ctx.record.outputs.regions.get_mut(region.index) {
+                    r.kubeconfig_path = Some(p.display().to_string());
+                }
+            }
+        }
         ctx.record.outputs.kubeconfig_path = Some(path.display().to_string());
         ctx.save();
+        let contexts: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
         ctx.log(
             LogLevel::Info,
             "ssh",
             format!(
-                "Read the k3s kubeconfig, pointed it at the control plane {cp}:6443 and wrote {} (mode 0600).",
-                path.display()
+                "Wrote {} (mode 0600) with the context{} {}{}.",
+                path.display(),
+                if contexts.len() == 1 { "" } else { "s" },
+                contexts.join(", "),
+                if regions.len() > 1 {
+                    ", and one kubeconfig per region beside it"
+                } else {
+                    ""
+                }
             ),
         );
-        self.kubeconfig = Some(yaml);
+        self.kubeconfigs = named;
         Ok(())
     }
 
-    pub(super) async fn watch_bootstrap(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        let yaml = match self.kubeconfig.clone() {
-            Some(y) => y,
-            None => {
-                let path = self.kubeconfig_path(&ctx.record.id);
+    async fn fetch_region_kubeconfig(
+        &mut self,
+        ctx: &mut RunCtx,
+        region: &RegionTarget,
+    ) -> Result<String, Stop> {
+        let cancel = CancelBridge::new(ctx);
+        self.connect(ctx, region, &cancel.token).await?;
+        let Some(session) = self.sessions.remove(&region.location) else {
+            return Err(fail("The SSH session is missing.", "Resume retries."));
+        };
+        let fetched = session
+            .fetch_kubeconfig(&region.ip, KUBECONFIG_TIMEOUT, &cancel.token)
+            .await;
+        // k3s answers (its kubeconfig exists): the cluster gets its cloud
+        // credentials on the same pinned connection.
+        let stored = match &fetched {
+            Ok(_) => {
+                self.store_cloud_credentials(ctx, &session, &region.location, &cancel.token)
+                    .await
+            }
+            Err(_) => Ok(String::new()),
+        };
+        session.close().await;
+        let mut yaml = fetched.map_err(cluster_stop)?;
+        ctx.log(LogLevel::Info, "ssh", region.line(stored?));
+        if let Some(url) = &self.settings.overrides.kube_api_override {
+            yaml = point_at(&yaml, url);
+        }
+        ctx.log(
+            LogLevel::Info,
+            "ssh",
+            region.line(format!(
+                "Read the k3s kubeconfig and pointed it at the control plane {}:6443.",
+                region.ip
+            )),
+        );
+        Ok(yaml)
+    }
+
+    /// Each region's kubeconfig: as fetched in this process, else from its file (a resume).
+    fn region_kubeconfigs(&self, ctx: &RunCtx, regions: &[RegionTarget]) -> Result<Vec<String>, Stop> {
+        if self.kubeconfigs.len() == regions.len() {
+            return Ok(self.kubeconfigs.iter().map(|(_, y)| y.clone()).collect());
+        }
+        let id = &ctx.record.id;
+        regions
+            .iter()
+            .map(|r| {
+                let path = if regions.len() > 1 {
+                    self.region_kubeconfig_path(id, &r.location)
+                } else {
+                    self.kubeconfig_path(id)
+                };
                 std::fs::read_to_string(&path).map_err(|e| {
-                    fail(
+                    r.stop(fail(
                         format!("{} cannot be read: {e}", path.display()),
                         "Resume from \"Fetch the kubeconfig\".",
-                    )
-                })?
-            }
-        };
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn watch_bootstrap(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
+        let regions = region_targets(ctx)?;
+        let yamls = self.region_kubeconfigs(ctx, &regions)?;
         let expected = expected_releases(&ctx.record.answers.components);
-        let total = expected.len() as u64;
-        for r in &expected {
-            ctx.emit(EventKind::Component {
-                name: r.clone(),
-                state: "pending".into(),
-                message: "Waiting for Flux".into(),
-            });
+        let total = (expected.len() * regions.len()) as u64;
+        for region in &regions {
+            for r in &expected {
+                ctx.emit(EventKind::Component {
+                    name: region.component(r),
+                    state: "pending".into(),
+                    message: "Waiting for Flux".into(),
+                });
+            }
         }
+        let mut installed = 0u64;
+        for (region, yaml) in regions.iter().zip(&yamls) {
+            installed = self
+                .watch_region(ctx, region, yaml, &expected, installed, total)
+                .await
+                .map_err(|s| region.stop(s))?;
+        }
+        Ok(())
+    }
+
+    /// Watches one region's releases; returns how many are installed so far in all regions.
+    async fn watch_region(
+        &mut self,
+        ctx: &mut RunCtx,
+        region: &RegionTarget,
+        yaml: &str,
+        expected: &[String],
+        before: u64,
+        total: u64,
+    ) -> Result<u64, Stop> {
         let cancel = CancelBridge::new(ctx);
         let em = ctx.emitter();
         let mut installed: Vec<String> = Vec::new();
-        let names = expected.clone();
-        let mut sink = move |ev: WatchEvent| match ev {
+        let names = expected.to_vec();
+        let r = region.clone();
+        let mut sink = |ev: WatchEvent| match ev {
             WatchEvent::Component { update } => {
                 em.emit(EventKind::Component {
-                    name: update.name.clone(),
+                    name: r.component(&update.name),
                     state: update.state.as_str().into(),
                     message: update.message.clone(),
                 });
@@ -286,9 +423,9 @@ impl LiveCloud {
                 {
                     installed.push(update.name.clone());
                     em.emit(EventKind::Progress {
-                        done: installed.len() as u64,
+                        done: before + installed.len() as u64,
                         total,
-                        label: format!("{} installed", update.name),
+                        label: format!("{} installed", r.component(&update.name)),
                     });
                 }
             }
@@ -296,18 +433,18 @@ impl LiveCloud {
                 &em,
                 LogLevel::Info,
                 "flux",
-                format!(
+                r.line(format!(
                     "Kustomization {}: {} {}",
                     update.name,
                     update.state.as_str(),
                     update.message
-                ),
+                )),
             ),
-            WatchEvent::Warning { message } => log_to(&em, LogLevel::Warn, "flux", message),
+            WatchEvent::Warning { message } => log_to(&em, LogLevel::Warn, "flux", r.line(message)),
         };
         let summary = cluster::watch_releases(
-            &yaml,
-            expected,
+            yaml,
+            expected.to_vec(),
             &mut sink,
             &cancel.token,
             &WatchOptions {
@@ -317,17 +454,18 @@ impl LiveCloud {
         )
         .await
         .map_err(cluster_stop)?;
+        let count = installed.len() as u64;
         let summary = summary.into_result().map_err(cluster_stop)?;
         ctx.log(
             LogLevel::Info,
             "flux",
-            format!(
+            region.line(format!(
                 "Every component installed ({} releases, {} s).",
                 summary.components.len(),
                 summary.elapsed.as_secs()
-            ),
+            )),
         );
-        Ok(())
+        Ok(before + count)
     }
 }
 
@@ -350,6 +488,7 @@ pub(super) fn point_at(yaml: &str, url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provision::context::PhaseError;
 
     #[test]
     fn server_lines_are_replaced_and_the_rest_kept() {
@@ -359,5 +498,30 @@ mod tests {
             out,
             "clusters:\n- cluster:\n    server: http://127.0.0.1:9999\n  name: default\n"
         );
+    }
+
+    #[test]
+    fn a_second_region_marks_its_lines_components_and_failures() {
+        let one = RegionTarget {
+            index: 0,
+            location: "fsn1".into(),
+            ip: "198.51.100.7".into(),
+            tagged: false,
+        };
+        assert_eq!(one.line("k3s up"), "k3s up");
+        assert_eq!(one.component("cilium"), "cilium");
+        let two = RegionTarget {
+            index: 1,
+            location: "hel1".into(),
+            ip: "203.0.113.9".into(),
+            tagged: true,
+        };
+        assert_eq!(two.line("k3s up"), "[hel1] k3s up");
+        assert_eq!(two.component("cilium"), "hel1/cilium");
+        match two.stop(Stop::Failed(PhaseError::new("cloud-init failed", "look"))) {
+            Stop::Failed(e) => assert_eq!(e.error, "In region 2 (hel1): cloud-init failed"),
+            Stop::Cancelled => panic!("a failure stays one"),
+        }
+        assert!(matches!(two.stop(Stop::Cancelled), Stop::Cancelled));
     }
 }

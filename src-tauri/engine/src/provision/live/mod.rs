@@ -5,6 +5,7 @@
 //! the demo cloud. Secrets come from the keyring and reach `tofu` only
 //! through its environment; none of them enters an event or the record.
 
+mod admin_auth;
 mod cloud_credentials;
 mod cluster;
 mod console;
@@ -44,8 +45,10 @@ pub struct LiveCloud {
     tofu: Option<TofuBinary>,
     runner: Option<Runner>,
     planned: Option<u64>,
-    session: Option<SshSession>,
-    kubeconfig: Option<String>,
+    /// Open SSH sessions, by region location.
+    sessions: std::collections::BTreeMap<String, SshSession>,
+    /// Each region's kubeconfig as fetched, by location (the primary first).
+    kubeconfigs: Vec<(String, String)>,
 }
 
 /// Forwards the run's cancel switch to tofu and the cluster calls.
@@ -104,8 +107,8 @@ impl LiveCloud {
             tofu: None,
             runner: None,
             planned: None,
-            session: None,
-            kubeconfig: None,
+            sessions: Default::default(),
+            kubeconfigs: Vec::new(),
         }
     }
 
@@ -167,12 +170,12 @@ impl PhaseRunner for LiveCloud {
     }
 
     /// A failure before DNS points the name anywhere gives a pool name back;
-    /// any stop closes the SSH session (a resume opens a new one).
+    /// any stop closes the SSH sessions (a resume opens new ones).
     async fn stopped(&mut self, phase: Phase, stop: &Stop, ctx: &mut RunCtx) {
         if matches!(stop, Stop::Failed(_)) && phase.is_before(Phase::DnsCommit) {
             self.release_reservation(ctx).await;
         }
-        if let Some(s) = self.session.take() {
+        for (_, s) in std::mem::take(&mut self.sessions) {
             s.close().await;
         }
     }

@@ -12,6 +12,7 @@ use crate::hetzner;
 use crate::provision::context::{PhaseError, RunCtx, Stop};
 use crate::secrets::names;
 use crate::secrets::redact::register_secret;
+use crate::store::deployments::RegionOutputs;
 use crate::tofu::messages::ResourceAction;
 use crate::tofu::{
     self, BootInputs, ChildEnv, GitOpsSource, HostKey, Location, ModuleInputs, RegionSpec,
@@ -561,6 +562,21 @@ impl LiveCloud {
                 "Resume retries; if it stays so, Wipe and start again.",
             ));
         }
+        ctx.record.outputs.regions = ctx
+            .record
+            .answers
+            .regions
+            .iter()
+            .map(|r| {
+                let location = r.location.as_str().to_owned();
+                RegionOutputs {
+                    control_plane_ips: out.control_plane_ips.get(&location).cloned().unwrap_or_default(),
+                    load_balancer_ip: out.load_balancer_ips.get(&location).cloned(),
+                    kubeconfig_path: None,
+                    location,
+                }
+            })
+            .collect();
         ctx.record_ips(lbs, cps);
         Ok(())
     }
