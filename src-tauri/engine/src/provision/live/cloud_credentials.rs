@@ -20,7 +20,7 @@ use super::LiveCloud;
 use super::hints::{cluster_stop, fail};
 use super::tofu::module_inputs;
 
-/// `kubectl apply` of two secrets on a fresh control plane.
+/// `kubectl apply` of a few secrets on a fresh control plane.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl LiveCloud {
