@@ -129,6 +129,8 @@ impl Rig {
         let sshd = FakeSshd::start(&host_key, admin_public, script);
         let dir = self.server_dir.join(location);
         for f in ["cloud-init-output.log", "k3s.yaml"] {
+            // A control plane booted again (after a failure) replaces the first one's files.
+            let _ = std::fs::remove_file(dir.join(f));
             std::os::unix::fs::symlink(sshd.dir().join(f), dir.join(f)).unwrap();
         }
         let (_, port) = self

@@ -6,7 +6,7 @@
 //! it blocks, and a hint for its reason. A DUAL run follows cloud-init and
 //! Flux in both regions (each its own sshd) and writes a kubeconfig with a
 //! context per region; when region 2's cloud-init fails, the run fails
-//! naming region 2.
+//! naming region 2, and once it is fixed a resume takes both regions to Done.
 
 use std::time::{Duration, Instant};
 
@@ -299,7 +299,7 @@ async fn a_dual_run_follows_both_regions_to_done_with_a_kubeconfig_context_each(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2() {
+async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2_and_resumes_to_done() {
     let rig = Rig::start_in(FakeConfig::default(), &["fsn1", "hel1"]).await;
     let (a, key) = wizard_answers_typed(&rig.engine, "dual-fails").await;
     let a = dual(a);
@@ -334,4 +334,30 @@ async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2()
         "region 1 was followed to its end first"
     );
     assert!(tagged(&evs, Phase::CloudInit, "[hel1] ") > 0);
+
+    // Fixed and resumed: both regions are followed again from cloud-init, and the run is done.
+    rig.engine
+        .provision_resume(catalyst_provisioner::engine::provision::IdArgs { id: id.clone() })
+        .await
+        .unwrap();
+    drop(_two);
+    let (_two, _) = rig
+        .boot_region(
+            &id,
+            &key.public_openssh,
+            "hel1",
+            CloudInitScript::successful(Duration::from_millis(20)),
+        )
+        .await;
+    let record = wait_end(&rig.paths, &id, 240).await;
+    assert_eq!(record["status"], "done", "{}", record["failure"]);
+    let merged = std::fs::read_to_string(record["outputs"]["kubeconfig_path"].as_str().unwrap()).unwrap();
+    let merged: serde_json::Value = serde_yaml_ng::from_str(&merged).unwrap();
+    assert_eq!(merged["contexts"].as_array().unwrap().len(), 2);
+    let evs = events(&rig.engine, &id).await;
+    let hel1_done = evs
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with("[hel1] cloud-init finished")))
+        .count();
+    assert_eq!(hel1_done, 1, "region 2's cloud-init finished on the resume only");
 }
