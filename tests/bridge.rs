@@ -132,6 +132,7 @@ async fn engine_events_reach_every_connected_client_in_order() {
             seq,
             at: "2026-11-22T00:00:00Z".into(),
             phase: Phase::Preflight,
+            region: None,
             kind: EventKind::Progress {
                 done: seq,
                 total: 5,

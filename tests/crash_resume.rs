@@ -50,9 +50,28 @@ impl Rig {
 }
 
 async fn start_rig(name: &str, app_env: &[(&str, &str)]) -> Rig {
-    let mut live = LiveHome::new().await;
+    start_rig_in(name, app_env, &["fsn1"]).await
+}
+
+/// `start_rig` with a region (and its control plane) in each of `locations`.
+async fn start_rig_in(name: &str, app_env: &[(&str, &str)], locations: &[&str]) -> Rig {
+    let mut live = LiveHome::new_in(locations).await;
     let engine = Engine::with_secrets(live.paths.clone(), false, live.run.keyring.clone());
-    let (a, key) = wizard_answers(&engine, name).await;
+    let (mut a, key) = wizard_answers(&engine, name).await;
+    if locations.len() == 2 {
+        a["topology"] = serde_json::json!("dual");
+        let first = a["regions"][0].clone();
+        a["regions"] = serde_json::Value::Array(
+            locations
+                .iter()
+                .map(|l| {
+                    let mut r = first.clone();
+                    r["location"] = serde_json::json!(l);
+                    r
+                })
+                .collect(),
+        );
+    }
     drop(engine);
     let components: Vec<String> = serde_json::from_value(a["components"].clone()).unwrap();
     live.kube.converged(&expected_releases(&components));
@@ -347,4 +366,86 @@ async fn a_lock_file_left_by_a_killed_run_never_blocks_the_resume() {
     let d = rig.live.run.status(&id);
     assert_eq!(d["status"], "done", "{d}");
     rig.live.assert_one_of_each_resource();
+}
+
+/// A region's state in a phase, as its last `Region` event says.
+fn region_state(evs: &[ProvisionEvent], phase: Phase, location: &str) -> Option<String> {
+    evs.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Region { state, .. } if e.phase == phase && e.region.as_deref() == Some(location) => {
+            Some(state.clone())
+        }
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
+async fn a_dual_run_killed_while_both_regions_boot_and_after_the_kubeconfig_resumes_to_done() {
+    let mut rig = start_rig_in("omantel-dual-crash", &[], &["fsn1", "hel1"]).await;
+    let id = rig.id.clone();
+    let dir = rig.live.home.join("data/deployments").join(&id);
+
+    // Killed while cloud-init is followed in both regions at once.
+    let both_booting = |evs: &[ProvisionEvent]| {
+        ["fsn1", "hel1"].iter().all(|loc| {
+            region_state(evs, Phase::CloudInit, loc).as_deref() == Some("running")
+                && evs.iter().any(|e| {
+                    e.region.as_deref() == Some(*loc)
+                        && matches!(&e.kind, EventKind::Log { source, .. } if source == "cloud-init")
+                })
+        })
+    };
+    let killed = rig.live.run.drive(&mut rig.child, &id, both_booting).await;
+    assert!(killed, "the run ended before both regions were booting");
+    let d = rig.live.run.status(&id);
+    assert_eq!(d["status"], "interrupted", "{d}");
+    assert_eq!(d["phase"], "cloud_init", "{d}");
+    eprintln!("killed while both regions' cloud-init was followed; resuming");
+
+    // Killed again once both kubeconfigs are written.
+    rig.child = rig.app(&["resume", &id, "--json"]).spawn().unwrap();
+    let killed = rig
+        .live
+        .run
+        .drive(&mut rig.child, &id, |evs| finished(evs, Phase::Kubeconfig) > 0)
+        .await;
+    assert!(killed, "the run ended before the kubeconfig was fetched");
+    assert_eq!(rig.live.run.status(&id)["status"], "interrupted");
+    eprintln!("killed after both kubeconfigs; resuming");
+
+    rig.child = rig.app(&["resume", &id, "--json"]).spawn().unwrap();
+    let killed = rig.live.run.drive(&mut rig.child, &id, |_| false).await;
+    assert!(!killed);
+    let d = rig.live.run.status(&id);
+    assert_eq!(d["status"], "done", "{d}");
+
+    let evs = events(&dir);
+    for loc in ["fsn1", "hel1"] {
+        for phase in [Phase::CloudInit, Phase::Kubeconfig, Phase::Bootstrap] {
+            assert_eq!(
+                region_state(&evs, phase, loc).as_deref(),
+                Some("done"),
+                "{loc} in {phase:?}"
+            );
+        }
+        let own = std::fs::read_to_string(dir.join(format!("kubeconfig-{loc}.yaml"))).unwrap();
+        assert!(own.contains(&format!("current-context: {loc}")), "{own}");
+    }
+    let per_region: Vec<(&str, usize)> = ["fsn1", "hel1"]
+        .iter()
+        .map(|loc| {
+            (
+                *loc,
+                evs.iter().filter(|e| e.region.as_deref() == Some(*loc)).count(),
+            )
+        })
+        .collect();
+    eprintln!(
+        "{} events over three processes; per region: {per_region:?}",
+        evs.len()
+    );
+    for w in evs.windows(2) {
+        assert!(w[1].seq > w[0].seq, "seq went back after a restart: {w:?}");
+    }
+    rig.live.assert_each_region_once(2);
 }

@@ -47,9 +47,16 @@ impl Rig {
 
     /// A world with a control plane in each of `locations`, each its own sshd.
     pub async fn start_in(cfg: FakeConfig, locations: &[&str]) -> Rig {
+        Self::start_with(cfg, locations, json!({})).await
+    }
+
+    /// `start_in` with `extra` settings (test seams such as `node_join_timeout_s`) on top.
+    pub async fn start_with(cfg: FakeConfig, locations: &[&str], extra: serde_json::Value) -> Rig {
         let hetzner = FakeHetzner::start(cfg).await;
         let pdm = FakePdm::start(FakePdmConfig::default()).await;
         let kube = FakeKube::start().await;
+        // Each server the run creates joins the cluster, Ready.
+        kube.nodes_are_servers(hetzner.server_names());
         let pki = Pki::new("live-run test CA");
         let console = FakeConsole::start(&pki, Duration::ZERO).await;
         let mut sshd_ports = Vec::new();
@@ -85,6 +92,9 @@ impl Rig {
         settings["console_url_override"] = json!(console.url);
         settings["console_ca_file"] = json!(ca_file.display().to_string());
         settings["console_interval_s"] = json!(1);
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            settings[k] = v;
+        }
         let (secrets, engine) = live_engine(&paths, &settings, &pdm);
         Rig {
             hetzner,

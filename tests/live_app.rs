@@ -72,16 +72,17 @@ pub struct Run {
     /// record when the app generated it).
     pub admin_public: String,
     server_dir: PathBuf,
-    sshd_port: Arc<AtomicU16>,
+    /// Each region's SSH forwarder target, by location (one sshd each).
+    sshd_ports: Vec<(String, Arc<AtomicU16>)>,
     kube_yaml: String,
-    sshd: Option<FakeSshd>,
+    sshds: Vec<FakeSshd>,
 }
 
 impl Run {
     /// Starts sshd once the run has generated (and kept) its host key, as a
     /// control plane boots with the key cloud-init installs.
     pub fn boot_control_plane(&mut self, id: &str) {
-        if self.sshd.is_some() {
+        if !self.sshds.is_empty() {
             return;
         }
         if self.admin_public.is_empty() {
@@ -103,14 +104,18 @@ impl Run {
         let Ok(Some(host_key)) = self.keyring.get(&names::host_private_key(id)) else {
             return;
         };
-        let mut script = CloudInitScript::successful(Duration::from_millis(20));
-        script.k3s_yaml = self.kube_yaml.clone();
-        let sshd = FakeSshd::start(&host_key, &self.admin_public, script);
-        for f in ["cloud-init-output.log", "k3s.yaml"] {
-            std::os::unix::fs::symlink(sshd.dir().join(f), self.server_dir.join(f)).unwrap();
+        // Every region's control plane boots at once, as tofu created them.
+        for (loc, port) in &self.sshd_ports {
+            let mut script = CloudInitScript::successful(Duration::from_millis(20));
+            script.k3s_yaml = self.kube_yaml.clone();
+            let sshd = FakeSshd::start(&host_key, &self.admin_public, script);
+            let dir = self.server_dir.join(loc);
+            for f in ["cloud-init-output.log", "k3s.yaml"] {
+                std::os::unix::fs::symlink(sshd.dir().join(f), dir.join(f)).unwrap();
+            }
+            port.store(sshd.port(), Ordering::SeqCst);
+            self.sshds.push(sshd);
         }
-        self.sshd_port.store(sshd.port(), Ordering::SeqCst);
-        self.sshd = Some(sshd);
     }
 
     /// The deployment as `deployments --json` lists it.
@@ -181,6 +186,11 @@ pub struct LiveHome {
 
 impl LiveHome {
     pub async fn new() -> LiveHome {
+        Self::new_in(&["fsn1"]).await
+    }
+
+    /// A live home whose control planes are in `locations`, each its own sshd.
+    pub async fn new_in(locations: &[&str]) -> LiveHome {
         let keyring = Arc::new(OsKeyring::new(KeyringBackend::Keyutils, KEYRING_SERVICE));
         keyring
             .probe()
@@ -188,10 +198,20 @@ impl LiveHome {
         let hetzner = FakeHetzner::start(FakeConfig::default()).await;
         let pdm = FakePdm::start(FakePdmConfig::default()).await;
         let kube = FakeKube::start().await;
+        // Each server the run creates joins the cluster, Ready.
+        kube.nodes_are_servers(hetzner.server_names());
         let pki = Pki::new("live-app test CA");
         let console = FakeConsole::start(&pki, Duration::ZERO).await;
-        let sshd_port = Arc::new(AtomicU16::new(0));
-        let ssh_port = late_port_forwarder(sshd_port.clone()).await;
+        let mut sshd_ports = Vec::new();
+        let mut by_location = serde_json::Map::new();
+        for loc in locations {
+            let target = Arc::new(AtomicU16::new(0));
+            by_location.insert(
+                (*loc).to_owned(),
+                json!(late_port_forwarder(target.clone()).await),
+            );
+            sshd_ports.push(((*loc).to_owned(), target));
+        }
 
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().to_path_buf();
@@ -199,7 +219,9 @@ impl LiveHome {
         let ca_file = home.join("console-ca.pem");
         std::fs::write(&ca_file, &pki.ca_pem).unwrap();
         let server_dir = home.join("server");
-        std::fs::create_dir_all(&server_dir).unwrap();
+        for loc in locations {
+            std::fs::create_dir_all(server_dir.join(loc)).unwrap();
+        }
         let (engine_settings, under_test) = real_engine_settings(&hetzner, &pdm, &home);
         let mut settings = json!({
             "mode": "live",
@@ -207,13 +229,13 @@ impl LiveHome {
             "pdm": {"url": pdm.base_url(), "username": pdm.username(), "password_secret": "pdm-password"},
             "tofu_path": engine_settings["tofu_path"],
             "ssh_host": "127.0.0.1",
-            "ssh_port": ssh_port,
+            "ssh_port_by_location": by_location,
             "ssh_user": current_user(),
             "ssh_connect_timeout_s": 60,
             "ssh_server_paths": {
                 "kubectl": kubectl_standin(&kube),
-                "cloud_init_log": server_dir.join("cloud-init-output.log"),
-                "kubeconfig": server_dir.join("k3s.yaml"),
+                "cloud_init_log": server_dir.join("{location}/cloud-init-output.log"),
+                "kubeconfig": server_dir.join("{location}/k3s.yaml"),
             },
             "kube_api_override": kube.url(),
             "console_url_override": console.url,
@@ -231,9 +253,9 @@ impl LiveHome {
             keyring,
             admin_public: String::new(),
             server_dir,
-            sshd_port,
+            sshd_ports,
             kube_yaml: kube.kubeconfig(),
-            sshd: None,
+            sshds: Vec::new(),
         };
         LiveHome {
             run,
@@ -271,6 +293,16 @@ impl LiveHome {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// One region's resources in each of `regions` (a server, a network, a
+    /// firewall and a load balancer each; one admin key), nothing twice.
+    pub fn assert_each_region_once(&self, regions: usize) {
+        let inv = self.hetzner.inventory();
+        for kind in ["servers", "networks", "firewalls", "load_balancers"] {
+            assert_eq!(inv.count(kind), regions, "{kind}: {:?}", inv.resources[kind]);
+        }
+        assert_eq!(inv.count("ssh_keys"), 1, "{:?}", inv.resources["ssh_keys"]);
     }
 
     /// One copy of each resource, whatever was half done when the app died.

@@ -273,10 +273,62 @@ async fn a_dual_run_follows_both_regions_to_done_with_a_kubeconfig_context_each(
             )
         })
         .collect();
+    let per_region: Vec<(&str, usize, usize, usize)> = ["fsn1", "hel1"]
+        .iter()
+        .map(|loc| {
+            let mine = |p: Phase| {
+                evs.iter()
+                    .filter(|e| e.phase == p && e.region.as_deref() == Some(*loc))
+                    .count()
+            };
+            (
+                *loc,
+                mine(Phase::CloudInit),
+                mine(Phase::Kubeconfig),
+                mine(Phase::Bootstrap),
+            )
+        })
+        .collect();
     println!(
-        "events per region (location, cloud-init lines, kubeconfig lines, components installed): {counts:?}; {} events in all",
+        "events per region (location, cloud-init lines, kubeconfig lines, components installed): {counts:?}; \
+         events marked with their region (location, cloud-init, kubeconfig, bootstrap): {per_region:?}; {} events in all",
         evs.len()
     );
+    // The regions are followed at once: each cluster phase starts in both
+    // before it is done in either, and ends done in both.
+    for phase in [Phase::CloudInit, Phase::Kubeconfig, Phase::Bootstrap] {
+        let states: Vec<(String, String)> = evs
+            .iter()
+            .filter(|e| e.phase == phase)
+            .filter_map(|e| match &e.kind {
+                EventKind::Region { state, .. } => {
+                    Some((e.region.clone().unwrap_or_default(), state.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let first_done = states.iter().position(|(_, s)| s == "done");
+        let running: Vec<&str> = states
+            .iter()
+            .take(first_done.unwrap_or(0))
+            .filter(|(_, s)| s == "running")
+            .map(|(r, _)| r.as_str())
+            .collect();
+        assert_eq!(running, ["fsn1", "hel1"], "{phase:?}: {states:?}");
+        let mut done: Vec<&str> = states
+            .iter()
+            .filter(|(_, s)| s == "done")
+            .map(|(r, _)| r.as_str())
+            .collect();
+        done.sort();
+        assert_eq!(done, ["fsn1", "hel1"], "{phase:?}: {states:?}");
+    }
+    for (loc, cloud_init, _, bootstrap) in &per_region {
+        assert!(
+            *cloud_init >= 10 && *bootstrap >= expected.len(),
+            "{loc}: {per_region:?}"
+        );
+    }
     for (loc, cloud_init, kubeconfig, components) in &counts {
         assert!(*cloud_init >= 10, "{loc}: {cloud_init} cloud-init lines");
         assert!(*kubeconfig >= 2, "{loc}: {kubeconfig} kubeconfig lines");
@@ -329,11 +381,31 @@ async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2_a
     let error = record["failure"]["error"].as_str().unwrap();
     assert!(error.starts_with("In region 2 (hel1): "), "{error}");
     let evs = events(&rig.engine, &id).await;
-    assert!(
-        evs.iter().any(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with("[fsn1] cloud-init finished"))),
-        "region 1 was followed to its end first"
-    );
     assert!(tagged(&evs, Phase::CloudInit, "[hel1] ") > 0);
+    // Both regions were followed at once: region 2 failed, region 1 either
+    // finished first or was stopped because region 2 failed.
+    let last_state = |loc: &str| {
+        evs.iter()
+            .rev()
+            .find_map(|e| match &e.kind {
+                EventKind::Region { state, detail }
+                    if e.phase == Phase::CloudInit && e.region.as_deref() == Some(loc) =>
+                {
+                    Some((state.clone(), detail.clone()))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no region state for {loc}"))
+    };
+    let (state, detail) = last_state("hel1");
+    assert_eq!(state, "failed");
+    assert!(detail.starts_with("In region 2 (hel1): "), "{detail}");
+    let (state, detail) = last_state("fsn1");
+    assert!(
+        state == "done" || (state == "stopped" && detail == "Stopped: region 2 failed."),
+        "{state}: {detail}"
+    );
+    println!("region 1 (fsn1) when region 2 failed: {state}: {detail}");
 
     // Fixed and resumed: both regions are followed again from cloud-init, and the run is done.
     rig.engine
@@ -360,4 +432,117 @@ async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2_a
         .filter(|e| matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with("[hel1] cloud-init finished")))
         .count();
     assert_eq!(hel1_done, 1, "region 2's cloud-init finished on the resume only");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_ha_run_waits_for_its_peers_and_fails_naming_the_one_that_never_became_ready() {
+    let rig = Rig::start_with(
+        FakeConfig::default(),
+        &["fsn1"],
+        json!({"node_join_timeout_s": 3}),
+    )
+    .await;
+    let (mut a, key) = wizard_answers_typed(&rig.engine, "ha-join").await;
+    a.ha = true;
+    rig.kube.converged(&expected_releases(&a.components));
+    // Every server joins, but the third control plane's kubelet never gets Ready.
+    let servers = rig.hetzner.server_names();
+    rig.kube.nodes_from(move || {
+        servers()
+            .into_iter()
+            .map(|n| {
+                let ready = !n.ends_with("-cp3");
+                (n, ready)
+            })
+            .collect()
+    });
+    let started = rig
+        .engine
+        .provision_start(StartArgs {
+            answers: a,
+            scenario: None,
+            speed: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let id = started.id.clone();
+    let (_cp, _) = rig.boot_control_plane(&id, &key.public_openssh).await;
+    let record = wait_end(&rig.paths, &id, 240).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failure"]["phase"], "bootstrap");
+    assert_eq!(
+        rig.hetzner.inventory().count("servers"),
+        3,
+        "three control planes were created"
+    );
+    let error = record["failure"]["error"].as_str().unwrap();
+    let prefix = "catalyst-ha-join-omani-works-fsn1";
+    assert_eq!(
+        error,
+        format!(
+            "2 of 3 nodes joined the cluster within 3 s; not joined: {prefix}-cp3 (registered, not Ready: \
+             KubeletNotReady: container runtime network not ready: cni plugin not initialized)"
+        )
+    );
+    assert!(
+        record["failure"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("cloud-init-output.log")
+    );
+    let evs = events(&rig.engine, &id).await;
+    let joined: Vec<&str> = evs
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log { source, line, .. } if source == "k3s" => Some(line.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        joined,
+        [
+            format!("Node {prefix}-cp1 joined and is Ready (1 of 3)."),
+            format!("Node {prefix}-cp2 joined and is Ready (2 of 3)."),
+        ],
+        "{joined:?}"
+    );
+    let started_at = evs
+        .iter()
+        .find(|e| e.phase == Phase::Bootstrap && matches!(e.kind, EventKind::PhaseStarted))
+        .map(|e| seconds_of_day(&e.at))
+        .unwrap();
+    let failed_at = evs
+        .iter()
+        .find(|e| e.phase == Phase::Bootstrap && matches!(e.kind, EventKind::PhaseFailed { .. }))
+        .map(|e| seconds_of_day(&e.at))
+        .unwrap();
+    println!(
+        "the HA run's bootstrap failed {} ms after it started (join limit 3 s): {error}",
+        ((failed_at - started_at) * 1000.0).round()
+    );
+
+    // Its kubelet fixed, a resume waits for the three and ends done.
+    rig.kube.nodes_are_servers(rig.hetzner.server_names());
+    rig.engine
+        .provision_resume(catalyst_provisioner::engine::provision::IdArgs { id: id.clone() })
+        .await
+        .unwrap();
+    let record = wait_end(&rig.paths, &id, 240).await;
+    assert_eq!(record["status"], "done", "{}", record["failure"]);
+    let evs = events(&rig.engine, &id).await;
+    assert!(
+        evs.iter().any(
+            |e| matches!(&e.kind, EventKind::Log { line, .. } if line.starts_with("3 nodes Ready after "))
+        ),
+        "the resume saw all three Ready"
+    );
+}
+
+/// Seconds since midnight of an RFC 3339 UTC time ("…T03:10:07.125Z").
+fn seconds_of_day(at: &str) -> f64 {
+    let time = at.split_once('T').map_or("", |(_, t)| t).trim_end_matches('Z');
+    time.split(':')
+        .zip([3600.0, 60.0, 1.0])
+        .map(|(part, unit)| part.parse::<f64>().unwrap_or(0.0) * unit)
+        .sum()
 }

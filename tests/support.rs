@@ -99,8 +99,9 @@ pub fn real_engine_settings(
 
 /// The keys of `settings` that are test seams, not operator settings: the
 /// app reads them from `overrides.json` only (engine settings/overrides.rs).
-pub const OVERRIDE_KEYS: [&str; 15] = [
+pub const OVERRIDE_KEYS: [&str; 16] = [
     "ssh_host",
+    "node_join_timeout_s",
     "ssh_port_by_location",
     "ssh_agent_socket",
     "ssh_port",

@@ -8,7 +8,10 @@
 //! on loopback: kube's client accepts an `http://` server in a kubeconfig.
 //! Objects change on a script (what helm-controller would write). Core v1
 //! Namespaces and Secrets take a server-side apply (`PATCH`, `application/
-//! apply-patch+yaml`, `fieldManager`) and are read back by tests.
+//! apply-patch+yaml`, `fieldManager`) and are read back by tests. Core v1
+//! Nodes are listed from what the test says has joined: a fixed list, or a
+//! function of the world (the fake Hetzner's servers, as each server the
+//! run creates registers under its own name).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -78,7 +81,12 @@ struct Shared {
     tx: broadcast::Sender<Change>,
     /// Core v1 objects applied (Namespaces, Secrets), by (kind, namespace, name).
     core: Mutex<BTreeMap<(String, String, String), Value>>,
+    /// The nodes a list returns: (name, Ready), asked at each list.
+    nodes: Mutex<NodeSource>,
 }
+
+/// Which nodes have joined, by name, and whether each is Ready.
+pub type NodeSource = Arc<dyn Fn() -> Vec<(String, bool)> + Send + Sync>;
 
 /// A Ready condition as Flux writes it.
 pub fn ready(status: &str, reason: &str, message: &str, observed_generation: i64) -> Value {
@@ -153,6 +161,7 @@ impl FakeKube {
             store: Mutex::new(Store::default()),
             tx,
             core: Mutex::new(BTreeMap::new()),
+            nodes: Mutex::new(Arc::new(Vec::new)),
         });
         let app = Router::new()
             .route(
@@ -161,6 +170,7 @@ impl FakeKube {
             )
             .route("/apis/{group}/{version}/{plural}", get(cluster_wide))
             .route("/api/v1/namespaces/{name}", patch(apply_namespace))
+            .route("/api/v1/nodes", get(list_nodes))
             .route(
                 "/api/v1/namespaces/{ns}/secrets/{name}",
                 patch(apply_secret).get(get_secret),
@@ -182,6 +192,23 @@ impl FakeKube {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The nodes are these, from now on.
+    pub fn set_nodes(&self, nodes: &[(&str, bool)]) {
+        let nodes: Vec<(String, bool)> = nodes.iter().map(|(n, r)| ((*n).to_owned(), *r)).collect();
+        *self.shared.nodes.lock().unwrap() = Arc::new(move || nodes.clone());
+    }
+
+    /// Every server `names` gives has joined and is Ready (a cluster whose
+    /// servers all boot), asked at each list.
+    pub fn nodes_are_servers(&self, names: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+        self.nodes_from(move || names().into_iter().map(|n| (n, true)).collect());
+    }
+
+    /// The nodes are whatever `source` says at each list.
+    pub fn nodes_from(&self, source: impl Fn() -> Vec<(String, bool)> + Send + Sync + 'static) {
+        *self.shared.nodes.lock().unwrap() = Arc::new(source);
     }
 
     /// A kubeconfig for this server (token auth, like a k3s service account).
@@ -477,6 +504,36 @@ async fn apply_secret(
     body: String,
 ) -> Response {
     apply_core(&shared, "Secret", &ns, &name, &q, &headers, &body)
+}
+
+async fn list_nodes(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !bearer_ok(&headers) {
+        return status_body(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    let source = shared.nodes.lock().unwrap().clone();
+    let items: Vec<Value> = source()
+        .into_iter()
+        .map(|(name, ready)| {
+            let condition = if ready {
+                json!({"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"})
+            } else {
+                json!({"type": "Ready", "status": "False", "reason": "KubeletNotReady", "message": "container runtime network not ready: cni plugin not initialized"})
+            };
+            json!({
+                "apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+                "status": {"conditions": [condition]}
+            })
+        })
+        .collect();
+    let body =
+        json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {"resourceVersion": "1"}, "items": items});
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn get_secret(

@@ -118,6 +118,9 @@ pub fn scrub_event(e: &mut ProvisionEvent) -> bool {
             changed = true;
         }
     };
+    if let Some(r) = &mut e.region {
+        s(r);
+    }
     match &mut e.kind {
         EventKind::PhaseStarted | EventKind::PhaseFinished { .. } | EventKind::PhaseCancelled => {}
         EventKind::Progress { label, .. } => s(label),
@@ -135,6 +138,10 @@ pub fn scrub_event(e: &mut ProvisionEvent) -> bool {
             s(name);
             s(state);
             s(message);
+        }
+        EventKind::Region { state, detail } => {
+            s(state);
+            s(detail);
         }
         EventKind::Log { source, line, .. } => {
             s(source);
@@ -343,6 +350,7 @@ mod tests {
             seq,
             at: at.into(),
             phase: Phase::Preflight,
+            region: None,
             kind,
         }
     }

@@ -273,6 +273,25 @@ impl FakeHetzner {
         s.inventory()
     }
 
+    /// The names of the servers that exist now, read at each call (the fake
+    /// Kubernetes API lists them as the nodes that joined).
+    pub fn server_names(&self) -> impl Fn() -> Vec<String> + Send + Sync + 'static {
+        let state = self.state.clone();
+        move || {
+            let mut s = lock(&state);
+            s.sweep();
+            s.inventory()
+                .resources
+                .get("servers")
+                .map_or_else(Vec::new, |servers| {
+                    servers
+                        .iter()
+                        .filter_map(|v| v["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+        }
+    }
+
     /// (name, user_data) of every server created, in order.
     pub fn user_data(&self) -> Vec<(String, String)> {
         lock(&self.state).user_data.clone()

@@ -500,9 +500,14 @@ export type ProvisionEvent = { deployment_id: string, seq: number,
 /**
  * RFC 3339 UTC timestamp.
  */
-at: string, phase: Phase, kind: EventKind, };
+at: string, phase: Phase, 
+/**
+ * The region (its location) a multi-region run's cluster phases speak
+ * of; absent for the run as a whole.
+ */
+region?: string, kind: EventKind, };
 
-export type EventKind = { "type": "phase_started" } | { "type": "progress", done: number, total: number, label: string, } | { "type": "resource", address: string, action: string, state: string, elapsed_s: number, } | { "type": "component", name: string, state: string, message: string, } | { "type": "log", level: LogLevel, source: string, line: string, } | { "type": "phase_finished", duration_s: number, } | { "type": "phase_failed", error: string, hint: string, } | { "type": "phase_cancelled" } | { "type": "done", console_url: string, };
+export type EventKind = { "type": "phase_started" } | { "type": "progress", done: number, total: number, label: string, } | { "type": "resource", address: string, action: string, state: string, elapsed_s: number, } | { "type": "component", name: string, state: string, message: string, } | { "type": "log", level: LogLevel, source: string, line: string, } | { "type": "phase_finished", duration_s: number, } | { "type": "phase_failed", error: string, hint: string, } | { "type": "phase_cancelled" } | { "type": "region", state: string, detail: string, } | { "type": "done", console_url: string, };
 
 export type Phase = "preflight" | "reserve_domain" | "tofu_init" | "tofu_plan" | "tofu_apply" | "dns_commit" | "cloud_init" | "kubeconfig" | "bootstrap" | "console" | "done" | "wipe";
 

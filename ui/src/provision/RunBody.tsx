@@ -2,7 +2,7 @@
 // shared by a deployment's page and a replay: both fold the same events.
 import { useMemo, useState } from "react";
 import { LogView } from "./LogView";
-import { PHASES, type RunView } from "./runState";
+import { PHASES, REGION_PHASES, type RunView } from "./runState";
 
 function elapsed(s: number) {
   const m = Math.floor(s / 60);
@@ -20,6 +20,9 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
     return [...run.components.entries()].filter(([n, c]) => !q || n.includes(q) || c.state.includes(q));
   }, [run.components, compFilter]);
   const installed = [...run.components.values()].filter((c) => c.state === "installed").length;
+  const regions = [...run.regions.entries()];
+  const byRegion = regions.length > 1;
+  const title = (id: string) => PHASES.find((p) => p.id === id)?.title ?? id;
 
   return (
     <>
@@ -51,6 +54,46 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
         <LogView lines={run.logs} />
       </div>
       <div className="run-main">
+          {byRegion && (
+            <section aria-labelledby="regions-title">
+              <h2 id="regions-title">Regions</h2>
+              {/* Every region's cluster phases side by side: they run at once. */}
+              <div className="region-table-wrap" tabIndex={0} aria-labelledby="regions-title">
+                <table className="region-table" data-testid="regions">
+                  <thead>
+                    <tr>
+                      <th scope="col">Phase</th>
+                      {regions.map(([loc], i) => (
+                        <th scope="col" key={loc}>
+                          Region {i + 1} · {loc}
+                        </th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {REGION_PHASES.map((ph) => (
+                      <tr key={ph}>
+                        <th scope="row">{title(ph)}</th>
+                        {regions.map(([loc, r]) => {
+                          const v = r.phases[ph];
+                          const state = v ? (interrupted && v.state === "running" ? "interrupted" : v.state) : "pending";
+                          return (
+                            <td key={loc} className={`region-cell ${state}`} data-testid={`region-${loc}-${ph}`} data-state={state}>
+                              <span className="pill">{state}</span>
+                              {v?.progress && state === "running" && (
+                                <progress max={v.progress.total} value={v.progress.done} aria-label={`${loc}, ${title(ph)}: ${v.progress.label}`} />
+                              )}
+                              {v?.detail && <span className="region-detail">{v.detail}</span>}
+                            </td>
+                          );
+                        })}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          )}
           <section aria-labelledby="res-title">
             <h2 id="res-title">Cloud resources ({run.resources.size})</h2>
             {/* Scrolls when long: reachable by keyboard, named for a screen reader. */}
@@ -76,13 +119,40 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
               </label>
               <input id="comp-filter" type="search" placeholder="Filter by name or state" value={compFilter} onChange={(e) => setCompFilter(e.target.value)} />
             </header>
-            <ul className="comp-grid">
-              {comps.map(([name, c]) => (
-                <li key={name} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${name}`}>
-                  <span>{name}</span> <span className="pill">{c.state}</span>
-                </li>
-              ))}
-            </ul>
+            {byRegion ? (
+              <div className="region-columns">
+                {regions.map(([loc, r]) => {
+                  const q = compFilter.trim().toLowerCase();
+                  // The primary region's releases keep their names; the others' are "loc/name" in the run.
+                  const mine = [...r.components.entries()]
+                    .map(([own, c]) => [run.components.has(`${loc}/${own}`) ? `${loc}/${own}` : own, own, c] as const)
+                    .filter(([, own, c]) => !q || own.includes(q) || c.state.includes(q));
+                  const done = [...r.components.values()].filter((c) => c.state === "installed").length;
+                  return (
+                    <section key={loc} aria-label={`Components in ${loc}`} data-testid={`region-components-${loc}`}>
+                      <h3>
+                        {loc} · {done} of {r.components.size} installed
+                      </h3>
+                      <ul className="comp-grid narrow">
+                        {mine.map(([full, own, c]) => (
+                          <li key={full} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${full}`}>
+                            <span>{own}</span> <span className="pill">{c.state}</span>
+                          </li>
+                        ))}
+                      </ul>
+                    </section>
+                  );
+                })}
+              </div>
+            ) : (
+              <ul className="comp-grid">
+                {comps.map(([name, c]) => (
+                  <li key={name} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${name}`}>
+                    <span>{name}</span> <span className="pill">{c.state}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
           </section>
       </div>
     </>

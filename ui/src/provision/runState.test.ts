@@ -11,7 +11,35 @@ const ev = (seq: number, phase: ProvisionEvent["phase"], kind: ProvisionEvent["k
   kind,
 });
 
+const inRegion = (region: string, e: ProvisionEvent): ProvisionEvent => ({ ...e, region });
+
 describe("applyEvents", () => {
+  it("keeps each region's cluster phases and components apart, the phase's own progress untouched", () => {
+    const first = applyEvents(emptyRun(), [
+      ev(1, "cloud_init", { type: "phase_started" }),
+      inRegion("fsn1", ev(2, "cloud_init", { type: "region", state: "running", detail: "Following cloud-init" })),
+      inRegion("hel1", ev(3, "cloud_init", { type: "region", state: "running", detail: "Following cloud-init" })),
+      inRegion("hel1", ev(4, "cloud_init", { type: "progress", done: 2, total: 4, label: "[hel1] stage" })),
+      inRegion("hel1", ev(5, "cloud_init", { type: "region", state: "failed", detail: "In region 2 (hel1): cloud-init failed" })),
+      inRegion("fsn1", ev(6, "cloud_init", { type: "region", state: "stopped", detail: "Stopped: region 2 failed." })),
+    ]);
+    expect([...first.regions.keys()]).toEqual(["fsn1", "hel1"]);
+    expect(first.regions.get("hel1")?.phases.cloud_init).toMatchObject({ state: "failed", progress: { done: 2, total: 4 } });
+    expect(first.regions.get("fsn1")?.phases.cloud_init).toMatchObject({ state: "stopped", detail: "Stopped: region 2 failed." });
+    expect(first.phases.cloud_init?.progress).toBeUndefined();
+    const hel1Before = first.regions.get("hel1");
+
+    const next = applyEvents(first, [
+      inRegion("fsn1", ev(7, "bootstrap", { type: "component", name: "cilium", state: "installed", message: "" })),
+      inRegion("hel1", ev(8, "bootstrap", { type: "component", name: "hel1/cilium", state: "installing", message: "" })),
+    ]);
+    expect(next.regions.get("hel1")?.components.get("cilium")?.state).toBe("installing");
+    expect(next.regions.get("fsn1")?.components.get("cilium")?.state).toBe("installed");
+    expect(next.components.get("hel1/cilium")?.state).toBe("installing");
+    // A view handed out before is not changed by a later batch.
+    expect(hel1Before?.components.size).toBe(0);
+  });
+
   it("shows a cancelled phase as cancelled, not as running", () => {
     const r = applyEvents(emptyRun(), [ev(1, "tofu_apply", { type: "phase_started" }), ev(2, "tofu_apply", { type: "phase_cancelled" })]);
     expect(r.phases.tofu_apply?.state).toBe("cancelled");

@@ -72,6 +72,18 @@ pub enum ClusterError {
         /// Fits the one failure's reason; None for several.
         hint: Option<String>,
     },
+    #[error(
+        "{joined} of {total} nodes joined the cluster within {waited_s} s; not joined: {}{}",
+        missing.join(", "),
+        if last_error.is_empty() { String::new() } else { format!(" (the API last said: {last_error})") }
+    )]
+    NodesNotJoined {
+        waited_s: u64,
+        joined: usize,
+        total: usize,
+        missing: Vec<String>,
+        last_error: String,
+    },
     #[error("{url} did not answer with a valid certificate within {waited_s} s (last: {last_error})")]
     ConsoleTimeout {
         url: String,
@@ -121,6 +133,7 @@ impl ClusterError {
             ClusterError::FluxNotReconciling { .. } => ErrorCode::FluxNotReconciling,
             ClusterError::ReleasesTimeout { .. } => ErrorCode::Phase1Timeout,
             ClusterError::ComponentsFailed { .. } => ErrorCode::ComponentsFailed,
+            ClusterError::NodesNotJoined { .. } => ErrorCode::ClusterTimeout,
             ClusterError::ConsoleTimeout { .. } => ErrorCode::ConsoleTimeout,
             ClusterError::ConsoleConfig(_) => ErrorCode::ConsoleConfigInvalid,
         }
@@ -179,6 +192,11 @@ impl ClusterError {
                  Resume follows the rest."
                     .into()
             }
+            ClusterError::NodesNotJoined { .. } => "Open the missing servers in the Hetzner console: \
+                 their cloud-init log (/var/log/cloud-init-output.log) says why k3s did not join, often \
+                 the private network to the first control plane (ports 6443 and 9345). Resume waits \
+                 for them again."
+                .into(),
             ClusterError::ConsoleTimeout { .. } => "Check the DNS record of console.<domain>, the load \
                  balancer targets and the cert-manager Certificate in the cluster."
                 .into(),

@@ -1,6 +1,6 @@
 //! The cluster side of a provisioning run, after the servers exist: SSH to the
 //! first control plane (host key pinned to the one the app generated), the
-//! cloud-init log and status, the k3s kubeconfig, the Hetzner credentials
+//! cloud-init log and status, the k3s kubeconfig, the nodes joining, the Hetzner credentials
 //! the cluster's cloud controller reads (applied over SSH), the Phase-1 watch of Flux
 //! objects, and the console's TLS check. Nothing here needs the server to
 //! reach the laptop: every connection goes from the laptop out.
@@ -11,6 +11,7 @@ pub mod console;
 pub mod error;
 pub mod flux;
 pub mod kubeconfig;
+pub mod nodes;
 pub mod ssh;
 pub mod watch;
 

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::events::{EventKind, LogLevel, Phase};
-use crate::provision::context::{PhaseError, RunCtx, Stop};
+use crate::provision::context::{Emitter, PhaseError, RunCtx, Stop};
 use crate::provision::orchestrator::{PhaseResult, PhaseRunner};
 use crate::provision::phases::expected_releases;
 use crate::store::deployments::{DemoScenario, DemoSettings};
@@ -279,14 +279,17 @@ impl PhaseRunner for DemoCloud {
     }
 
     async fn cloud_init(&mut self, ctx: &mut RunCtx) -> PhaseResult {
-        let ip = ctx
-            .record
-            .outputs
-            .control_plane_ips
-            .first()
-            .cloned()
-            .unwrap_or_default();
-        ctx.log(LogLevel::Info, "ssh", format!("Connected to {ip}:22; host key SHA256 fingerprint matches the one generated for this Sovereign (simulated)."));
+        let regions = regions_of(ctx);
+        let ips = ctx.record.outputs.control_plane_ips.clone();
+        if regions.is_empty() {
+            let ip = ips.first().cloned().unwrap_or_default();
+            ctx.log(LogLevel::Info, "ssh", format!("Connected to {ip}:22; host key SHA256 fingerprint matches the one generated for this Sovereign (simulated)."));
+        }
+        for (i, (loc, em)) in regions.iter().enumerate() {
+            em.region_state("running", "Following cloud-init");
+            let ip = ips.get(i).cloned().unwrap_or_default();
+            em.log(LogLevel::Info, "ssh", format!("[{loc}] Connected to {ip}:22; host key SHA256 fingerprint matches the one generated for this Sovereign (simulated)."));
+        }
         let stages = cloud_init_stages();
         let n: usize = stages.iter().map(|(_, l)| l.len()).sum();
         let mut steps = self.steps(Phase::CloudInit, n).into_iter();
@@ -295,7 +298,13 @@ impl PhaseRunner for DemoCloud {
         for (i, (stage, lines)) in stages.iter().enumerate() {
             for l in lines {
                 self.wait(ctx, steps.next().unwrap_or(1.0)).await?;
-                ctx.log(LogLevel::Info, "cloud-init", l.as_str());
+                if regions.is_empty() {
+                    ctx.log(LogLevel::Info, "cloud-init", l.as_str());
+                }
+                // Every region's control plane boots at once.
+                for (loc, em) in &regions {
+                    em.log(LogLevel::Info, "cloud-init", format!("[{loc}] {l}"));
+                }
                 // The extra lines come in n bursts, one after each real line.
                 let burst = extra.div_ceil(n).min(extra - written);
                 for k in 0..burst {
@@ -311,17 +320,34 @@ impl PhaseRunner for DemoCloud {
                     }
                 }
             }
-            ctx.progress(
-                i as u64 + 1,
-                stages.len() as u64,
-                format!("cloud-init stage {stage} done"),
-            );
+            let label = format!("cloud-init stage {stage} done");
+            ctx.progress(i as u64 + 1, stages.len() as u64, label.clone());
+            for (loc, em) in &regions {
+                em.emit(EventKind::Progress {
+                    done: i as u64 + 1,
+                    total: stages.len() as u64,
+                    label: format!("[{loc}] {label}"),
+                });
+            }
+        }
+        for (_, em) in &regions {
+            em.region_state("done", format!("cloud-init finished ({n} log lines, simulated)."));
         }
         Ok(())
     }
 
     async fn kubeconfig(&mut self, ctx: &mut RunCtx) -> PhaseResult {
+        let regions = regions_of(ctx);
+        for (_, em) in &regions {
+            em.region_state("running", "Fetching the kubeconfig");
+        }
         self.wait(ctx, real_seconds(Phase::Kubeconfig)).await?;
+        for (_, em) in &regions {
+            em.region_state(
+                "done",
+                "Kubeconfig read; the cluster has its credentials (simulated).",
+            );
+        }
         let ip = ctx
             .record
             .outputs
@@ -359,12 +385,32 @@ impl PhaseRunner for DemoCloud {
 
     async fn bootstrap(&mut self, ctx: &mut RunCtx) -> PhaseResult {
         let releases = expected_releases(&ctx.record.answers.components);
-        for r in &releases {
-            ctx.emit(EventKind::Component {
-                name: r.clone(),
-                state: "pending".into(),
-                message: "Waiting for Flux".into(),
-            });
+        // One region, or each region's emitter; the primary's releases keep their names.
+        let regions = regions_of(ctx);
+        let run = ctx.emitter();
+        let targets: Vec<(String, Emitter)> = if regions.is_empty() {
+            vec![(String::new(), run.clone())]
+        } else {
+            regions
+                .iter()
+                .enumerate()
+                .map(|(i, (loc, em))| (if i == 0 { String::new() } else { format!("{loc}/") }, em.clone()))
+                .collect()
+        };
+        let comp = |em: &Emitter, prefix: &str, r: &str, state: &str, message: &str| {
+            em.emit(EventKind::Component {
+                name: format!("{prefix}{r}"),
+                state: state.into(),
+                message: message.into(),
+            })
+        };
+        for (prefix, em) in &targets {
+            if !regions.is_empty() {
+                em.region_state("running", "Watching Flux");
+            }
+            for r in &releases {
+                comp(em, prefix, r, "pending", "Waiting for Flux");
+            }
         }
         let failing = (self.settings.scenario == DemoScenario::ComponentRetry).then(|| {
             if releases.iter().any(|r| r == "harbor") {
@@ -374,42 +420,58 @@ impl PhaseRunner for DemoCloud {
             }
             .to_string()
         });
+        let total = (releases.len() * targets.len()) as u64;
         let steps = self.steps(Phase::Bootstrap, releases.len() * 2);
         let mut t = steps.into_iter();
         for (i, r) in releases.iter().enumerate() {
-            ctx.emit(EventKind::Component {
-                name: r.clone(),
-                state: "installing".into(),
-                message: "Helm install in progress".into(),
-            });
+            for (prefix, em) in &targets {
+                comp(em, prefix, r, "installing", "Helm install in progress");
+            }
             self.wait(ctx, t.next().unwrap_or(1.0)).await?;
             if failing.as_deref() == Some(r.as_str()) {
-                ctx.emit(EventKind::Component {
-                    name: r.clone(),
-                    state: "failed".into(),
-                    message: "InstallFailed: context deadline exceeded while waiting for pods".into(),
-                });
+                comp(
+                    &targets[0].1,
+                    "",
+                    r,
+                    "failed",
+                    "InstallFailed: context deadline exceeded while waiting for pods",
+                );
                 ctx.log(
                     LogLevel::Warn,
                     "flux",
                     format!("HelmRelease {r} failed; Flux retries it (remediation: 3 retries)."),
                 );
                 self.wait(ctx, t.next().unwrap_or(1.0)).await?;
-                ctx.emit(EventKind::Component {
-                    name: r.clone(),
-                    state: "installing".into(),
-                    message: "Retrying the Helm install".into(),
-                });
+                comp(&targets[0].1, "", r, "installing", "Retrying the Helm install");
                 self.wait(ctx, real_seconds(Phase::Bootstrap) / 30.0).await?;
             } else {
                 self.wait(ctx, t.next().unwrap_or(1.0)).await?;
             }
-            ctx.emit(EventKind::Component {
-                name: r.clone(),
-                state: "installed".into(),
-                message: "Helm install succeeded".into(),
-            });
-            ctx.progress(i as u64 + 1, releases.len() as u64, format!("{r} installed"));
+            for (k, (prefix, em)) in targets.iter().enumerate() {
+                comp(em, prefix, r, "installed", "Helm install succeeded");
+                if !regions.is_empty() {
+                    em.emit(EventKind::Progress {
+                        done: i as u64 + 1,
+                        total: releases.len() as u64,
+                        label: format!("{prefix}{r} installed"),
+                    });
+                }
+                let done = (i * targets.len() + k + 1) as u64;
+                run.emit(EventKind::Progress {
+                    done,
+                    total,
+                    label: format!("{prefix}{r} installed"),
+                });
+            }
+        }
+        for (_, em) in &regions {
+            em.region_state(
+                "done",
+                format!(
+                    "Every component installed ({} releases, simulated).",
+                    releases.len()
+                ),
+            );
         }
         Ok(())
     }
@@ -442,6 +504,19 @@ impl PhaseRunner for DemoCloud {
             "demo run finished"
         );
     }
+}
+
+/// Each region's emitter in a multi-region run (empty with one region, whose
+/// events are the run's own).
+fn regions_of(ctx: &RunCtx) -> Vec<(String, Emitter)> {
+    let regions = &ctx.record.answers.regions;
+    if regions.len() < 2 {
+        return Vec::new();
+    }
+    regions
+        .iter()
+        .map(|r| (r.location.clone(), ctx.emitter().in_region(&r.location)))
+        .collect()
 }
 
 /// What the simulated cloud-init prints, stage by stage. The versions are

@@ -83,6 +83,13 @@ pub enum EventKind {
     /// The operator's Cancel stopped the phase at a safe point (not a failure:
     /// Resume continues from it).
     PhaseCancelled,
+    /// Where the event's region stands in a cluster phase of a multi-region
+    /// run: `running`, `done`, `failed` or `stopped` (another region failed,
+    /// or Cancel), with a sentence saying what it is doing or why.
+    Region {
+        state: String,
+        detail: String,
+    },
     Done {
         console_url: String,
     },
@@ -96,6 +103,11 @@ pub struct ProvisionEvent {
     /// RFC 3339 UTC timestamp.
     pub at: String,
     pub phase: Phase,
+    /// The region (its location) a multi-region run's cluster phases speak
+    /// of; absent for the run as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub region: Option<String>,
     pub kind: EventKind,
 }
 
@@ -143,6 +155,7 @@ mod tests {
                 seq,
                 at: "2026-11-22T00:00:00Z".into(),
                 phase: Phase::Preflight,
+                region: None,
                 kind: EventKind::PhaseStarted,
             });
         }

@@ -137,15 +137,23 @@ fn is_disk_full(e: &std::io::Error) -> bool {
 /// Appends `kind` to the log and sends it; after a fault, what is only
 /// chatter (info and debug lines) is sent but not written, so the space
 /// given back stays for the events that say how the run ended.
-fn emit_into(log: &Mutex<EventLog>, bus: &EventBus, faults: &Faults, phase: Phase, kind: EventKind) {
+fn emit_into(
+    log: &Mutex<EventLog>,
+    bus: &EventBus,
+    faults: &Faults,
+    phase: Phase,
+    region: Option<&str>,
+    kind: EventKind,
+) {
+    let region = region.map(str::to_owned);
     let chatter = matches!(&kind, EventKind::Log { level, .. } if !matches!(level, LogLevel::Warn | LogLevel::Error))
         || matches!(kind, EventKind::Progress { .. });
     let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
     if chatter && faults.faulted.load(std::sync::atomic::Ordering::Acquire) {
-        bus.publish(log.unwritten(phase, kind));
+        bus.publish(log.unwritten(phase, region, kind));
         return;
     }
-    let (ev, written) = log.append_or_keep(phase, kind);
+    let (ev, written) = log.append_or_keep(phase, region.clone(), kind);
     if let Err(e) = written
         && faults.raise("the event log", &e)
     {
@@ -155,6 +163,7 @@ fn emit_into(log: &Mutex<EventLog>, bus: &EventBus, faults: &Faults, phase: Phas
         let fault = faults.get().map(|f| f.sentence()).unwrap_or_default();
         let (why, _) = log.append_or_keep(
             phase,
+            region,
             EventKind::Log {
                 level: LogLevel::Error,
                 source: "app".into(),
@@ -248,7 +257,7 @@ impl RunCtx {
     }
 
     pub fn emit_in(&self, phase: Phase, kind: EventKind) {
-        emit_into(&self.log, &self.bus, &self.faults, phase, kind)
+        emit_into(&self.log, &self.bus, &self.faults, phase, None, kind)
     }
 
     /// A sender for events from other threads/tasks (tofu, SSH readers).
@@ -258,6 +267,7 @@ impl RunCtx {
             bus: self.bus.clone(),
             faults: self.faults.clone(),
             phase: self.phase,
+            region: None,
         }
     }
 
@@ -361,10 +371,42 @@ pub struct Emitter {
     bus: EventBus,
     faults: Arc<Faults>,
     phase: Phase,
+    region: Option<String>,
 }
 
 impl Emitter {
     pub fn emit(&self, kind: EventKind) {
-        emit_into(&self.log, &self.bus, &self.faults, self.phase, kind)
+        emit_into(
+            &self.log,
+            &self.bus,
+            &self.faults,
+            self.phase,
+            self.region.as_deref(),
+            kind,
+        )
+    }
+
+    /// The same log and phase, each event marked as being about `location`.
+    pub fn in_region(&self, location: &str) -> Emitter {
+        Emitter {
+            region: Some(location.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    pub fn log(&self, level: LogLevel, source: &str, line: impl Into<String>) {
+        self.emit(EventKind::Log {
+            level,
+            source: source.into(),
+            line: line.into(),
+        })
+    }
+
+    /// Where this emitter's region stands (see `EventKind::Region`).
+    pub fn region_state(&self, state: &str, detail: impl Into<String>) {
+        self.emit(EventKind::Region {
+            state: state.into(),
+            detail: detail.into(),
+        })
     }
 }

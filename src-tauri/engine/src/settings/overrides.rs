@@ -22,6 +22,9 @@ pub struct Overrides {
     pub ssh_user: Option<String>,
     /// How long SSH may stay unreachable while the server boots; `None` means 10 minutes.
     pub ssh_connect_timeout_s: Option<u64>,
+    /// How long a region's servers may take to join its cluster as Ready
+    /// nodes once the API answers; `None` means 15 minutes.
+    pub node_join_timeout_s: Option<u64>,
     /// The SSH agent's socket for a pasted admin key; default `$SSH_AUTH_SOCK`.
     pub ssh_agent_socket: Option<PathBuf>,
     /// Server-side cloud-init log and kubeconfig paths, read without sudo (test

@@ -89,12 +89,18 @@ impl EventLog {
         &self.id
     }
 
-    fn number(&mut self, phase: Phase, kind: crate::events::EventKind) -> ProvisionEvent {
+    fn number(
+        &mut self,
+        phase: Phase,
+        region: Option<String>,
+        kind: crate::events::EventKind,
+    ) -> ProvisionEvent {
         let ev = ProvisionEvent {
             deployment_id: self.id.clone(),
             seq: self.next_seq,
             at: now_rfc3339(),
             phase,
+            region,
             kind: to_the_millisecond(kind),
         };
         self.next_seq += 1;
@@ -103,7 +109,7 @@ impl EventLog {
 
     /// Gives the event its `seq`, appends it as one line and returns it to be sent.
     pub fn append(&mut self, phase: Phase, kind: crate::events::EventKind) -> io::Result<ProvisionEvent> {
-        let (ev, written) = self.append_or_keep(phase, kind);
+        let (ev, written) = self.append_or_keep(phase, None, kind);
         written.map(|()| ev)
     }
 
@@ -113,16 +119,22 @@ impl EventLog {
     pub fn append_or_keep(
         &mut self,
         phase: Phase,
+        region: Option<String>,
         kind: crate::events::EventKind,
     ) -> (ProvisionEvent, io::Result<()>) {
-        let ev = self.number(phase, kind);
+        let ev = self.number(phase, region, kind);
         let written = self.rewrite(&ev);
         (ev, written)
     }
 
     /// Numbers an event that is sent, not written (chatter after a fault).
-    pub fn unwritten(&mut self, phase: Phase, kind: crate::events::EventKind) -> ProvisionEvent {
-        self.number(phase, kind)
+    pub fn unwritten(
+        &mut self,
+        phase: Phase,
+        region: Option<String>,
+        kind: crate::events::EventKind,
+    ) -> ProvisionEvent {
+        self.number(phase, region, kind)
     }
 
     /// Writes a numbered event. A write cut short (a full disk) is cut back

@@ -66,13 +66,17 @@ pub fn text_line(e: &ProvisionEvent) -> String {
         EventKind::PhaseFinished { duration_s } => format!("finished in {duration_s:.1}s"),
         EventKind::PhaseFailed { error, hint } => format!("FAILED: {error} (hint: {hint})"),
         EventKind::PhaseCancelled => "cancelled".to_owned(),
+        EventKind::Region { state, detail } => format!("region {state}: {detail}"),
         EventKind::Done { console_url } => format!("done: {console_url}"),
     };
     let phase = serde_json::to_value(e.phase)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    format!("{:>5} {} {:<14} {what}", e.seq, e.at, phase)
+    match &e.region {
+        Some(r) => format!("{:>5} {} {:<14} [{r}] {what}", e.seq, e.at, phase),
+        None => format!("{:>5} {} {:<14} {what}", e.seq, e.at, phase),
+    }
 }
 
 /// Where a followed run's events go.
@@ -123,11 +127,15 @@ impl View {
     }
 }
 
-/// One progress bar per phase on stderr. When stderr is not a terminal the
-/// bars are hidden and the same story is told as plain lines.
+/// One progress bar per phase on stderr, and in a multi-region run one per
+/// region under it (the regions of a cluster phase side by side, one line
+/// each). When stderr is not a terminal the bars are hidden and the same
+/// story is told as plain lines.
 pub struct Bars {
     multi: MultiProgress,
-    bars: HashMap<PhaseKey, ProgressBar>,
+    bars: HashMap<(PhaseKey, String), ProgressBar>,
+    /// The bottom bar of each phase (its last region's), where the next region goes.
+    last: HashMap<PhaseKey, ProgressBar>,
 }
 
 /// `Phase` is not `Hash`; its position in the run's phases is a stable key.
@@ -162,6 +170,7 @@ impl Bars {
         Bars {
             multi: MultiProgress::with_draw_target(target),
             bars: HashMap::new(),
+            last: HashMap::new(),
         }
     }
 
@@ -175,21 +184,45 @@ impl Bars {
         }
     }
 
-    fn bar(&mut self, phase: Phase) -> ProgressBar {
-        if let Some(b) = self.bars.get(&key(phase)) {
+    /// The bar of a phase, or of one region in it (placed after the phase's
+    /// bar and its other regions).
+    fn bar_of(&mut self, phase: Phase, region: Option<&str>) -> ProgressBar {
+        let k = (key(phase), region.unwrap_or_default().to_owned());
+        if let Some(b) = self.bars.get(&k) {
             return b.clone();
         }
-        let b = self.multi.add(ProgressBar::new_spinner());
+        let b = ProgressBar::new_spinner();
+        let b = match region {
+            None => self.multi.add(b),
+            Some(_) => {
+                let after = match self.last.get(&k.0) {
+                    Some(b) => b.clone(),
+                    None => self.bar_of(phase, None),
+                };
+                self.multi.insert_after(&after, b)
+            }
+        };
+        self.last.insert(k.0, b.clone());
         b.set_style(spinner_style());
-        b.set_prefix(phases::title(phase));
+        b.set_prefix(match region {
+            None => phases::title(phase).to_owned(),
+            Some(r) => format!("  {r}"),
+        });
         b.enable_steady_tick(Duration::from_millis(120));
-        self.bars.insert(key(phase), b.clone());
+        self.bars.insert(k, b.clone());
         b
+    }
+
+    fn bar(&mut self, phase: Phase) -> ProgressBar {
+        self.bar_of(phase, None)
     }
 
     pub fn show(&mut self, e: &ProvisionEvent) {
         let hidden = self.hidden();
         let title = phases::title(e.phase);
+        if let Some(region) = e.region.as_deref() {
+            return self.show_region(e, region);
+        }
         match &e.kind {
             EventKind::PhaseStarted => {
                 self.bar(e.phase);
@@ -240,6 +273,7 @@ impl Bars {
                     err(&format!("    {title}: failed"));
                 }
             }
+            EventKind::Region { .. } => {}
             EventKind::PhaseCancelled => {
                 let b = self.bar(e.phase);
                 b.set_style(end_style("■"));
@@ -253,6 +287,60 @@ impl Bars {
                     err(&format!("==> Done: {console_url}"));
                 }
             }
+        }
+    }
+
+    /// An event of one region: its own bar, its lines as any other.
+    fn show_region(&mut self, e: &ProvisionEvent, region: &str) {
+        let hidden = self.hidden();
+        let title = phases::title(e.phase);
+        match &e.kind {
+            EventKind::Region { state, detail } => {
+                let b = self.bar_of(e.phase, Some(region));
+                match state.as_str() {
+                    "done" => {
+                        b.set_style(end_style("✓"));
+                        b.finish_with_message(detail.clone());
+                    }
+                    "failed" => {
+                        b.set_style(end_style("✗"));
+                        b.abandon_with_message(detail.clone());
+                    }
+                    "stopped" => {
+                        b.set_style(end_style("■"));
+                        b.abandon_with_message(detail.clone());
+                    }
+                    _ => b.set_message(detail.clone()),
+                }
+                if hidden {
+                    err(&format!("    {title} [{region}]: {state}: {detail}"));
+                }
+            }
+            EventKind::Progress { done, total, label } => {
+                let b = self.bar_of(e.phase, Some(region));
+                if b.length() != Some(*total) {
+                    b.set_style(bar_style());
+                    b.set_length(*total);
+                }
+                b.set_position(*done);
+                b.set_message(label.clone());
+            }
+            EventKind::Component { name, state, message } => {
+                self.bar_of(e.phase, Some(region))
+                    .set_message(format!("{name}: {state}"));
+                if state == "failed" || (!message.is_empty() && state != "installing") {
+                    self.println(&format!("    component {name} {state}: {message}"));
+                }
+            }
+            EventKind::Log {
+                level: l,
+                source,
+                line,
+            } if *l != LogLevel::Debug => {
+                self.println(&format!("    {:<5} [{source}] {line}", level(*l)));
+            }
+            // The run's own events have no region.
+            _ => {}
         }
     }
 
@@ -271,6 +359,7 @@ mod tests {
 
     fn ev(seq: u64, phase: Phase, kind: EventKind) -> ProvisionEvent {
         ProvisionEvent {
+            region: None,
             deployment_id: "d-1".into(),
             seq,
             at: "2026-11-22T00:00:00Z".into(),
@@ -308,7 +397,7 @@ mod tests {
         ));
         b.show(&ev(3, Phase::TofuInit, EventKind::PhaseStarted));
         assert_eq!(b.bars.len(), 2);
-        let pre = b.bars[&key(Phase::Preflight)].clone();
+        let pre = b.bars[&(key(Phase::Preflight), String::new())].clone();
         assert_eq!((pre.position(), pre.length()), (2, Some(5)));
         b.show(&ev(
             4,
@@ -318,5 +407,43 @@ mod tests {
         assert!(pre.is_finished());
         b.finish();
         assert!(b.bars.values().all(|x| x.is_finished()));
+    }
+
+    #[test]
+    fn each_region_of_a_phase_has_its_own_bar_and_ends_as_it_did() {
+        let mut b = Bars::new(ProgressDrawTarget::hidden());
+        let at = |seq, region: &str, kind| ProvisionEvent {
+            region: Some(region.to_owned()),
+            ..ev(seq, Phase::CloudInit, kind)
+        };
+        let state = |s: &str| EventKind::Region {
+            state: s.into(),
+            detail: format!("{s} detail"),
+        };
+        b.show(&ev(1, Phase::CloudInit, EventKind::PhaseStarted));
+        b.show(&at(2, "fsn1", state("running")));
+        b.show(&at(3, "hel1", state("running")));
+        b.show(&at(
+            4,
+            "hel1",
+            EventKind::Progress {
+                done: 3,
+                total: 23,
+                label: "line".into(),
+            },
+        ));
+        assert_eq!(b.bars.len(), 3, "the phase and one bar per region");
+        let hel = b.bars[&(key(Phase::CloudInit), "hel1".to_owned())].clone();
+        assert_eq!((hel.position(), hel.length()), (3, Some(23)));
+        b.show(&at(5, "hel1", state("failed")));
+        b.show(&at(6, "fsn1", state("stopped")));
+        assert!(hel.is_finished(), "a failed region's bar is left as it ended");
+        assert_eq!(hel.message(), "failed detail");
+        let fsn = b.bars[&(key(Phase::CloudInit), "fsn1".to_owned())].clone();
+        assert_eq!(fsn.message(), "stopped detail");
+        assert_eq!(
+            text_line(&at(7, "hel1", state("done"))),
+            "    7 2026-11-22T00:00:00Z cloud_init     [hel1] region done: done detail"
+        );
     }
 }

@@ -24,7 +24,13 @@ use super::tofu::module_inputs;
 const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl LiveCloud {
-    async fn cloud_credentials(&mut self, ctx: &RunCtx, location: &str) -> Result<CloudCredentials, Stop> {
+    /// What one region's cluster is given (read from the keyring and the
+    /// answers before the regions are reached at once).
+    pub(super) async fn cloud_credentials(
+        &mut self,
+        ctx: &RunCtx,
+        location: &str,
+    ) -> Result<CloudCredentials, Stop> {
         let id = ctx.record.id.clone();
         let a = &ctx.record.answers;
         let provisioning = self.hetzner_token(&id).await?;
@@ -89,13 +95,11 @@ impl LiveCloud {
     /// Applies the cluster's credentials through `session` (stdin, never
     /// argv); says what it stored, for the caller to log.
     pub(super) async fn store_cloud_credentials(
-        &mut self,
         ctx: &RunCtx,
         session: &SshSession,
-        location: &str,
+        creds: &CloudCredentials,
         cancel: &CancellationToken,
     ) -> Result<String, Stop> {
-        let creds = self.cloud_credentials(ctx, location).await?;
         let manifest = creds.manifest();
         let command = session.target().commands.apply_manifest.clone();
         let out = session

@@ -1,26 +1,30 @@
-//! The cluster phases over SSH and Kubernetes, for every region in turn
-//! (the primary first): cloud-init followed on the region's first control
+//! The cluster phases over SSH and Kubernetes, in every region at once
+//! (`regions.rs`): cloud-init followed on the region's first control
 //! plane (its host key verified), its kubeconfig fetched (one file with a
 //! context per region, and one per region), then its Flux releases watched
 //! until installed. A run is done only when every region is; a failure
 //! names the region it happened in.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::cloud_secret::CloudCredentials;
 use crate::cluster::{
-    self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ServerCommands, SshTarget, WatchEvent,
-    WatchOptions,
+    self, CloudInitEvent, CloudInitWait, ClusterError, ComponentState, ServerCommands, SshAuth, SshSession,
+    SshTarget, WatchEvent, WatchOptions,
 };
 use crate::events::{EventKind, LogLevel, Phase};
-use crate::provision::context::{RunCtx, Stop};
+use crate::keys::GeneratedKey;
+use crate::provision::context::{Emitter, RunCtx, Stop};
 use crate::provision::phases::expected_releases;
 use crate::store::write_private_file;
 
 use super::hints::{cluster_stop, fail};
-use super::{CancelBridge, LiveCloud, log_to};
+use super::regions::in_every_region;
+use super::{CancelBridge, LiveCloud};
 
 /// How long the control plane may take to accept SSH unless the settings say.
 const DEFAULT_SSH_CONNECT: Duration = Duration::from_secs(10 * 60);
@@ -39,12 +43,12 @@ pub(super) struct RegionTarget {
 
 impl RegionTarget {
     /// "region 2 (hel1)" in a multi-region run.
-    fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         format!("region {} ({})", self.index + 1, self.location)
     }
 
     /// A line of this region, marked when there are several.
-    fn line(&self, line: impl Into<String>) -> String {
+    pub(super) fn line(&self, line: impl Into<String>) -> String {
         let line = line.into();
         if self.tagged {
             format!("[{}] {line}", self.location)
@@ -54,7 +58,7 @@ impl RegionTarget {
     }
 
     /// A component of this region: the primary's keep their names.
-    fn component(&self, name: &str) -> String {
+    pub(super) fn component(&self, name: &str) -> String {
         if self.index == 0 {
             name.to_owned()
         } else {
@@ -63,7 +67,7 @@ impl RegionTarget {
     }
 
     /// A failure that says which region it happened in.
-    fn stop(&self, stop: Stop) -> Stop {
+    pub(super) fn stop(&self, stop: Stop) -> Stop {
         match stop {
             Stop::Failed(mut e) if self.tagged => {
                 e.error = format!("In {}: {}", self.label(), e.error);
@@ -121,22 +125,52 @@ pub(super) fn region_targets(ctx: &RunCtx) -> Result<Vec<RegionTarget>, Stop> {
     Ok(targets)
 }
 
+/// What opening a region's session needs: the admin's login and the host key to expect.
+pub(super) struct Login {
+    auth: SshAuth,
+    host: GeneratedKey,
+}
+
 impl LiveCloud {
-    pub(super) async fn connect(
+    /// The sessions already open for `regions` (taken out of the run), and
+    /// what opening the missing ones needs.
+    async fn sessions_for(
         &mut self,
         ctx: &RunCtx,
+        regions: &[RegionTarget],
+    ) -> Result<(Vec<(RegionTarget, Option<SshSession>)>, Option<Login>), Stop> {
+        let mut open = std::mem::take(&mut self.sessions);
+        let items: Vec<_> = regions
+            .iter()
+            .map(|r| (r.clone(), open.remove(&r.location)))
+            .collect();
+        let login = if items.iter().any(|(_, s)| s.is_none()) {
+            Some(Login {
+                auth: self.admin_auth(ctx).await?,
+                host: self.host_key(&ctx.record.id, &ctx.record.fqdn).await?,
+            })
+        } else {
+            None
+        };
+        Ok((items, login))
+    }
+
+    /// Opens an SSH session to a region's first control plane, its host key verified.
+    async fn open_session(
+        &self,
+        em: &Emitter,
         region: &RegionTarget,
+        login: Option<&Login>,
         cancel: &CancellationToken,
-    ) -> Result<(), Stop> {
-        if self.sessions.contains_key(&region.location) {
-            return Ok(());
-        }
-        let auth = self.admin_auth(ctx).await?;
-        let host = self.host_key(&ctx.record.id, &ctx.record.fqdn).await?;
+    ) -> Result<SshSession, Stop> {
+        let Some(login) = login else {
+            return Err(fail("The SSH login is missing.", "Resume retries."));
+        };
         let o = &self.settings.overrides;
         let user = o.ssh_user.clone().unwrap_or_else(|| "root".into());
         let address = o.ssh_host.clone().unwrap_or_else(|| region.ip.clone());
-        let mut target = SshTarget::with_auth(&address, &user, auth, host.public_openssh());
+        let mut target =
+            SshTarget::with_auth(&address, &user, login.auth.clone(), login.host.public_openssh());
         target.port = o
             .ssh_port_by_location
             .get(&region.location)
@@ -154,7 +188,7 @@ impl LiveCloud {
             .ssh_connect_timeout_s
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_SSH_CONNECT);
-        ctx.log(
+        em.log(
             LogLevel::Info,
             "ssh",
             region.line(format!("Connecting to {} as {user}…", target.addr())),
@@ -162,83 +196,46 @@ impl LiveCloud {
         let session = cluster::connect(&target, timeout, cancel)
             .await
             .map_err(cluster_stop)?;
-        ctx.log(
+        em.log(
             LogLevel::Info,
             "ssh",
             region.line(format!(
                 "Connected to {}; host key {} matches the one generated for this Sovereign.",
                 target.addr(),
-                host.fingerprint()
+                login.host.fingerprint()
             )),
         );
-        self.sessions.insert(region.location.clone(), session);
-        Ok(())
+        Ok(session)
     }
 
+    /// cloud-init followed on every region's first control plane at once.
     pub(super) async fn follow_cloud_init(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
-        for region in region_targets(ctx)? {
-            self.follow_region_cloud_init(ctx, &region)
-                .await
-                .map_err(|s| region.stop(s))?;
-        }
-        Ok(())
-    }
-
-    async fn follow_region_cloud_init(
-        &mut self,
-        ctx: &mut RunCtx,
-        region: &RegionTarget,
-    ) -> Result<(), Stop> {
+        let regions = region_targets(ctx)?;
         let cancel = CancelBridge::new(ctx);
-        self.connect(ctx, region, &cancel.token).await?;
-        let em = ctx.emitter();
-        let r = region.clone();
-        let mut sink = move |ev: CloudInitEvent| match ev {
-            CloudInitEvent::Line { line } => log_to(&em, LogLevel::Info, "cloud-init", r.line(line)),
-            CloudInitEvent::Progress { progress } => em.emit(EventKind::Progress {
-                done: progress.done.into(),
-                total: progress.total.into(),
-                label: r.line(progress.label),
-            }),
+        let (items, login) = self.sessions_for(ctx, &regions).await?;
+        let (this, run, login) = (&*self, &*ctx, login.as_ref());
+        let wait = CloudInitWait {
+            timeout: self.settings.timeouts.limit(Phase::CloudInit),
+            ..CloudInitWait::default()
         };
-        let Some(session) = self.sessions.get(&region.location) else {
-            return Err(fail("The SSH session is missing.", "Resume retries."));
-        };
-        let report = session
-            .follow_cloud_init(
-                &mut sink,
-                &cancel.token,
-                CloudInitWait {
-                    timeout: self.settings.timeouts.limit(Phase::CloudInit),
-                    ..CloudInitWait::default()
-                },
-            )
-            .await;
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                if let ClusterError::CloudInitFailed { last_lines, .. }
-                | ClusterError::CloudInitTimeout { last_lines, .. } = &e
-                {
-                    for l in last_lines {
-                        ctx.log(LogLevel::Error, "cloud-init", region.line(l.clone()));
-                    }
-                }
-                return Err(cluster_stop(e));
-            }
-        };
-        for w in &report.recoverable_errors {
-            ctx.log(LogLevel::Warn, "cloud-init", region.line(w.clone()));
+        let sessions = in_every_region(
+            run,
+            items,
+            &cancel.token,
+            "Following cloud-init",
+            |r, session, em, stop| async move {
+                let session = match session {
+                    Some(s) => s,
+                    None => this.open_session(&em, &r, login, &stop).await?,
+                };
+                let done = follow_region_cloud_init(&session, &r, &em, &stop, wait).await?;
+                Ok((session, done))
+            },
+        )
+        .await?;
+        for (r, s) in regions.iter().zip(sessions) {
+            self.sessions.insert(r.location.clone(), s);
         }
-        ctx.log(
-            LogLevel::Info,
-            "cloud-init",
-            region.line(format!(
-                "cloud-init finished after {} s ({} log lines).",
-                report.elapsed.as_secs(),
-                report.lines
-            )),
-        );
         Ok(())
     }
 
@@ -257,14 +254,39 @@ impl LiveCloud {
 
     pub(super) async fn fetch_kubeconfig(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let regions = region_targets(ctx)?;
-        let mut named = Vec::new();
-        for region in &regions {
-            let yaml = self
-                .fetch_region_kubeconfig(ctx, region)
-                .await
-                .map_err(|s| region.stop(s))?;
-            named.push((region.location.clone(), yaml));
+        let cancel = CancelBridge::new(ctx);
+        let mut creds = Vec::new();
+        for r in &regions {
+            creds.push(self.cloud_credentials(ctx, &r.location).await?);
         }
+        let (items, login) = self.sessions_for(ctx, &regions).await?;
+        let items: Vec<_> = items
+            .into_iter()
+            .zip(creds)
+            .map(|((r, s), c)| (r, (s, c)))
+            .collect();
+        let (this, run, login) = (&*self, &*ctx, login.as_ref());
+        let named = in_every_region(
+            run,
+            items,
+            &cancel.token,
+            "Fetching the kubeconfig",
+            |r, (session, creds), em, stop| async move {
+                let session = match session {
+                    Some(s) => s,
+                    None => this.open_session(&em, &r, login, &stop).await?,
+                };
+                let yaml = this
+                    .fetch_region_kubeconfig(run, &session, &creds, &r, &em, &stop)
+                    .await;
+                session.close().await;
+                Ok((
+                    (r.location.clone(), yaml?),
+                    "Kubeconfig read; the cluster has its credentials.".to_owned(),
+                ))
+            },
+        )
+        .await?;
         let write = |path: &PathBuf, text: &str| {
             write_private_file(path, text.as_bytes()).map_err(|e| {
                 fail(
@@ -308,35 +330,27 @@ impl LiveCloud {
         Ok(())
     }
 
+    /// Reads a region's kubeconfig once k3s answers and gives the cluster its
+    /// cloud credentials on the same pinned connection.
     async fn fetch_region_kubeconfig(
-        &mut self,
-        ctx: &mut RunCtx,
+        &self,
+        ctx: &RunCtx,
+        session: &SshSession,
+        creds: &CloudCredentials,
         region: &RegionTarget,
+        em: &Emitter,
+        cancel: &CancellationToken,
     ) -> Result<String, Stop> {
-        let cancel = CancelBridge::new(ctx);
-        self.connect(ctx, region, &cancel.token).await?;
-        let Some(session) = self.sessions.remove(&region.location) else {
-            return Err(fail("The SSH session is missing.", "Resume retries."));
-        };
-        let fetched = session
-            .fetch_kubeconfig(&region.ip, KUBECONFIG_TIMEOUT, &cancel.token)
-            .await;
-        // k3s answers (its kubeconfig exists): the cluster gets its cloud
-        // credentials on the same pinned connection.
-        let stored = match &fetched {
-            Ok(_) => {
-                self.store_cloud_credentials(ctx, &session, &region.location, &cancel.token)
-                    .await
-            }
-            Err(_) => Ok(String::new()),
-        };
-        session.close().await;
-        let mut yaml = fetched.map_err(cluster_stop)?;
-        ctx.log(LogLevel::Info, "ssh", region.line(stored?));
+        let mut yaml = session
+            .fetch_kubeconfig(&region.ip, KUBECONFIG_TIMEOUT, cancel)
+            .await
+            .map_err(cluster_stop)?;
+        let stored = LiveCloud::store_cloud_credentials(ctx, session, creds, cancel).await?;
+        em.log(LogLevel::Info, "ssh", region.line(stored));
         if let Some(url) = &self.settings.overrides.kube_api_override {
             yaml = point_at(&yaml, url);
         }
-        ctx.log(
+        em.log(
             LogLevel::Info,
             "ssh",
             region.line(format!(
@@ -371,102 +385,224 @@ impl LiveCloud {
             .collect()
     }
 
+    /// Every region's Flux releases watched at once.
     pub(super) async fn watch_bootstrap(&mut self, ctx: &mut RunCtx) -> Result<(), Stop> {
         let regions = region_targets(ctx)?;
         let yamls = self.region_kubeconfigs(ctx, &regions)?;
         let expected = expected_releases(&ctx.record.answers.components);
         let total = (expected.len() * regions.len()) as u64;
         for region in &regions {
+            let em = if region.tagged {
+                ctx.emitter().in_region(&region.location)
+            } else {
+                ctx.emitter()
+            };
             for r in &expected {
-                ctx.emit(EventKind::Component {
+                em.emit(EventKind::Component {
                     name: region.component(r),
                     state: "pending".into(),
                     message: "Waiting for Flux".into(),
                 });
             }
         }
-        let mut installed = 0u64;
-        for (region, yaml) in regions.iter().zip(&yamls) {
-            installed = self
-                .watch_region(ctx, region, yaml, &expected, installed, total)
-                .await
-                .map_err(|s| region.stop(s))?;
-        }
+        let cancel = CancelBridge::new(ctx);
+        let overall = ctx.emitter();
+        let installed = AtomicU64::new(0);
+        let timeout = self.settings.timeouts.limit(Phase::Bootstrap);
+        let join = self.node_wait();
+        let a = &ctx.record.answers;
+        let prefix = format!("catalyst-{}", crate::wipe::ownership::slug(&ctx.record.fqdn));
+        let control_planes = if a.ha { 3 } else { 1 };
+        let items = regions
+            .iter()
+            .cloned()
+            .zip(yamls)
+            .map(|(r, yaml)| {
+                let workers = a
+                    .regions
+                    .iter()
+                    .find(|x| x.location == r.location)
+                    .map_or(0, |x| x.worker_count);
+                let nodes = cluster::nodes::expected_nodes(&prefix, &r.location, control_planes, workers);
+                (r, (yaml, nodes))
+            })
+            .collect();
+        let (run, expected, installed, overall, join) = (&*ctx, &expected, &installed, &overall, &join);
+        let starting = "Waiting for the nodes to join; watching Flux";
+        in_every_region(
+            run,
+            items,
+            &cancel.token,
+            starting,
+            |r, (yaml, nodes), em, stop| async move {
+                // The nodes join while Flux installs; the region is whole when both are.
+                let (joined, done) = tokio::try_join!(
+                    wait_for_nodes(&r, &yaml, &nodes, &em, join, &stop),
+                    watch_region(
+                        &r, &yaml, expected, &em, overall, installed, total, timeout, &stop
+                    ),
+                )?;
+                Ok(((), format!("{joined} {done}")))
+            },
+        )
+        .await?;
         Ok(())
     }
 
-    /// Watches one region's releases; returns how many are installed so far in all regions.
-    async fn watch_region(
-        &mut self,
-        ctx: &mut RunCtx,
-        region: &RegionTarget,
-        yaml: &str,
-        expected: &[String],
-        before: u64,
-        total: u64,
-    ) -> Result<u64, Stop> {
-        let cancel = CancelBridge::new(ctx);
-        let em = ctx.emitter();
-        let mut installed: Vec<String> = Vec::new();
-        let names = expected.to_vec();
-        let r = region.clone();
-        let mut sink = |ev: WatchEvent| match ev {
-            WatchEvent::Component { update } => {
-                em.emit(EventKind::Component {
-                    name: r.component(&update.name),
-                    state: update.state.as_str().into(),
-                    message: update.message.clone(),
-                });
-                if update.state == ComponentState::Installed
-                    && names.contains(&update.name)
-                    && !installed.contains(&update.name)
-                {
-                    installed.push(update.name.clone());
+    fn node_wait(&self) -> cluster::nodes::NodeWait {
+        let mut wait = cluster::nodes::NodeWait::default();
+        if let Some(s) = self.settings.overrides.node_join_timeout_s {
+            wait.timeout = Duration::from_secs(s);
+            wait.interval = wait.interval.min(Duration::from_millis(500));
+        }
+        wait
+    }
+}
+
+/// Follows one region's cloud-init to its end; says how it ended.
+async fn follow_region_cloud_init(
+    session: &SshSession,
+    region: &RegionTarget,
+    em: &Emitter,
+    cancel: &CancellationToken,
+    wait: CloudInitWait,
+) -> Result<String, Stop> {
+    let r = region.clone();
+    let lines = em.clone();
+    let mut sink = move |ev: CloudInitEvent| match ev {
+        CloudInitEvent::Line { line } => lines.log(LogLevel::Info, "cloud-init", r.line(line)),
+        CloudInitEvent::Progress { progress } => lines.emit(EventKind::Progress {
+            done: progress.done.into(),
+            total: progress.total.into(),
+            label: r.line(progress.label),
+        }),
+    };
+    let report = match session.follow_cloud_init(&mut sink, cancel, wait).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let ClusterError::CloudInitFailed { last_lines, .. }
+            | ClusterError::CloudInitTimeout { last_lines, .. } = &e
+            {
+                for l in last_lines {
+                    em.log(LogLevel::Error, "cloud-init", region.line(l.clone()));
+                }
+            }
+            return Err(cluster_stop(e));
+        }
+    };
+    for w in &report.recoverable_errors {
+        em.log(LogLevel::Warn, "cloud-init", region.line(w.clone()));
+    }
+    let done = format!(
+        "cloud-init finished after {} s ({} log lines).",
+        report.elapsed.as_secs(),
+        report.lines
+    );
+    em.log(LogLevel::Info, "cloud-init", region.line(done.clone()));
+    Ok(done)
+}
+
+/// Waits for a region's servers to register as Ready nodes (the HA peers
+/// and the workers, besides the first control plane); says how it ended.
+async fn wait_for_nodes(
+    region: &RegionTarget,
+    yaml: &str,
+    nodes: &[String],
+    em: &Emitter,
+    wait: &cluster::nodes::NodeWait,
+    cancel: &CancellationToken,
+) -> Result<String, Stop> {
+    let r = region.clone();
+    let lines = em.clone();
+    let mut say = move |line: String| lines.log(LogLevel::Info, "k3s", r.line(line));
+    let took = cluster::nodes::wait_for_nodes(yaml, nodes, &mut say, cancel, wait)
+        .await
+        .map_err(cluster_stop)?;
+    let done = format!(
+        "{} node{} Ready after {} s.",
+        nodes.len(),
+        if nodes.len() == 1 { "" } else { "s" },
+        took.as_secs()
+    );
+    em.log(LogLevel::Info, "k3s", region.line(done.clone()));
+    Ok(done)
+}
+
+/// Watches one region's releases; `installed` counts those of every region
+/// for the phase's own progress.
+#[allow(clippy::too_many_arguments)]
+async fn watch_region(
+    region: &RegionTarget,
+    yaml: &str,
+    expected: &[String],
+    em: &Emitter,
+    overall: &Emitter,
+    installed: &AtomicU64,
+    total: u64,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<String, Stop> {
+    let mut mine: Vec<String> = Vec::new();
+    let r = region.clone();
+    let mut sink = |ev: WatchEvent| match ev {
+        WatchEvent::Component { update } => {
+            em.emit(EventKind::Component {
+                name: r.component(&update.name),
+                state: update.state.as_str().into(),
+                message: update.message.clone(),
+            });
+            if update.state == ComponentState::Installed
+                && expected.contains(&update.name)
+                && !mine.contains(&update.name)
+            {
+                mine.push(update.name.clone());
+                if r.tagged {
                     em.emit(EventKind::Progress {
-                        done: before + installed.len() as u64,
-                        total,
+                        done: mine.len() as u64,
+                        total: expected.len() as u64,
                         label: format!("{} installed", r.component(&update.name)),
                     });
                 }
+                let all = installed.fetch_add(1, Ordering::AcqRel) + 1;
+                overall.emit(EventKind::Progress {
+                    done: all,
+                    total,
+                    label: format!("{} installed", r.component(&update.name)),
+                });
             }
-            WatchEvent::Kustomization { update } => log_to(
-                &em,
-                LogLevel::Info,
-                "flux",
-                r.line(format!(
-                    "Kustomization {}: {} {}",
-                    update.name,
-                    update.state.as_str(),
-                    update.message
-                )),
-            ),
-            WatchEvent::Warning { message } => log_to(&em, LogLevel::Warn, "flux", r.line(message)),
-        };
-        let summary = cluster::watch_releases(
-            yaml,
-            expected.to_vec(),
-            &mut sink,
-            &cancel.token,
-            &WatchOptions {
-                overall_timeout: self.settings.timeouts.limit(Phase::Bootstrap),
-                ..WatchOptions::default()
-            },
-        )
-        .await
-        .map_err(cluster_stop)?;
-        let count = installed.len() as u64;
-        let summary = summary.into_result().map_err(cluster_stop)?;
-        ctx.log(
+        }
+        WatchEvent::Kustomization { update } => em.log(
             LogLevel::Info,
             "flux",
-            region.line(format!(
-                "Every component installed ({} releases, {} s).",
-                summary.components.len(),
-                summary.elapsed.as_secs()
+            r.line(format!(
+                "Kustomization {}: {} {}",
+                update.name,
+                update.state.as_str(),
+                update.message
             )),
-        );
-        Ok(before + count)
-    }
+        ),
+        WatchEvent::Warning { message } => em.log(LogLevel::Warn, "flux", r.line(message)),
+    };
+    let summary = cluster::watch_releases(
+        yaml,
+        expected.to_vec(),
+        &mut sink,
+        cancel,
+        &WatchOptions {
+            overall_timeout: timeout,
+            ..WatchOptions::default()
+        },
+    )
+    .await
+    .map_err(cluster_stop)?;
+    let summary = summary.into_result().map_err(cluster_stop)?;
+    let done = format!(
+        "Every component installed ({} releases, {} s).",
+        summary.components.len(),
+        summary.elapsed.as_secs()
+    );
+    em.log(LogLevel::Info, "flux", region.line(done.clone()));
+    Ok(done)
 }
 
 /// Points every `server:` line of a kubeconfig at `url`.

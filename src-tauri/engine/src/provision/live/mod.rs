@@ -14,6 +14,7 @@ mod hints;
 mod keyring;
 mod preflight;
 pub mod preview;
+mod regions;
 mod tofu;
 mod wipe;
 
