@@ -59,7 +59,7 @@ async fn start_rig_in(name: &str, app_env: &[(&str, &str)], locations: &[&str]) 
     let engine = Engine::with_secrets(live.paths.clone(), false, live.run.keyring.clone());
     let (mut a, key) = wizard_answers(&engine, name).await;
     if locations.len() == 2 {
-        a["topology"] = serde_json::json!("dual");
+        a["topology"] = serde_json::json!("DUAL");
         let first = a["regions"][0].clone();
         a["regions"] = serde_json::Value::Array(
             locations
@@ -382,6 +382,8 @@ fn region_state(evs: &[ProvisionEvent], phase: Phase, location: &str) -> Option<
 #[ignore = "needs a kernel keyring session shared with the app: bash tests/crash/sigkill.sh"]
 async fn a_dual_run_killed_while_both_regions_boot_and_after_the_kubeconfig_resumes_to_done() {
     let mut rig = start_rig_in("omantel-dual-crash", &[], &["fsn1", "hel1"]).await;
+    // cloud-init takes about 10 s on each control plane, still going when the run gets there.
+    rig.live.run.cloud_init_line = Duration::from_millis(450);
     let id = rig.id.clone();
     let dir = rig.live.home.join("data/deployments").join(&id);
 
@@ -396,7 +398,11 @@ async fn a_dual_run_killed_while_both_regions_boot_and_after_the_kubeconfig_resu
         })
     };
     let killed = rig.live.run.drive(&mut rig.child, &id, both_booting).await;
-    assert!(killed, "the run ended before both regions were booting");
+    assert!(
+        killed,
+        "the run ended before both regions were booting; the app said:\n{}",
+        rig.live.run.log_tail(30)
+    );
     let d = rig.live.run.status(&id);
     assert_eq!(d["status"], "interrupted", "{d}");
     assert_eq!(d["phase"], "cloud_init", "{d}");

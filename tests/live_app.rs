@@ -71,6 +71,10 @@ pub struct Run {
     /// The admin public key sshd lets in; empty until known (read from the
     /// record when the app generated it).
     pub admin_public: String,
+    /// How long each scripted cloud-init line takes (the script starts when
+    /// the control plane boots, so a slow one is still running when the
+    /// run reaches cloud-init).
+    pub cloud_init_line: Duration,
     server_dir: PathBuf,
     /// Each region's SSH forwarder target, by location (one sshd each).
     sshd_ports: Vec<(String, Arc<AtomicU16>)>,
@@ -106,7 +110,7 @@ impl Run {
         };
         // Every region's control plane boots at once, as tofu created them.
         for (loc, port) in &self.sshd_ports {
-            let mut script = CloudInitScript::successful(Duration::from_millis(20));
+            let mut script = CloudInitScript::successful(self.cloud_init_line);
             script.k3s_yaml = self.kube_yaml.clone();
             let sshd = FakeSshd::start(&host_key, &self.admin_public, script);
             let dir = self.server_dir.join(loc);
@@ -252,6 +256,7 @@ impl LiveHome {
             log: home.join("app.log"),
             keyring,
             admin_public: String::new(),
+            cloud_init_line: Duration::from_millis(20),
             server_dir,
             sshd_ports,
             kube_yaml: kube.kubeconfig(),

@@ -182,6 +182,9 @@ pub struct RequestRecord {
     pub status: u16,
     /// Whether the Authorization header carried a token (never the token).
     pub authenticated: bool,
+    /// When it arrived (benchmarks time the road to the first create).
+    #[serde(skip)]
+    pub at: std::time::Instant,
 }
 
 /// Every object that exists (deleted-but-still-listed ones excluded), per

@@ -40,6 +40,7 @@ pub(super) async fn handle(
         query,
         status: reply.status,
         authenticated: token.is_some(),
+        at: std::time::Instant::now(),
     });
     let limit = s.cfg.rate_limit;
     let remaining = s.bucket.remaining;
