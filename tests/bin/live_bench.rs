@@ -78,7 +78,12 @@ async fn one_run(rig: &Rig, n: usize) -> One {
     let id = started.id.clone();
     let loc = "fsn1";
     let (_sshd, _) = rig
-        .boot_region(&id, &key.public_openssh, loc, CloudInitScript::successful(Duration::ZERO))
+        .boot_region(
+            &id,
+            &key.public_openssh,
+            loc,
+            CloudInitScript::successful(Duration::ZERO),
+        )
         .await;
     let record = wait_end(&rig.paths, &id, 600).await;
     let wall_ms = clicked.elapsed().as_secs_f64() * 1000.0;
@@ -98,27 +103,44 @@ async fn one_run(rig: &Rig, n: usize) -> One {
     // The apply's first create, on the events' clock: the click is the first event's time.
     let first_create_at = t0 + (to_first_create_ms / 1000.0);
     let split_ms = vec![
-        ("preflight", ms(when(&evs, Phase::Preflight, true).map(|f| f - t0))),
+        (
+            "preflight",
+            ms(when(&evs, Phase::Preflight, true).map(|f| f - t0)),
+        ),
         (
             "reserve_domain",
-            ms(when(&evs, Phase::ReserveDomain, true).zip(when(&evs, Phase::ReserveDomain, false)).map(|(f, s)| f - s)),
+            ms(when(&evs, Phase::ReserveDomain, true)
+                .zip(when(&evs, Phase::ReserveDomain, false))
+                .map(|(f, s)| f - s)),
         ),
         (
             "tofu_init",
-            ms(when(&evs, Phase::TofuInit, true).zip(when(&evs, Phase::TofuInit, false)).map(|(f, s)| f - s)),
+            ms(when(&evs, Phase::TofuInit, true)
+                .zip(when(&evs, Phase::TofuInit, false))
+                .map(|(f, s)| f - s)),
         ),
         (
             "tofu_plan",
-            ms(when(&evs, Phase::TofuPlan, true).zip(when(&evs, Phase::TofuPlan, false)).map(|(f, s)| f - s)),
+            ms(when(&evs, Phase::TofuPlan, true)
+                .zip(when(&evs, Phase::TofuPlan, false))
+                .map(|(f, s)| f - s)),
         ),
-        ("apply_to_first_create", ms(apply_started.map(|s| first_create_at - s))),
+        (
+            "apply_to_first_create",
+            ms(apply_started.map(|s| first_create_at - s)),
+        ),
     ];
     let phases_ms = PHASES
         .iter()
         .map(|p| {
-            let d = when(&evs, *p, true).zip(when(&evs, *p, false)).map(|(f, s)| f - s);
+            let d = when(&evs, *p, true)
+                .zip(when(&evs, *p, false))
+                .map(|(f, s)| f - s);
             (
-                serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                serde_json::to_value(p)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 ms(d),
             )
         })

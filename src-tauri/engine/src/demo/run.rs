@@ -251,6 +251,20 @@ impl PhaseRunner for DemoCloud {
             "tofu",
             format!("Apply complete! Resources: {total} added, 0 changed, 0 destroyed."),
         );
+        // Each region's own addresses, as a live run's outputs keep them.
+        ctx.record.outputs.regions = ctx
+            .record
+            .answers
+            .regions
+            .iter()
+            .zip(cps.iter().zip(&lbs))
+            .map(|(r, (cp, lb))| crate::store::deployments::RegionOutputs {
+                location: r.location.clone(),
+                control_plane_ips: vec![cp.clone()],
+                load_balancer_ip: Some(lb.clone()),
+                kubeconfig_path: None,
+            })
+            .collect();
         ctx.record_ips(lbs, cps);
         Ok(())
     }
