@@ -91,7 +91,8 @@ async fn one_run(rig: &Rig, n: usize) -> One {
 
     let first_create = rig.hetzner.requests()[requests_before..]
         .iter()
-        .find(|r| r.method == "POST")
+        // A create that made something (the preflight's write probe is refused on purpose).
+        .find(|r| r.method == "POST" && r.status == 201)
         .map(|r| r.at)
         .expect("no create request reached the fake API");
     let to_first_create_ms = first_create.duration_since(clicked).as_secs_f64() * 1000.0;
