@@ -1,7 +1,7 @@
 // A DUAL Sovereign's run page shows its regions side by side: each
 // region's cluster phases (cloud-init, kubeconfig, platform) in a column of
-// its own and its components under it, at 1280×800 in the light theme and
-// at 800×600 in the dark one, with nothing wider than the window.
+// its own and its components under it, at 1280×800 and 800×600 in both
+// themes, with nothing wider than the window.
 import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -62,6 +62,10 @@ test("a DUAL run shows both regions side by side, phase by phase, to Done", asyn
   await expect(page.getByTestId("comp-hel1/cilium")).toContainText("installed");
   await expect(page.getByTestId("done-regions")).toContainText("hel1");
   await page.screenshot({ path: resolve(shots, "regions-2-done-1280-light.png"), fullPage: true });
+  await page.getByRole("button", { name: /Switch to dark theme/ }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.screenshot({ path: resolve(shots, "regions-2-done-1280-dark.png"), fullPage: true });
+  await page.getByRole("button", { name: /Switch to light theme/ }).click();
 
   // The small window, dark: the table scrolls inside its box, the page does not.
   await page.setViewportSize({ width: 800, height: 600 });
@@ -70,4 +74,7 @@ test("a DUAL run shows both regions side by side, phase by phase, to Done", asyn
   await page.getByTestId("regions").scrollIntoViewIfNeeded();
   await page.screenshot({ path: resolve(shots, "regions-3-done-800-dark.png"), fullPage: true });
   await page.getByRole("button", { name: /Switch to light theme/ }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await noSidewaysScroll(page, "done at 800x600, light");
+  await page.screenshot({ path: resolve(shots, "regions-3-done-800-light.png"), fullPage: true });
 });
