@@ -11,7 +11,6 @@
 use std::time::{Duration, Instant};
 
 use catalyst_provisioner::engine::events::{EventKind, Phase};
-use catalyst_provisioner::engine::provision::StartArgs;
 use catalyst_provisioner::engine::provision::phases::expected_releases;
 use catalyst_provisioner::engine::wizard::WizardAnswers;
 use catalyst_provisioner::engine::wizard::model::{Region, Topology};
@@ -19,7 +18,7 @@ use catalyst_tests::fakes::hetzner::FakeConfig;
 use catalyst_tests::fakes::kube::{Action, ready};
 use catalyst_tests::fakes::sshd::CloudInitScript;
 use catalyst_tests::inproc_rig::Rig;
-use catalyst_tests::support::{events, wait_end, wizard_answers_typed};
+use catalyst_tests::support::{events, seconds_of_day, start_run, wait_end, wizard_answers_typed};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -78,15 +77,7 @@ async fn a_failed_release_ends_the_bootstrap_phase_within_seconds_naming_it_and_
         )),
     ));
 
-    let started = rig
-        .engine
-        .provision_start(StartArgs {
-            answers: a,
-            scenario: None,
-            speed: None,
-        })
-        .await
-        .unwrap();
+    let started = start_run(&rig.engine, a).await.unwrap();
     let id = started.id.clone();
     let (_sshd, _) = rig.boot_control_plane(&id, &key.public_openssh).await;
 
@@ -204,13 +195,7 @@ async fn a_dual_run_follows_both_regions_to_done_with_a_kubeconfig_context_each(
     let a = dual(a);
     let expected = expected_releases(&a.components);
     rig.kube.converged(&expected);
-    let started = rig
-        .engine
-        .provision_start(StartArgs {
-            answers: a,
-            scenario: None,
-            speed: None,
-        })
+    let started = start_run(&rig.engine, a)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let id = started.id.clone();
@@ -356,13 +341,7 @@ async fn a_dual_run_whose_second_region_fails_cloud_init_fails_naming_region_2_a
     let (a, key) = wizard_answers_typed(&rig.engine, "dual-fails").await;
     let a = dual(a);
     rig.kube.converged(&expected_releases(&a.components));
-    let started = rig
-        .engine
-        .provision_start(StartArgs {
-            answers: a,
-            scenario: None,
-            speed: None,
-        })
+    let started = start_run(&rig.engine, a)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let id = started.id.clone();
@@ -456,13 +435,7 @@ async fn an_ha_run_waits_for_its_peers_and_fails_naming_the_one_that_never_becam
             })
             .collect()
     });
-    let started = rig
-        .engine
-        .provision_start(StartArgs {
-            answers: a,
-            scenario: None,
-            speed: None,
-        })
+    let started = start_run(&rig.engine, a)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let id = started.id.clone();
@@ -536,13 +509,4 @@ async fn an_ha_run_waits_for_its_peers_and_fails_naming_the_one_that_never_becam
         ),
         "the resume saw all three Ready"
     );
-}
-
-/// Seconds since midnight of an RFC 3339 UTC time ("…T03:10:07.125Z").
-fn seconds_of_day(at: &str) -> f64 {
-    let time = at.split_once('T').map_or("", |(_, t)| t).trim_end_matches('Z');
-    time.split(':')
-        .zip([3600.0, 60.0, 1.0])
-        .map(|(part, unit)| part.parse::<f64>().unwrap_or(0.0) * unit)
-        .sum()
 }

@@ -97,6 +97,29 @@ pub fn real_engine_settings(
     (s, EngineUnderTest::Real(engine))
 }
 
+/// `provision_start` with the answers as they are: no demo scenario, no speed.
+pub async fn start_run(
+    engine: &Engine,
+    answers: WizardAnswers,
+) -> Result<catalyst_provisioner::engine::store::deployments::DeploymentSummary, ApiError> {
+    engine
+        .provision_start(catalyst_provisioner::engine::provision::StartArgs {
+            answers,
+            scenario: None,
+            speed: None,
+        })
+        .await
+}
+
+/// Seconds since midnight of an event's RFC 3339 UTC time ("…T03:10:07.125Z").
+pub fn seconds_of_day(at: &str) -> f64 {
+    let time = at.split_once('T').map_or("", |(_, t)| t).trim_end_matches('Z');
+    time.split(':')
+        .zip([3600.0, 60.0, 1.0])
+        .map(|(part, unit)| part.parse::<f64>().unwrap_or(0.0) * unit)
+        .sum()
+}
+
 /// The keys of `settings` that are test seams, not operator settings: the
 /// app reads them from `overrides.json` only (engine settings/overrides.rs).
 pub const OVERRIDE_KEYS: [&str; 16] = [

@@ -15,12 +15,13 @@
 use std::time::{Duration, Instant};
 
 use catalyst_provisioner::engine::events::{EventKind, Phase, ProvisionEvent};
-use catalyst_provisioner::engine::provision::StartArgs;
 use catalyst_provisioner::engine::provision::phases::{PHASES, expected_releases};
 use catalyst_tests::fakes::hetzner::FakeConfig;
 use catalyst_tests::fakes::sshd::CloudInitScript;
 use catalyst_tests::inproc_rig::Rig;
-use catalyst_tests::support::{EngineUnderTest, events, wait_end, wizard_answers_typed};
+use catalyst_tests::support::{
+    EngineUnderTest, events, seconds_of_day, start_run, wait_end, wizard_answers_typed,
+};
 use serde_json::{Value, json};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -32,13 +33,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// Seconds since midnight of an event's RFC 3339 UTC time.
+/// Seconds since midnight of an event's time.
 fn at(e: &ProvisionEvent) -> f64 {
-    let time = e.at.split_once('T').map_or("", |(_, t)| t).trim_end_matches('Z');
-    time.split(':')
-        .zip([3600.0, 60.0, 1.0])
-        .map(|(part, unit)| part.parse::<f64>().unwrap_or(0.0) * unit)
-        .sum()
+    seconds_of_day(&e.at)
 }
 
 fn when(evs: &[ProvisionEvent], phase: Phase, finished: bool) -> Option<f64> {
@@ -66,13 +63,7 @@ async fn one_run(rig: &Rig, n: usize) -> One {
     rig.kube.converged(&expected_releases(&a.components));
     let requests_before = rig.hetzner.requests().len();
     let clicked = Instant::now();
-    let started = rig
-        .engine
-        .provision_start(StartArgs {
-            answers: a,
-            scenario: None,
-            speed: None,
-        })
+    let started = start_run(&rig.engine, a)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let id = started.id.clone();

@@ -9,6 +9,15 @@ function elapsed(s: number) {
   return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
 
+/** One component's tile: `id` is its name in the run, `label` what its column shows. */
+function Comp({ id, label, c }: { id: string; label: string; c: { state: string; message: string } }) {
+  return (
+    <li className={`comp ${c.state}`} title={c.message} data-testid={`comp-${id}`}>
+      <span>{label}</span> <span className="pill">{c.state}</span>
+    </li>
+  );
+}
+
 /**
  * `now` (ms since epoch) times the running phase: the wall clock live, the recorded clock in a replay.
  * `interrupted`: the record says the app stopped mid-run, so the phase that was running is not any more.
@@ -135,9 +144,7 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
                       </h3>
                       <ul className="comp-grid narrow">
                         {mine.map(([full, own, c]) => (
-                          <li key={full} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${full}`}>
-                            <span>{own}</span> <span className="pill">{c.state}</span>
-                          </li>
+                          <Comp key={full} id={full} label={own} c={c} />
                         ))}
                       </ul>
                     </section>
@@ -147,9 +154,7 @@ export function RunBody({ run, now, wiped = false, interrupted = false }: { run:
             ) : (
               <ul className="comp-grid">
                 {comps.map(([name, c]) => (
-                  <li key={name} className={`comp ${c.state}`} title={c.message} data-testid={`comp-${name}`}>
-                    <span>{name}</span> <span className="pill">{c.state}</span>
-                  </li>
+                  <Comp key={name} id={name} label={name} c={c} />
                 ))}
               </ul>
             )}

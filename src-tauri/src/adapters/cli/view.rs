@@ -220,9 +220,8 @@ impl Bars {
     pub fn show(&mut self, e: &ProvisionEvent) {
         let hidden = self.hidden();
         let title = phases::title(e.phase);
-        if let Some(region) = e.region.as_deref() {
-            return self.show_region(e, region);
-        }
+        // A region's events move its own bar; the rest is the same for all.
+        let region = e.region.as_deref();
         match &e.kind {
             EventKind::PhaseStarted => {
                 self.bar(e.phase);
@@ -231,7 +230,7 @@ impl Bars {
                 }
             }
             EventKind::Progress { done, total, label } => {
-                let b = self.bar(e.phase);
+                let b = self.bar_of(e.phase, region);
                 if b.length() != Some(*total) {
                     b.set_style(bar_style());
                     b.set_length(*total);
@@ -243,7 +242,8 @@ impl Bars {
                 self.bar(e.phase).set_message(format!("{address}: {state}"));
             }
             EventKind::Component { name, state, message } => {
-                self.bar(e.phase).set_message(format!("{name}: {state}"));
+                self.bar_of(e.phase, region)
+                    .set_message(format!("{name}: {state}"));
                 if state == "failed" || (!message.is_empty() && state != "installing") {
                     self.println(&format!("    component {name} {state}: {message}"));
                 }
@@ -273,7 +273,9 @@ impl Bars {
                     err(&format!("    {title}: failed"));
                 }
             }
-            EventKind::Region { .. } => {}
+            EventKind::Region { state, detail } => {
+                self.region_state(e.phase, region.unwrap_or_default(), state, detail)
+            }
             EventKind::PhaseCancelled => {
                 let b = self.bar(e.phase);
                 b.set_style(end_style("■"));
@@ -290,57 +292,29 @@ impl Bars {
         }
     }
 
-    /// An event of one region: its own bar, its lines as any other.
-    fn show_region(&mut self, e: &ProvisionEvent, region: &str) {
-        let hidden = self.hidden();
-        let title = phases::title(e.phase);
-        match &e.kind {
-            EventKind::Region { state, detail } => {
-                let b = self.bar_of(e.phase, Some(region));
-                match state.as_str() {
-                    "done" => {
-                        b.set_style(end_style("✓"));
-                        b.finish_with_message(detail.clone());
-                    }
-                    "failed" => {
-                        b.set_style(end_style("✗"));
-                        b.abandon_with_message(detail.clone());
-                    }
-                    "stopped" => {
-                        b.set_style(end_style("■"));
-                        b.abandon_with_message(detail.clone());
-                    }
-                    _ => b.set_message(detail.clone()),
-                }
-                if hidden {
-                    err(&format!("    {title} [{region}]: {state}: {detail}"));
-                }
+    /// Where one region stands in a phase: its bar ends as the region did.
+    fn region_state(&mut self, phase: Phase, region: &str, state: &str, detail: &str) {
+        let b = self.bar_of(phase, Some(region));
+        match state {
+            "done" => {
+                b.set_style(end_style("✓"));
+                b.finish_with_message(detail.to_owned());
             }
-            EventKind::Progress { done, total, label } => {
-                let b = self.bar_of(e.phase, Some(region));
-                if b.length() != Some(*total) {
-                    b.set_style(bar_style());
-                    b.set_length(*total);
-                }
-                b.set_position(*done);
-                b.set_message(label.clone());
+            "failed" => {
+                b.set_style(end_style("✗"));
+                b.abandon_with_message(detail.to_owned());
             }
-            EventKind::Component { name, state, message } => {
-                self.bar_of(e.phase, Some(region))
-                    .set_message(format!("{name}: {state}"));
-                if state == "failed" || (!message.is_empty() && state != "installing") {
-                    self.println(&format!("    component {name} {state}: {message}"));
-                }
+            "stopped" => {
+                b.set_style(end_style("■"));
+                b.abandon_with_message(detail.to_owned());
             }
-            EventKind::Log {
-                level: l,
-                source,
-                line,
-            } if *l != LogLevel::Debug => {
-                self.println(&format!("    {:<5} [{source}] {line}", level(*l)));
-            }
-            // The run's own events have no region.
-            _ => {}
+            _ => b.set_message(detail.to_owned()),
+        }
+        if self.hidden() {
+            err(&format!(
+                "    {} [{region}]: {state}: {detail}",
+                phases::title(phase)
+            ));
         }
     }
 
